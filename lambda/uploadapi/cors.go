@@ -1,0 +1,58 @@
+package uploadapi
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// CORSAllowHeaders are the request headers a browser may send to the API.
+// The construct's OPTIONS method and local mode's preflight both answer with
+// this list.
+var CORSAllowHeaders = []string{"Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key", "X-Amz-Security-Token"}
+
+// UploadHeaders are the headers an issued URL may ask the client to send to
+// S3. The bucket's CORS rule must allow each of them, or the browser's
+// preflight to S3 fails.
+var UploadHeaders = []string{"Content-Type", "Content-Length", "Content-MD5", "If-None-Match", "X-Amz-Checksum-Sha256", "X-Amz-Sdk-Checksum-Algorithm"}
+
+// AllowOrigin returns the Access-Control-Allow-Origin value for a request
+// from origin, or "" when the origin is not allowed.
+func AllowOrigin(allowed []string, origin string) string {
+	if slices.Equal(allowed, []string{"*"}) {
+		return "*"
+	}
+	if origin != "" && slices.Contains(allowed, origin) {
+		return origin
+	}
+	return ""
+}
+
+// corsHeaders returns the CORS response headers for origin.
+func corsHeaders(allowed []string, origin string) map[string]string {
+	h := map[string]string{}
+	allow := AllowOrigin(allowed, origin)
+	if allow != "" {
+		h["Access-Control-Allow-Origin"] = allow
+	}
+	if allow != "*" {
+		h["Vary"] = "Origin"
+	}
+	return h
+}
+
+// header looks name up case-insensitively, as HTTP header names are.
+func header(h map[string]string, name string) string {
+	if v, ok := h[name]; ok {
+		return v
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// canonical returns the canonical form of an HTTP header name.
+func canonical(name string) string { return http.CanonicalHeaderKey(name) }

@@ -1,0 +1,63 @@
+package uploadapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// Error codes in the body of a failed response.
+const (
+	CodeBadRequest           = "BadRequest"
+	CodePayloadTooLarge      = "PayloadTooLarge"
+	CodeUnsupportedMediaType = "UnsupportedMediaType"
+	CodeMethodNotAllowed     = "MethodNotAllowed"
+	CodeNotFound             = "NotFound"
+	CodeConflict             = "Conflict"
+	CodeInternal             = "InternalError"
+)
+
+// ErrorResponse is the JSON body of every failed response.
+type ErrorResponse struct {
+	Message string `json:"message"`
+	Code    string `json:"code"`
+}
+
+// apiError is a failure the client caused or must be told about.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.message }
+
+func badRequest(format string, args ...any) *apiError {
+	return &apiError{http.StatusBadRequest, CodeBadRequest, fmt.Sprintf(format, args...)}
+}
+
+func errMethod(method, resource string) *apiError {
+	return &apiError{http.StatusMethodNotAllowed, CodeMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s", method, resource)}
+}
+
+func errInternal() *apiError {
+	return &apiError{http.StatusInternalServerError, CodeInternal, "internal error"}
+}
+
+func errorResponse(e *apiError) events.APIGatewayProxyResponse {
+	return jsonResponse(e.status, ErrorResponse{Message: e.message, Code: e.code})
+}
+
+func jsonResponse(status int, v any) events.APIGatewayProxyResponse {
+	body, err := json.Marshal(v)
+	if err != nil { // only plain structs are marshalled here
+		panic(err)
+	}
+	return events.APIGatewayProxyResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json"},
+		Body:       string(body),
+	}
+}

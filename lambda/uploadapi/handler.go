@@ -1,0 +1,102 @@
+// Package uploadapi is the upload API behind API Gateway: it validates a
+// request, generates an object key and returns an S3 pre-signed URL that
+// signs exactly the headers the client is told to send.
+//
+// The deployed Lambda, local mode and the benchmarks all call [Handler.Handle].
+package uploadapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+
+	"github.com/aws/aws-lambda-go/events"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Routes of the API, as API Gateway reports them in the proxy event's Resource.
+const (
+	RouteUploadURL = "/get-upload-url"
+)
+
+// Presigner signs S3 requests without sending them. *s3.PresignClient
+// satisfies it.
+type Presigner interface {
+	PresignPutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+}
+
+// Handler serves the upload API. Build it with [New]; it is safe for
+// concurrent use.
+type Handler struct {
+	cfg     Config
+	presign Presigner
+	newID   func() string
+	log     *slog.Logger
+}
+
+// Option changes how [New] builds a Handler.
+type Option func(*Handler)
+
+// WithLogger sends the handler's log lines to l instead of slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
+
+// New returns a Handler for cfg after applying the defaults and validating it.
+func New(cfg Config, p Presigner, opts ...Option) (*Handler, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	h := &Handler{cfg: cfg, presign: p, newID: newID, log: slog.Default()}
+	for _, o := range opts {
+		o(h)
+	}
+	return h, nil
+}
+
+// Config returns the handler's configuration, defaults applied.
+func (h *Handler) Config() Config { return h.cfg }
+
+// Handle answers one API Gateway proxy request. It never returns an error:
+// API Gateway would turn one into a bare 502 without CORS headers, which a
+// browser reports as a CORS failure instead of the real problem.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse, _ error) {
+	defer func() {
+		if r := recover(); r != nil {
+			h.log.ErrorContext(ctx, "handler panic", "panic", r, "stack", string(debug.Stack()))
+			resp = h.finish(req, errorResponse(errInternal()))
+		}
+	}()
+	return h.finish(req, h.route(ctx, req)), nil
+}
+
+func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	resource := req.Resource
+	if resource == "" {
+		resource = req.Path
+	}
+	switch resource {
+	case RouteUploadURL:
+		switch req.HTTPMethod {
+		case http.MethodPost:
+			return h.uploadURL(ctx, req, decodeBody)
+		case http.MethodGet:
+			return h.uploadURL(ctx, req, decodeQuery)
+		}
+		return errorResponse(errMethod(req.HTTPMethod, resource))
+	}
+	return errorResponse(&apiError{http.StatusNotFound, CodeNotFound, "no route for " + req.HTTPMethod + " " + resource})
+}
+
+// finish adds the CORS and content headers every response carries.
+func (h *Handler) finish(req events.APIGatewayProxyRequest, resp events.APIGatewayProxyResponse) events.APIGatewayProxyResponse {
+	if resp.Headers == nil {
+		resp.Headers = map[string]string{}
+	}
+	for k, v := range corsHeaders(h.cfg.AllowedOrigins, header(req.Headers, "Origin")) {
+		resp.Headers[k] = v
+	}
+	resp.Headers["Cache-Control"] = "no-store"
+	return resp
+}

@@ -1,0 +1,362 @@
+package uploadapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+)
+
+// testPresigner is the real SDK presign client; signing needs no network.
+func testPresigner() *s3.PresignClient {
+	return s3.NewPresignClient(s3.New(s3.Options{
+		Region:       "eu-west-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		UsePathStyle: false,
+	}))
+}
+
+func newHandler(t *testing.T, cfg uploadapi.Config) (*uploadapi.Handler, *bytes.Buffer) {
+	t.Helper()
+	if cfg.Bucket == "" {
+		cfg.Bucket = "upload-bucket"
+	}
+	var logs bytes.Buffer
+	h, err := uploadapi.New(cfg, testPresigner(), uploadapi.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return h, &logs
+}
+
+func post(body string) events.APIGatewayProxyRequest {
+	return events.APIGatewayProxyRequest{Resource: "/get-upload-url", Path: "/get-upload-url", HTTPMethod: "POST", Body: body,
+		Headers: map[string]string{"content-type": "application/json"}}
+}
+
+func call(t *testing.T, h *uploadapi.Handler, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	t.Helper()
+	resp, err := h.Handle(context.Background(), req)
+	if err != nil {
+		t.Fatalf("Handle returned error %v; it must always answer with a response", err)
+	}
+	return resp
+}
+
+func decodeOK(t *testing.T, resp events.APIGatewayProxyResponse) uploadapi.UploadURLResponse {
+	t.Helper()
+	if resp.StatusCode != 200 {
+		t.Fatalf("status = %d, want 200; body %s", resp.StatusCode, resp.Body)
+	}
+	var out uploadapi.UploadURLResponse
+	if err := json.Unmarshal([]byte(resp.Body), &out); err != nil {
+		t.Fatalf("decode %s: %v", resp.Body, err)
+	}
+	return out
+}
+
+// signedHeaders returns the sorted X-Amz-SignedHeaders of a pre-signed URL.
+func signedHeaders(t *testing.T, rawURL string) []string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatalf("parse url: %v", err)
+	}
+	return strings.Split(u.Query().Get("X-Amz-SignedHeaders"), ";")
+}
+
+func TestUploadURLSignsExactlyWhatItPromises(t *testing.T) {
+	sum := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	tests := []struct {
+		name        string
+		cfg         uploadapi.Config
+		req         events.APIGatewayProxyRequest
+		wantHeaders map[string]string
+	}{
+		{
+			name:        "tutorial request needs only Content-Type",
+			req:         post(`{"fileName":"myfile.pdf","contentType":"application/pdf"}`),
+			wantHeaders: map[string]string{"Content-Type": "application/pdf"},
+		},
+		{
+			name:        "size signs Content-Length",
+			req:         post(`{"fileName":"a.txt","contentType":"text/plain","size":12}`),
+			wantHeaders: map[string]string{"Content-Type": "text/plain", "Content-Length": "12"},
+		},
+		{
+			name:        "checksum signs x-amz-checksum-sha256",
+			req:         post(`{"fileName":"a.txt","contentType":"text/plain","size":3,"checksumSHA256":"` + sum + `"}`),
+			wantHeaders: map[string]string{"Content-Type": "text/plain", "Content-Length": "3", "X-Amz-Checksum-Sha256": sum},
+		},
+		{
+			name:        "PreventOverwrite signs If-None-Match",
+			cfg:         uploadapi.Config{PreventOverwrite: true, RequireSize: true},
+			req:         post(`{"fileName":"a.txt","contentType":"text/plain","size":3}`),
+			wantHeaders: map[string]string{"Content-Type": "text/plain", "Content-Length": "3", "If-None-Match": "*"},
+		},
+		{
+			name: "GET with query strings",
+			req: events.APIGatewayProxyRequest{Resource: "/get-upload-url", HTTPMethod: "GET",
+				QueryStringParameters: map[string]string{"fileName": "x.png", "contentType": "image/png", "size": "10"}},
+			wantHeaders: map[string]string{"Content-Type": "image/png", "Content-Length": "10"},
+		},
+		{
+			name:        "content type parameters are kept verbatim",
+			req:         post(`{"fileName":"a.txt","contentType":"text/plain; charset=utf-8"}`),
+			wantHeaders: map[string]string{"Content-Type": "text/plain; charset=utf-8"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := newHandler(t, tc.cfg)
+			out := decodeOK(t, call(t, h, tc.req))
+			if out.Method != "PUT" {
+				t.Errorf("method = %q, want PUT", out.Method)
+			}
+			if !mapsEqual(out.Headers, tc.wantHeaders) {
+				t.Errorf("headers = %v, want %v", out.Headers, tc.wantHeaders)
+			}
+			var want []string
+			for k := range tc.wantHeaders {
+				want = append(want, strings.ToLower(k))
+			}
+			want = append(want, "host")
+			slices.Sort(want)
+			if got := signedHeaders(t, out.UploadURL); !slices.Equal(got, want) {
+				t.Errorf("X-Amz-SignedHeaders = %v, want %v", got, want)
+			}
+			if out.ExpiresIn != 300 {
+				t.Errorf("expiresIn = %d, want 300", out.ExpiresIn)
+			}
+			u, _ := url.Parse(out.UploadURL)
+			if got := u.Query().Get("X-Amz-Expires"); got != "300" {
+				t.Errorf("X-Amz-Expires = %q, want 300", got)
+			}
+			if !uploadapi.KeyPattern("uploads/").MatchString(out.FileKey) {
+				t.Errorf("fileKey %q does not match the key pattern", out.FileKey)
+			}
+			if !strings.HasSuffix(u.Path, "/"+out.FileKey) {
+				t.Errorf("url path %q does not end with the key %q", u.Path, out.FileKey)
+			}
+		})
+	}
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestUploadURLRejectsBadInput(t *testing.T) {
+	tests := []struct {
+		name     string
+		cfg      uploadapi.Config
+		req      events.APIGatewayProxyRequest
+		status   int
+		code     string
+		contains string
+	}{
+		{"malformed JSON", uploadapi.Config{}, post(`{"fileName":`), 400, "BadRequest", "JSON"},
+		{"not an object", uploadapi.Config{}, post(`[1,2]`), 400, "BadRequest", "object"},
+		{"empty body", uploadapi.Config{}, post(``), 400, "BadRequest", "empty"},
+		{"trailing data", uploadapi.Config{}, post(`{"fileName":"a","contentType":"text/plain"} {}`), 400, "BadRequest", "after"},
+		{"unknown field", uploadapi.Config{}, post(`{"fileName":"a","contentType":"text/plain","bucket":"x"}`), 400, "BadRequest", "bucket"},
+		{"fileName wrong type", uploadapi.Config{}, post(`{"fileName":1,"contentType":"text/plain"}`), 400, "BadRequest", `"fileName" must be a string`},
+		{"size wrong type", uploadapi.Config{}, post(`{"fileName":"a","contentType":"text/plain","size":"12"}`), 400, "BadRequest", `"size" must be an integer`},
+		{"size fraction", uploadapi.Config{}, post(`{"fileName":"a","contentType":"text/plain","size":1.5}`), 400, "BadRequest", "size"},
+		{"size negative", uploadapi.Config{}, post(`{"fileName":"a","contentType":"text/plain","size":-1}`), 400, "BadRequest", "at least 1"},
+		{"size zero", uploadapi.Config{}, post(`{"fileName":"a","contentType":"text/plain","size":0}`), 400, "BadRequest", "at least 1"},
+		{"missing fileName", uploadapi.Config{}, post(`{"contentType":"text/plain"}`), 400, "BadRequest", "fileName is required"},
+		{"missing contentType", uploadapi.Config{}, post(`{"fileName":"a"}`), 400, "BadRequest", "contentType is required"},
+		{"invalid contentType", uploadapi.Config{}, post(`{"fileName":"a","contentType":"not a type"}`), 400, "BadRequest", "not a valid media type"},
+		{"header injection in contentType", uploadapi.Config{}, post(`{"fileName":"a","contentType":"text/plain\r\nX-Evil: 1"}`), 400, "BadRequest", "media type"},
+		{"bad checksum", uploadapi.Config{}, post(`{"fileName":"a","contentType":"text/plain","checksumSHA256":"abc"}`), 400, "BadRequest", "checksumSHA256"},
+		{"size required", uploadapi.Config{RequireSize: true}, post(`{"fileName":"a","contentType":"text/plain"}`), 400, "BadRequest", "size is required"},
+		{"size over max", uploadapi.Config{MaxFileSize: 100}, post(`{"fileName":"a","contentType":"text/plain","size":101}`), 413, "PayloadTooLarge", "101"},
+		{"type not allowed", uploadapi.Config{AllowedContentTypes: []string{"image/*", "application/pdf"}}, post(`{"fileName":"a","contentType":"text/html"}`), 415, "UnsupportedMediaType", "text/html"},
+		{"body over 1 MiB", uploadapi.Config{}, post(`{"fileName":"` + strings.Repeat("a", 1<<20) + `"}`), 413, "PayloadTooLarge", "1 MiB"},
+		{"bad size query", uploadapi.Config{}, events.APIGatewayProxyRequest{Resource: "/get-upload-url", HTTPMethod: "GET",
+			QueryStringParameters: map[string]string{"fileName": "a", "contentType": "text/plain", "size": "ten"}}, 400, "BadRequest", "size"},
+		{"other method", uploadapi.Config{}, events.APIGatewayProxyRequest{Resource: "/get-upload-url", HTTPMethod: "DELETE"}, 405, "MethodNotAllowed", "DELETE"},
+		{"unknown route", uploadapi.Config{}, events.APIGatewayProxyRequest{Resource: "/nope", HTTPMethod: "GET"}, 404, "NotFound", "/nope"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := newHandler(t, tc.cfg)
+			resp := call(t, h, tc.req)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, tc.status, resp.Body)
+			}
+			var e uploadapi.ErrorResponse
+			if err := json.Unmarshal([]byte(resp.Body), &e); err != nil {
+				t.Fatalf("error body %q is not JSON: %v", resp.Body, err)
+			}
+			if e.Code != tc.code || !strings.Contains(e.Message, tc.contains) {
+				t.Errorf("error = %+v, want code %s and a message containing %q", e, tc.code, tc.contains)
+			}
+			if resp.Headers["Content-Type"] != "application/json" || resp.Headers["Access-Control-Allow-Origin"] != "*" {
+				t.Errorf("headers = %v, want JSON with CORS", resp.Headers)
+			}
+		})
+	}
+}
+
+func TestAllowedContentTypes(t *testing.T) {
+	h, _ := newHandler(t, uploadapi.Config{AllowedContentTypes: []string{"image/*", "application/pdf"}})
+	for _, ct := range []string{"image/png", "image/svg+xml", "application/pdf", "Application/PDF", "application/pdf; x=y"} {
+		if resp := call(t, h, post(`{"fileName":"a","contentType":"`+ct+`"}`)); resp.StatusCode != 200 {
+			t.Errorf("%s: status %d, want 200 (%s)", ct, resp.StatusCode, resp.Body)
+		}
+	}
+	for _, ct := range []string{"imagex/png", "application/pdfx", "text/plain"} {
+		if resp := call(t, h, post(`{"fileName":"a","contentType":"`+ct+`"}`)); resp.StatusCode != 415 {
+			t.Errorf("%s: status %d, want 415", ct, resp.StatusCode)
+		}
+	}
+}
+
+func TestCORS(t *testing.T) {
+	tests := []struct {
+		name      string
+		origins   []string
+		origin    string
+		wantAllow string
+		wantVary  bool
+	}{
+		{"wildcard", []string{"*"}, "https://any.example", "*", false},
+		{"listed origin is echoed", []string{"https://a.example", "https://b.example"}, "https://b.example", "https://b.example", true},
+		{"unlisted origin gets none", []string{"https://a.example"}, "https://evil.example", "", true},
+		{"no origin", []string{"https://a.example"}, "", "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := newHandler(t, uploadapi.Config{AllowedOrigins: tc.origins})
+			for _, req := range []events.APIGatewayProxyRequest{post(`{"fileName":"a","contentType":"text/plain"}`), post(`{`)} {
+				req.Headers["Origin"] = tc.origin
+				resp := call(t, h, req)
+				if got := resp.Headers["Access-Control-Allow-Origin"]; got != tc.wantAllow {
+					t.Errorf("status %d: Access-Control-Allow-Origin = %q, want %q", resp.StatusCode, got, tc.wantAllow)
+				}
+				if got := resp.Headers["Vary"] == "Origin"; got != tc.wantVary {
+					t.Errorf("Vary: Origin present = %v, want %v", got, tc.wantVary)
+				}
+			}
+		})
+	}
+}
+
+func TestLogsNeverCarryTheSignature(t *testing.T) {
+	h, logs := newHandler(t, uploadapi.Config{})
+	out := decodeOK(t, call(t, h, post(`{"fileName":"a.txt","contentType":"text/plain"}`)))
+	sig := mustQuery(t, out.UploadURL, "X-Amz-Signature")
+	if sig == "" || strings.Contains(logs.String(), sig) || strings.Contains(logs.String(), "X-Amz-Signature") {
+		t.Errorf("log %q carries the signature", logs.String())
+	}
+	if !strings.Contains(logs.String(), out.FileKey) {
+		t.Errorf("log %q does not name the key it issued", logs.String())
+	}
+}
+
+func mustQuery(t *testing.T, rawURL, name string) string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query().Get(name)
+}
+
+var errPresign = errors.New("signer exploded: secret detail")
+
+// presignFunc fakes the signer when the test is about the handler's reaction
+// to a signing failure.
+type presignFunc func() error
+
+func (f presignFunc) PresignPutObject(context.Context, *s3.PutObjectInput, ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error) {
+	return nil, f()
+}
+
+func TestInternalErrorHidesDetail(t *testing.T) {
+	var logs bytes.Buffer
+	h, err := uploadapi.New(uploadapi.Config{Bucket: "b"}, presignFunc(func() error { return errPresign }),
+		uploadapi.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := call(t, h, post(`{"fileName":"a","contentType":"text/plain"}`))
+	if resp.StatusCode != 500 || strings.Contains(resp.Body, errPresign.Error()) {
+		t.Errorf("got %d %s, want 500 without internal detail", resp.StatusCode, resp.Body)
+	}
+	if !strings.Contains(logs.String(), errPresign.Error()) {
+		t.Errorf("log %q lacks the cause", logs.String())
+	}
+	if resp.Headers["Access-Control-Allow-Origin"] != "*" {
+		t.Errorf("500 lacks CORS headers: %v", resp.Headers)
+	}
+}
+
+func TestConfigRejectsBadValues(t *testing.T) {
+	for name, cfg := range map[string]uploadapi.Config{
+		"no bucket":         {},
+		"prefix traversal":  {Bucket: "b", KeyPrefix: "../"},
+		"prefix no slash":   {Bucket: "b", KeyPrefix: "uploads"},
+		"prefix absolute":   {Bucket: "b", KeyPrefix: "/uploads/"},
+		"expiry too long":   {Bucket: "b", Expiry: 13 * time.Hour},
+		"max size too big":  {Bucket: "b", MaxFileSize: 6 << 30},
+		"bad content type":  {Bucket: "b", AllowedContentTypes: []string{"image"}},
+		"bad origin":        {Bucket: "b", AllowedOrigins: []string{"https://a.example/path"}},
+		"origin with space": {Bucket: "b", AllowedOrigins: []string{" https://a.example"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := uploadapi.New(cfg, testPresigner()); err == nil {
+				t.Errorf("New(%+v) succeeded, want an error", cfg)
+			}
+		})
+	}
+}
+
+func TestConfigEnvironmentRoundTrip(t *testing.T) {
+	want := uploadapi.Config{Bucket: "b", KeyPrefix: "in/coming/", Expiry: 90 * time.Second,
+		AllowedContentTypes: []string{"image/*", "application/pdf"}, MaxFileSize: 1 << 20,
+		RequireSize: true, PreventOverwrite: true, AllowedOrigins: []string{"https://a.example", "http://localhost:8080"}}
+	env := want.Environment()
+	got, err := uploadapi.ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Bucket != want.Bucket || got.KeyPrefix != want.KeyPrefix || got.Expiry != want.Expiry ||
+		!slices.Equal(got.AllowedContentTypes, want.AllowedContentTypes) || got.MaxFileSize != want.MaxFileSize ||
+		got.RequireSize != want.RequireSize || got.PreventOverwrite != want.PreventOverwrite ||
+		!slices.Equal(got.AllowedOrigins, want.AllowedOrigins) {
+		t.Errorf("round trip = %+v, want %+v", got, want)
+	}
+	if _, err := uploadapi.ConfigFromEnv(func(k string) string {
+		if k == uploadapi.EnvRequireSize {
+			return "maybe"
+		}
+		return env[k]
+	}); err == nil {
+		t.Error("ConfigFromEnv accepted RequireSize=maybe")
+	}
+}
