@@ -1,0 +1,146 @@
+package presignedupload
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+)
+
+// PresignedUploadApiProps configures a [NewPresignedUploadApi]. Every field is
+// optional: nil props deploy a working API with secure defaults.
+type PresignedUploadApiProps struct {
+	// Bucket receives the uploads. An existing bucket is used as it is: its
+	// CORS rules, encryption and lifecycle stay yours to manage, so the
+	// bucket-configuring props below must be left unset.
+	//
+	// Default: - a new bucket: all public access blocked, TLS-only policy,
+	// BucketOwnerEnforced, SSE-S3 (or SSE-KMS with EncryptionKey), CORS for
+	// AllowedOrigins, incomplete multipart uploads aborted after 1 day.
+	Bucket awss3.IBucket
+	// EncryptionKey encrypts new objects with SSE-KMS (with an S3 Bucket Key).
+	// The function's role is granted kms:GenerateDataKey on it, because a
+	// pre-signed upload acts with the role's permissions.
+	//
+	// Default: - S3-managed keys (SSE-S3).
+	EncryptionKey awskms.IKey
+	// RemovalPolicy applies to the bucket and the log groups. DESTROY also
+	// empties the bucket on stack deletion (see AutoDeleteObjects).
+	//
+	// Default: - awscdk.RemovalPolicy_RETAIN.
+	RemovalPolicy awscdk.RemovalPolicy
+	// AutoDeleteObjects empties the bucket before CloudFormation deletes it.
+	// Only valid with RemovalPolicy DESTROY.
+	//
+	// Default: - true with RemovalPolicy DESTROY, false otherwise.
+	AutoDeleteObjects *bool
+	// UploadExpiration deletes uploaded objects under KeyPrefix this long
+	// after they were created. Whole days only.
+	//
+	// Default: - uploads are kept.
+	UploadExpiration awscdk.Duration
+	// ServerAccessLogsBucket receives S3 server access logs for the bucket.
+	//
+	// Default: - no server access logs.
+	ServerAccessLogsBucket awss3.IBucket
+	// ServerAccessLogsPrefix prefixes the access log objects.
+	//
+	// Default: - "s3-access-logs/" when ServerAccessLogsBucket is set.
+	ServerAccessLogsPrefix *string
+	// EventBridgeEnabled sends the bucket's events, such as Object Created,
+	// to Amazon EventBridge.
+	//
+	// Default: false.
+	EventBridgeEnabled *bool
+
+	// KeyPrefix is put in front of every generated key, and the function may
+	// write nowhere else. One or more path segments, each ending in '/'.
+	//
+	// Default: "uploads/".
+	KeyPrefix *string
+	// UrlExpiry is how long an issued URL stays valid; at most 12 hours.
+	//
+	// Default: - 5 minutes.
+	UrlExpiry awscdk.Duration
+	// AllowedContentTypes lists the media types clients may upload, such as
+	// "image/png" or "image/*". Other types get 415.
+	//
+	// Default: - any media type.
+	AllowedContentTypes *[]*string
+	// MaxFileSize is the largest declared size, in bytes, the API accepts;
+	// at most 5 GiB, S3's single-PUT limit.
+	//
+	// Default: - 5 GiB (5368709120).
+	MaxFileSize *float64
+	// RequireSize makes the size field mandatory, so every URL signs the
+	// Content-Length and S3 itself refuses a body of another length.
+	//
+	// Default: false, so the tutorial's request ({fileName, contentType}) works.
+	RequireSize *bool
+	// PreventOverwrite signs If-None-Match: * into every URL, so an upload
+	// never replaces an existing object, even when its URL is replayed.
+	//
+	// Default: false, so the tutorial's PUT with only Content-Type works.
+	PreventOverwrite *bool
+	// AllowedOrigins are the browser origins allowed by the API's CORS and
+	// the bucket's CORS rule: "*" or scheme://host[:port] values.
+	//
+	// Default: - ["*"].
+	AllowedOrigins *[]*string
+
+	// StageName is the API stage and the first path segment of its URL.
+	//
+	// Default: "prod".
+	StageName *string
+	// ThrottlingRateLimit is the stage's steady-state requests per second.
+	//
+	// Default: 100.
+	ThrottlingRateLimit *float64
+	// ThrottlingBurstLimit is the stage's burst capacity.
+	//
+	// Default: 200.
+	ThrottlingBurstLimit *float64
+	// ApiKeyRequired creates an API key and a usage plan, and makes every
+	// method require the key in the X-Api-Key header.
+	//
+	// Default: false.
+	ApiKeyRequired *bool
+	// UsagePlanRateLimit is the usage plan's requests per second per key.
+	// Only with ApiKeyRequired.
+	//
+	// Default: 10.
+	UsagePlanRateLimit *float64
+	// UsagePlanBurstLimit is the usage plan's burst per key. Only with ApiKeyRequired.
+	//
+	// Default: 20.
+	UsagePlanBurstLimit *float64
+	// UsagePlanQuotaPerDay caps the requests per key per day. Only with ApiKeyRequired.
+	//
+	// Default: 10000.
+	UsagePlanQuotaPerDay *float64
+	// WebAclEnabled creates a REGIONAL WAFv2 web ACL for the stage with the
+	// AWS managed Common, KnownBadInputs and Amazon IP reputation rule
+	// groups and a per-IP rate-based rule.
+	//
+	// Default: false.
+	WebAclEnabled *bool
+	// WebAclRateLimit is the rate-based rule's limit: requests per source IP
+	// in any 5-minute window, 10 to 2,000,000,000.
+	//
+	// Default: 1000.
+	WebAclRateLimit *float64
+	// ExistingWebAclArn associates an existing REGIONAL web ACL with the
+	// stage instead of creating one. Not with WebAclEnabled.
+	//
+	// Default: - none.
+	ExistingWebAclArn *string
+
+	// MemorySize of the function, in MiB.
+	//
+	// Default: 256.
+	MemorySize *float64
+	// LogRetention of the function's and the API's log groups.
+	//
+	// Default: - awslogs.RetentionDays_ONE_MONTH.
+	LogRetention awslogs.RetentionDays
+}

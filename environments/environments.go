@@ -1,0 +1,134 @@
+// Package environments reads the per-environment settings kept under the
+// "environments" context key of cdk.json. The CDK app turns them into
+// construct props; local mode turns them into the handler's configuration,
+// so both follow the same file.
+package environments
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+)
+
+// ContextKey is the cdk.json context key holding the environments.
+const ContextKey = "environments"
+
+// Environment is one deployment's settings. Unset fields take the
+// construct's defaults.
+type Environment struct {
+	// Account and Region pin the stack; empty means the CLI's current ones.
+	Account string `json:"account,omitempty"`
+	Region  string `json:"region,omitempty"`
+	// RemovalPolicy is "retain" (default) or "destroy"; "destroy" also
+	// empties the bucket when the stack is deleted.
+	RemovalPolicy    string `json:"removalPolicy,omitempty"`
+	LogRetentionDays int    `json:"logRetentionDays,omitempty"`
+
+	KeyPrefix            string   `json:"keyPrefix,omitempty"`
+	URLExpirySeconds     int      `json:"urlExpirySeconds,omitempty"`
+	AllowedContentTypes  []string `json:"allowedContentTypes,omitempty"`
+	MaxFileSize          int64    `json:"maxFileSize,omitempty"`
+	RequireSize          bool     `json:"requireSize,omitempty"`
+	PreventOverwrite     bool     `json:"preventOverwrite,omitempty"`
+	AllowedOrigins       []string `json:"allowedOrigins,omitempty"`
+	UploadExpirationDays int      `json:"uploadExpirationDays,omitempty"`
+
+	StageName            string  `json:"stageName,omitempty"`
+	ThrottlingRateLimit  float64 `json:"throttlingRateLimit,omitempty"`
+	ThrottlingBurstLimit float64 `json:"throttlingBurstLimit,omitempty"`
+	ApiKeyRequired       bool    `json:"apiKeyRequired,omitempty"`
+	WebAclEnabled        bool    `json:"webAclEnabled,omitempty"`
+	WebAclRateLimit      float64 `json:"webAclRateLimit,omitempty"`
+	MemorySize           float64 `json:"memorySize,omitempty"`
+}
+
+var namePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,63}$`)
+
+// Parse decodes the value of the "environments" context key: a JSON object
+// (or the map the CDK hands over) from environment name to settings.
+// Unknown setting names are errors, so a typo cannot silently fall back to
+// a default.
+func Parse(v any) (map[string]Environment, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ContextKey, err)
+	}
+	var byName map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &byName); err != nil || len(byName) == 0 {
+		return nil, fmt.Errorf("%s must be an object mapping environment names to settings", ContextKey)
+	}
+	out := make(map[string]Environment, len(byName))
+	for name, msg := range byName {
+		if !namePattern.MatchString(name) {
+			return nil, fmt.Errorf("%s: name %q must start with a letter and hold only letters, digits and '-'", ContextKey, name)
+		}
+		var e Environment
+		dec := json.NewDecoder(bytes.NewReader(msg))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&e); err != nil {
+			return nil, fmt.Errorf("%s.%s: %w", ContextKey, name, err)
+		}
+		if e.RemovalPolicy != "" && e.RemovalPolicy != "retain" && e.RemovalPolicy != "destroy" {
+			return nil, fmt.Errorf("%s.%s: removalPolicy %q must be \"retain\" or \"destroy\"", ContextKey, name, e.RemovalPolicy)
+		}
+		if err := e.UploadConfig("bucket").Validate(); err != nil {
+			return nil, fmt.Errorf("%s.%s: %w", ContextKey, name, err)
+		}
+		out[name] = e
+	}
+	return out, nil
+}
+
+// Load reads the environments from the context of a cdk.json file.
+func Load(cdkJSON string) (map[string]Environment, error) {
+	b, err := os.ReadFile(cdkJSON)
+	if err != nil {
+		return nil, err
+	}
+	var f struct {
+		Context map[string]json.RawMessage `json:"context"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("%s: %w", cdkJSON, err)
+	}
+	v, ok := f.Context[ContextKey]
+	if !ok {
+		return nil, fmt.Errorf("%s: no context.%s", cdkJSON, ContextKey)
+	}
+	envs, err := Parse(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cdkJSON, err)
+	}
+	return envs, nil
+}
+
+// Names returns the environment names in order.
+func Names(envs map[string]Environment) []string {
+	names := make([]string, 0, len(envs))
+	for n := range envs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// UploadConfig is the handler configuration this environment deploys, for
+// the given bucket, with the handler's defaults for what is unset.
+func (e Environment) UploadConfig(bucket string) uploadapi.Config {
+	return uploadapi.Config{
+		Bucket:              bucket,
+		KeyPrefix:           e.KeyPrefix,
+		Expiry:              time.Duration(e.URLExpirySeconds) * time.Second,
+		AllowedContentTypes: e.AllowedContentTypes,
+		MaxFileSize:         e.MaxFileSize,
+		RequireSize:         e.RequireSize,
+		PreventOverwrite:    e.PreventOverwrite,
+		AllowedOrigins:      e.AllowedOrigins,
+	}.WithDefaults()
+}
