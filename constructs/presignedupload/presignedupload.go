@@ -189,9 +189,9 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps) awsapigateway.Res
 		RemovalPolicy: p.RemovalPolicy,
 	})
 	api := awsapigateway.NewRestApi(c.Construct, jsii.String("Api"), &awsapigateway.RestApiProps{
-		Description:           jsii.String("Issues pre-signed S3 upload URLs"),
-		EndpointConfiguration: &awsapigateway.EndpointConfiguration{Types: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL}},
-		CloudWatchRole:        jsii.Bool(true),
+		Description:                 jsii.String("Issues pre-signed S3 upload URLs"),
+		EndpointConfiguration:       &awsapigateway.EndpointConfiguration{Types: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL}},
+		CloudWatchRole:              jsii.Bool(true),
 		CloudWatchRoleRemovalPolicy: p.RemovalPolicy,
 		DeployOptions: &awsapigateway.StageOptions{
 			StageName:            p.StageName,
