@@ -1,0 +1,174 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/presigned-upload/presigned-upload/environments"
+	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+)
+
+// cdkContext returns cdk.json's context, as the CLI would hand it to the app,
+// with bundling switched off so no Go build runs.
+func cdkContext(t *testing.T) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile("cdk.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct{ Context map[string]any }
+	if err := json.Unmarshal(raw, &f); err != nil {
+		t.Fatal(err)
+	}
+	f.Context["aws:cdk:bundling-stacks"] = []string{}
+	return f.Context
+}
+
+func stackOf(app awscdk.App, name string) awscdk.Stack {
+	return app.Node().FindChild(jsii.String(name)).(awscdk.Stack)
+}
+
+// nagErrors returns the unsuppressed AwsSolutions errors cdk-nag reported on a stack.
+func nagErrors(stack awscdk.Stack) []string {
+	var out []string
+	for _, m := range *assertions.Annotations_FromStack(stack).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))) {
+		out = append(out, fmt.Sprintf("%s: %v", *m.Id, m.Entry.Data))
+	}
+	return out
+}
+
+func TestApp(t *testing.T) {
+	ctx := cdkContext(t)
+	app := newApp(&awscdk.AppProps{Context: &ctx})
+	envs, err := environments.Parse(ctx[environments.ContextKey])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := environments.Names(envs); !slices.Equal(names, []string{"dev", "prod"}) {
+		t.Fatalf("environments = %v, want dev and prod", names)
+	}
+	for _, name := range environments.Names(envs) {
+		stack := stackOf(app, "PresignedUpload-"+name)
+		t.Run(name+"/cdk-nag finds no unsuppressed error", func(t *testing.T) {
+			if errs := nagErrors(stack); len(errs) > 0 {
+				t.Errorf("cdk-nag errors:\n%s", strings.Join(errs, "\n"))
+			}
+		})
+		tm := assertions.Template_FromStack(stack, nil)
+		t.Run(name+"/every suppression gives a reason", func(t *testing.T) {
+			raw, _ := json.Marshal(tm.ToJSON())
+			var doc struct {
+				Resources map[string]struct {
+					Metadata struct {
+						CdkNag struct {
+							RulesToSuppress []struct{ ID, Reason string } `json:"rules_to_suppress"`
+						} `json:"cdk_nag"`
+					}
+				}
+			}
+			if err := json.Unmarshal(raw, &doc); err != nil {
+				t.Fatal(err)
+			}
+			for id, r := range doc.Resources {
+				for _, s := range r.Metadata.CdkNag.RulesToSuppress {
+					if len(s.Reason) < 80 {
+						t.Errorf("%s suppresses %s with a thin reason: %q", id, s.ID, s.Reason)
+					}
+				}
+			}
+		})
+		t.Run(name+"/outputs", func(t *testing.T) {
+			outputs := *tm.FindOutputs(jsii.String("*"), nil)
+			want := []string{"ApiUrl", "UploadUrlEndpoint", "BucketName"}
+			if envs[name].ApiKeyRequired {
+				want = append(want, "ApiKeyId")
+			}
+			for _, o := range want {
+				if _, ok := outputs[o]; !ok {
+					t.Errorf("no %s output", o)
+				}
+			}
+			if _, ok := outputs["ApiKeyId"]; ok != envs[name].ApiKeyRequired {
+				t.Errorf("ApiKeyId output present = %v, want %v", ok, envs[name].ApiKeyRequired)
+			}
+		})
+		t.Run(name+"/the function runs with the settings local mode uses", func(t *testing.T) {
+			fns := *tm.FindResources(jsii.String("AWS::Lambda::Function"), map[string]any{"Properties": map[string]any{"Handler": "bootstrap"}})
+			if len(fns) != 1 {
+				t.Fatalf("%d Go functions, want 1", len(fns))
+			}
+			for _, fn := range fns {
+				raw, _ := json.Marshal((*fn)["Properties"])
+				var props struct{ Environment struct{ Variables map[string]any } }
+				_ = json.Unmarshal(raw, &props)
+				got, err := uploadapi.ConfigFromEnv(func(k string) string {
+					if k == uploadapi.EnvBucket {
+						return "bucket"
+					}
+					s, _ := props.Environment.Variables[k].(string)
+					return s
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := envs[name].UploadConfig("bucket")
+				if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+					t.Errorf("deployed config = %+v\nlocal config    = %+v", got, want)
+				}
+			}
+		})
+	}
+	t.Run("prod is locked down", func(t *testing.T) {
+		p := envs["prod"]
+		if p.RemovalPolicy != "retain" || !p.ApiKeyRequired || !p.WebAclEnabled || !p.RequireSize || !p.PreventOverwrite || slices.Contains(p.AllowedOrigins, "*") {
+			t.Errorf("prod settings = %+v", p)
+		}
+	})
+}
+
+// The nag check above must be able to fail: a known violation fails the
+// synth, and the validation report names the rule.
+func TestNagCatchesViolations(t *testing.T) {
+	ctx := cdkContext(t)
+	app := newApp(&awscdk.AppProps{Context: &ctx})
+	stack := stackOf(app, "PresignedUpload-dev")
+	awss3.NewBucket(stack, jsii.String("Careless"), &awss3.BucketProps{})
+	defer func() {
+		msg := fmt.Sprint(recover())
+		_, report, ok := strings.Cut(msg, "can be found in: ")
+		if !ok {
+			t.Fatalf("synth did not fail validation: %s", msg)
+		}
+		raw, err := os.ReadFile(strings.TrimSpace(report))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(raw), "AwsSolutions-S10") || !strings.Contains(string(raw), "Careless") {
+			t.Errorf("validation report does not name AwsSolutions-S10 on the careless bucket: %s", raw)
+		}
+	}()
+	nagErrors(stack)
+}
+
+func TestEnvironmentSettingsAreChecked(t *testing.T) {
+	for name, v := range map[string]any{
+		"typo in a setting":  map[string]any{"dev": map[string]any{"requireSzie": true}},
+		"bad removal policy": map[string]any{"dev": map[string]any{"removalPolicy": "delete"}},
+		"bad origin":         map[string]any{"dev": map[string]any{"allowedOrigins": []string{"example.com"}}},
+		"bad name":           map[string]any{"dev/1": map[string]any{}},
+		"not an object":      []string{"dev"},
+	} {
+		if _, err := environments.Parse(v); err == nil {
+			t.Errorf("%s: Parse accepted %v", name, v)
+		}
+	}
+}

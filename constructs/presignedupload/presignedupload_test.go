@@ -1,0 +1,541 @@
+package presignedupload_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/presigned-upload/presigned-upload/constructs/presignedupload"
+	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+)
+
+// template is a synthesized stack as plain Go values.
+type template struct {
+	Resources map[string]resource
+}
+
+type resource struct {
+	Type           string
+	Properties     map[string]any
+	DeletionPolicy string
+}
+
+// newStack returns a stack whose assets are not bundled, so no Go build runs.
+func newStack() awscdk.Stack {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []string{}}})
+	return awscdk.NewStack(app, jsii.String("Test"), nil)
+}
+
+func synth(t *testing.T, props *presignedupload.PresignedUploadApiProps, setup ...func(awscdk.Stack) *presignedupload.PresignedUploadApiProps) template {
+	t.Helper()
+	stack := newStack()
+	for _, s := range setup {
+		props = s(stack)
+	}
+	presignedupload.NewPresignedUploadApi(stack, jsii.String("Upload"), props)
+	raw, err := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tmpl template
+	if err := json.Unmarshal(raw, &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	return tmpl
+}
+
+// ofType returns the resources of a CloudFormation type, by logical ID.
+func (tm template) ofType(typ string) map[string]resource {
+	out := map[string]resource{}
+	for id, r := range tm.Resources {
+		if r.Type == typ {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+// one returns the only resource of a type.
+func (tm template) one(t *testing.T, typ string) (string, resource) {
+	t.Helper()
+	rs := tm.ofType(typ)
+	if len(rs) != 1 {
+		t.Fatalf("%d resources of type %s, want 1", len(rs), typ)
+	}
+	for id, r := range rs {
+		return id, r
+	}
+	panic("unreachable")
+}
+
+func (tm template) count(typ string) int { return len(tm.ofType(typ)) }
+
+// get walks a path of map keys and slice indexes through v.
+func get(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[k]
+		case int:
+			s, _ := v.([]any)
+			if k >= len(s) {
+				return nil
+			}
+			v = s[k]
+		}
+	}
+	return v
+}
+
+func strs(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, fmt.Sprint(x))
+	}
+	return out
+}
+
+func jsonOf(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// policyStatements returns every statement of the IAM policies attached to
+// the function's role.
+func (tm template) policyStatements() []map[string]any {
+	var out []map[string]any
+	for _, p := range tm.ofType("AWS::IAM::Policy") {
+		if !strings.Contains(jsonOf(p.Properties["Roles"]), "HandlerRole") {
+			continue
+		}
+		for _, s := range p.Properties["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			out = append(out, s.(map[string]any))
+		}
+	}
+	return out
+}
+
+func actions(s map[string]any) []string {
+	if a, ok := s["Action"].(string); ok {
+		return []string{a}
+	}
+	return strs(s["Action"])
+}
+
+func TestDefaults(t *testing.T) {
+	tm := synth(t, nil)
+
+	t.Run("bucket logical ID is stable", func(t *testing.T) {
+		// Changing it would replace the bucket and orphan every upload.
+		id, _ := tm.one(t, "AWS::S3::Bucket")
+		if id != "UploadBucket84BF9F0F" {
+			t.Errorf("bucket logical ID = %s, want UploadBucket84BF9F0F", id)
+		}
+	})
+	_, bucket := tm.one(t, "AWS::S3::Bucket")
+	bp := bucket.Properties
+	t.Run("bucket blocks public access and enforces owner", func(t *testing.T) {
+		for _, k := range []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"} {
+			if get(bp, "PublicAccessBlockConfiguration", k) != true {
+				t.Errorf("PublicAccessBlockConfiguration.%s = %v, want true", k, get(bp, "PublicAccessBlockConfiguration", k))
+			}
+		}
+		if got := get(bp, "OwnershipControls", "Rules", 0, "ObjectOwnership"); got != "BucketOwnerEnforced" {
+			t.Errorf("ObjectOwnership = %v, want BucketOwnerEnforced", got)
+		}
+		if got := get(bp, "BucketEncryption", "ServerSideEncryptionConfiguration", 0, "ServerSideEncryptionByDefault", "SSEAlgorithm"); got != "AES256" {
+			t.Errorf("SSEAlgorithm = %v, want AES256", got)
+		}
+		if bucket.DeletionPolicy != "Retain" {
+			t.Errorf("DeletionPolicy = %q, want Retain", bucket.DeletionPolicy)
+		}
+		if n := tm.count("Custom::S3AutoDeleteObjects"); n != 0 {
+			t.Errorf("%d auto-delete resources under RETAIN, want 0", n)
+		}
+	})
+	t.Run("bucket policy denies plain HTTP", func(t *testing.T) {
+		_, pol := tm.one(t, "AWS::S3::BucketPolicy")
+		doc := jsonOf(pol.Properties["PolicyDocument"])
+		if !strings.Contains(doc, `"Effect":"Deny"`) || !strings.Contains(doc, `"aws:SecureTransport":"false"`) {
+			t.Errorf("bucket policy %s lacks the TLS-only deny", doc)
+		}
+	})
+	t.Run("bucket CORS allows every upload header and exposes ETag", func(t *testing.T) {
+		rule := get(bp, "CorsConfiguration", "CorsRules", 0)
+		if got := strs(get(rule, "ExposedHeaders")); !slices.Equal(got, []string{"ETag"}) {
+			t.Errorf("ExposedHeaders = %v, want [ETag]", got)
+		}
+		allowed := strs(get(rule, "AllowedHeaders"))
+		for _, h := range uploadapi.UploadHeaders {
+			if !slices.Contains(allowed, h) {
+				t.Errorf("AllowedHeaders %v lack %s, which issued URLs may require", allowed, h)
+			}
+		}
+		if got := strs(get(rule, "AllowedMethods")); !slices.Equal(got, []string{"PUT", "POST", "GET", "HEAD"}) {
+			t.Errorf("AllowedMethods = %v", got)
+		}
+		if got := strs(get(rule, "AllowedOrigins")); !slices.Equal(got, []string{"*"}) {
+			t.Errorf("AllowedOrigins = %v, want [*]", got)
+		}
+	})
+	t.Run("lifecycle aborts incomplete multipart uploads after a day", func(t *testing.T) {
+		rules := get(bp, "LifecycleConfiguration", "Rules").([]any)
+		if len(rules) != 1 || get(rules[0], "AbortIncompleteMultipartUpload", "DaysAfterInitiation") != 1.0 {
+			t.Errorf("lifecycle rules = %s", jsonOf(rules))
+		}
+	})
+
+	t.Run("function is arm64 provided.al2023 with JSON logs", func(t *testing.T) {
+		fns := tm.ofType("AWS::Lambda::Function")
+		var fn resource
+		for id, r := range fns {
+			if strings.HasPrefix(id, "UploadHandler") {
+				fn = r
+			}
+		}
+		p := fn.Properties
+		if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" || jsonOf(p["Architectures"]) != `["arm64"]` {
+			t.Errorf("runtime %v handler %v architectures %v", p["Runtime"], p["Handler"], p["Architectures"])
+		}
+		if get(p, "LoggingConfig", "LogFormat") != "JSON" {
+			t.Errorf("LoggingConfig = %v, want JSON", p["LoggingConfig"])
+		}
+		env := get(p, "Environment", "Variables").(map[string]any)
+		cfg, err := uploadapi.ConfigFromEnv(func(k string) string {
+			if k == uploadapi.EnvBucket {
+				return "bucket" // a reference to the bucket; checked below
+			}
+			s, _ := env[k].(string)
+			return s
+		})
+		if err != nil {
+			t.Fatalf("the function's environment does not configure the handler: %v", err)
+		}
+		if !strings.Contains(jsonOf(env[uploadapi.EnvBucket]), "UploadBucket84BF9F0F") {
+			t.Errorf("%s = %v, want a reference to the bucket", uploadapi.EnvBucket, env[uploadapi.EnvBucket])
+		}
+		want := uploadapi.Config{Bucket: "bucket"}.WithDefaults()
+		if cfg.KeyPrefix != want.KeyPrefix || cfg.Expiry != want.Expiry || cfg.MaxFileSize != want.MaxFileSize ||
+			cfg.RequireSize || cfg.PreventOverwrite || !slices.Equal(cfg.AllowedOrigins, want.AllowedOrigins) {
+			t.Errorf("handler config = %+v, want defaults %+v", cfg, want)
+		}
+	})
+	t.Run("log groups have a retention", func(t *testing.T) {
+		for id, lg := range tm.ofType("AWS::Logs::LogGroup") {
+			if lg.Properties["RetentionInDays"] != 30.0 {
+				t.Errorf("%s RetentionInDays = %v, want 30", id, lg.Properties["RetentionInDays"])
+			}
+		}
+	})
+	t.Run("role may only put objects under the prefix and write its logs", func(t *testing.T) {
+		var all []string
+		for _, s := range tm.policyStatements() {
+			acts := actions(s)
+			all = append(all, acts...)
+			res := jsonOf(s["Resource"])
+			for _, a := range acts {
+				if strings.HasPrefix(a, "s3:") && !strings.HasSuffix(res, `/uploads/*"]]}`) {
+					t.Errorf("%s on %s, want only the uploads/ prefix", a, res)
+				}
+			}
+		}
+		sort.Strings(all)
+		if want := []string{"logs:CreateLogStream", "logs:PutLogEvents", "s3:PutObject"}; !slices.Equal(all, want) {
+			t.Errorf("role actions = %v, want %v", all, want)
+		}
+		if n := tm.count("AWS::IAM::ManagedPolicy"); n != 0 {
+			t.Errorf("%d managed policies, want 0", n)
+		}
+	})
+
+	t.Run("API is regional with logging and no data trace", func(t *testing.T) {
+		_, api := tm.one(t, "AWS::ApiGateway::RestApi")
+		if got := jsonOf(get(api.Properties, "EndpointConfiguration", "Types")); got != `["REGIONAL"]` {
+			t.Errorf("endpoint types = %s", got)
+		}
+		_, stage := tm.one(t, "AWS::ApiGateway::Stage")
+		sp := stage.Properties
+		if sp["StageName"] != "prod" {
+			t.Errorf("StageName = %v, want prod", sp["StageName"])
+		}
+		ms := get(sp, "MethodSettings", 0)
+		if get(ms, "LoggingLevel") != "INFO" || get(ms, "DataTraceEnabled") != false ||
+			get(ms, "ThrottlingRateLimit") != 100.0 || get(ms, "ThrottlingBurstLimit") != 200.0 {
+			t.Errorf("method settings = %s", jsonOf(ms))
+		}
+		if get(sp, "AccessLogSetting", "DestinationArn") == nil {
+			t.Errorf("no access log destination: %s", jsonOf(sp))
+		}
+	})
+	t.Run("methods: POST and GET proxy to the function, OPTIONS answers preflight", func(t *testing.T) {
+		methods := map[string]map[string]any{}
+		for _, m := range tm.ofType("AWS::ApiGateway::Method") {
+			methods[m.Properties["HttpMethod"].(string)] = m.Properties
+		}
+		for _, verb := range []string{"POST", "GET"} {
+			m := methods[verb]
+			if get(m, "Integration", "Type") != "AWS_PROXY" || m["ApiKeyRequired"] == true || m["RequestValidatorId"] == nil {
+				t.Errorf("%s method = %s", verb, jsonOf(m))
+			}
+		}
+		if get(methods["GET"], "RequestParameters", "method.request.querystring.fileName") != true {
+			t.Errorf("GET does not require fileName: %s", jsonOf(methods["GET"]["RequestParameters"]))
+		}
+		opt := methods["OPTIONS"]
+		if get(opt, "Integration", "Type") != "MOCK" {
+			t.Fatalf("OPTIONS = %s", jsonOf(opt))
+		}
+		headers := jsonOf(get(opt, "Integration", "IntegrationResponses", 0, "ResponseParameters"))
+		for _, want := range []string{strings.Join(uploadapi.CORSAllowHeaders, ","), "GET,POST,OPTIONS", `'*'`} {
+			if !strings.Contains(headers, want) {
+				t.Errorf("preflight headers %s lack %s", headers, want)
+			}
+		}
+	})
+	t.Run("gateway errors carry CORS headers and the JSON error shape", func(t *testing.T) {
+		types := map[string]bool{}
+		for _, gr := range tm.ofType("AWS::ApiGateway::GatewayResponse") {
+			types[gr.Properties["ResponseType"].(string)] = true
+			if got := get(gr.Properties, "ResponseParameters", "gatewayresponse.header.Access-Control-Allow-Origin"); got != "'*'" {
+				t.Errorf("%v Access-Control-Allow-Origin = %v", gr.Properties["ResponseType"], got)
+			}
+			if !strings.Contains(jsonOf(gr.Properties["ResponseTemplates"]), `\"code\":`) {
+				t.Errorf("%v template = %v", gr.Properties["ResponseType"], gr.Properties["ResponseTemplates"])
+			}
+		}
+		for _, want := range []string{"DEFAULT_4XX", "DEFAULT_5XX", "BAD_REQUEST_BODY"} {
+			if !types[want] {
+				t.Errorf("no %s gateway response", want)
+			}
+		}
+	})
+	t.Run("request model requires fileName and contentType", func(t *testing.T) {
+		_, model := tm.one(t, "AWS::ApiGateway::Model")
+		if got := strs(get(model.Properties, "Schema", "required")); !slices.Equal(got, []string{"fileName", "contentType"}) {
+			t.Errorf("required = %v", got)
+		}
+	})
+	t.Run("optional parts are absent", func(t *testing.T) {
+		for _, typ := range []string{"AWS::ApiGateway::ApiKey", "AWS::ApiGateway::UsagePlan", "AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation", "AWS::KMS::Key"} {
+			if n := tm.count(typ); n != 0 {
+				t.Errorf("%d %s, want 0", n, typ)
+			}
+		}
+	})
+}
+
+func TestOptions(t *testing.T) {
+	t.Run("API key and usage plan", func(t *testing.T) {
+		tm := synth(t, &presignedupload.PresignedUploadApiProps{ApiKeyRequired: jsii.Bool(true), UsagePlanQuotaPerDay: jsii.Number(500)})
+		if tm.count("AWS::ApiGateway::ApiKey") != 1 || tm.count("AWS::ApiGateway::UsagePlanKey") != 1 {
+			t.Errorf("want one API key bound to the plan")
+		}
+		_, plan := tm.one(t, "AWS::ApiGateway::UsagePlan")
+		if get(plan.Properties, "Quota", "Limit") != 500.0 || get(plan.Properties, "Quota", "Period") != "DAY" ||
+			get(plan.Properties, "Throttle", "RateLimit") != 10.0 || get(plan.Properties, "Throttle", "BurstLimit") != 20.0 {
+			t.Errorf("usage plan = %s", jsonOf(plan.Properties))
+		}
+		for _, m := range tm.ofType("AWS::ApiGateway::Method") {
+			if want := m.Properties["HttpMethod"] != "OPTIONS"; m.Properties["ApiKeyRequired"] != want && !(m.Properties["ApiKeyRequired"] == nil && !want) {
+				t.Errorf("%v ApiKeyRequired = %v, want %v", m.Properties["HttpMethod"], m.Properties["ApiKeyRequired"], want)
+			}
+		}
+	})
+	t.Run("new web ACL", func(t *testing.T) {
+		tm := synth(t, &presignedupload.PresignedUploadApiProps{WebAclEnabled: jsii.Bool(true), WebAclRateLimit: jsii.Number(300)})
+		_, acl := tm.one(t, "AWS::WAFv2::WebACL")
+		rules := jsonOf(acl.Properties["Rules"])
+		for _, want := range []string{"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList", `"Limit":300`} {
+			if !strings.Contains(rules, want) {
+				t.Errorf("web ACL rules lack %s", want)
+			}
+		}
+		if acl.Properties["Scope"] != "REGIONAL" {
+			t.Errorf("scope = %v", acl.Properties["Scope"])
+		}
+		_, assoc := tm.one(t, "AWS::WAFv2::WebACLAssociation")
+		if !strings.Contains(jsonOf(assoc.Properties["ResourceArn"]), "/stages/") {
+			t.Errorf("association target = %s, want the stage", jsonOf(assoc.Properties["ResourceArn"]))
+		}
+	})
+	t.Run("existing web ACL", func(t *testing.T) {
+		arn := "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shared/abc"
+		tm := synth(t, &presignedupload.PresignedUploadApiProps{ExistingWebAclArn: jsii.String(arn)})
+		_, assoc := tm.one(t, "AWS::WAFv2::WebACLAssociation")
+		if assoc.Properties["WebACLArn"] != arn || tm.count("AWS::WAFv2::WebACL") != 0 {
+			t.Errorf("association = %s", jsonOf(assoc.Properties))
+		}
+	})
+	t.Run("existing bucket", func(t *testing.T) {
+		tm := synth(t, nil, func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{Bucket: awss3.Bucket_FromBucketName(s, jsii.String("Existing"), jsii.String("my-existing-bucket"))}
+		})
+		if n := tm.count("AWS::S3::Bucket"); n != 0 {
+			t.Errorf("%d buckets created, want 0", n)
+		}
+		found := false
+		for _, s := range tm.policyStatements() {
+			if slices.Contains(actions(s), "s3:PutObject") {
+				found = strings.Contains(jsonOf(s["Resource"]), "my-existing-bucket/uploads/*")
+			}
+		}
+		if !found {
+			t.Errorf("no s3:PutObject on my-existing-bucket/uploads/*: %s", jsonOf(tm.policyStatements()))
+		}
+	})
+	t.Run("KMS key", func(t *testing.T) {
+		tm := synth(t, nil, func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{EncryptionKey: awskms.NewKey(s, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})}
+		})
+		_, bucket := tm.one(t, "AWS::S3::Bucket")
+		enc := get(bucket.Properties, "BucketEncryption", "ServerSideEncryptionConfiguration", 0)
+		if get(enc, "ServerSideEncryptionByDefault", "SSEAlgorithm") != "aws:kms" || get(enc, "BucketKeyEnabled") != true {
+			t.Errorf("encryption = %s", jsonOf(enc))
+		}
+		var kms []string
+		for _, s := range tm.policyStatements() {
+			for _, a := range actions(s) {
+				if strings.HasPrefix(a, "kms:") {
+					kms = append(kms, a)
+				}
+			}
+		}
+		if !slices.Equal(kms, []string{"kms:GenerateDataKey"}) {
+			t.Errorf("kms actions = %v, want [kms:GenerateDataKey]", kms)
+		}
+	})
+	t.Run("DESTROY empties and deletes the bucket", func(t *testing.T) {
+		tm := synth(t, &presignedupload.PresignedUploadApiProps{RemovalPolicy: awscdk.RemovalPolicy_DESTROY, UploadExpiration: awscdk.Duration_Days(jsii.Number(30))})
+		_, bucket := tm.one(t, "AWS::S3::Bucket")
+		if bucket.DeletionPolicy != "Delete" || tm.count("Custom::S3AutoDeleteObjects") != 1 {
+			t.Errorf("DeletionPolicy %q, auto-delete resources %d", bucket.DeletionPolicy, tm.count("Custom::S3AutoDeleteObjects"))
+		}
+		if !strings.Contains(jsonOf(get(bucket.Properties, "LifecycleConfiguration")), `"ExpirationInDays":30,"Id":"ExpireUploads","Prefix":"uploads/"`) {
+			t.Errorf("lifecycle = %s", jsonOf(get(bucket.Properties, "LifecycleConfiguration")))
+		}
+		for id, lg := range tm.ofType("AWS::Logs::LogGroup") {
+			if lg.DeletionPolicy != "Delete" {
+				t.Errorf("log group %s DeletionPolicy = %q, want Delete", id, lg.DeletionPolicy)
+			}
+		}
+	})
+	t.Run("strict settings reach the handler and the model", func(t *testing.T) {
+		tm := synth(t, &presignedupload.PresignedUploadApiProps{
+			RequireSize: jsii.Bool(true), PreventOverwrite: jsii.Bool(true), KeyPrefix: jsii.String("in/"),
+			AllowedOrigins:      jsii.Strings("https://a.example", "https://b.example"),
+			AllowedContentTypes: jsii.Strings("image/*"), MaxFileSize: jsii.Number(1 << 20),
+			UrlExpiry: awscdk.Duration_Minutes(jsii.Number(2)), StageName: jsii.String("v1"),
+		})
+		for _, fn := range tm.ofType("AWS::Lambda::Function") {
+			env := get(fn.Properties, "Environment", "Variables").(map[string]any)
+			want := map[string]any{uploadapi.EnvRequireSize: "true", uploadapi.EnvPreventOverwrite: "true", uploadapi.EnvKeyPrefix: "in/",
+				uploadapi.EnvAllowedOrigins: "https://a.example,https://b.example", uploadapi.EnvAllowedContentTypes: "image/*",
+				uploadapi.EnvMaxFileSize: "1048576", uploadapi.EnvExpirySeconds: "120"}
+			for k, v := range want {
+				if env[k] != v {
+					t.Errorf("%s = %v, want %v", k, env[k], v)
+				}
+			}
+		}
+		_, model := tm.one(t, "AWS::ApiGateway::Model")
+		if got := strs(get(model.Properties, "Schema", "required")); !slices.Contains(got, "size") {
+			t.Errorf("model required = %v, want size too", got)
+		}
+		for _, gr := range tm.ofType("AWS::ApiGateway::GatewayResponse") {
+			if got := get(gr.Properties, "ResponseParameters", "gatewayresponse.header.Access-Control-Allow-Origin"); got != "method.request.header.Origin" {
+				t.Errorf("with several origins, gateway response origin = %v", got)
+			}
+		}
+		_, bucket := tm.one(t, "AWS::S3::Bucket")
+		if got := strs(get(bucket.Properties, "CorsConfiguration", "CorsRules", 0, "AllowedOrigins")); !slices.Equal(got, []string{"https://a.example", "https://b.example"}) {
+			t.Errorf("bucket CORS origins = %v", got)
+		}
+		_, stage := tm.one(t, "AWS::ApiGateway::Stage")
+		if stage.Properties["StageName"] != "v1" {
+			t.Errorf("stage = %v", stage.Properties["StageName"])
+		}
+		for _, s := range tm.policyStatements() {
+			if slices.Contains(actions(s), "s3:PutObject") && !strings.Contains(jsonOf(s["Resource"]), `/in/*`) {
+				t.Errorf("s3:PutObject on %s, want the in/ prefix", jsonOf(s["Resource"]))
+			}
+		}
+	})
+}
+
+func TestPropsValidation(t *testing.T) {
+	tests := []struct {
+		name  string
+		props func(awscdk.Stack) *presignedupload.PresignedUploadApiProps
+		want  string
+	}{
+		{"auto-delete without DESTROY", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{AutoDeleteObjects: jsii.Bool(true)}
+		}, "autoDeleteObjects requires removalPolicy DESTROY"},
+		{"empty origins", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{AllowedOrigins: &[]*string{}}
+		}, "allowedOrigins is empty"},
+		{"origin with a path", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{AllowedOrigins: jsii.Strings("https://a.example/app")}
+		}, `"https://a.example/app"`},
+		{"prefix with traversal", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{KeyPrefix: jsii.String("../x/")}
+		}, `key prefix "../x/"`},
+		{"prefix without slash", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{KeyPrefix: jsii.String("uploads")}
+		}, `key prefix "uploads"`},
+		{"expiry over 12 hours", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{UrlExpiry: awscdk.Duration_Hours(jsii.Number(13))}
+		}, "urlExpiry 13h0m0s"},
+		{"max size over 5 GiB", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{MaxFileSize: jsii.Number(6 << 30)}
+		}, "maxFileSize 6.442450944e+09"},
+		{"bad content type", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{AllowedContentTypes: jsii.Strings("pdf")}
+		}, `"pdf"`},
+		{"both WAF options", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{WebAclEnabled: jsii.Bool(true), ExistingWebAclArn: jsii.String("arn:x")}
+		}, "exclusive"},
+		{"usage plan without key", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{UsagePlanQuotaPerDay: jsii.Number(5)}
+		}, "need apiKeyRequired"},
+		{"bucket props with an existing bucket", func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{Bucket: awss3.Bucket_FromBucketName(s, jsii.String("B"), jsii.String("bucket")), EventBridgeEnabled: jsii.Bool(true)}
+		}, "eventBridgeEnabled configures a new bucket"},
+		{"stage name with a slash", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{StageName: jsii.String("a/b")}
+		}, `stageName "a/b"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stack := newStack()
+			props := tc.props(stack)
+			defer func() {
+				r := recover()
+				if msg := fmt.Sprint(r); r == nil || !strings.Contains(msg, tc.want) || msg != strings.ToLower(msg[:1])+msg[1:] {
+					t.Errorf("panic = %v, want a lowercase message containing %q", r, tc.want)
+				}
+				if n := len(*stack.Node().Children()); n != 0 && tc.name != "bucket props with an existing bucket" {
+					t.Errorf("stack has %d children after a rejected construct, want 0", n)
+				}
+			}()
+			presignedupload.NewPresignedUploadApi(stack, jsii.String("Upload"), props)
+		})
+	}
+	t.Run("caller's props are not changed", func(t *testing.T) {
+		props := &presignedupload.PresignedUploadApiProps{}
+		presignedupload.NewPresignedUploadApi(newStack(), jsii.String("Upload"), props)
+		if props.KeyPrefix != nil || props.AllowedOrigins != nil || props.RemovalPolicy != "" {
+			t.Errorf("props were filled in: %+v", props)
+		}
+	})
+}
