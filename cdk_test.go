@@ -108,7 +108,9 @@ func TestApp(t *testing.T) {
 			}
 			for _, fn := range fns {
 				raw, _ := json.Marshal((*fn)["Properties"])
-				var props struct{ Environment struct{ Variables map[string]any } }
+				var props struct {
+					Environment struct{ Variables map[string]any }
+				}
 				_ = json.Unmarshal(raw, &props)
 				got, err := uploadapi.ConfigFromEnv(func(k string) string {
 					if k == uploadapi.EnvBucket {
