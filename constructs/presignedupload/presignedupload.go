@@ -115,12 +115,16 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps) awss3.Bucket {
 // bucketCors lets browsers on the allowed origins send every header an
 // issued URL can ask for, and read the ETag that multipart completion needs.
 func bucketCors(p *PresignedUploadApiProps) *awss3.CorsRule {
+	methods := make([]awss3.HttpMethods, 0, len(uploadapi.BucketCORSMethods))
+	for _, m := range uploadapi.BucketCORSMethods {
+		methods = append(methods, awss3.HttpMethods(m))
+	}
 	return &awss3.CorsRule{
-		AllowedMethods: &[]awss3.HttpMethods{awss3.HttpMethods_PUT, awss3.HttpMethods_POST, awss3.HttpMethods_GET, awss3.HttpMethods_HEAD},
+		AllowedMethods: &methods,
 		AllowedOrigins: p.AllowedOrigins,
 		AllowedHeaders: jsii.Strings(uploadapi.UploadHeaders...),
-		ExposedHeaders: jsii.Strings("ETag"),
-		MaxAge:         jsii.Number(3000),
+		ExposedHeaders: jsii.Strings(uploadapi.BucketCORSExposeHeaders...),
+		MaxAge:         jsii.Number(uploadapi.BucketCORSMaxAgeSeconds),
 	}
 }
 
@@ -206,9 +210,9 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps) awsapigateway.Res
 		},
 		DefaultCorsPreflightOptions: &awsapigateway.CorsOptions{
 			AllowOrigins: p.AllowedOrigins,
-			AllowMethods: jsii.Strings("GET", "POST", "OPTIONS"),
+			AllowMethods: jsii.Strings(uploadapi.CORSAllowMethods...),
 			AllowHeaders: jsii.Strings(uploadapi.CORSAllowHeaders...),
-			MaxAge:       awscdk.Duration_Hours(jsii.Number(1)),
+			MaxAge:       awscdk.Duration_Seconds(jsii.Number(uploadapi.CORSMaxAgeSeconds)),
 		},
 	})
 	if role := api.Node().TryFindChild(jsii.String("CloudWatchRole")); role != nil {

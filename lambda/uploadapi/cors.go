@@ -16,6 +16,23 @@ var CORSAllowHeaders = []string{"Content-Type", "X-Amz-Date", "Authorization", "
 // preflight to S3 fails.
 var UploadHeaders = []string{"Content-Type", "Content-Length", "Content-MD5", "If-None-Match", "X-Amz-Checksum-Sha256", "X-Amz-Sdk-Checksum-Algorithm"}
 
+// The bucket's CORS rule, as the construct deploys it and local mode applies
+// it: browsers may PUT and POST uploads and read the ETag that multipart
+// completion needs.
+var (
+	BucketCORSMethods       = []string{"PUT", "POST", "GET", "HEAD"}
+	BucketCORSExposeHeaders = []string{"ETag"}
+)
+
+// BucketCORSMaxAgeSeconds is how long browsers may cache the bucket's preflight.
+const BucketCORSMaxAgeSeconds = 3000
+
+// CORSAllowMethods are the methods the API's preflight allows.
+var CORSAllowMethods = []string{"GET", "POST", "OPTIONS"}
+
+// CORSMaxAgeSeconds is how long browsers may cache the API's preflight.
+const CORSMaxAgeSeconds = 3600
+
 // AllowOrigin returns the Access-Control-Allow-Origin value for a request
 // from origin, or "" when the origin is not allowed.
 func AllowOrigin(allowed []string, origin string) string {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -51,13 +52,15 @@ func errorResponse(e *apiError) events.APIGatewayProxyResponse {
 }
 
 func jsonResponse(status int, v any) events.APIGatewayProxyResponse {
-	body, err := json.Marshal(v)
-	if err != nil { // only plain structs are marshalled here
+	var body strings.Builder
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false) // keep '&' in URLs readable
+	if err := enc.Encode(v); err != nil { // only plain structs are encoded here
 		panic(err)
 	}
 	return events.APIGatewayProxyResponse{
 		StatusCode: status,
 		Headers:    map[string]string{"Content-Type": "application/json"},
-		Body:       string(body),
+		Body:       strings.TrimSuffix(body.String(), "\n"),
 	}
 }

@@ -16,10 +16,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
-// Routes of the API, as API Gateway reports them in the proxy event's Resource.
+// Resources of the API, as API Gateway reports them in the proxy event's
+// Resource field.
 const (
 	RouteUploadURL = "/get-upload-url"
 )
+
+// Route is one method on one API resource.
+type Route struct {
+	Method   string
+	Resource string
+}
+
+// Routes lists every method the API serves. Local mode routes exactly these;
+// the construct creates a method for each.
+var Routes = []Route{
+	{http.MethodPost, RouteUploadURL},
+	{http.MethodGet, RouteUploadURL},
+}
 
 // Presigner signs S3 requests without sending them. *s3.PresignClient
 // satisfies it.

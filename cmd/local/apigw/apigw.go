@@ -1,0 +1,273 @@
+// Package apigw stands in for the API Gateway stage in local mode: it turns
+// HTTP requests into the proxy events the deployed stage sends the Lambda,
+// answers CORS preflight as the stage's OPTIONS methods do, checks the API
+// key, and gives its own errors the stage's gateway-response shape.
+package apigw
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+)
+
+// MaxPayload is API Gateway's request payload limit (10 MB).
+const MaxPayload = 10 << 20
+
+// InvokeFunc is the Lambda handler the stage integrates with.
+type InvokeFunc func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
+
+// Config configures a stage.
+type Config struct {
+	// Invoke handles every routed request.
+	Invoke InvokeFunc
+	// Routes are the methods the stage serves.
+	Routes []uploadapi.Route
+	// AllowedOrigins as given to the construct.
+	AllowedOrigins []string
+	// APIKey, when set, must arrive in X-Api-Key on every routed method.
+	APIKey string
+	// Static serves GET requests for paths no route claims; nil serves none.
+	Static http.Handler
+	// Log receives one line per request.
+	Log *slog.Logger
+}
+
+// Stage is an http.Handler that behaves like the deployed API stage.
+type Stage struct{ cfg Config }
+
+// New returns a stage for cfg.
+func New(cfg Config) *Stage {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Stage{cfg: cfg}
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Stage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	s.serve(rec, r)
+	s.cfg.Log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
+}
+
+func (s *Stage) serve(w http.ResponseWriter, r *http.Request) {
+	resource, params, methods := s.match(r.URL.Path)
+	if resource == "" {
+		if s.cfg.Static != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			s.cfg.Static.ServeHTTP(w, r)
+			return
+		}
+		// API Gateway answers unknown paths and methods this way.
+		s.gatewayError(w, r, http.StatusForbidden, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
+		return
+	}
+	if r.Method == http.MethodOptions {
+		s.preflight(w, r)
+		return
+	}
+	if !slices.Contains(methods, r.Method) {
+		s.gatewayError(w, r, http.StatusForbidden, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
+		return
+	}
+	if s.cfg.APIKey != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("X-Api-Key")), []byte(s.cfg.APIKey)) != 1 {
+		s.gatewayError(w, r, http.StatusForbidden, "INVALID_API_KEY", "Forbidden")
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxPayload+1))
+	if err != nil {
+		s.gatewayError(w, r, http.StatusBadRequest, "BAD_REQUEST_BODY", "could not read the request body")
+		return
+	}
+	if len(body) > MaxPayload {
+		s.gatewayError(w, r, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", "Request Too Long")
+		return
+	}
+	resp, err := s.cfg.Invoke(r.Context(), event(r, resource, params, body))
+	if err != nil {
+		s.cfg.Log.Error("function error", "error", err)
+		s.gatewayError(w, r, http.StatusBadGateway, "DEFAULT_5XX", "Internal server error")
+		return
+	}
+	writeResponse(w, resp)
+}
+
+// match finds the resource whose template matches path.
+func (s *Stage) match(path string) (resource string, params map[string]string, methods []string) {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	for _, rt := range s.cfg.Routes {
+		p, ok := matchTemplate(rt.Resource, parts)
+		if !ok {
+			continue
+		}
+		if resource == "" {
+			resource, params = rt.Resource, p
+		}
+		if rt.Resource == resource {
+			methods = append(methods, rt.Method)
+		}
+	}
+	return resource, params, methods
+}
+
+func matchTemplate(template string, parts []string) (map[string]string, bool) {
+	tparts := strings.Split(strings.Trim(template, "/"), "/")
+	if len(tparts) != len(parts) {
+		return nil, false
+	}
+	params := map[string]string{}
+	for i, tp := range tparts {
+		if strings.HasPrefix(tp, "{") && strings.HasSuffix(tp, "}") {
+			if parts[i] == "" {
+				return nil, false
+			}
+			params[tp[1:len(tp)-1]] = parts[i]
+			continue
+		}
+		if tp != parts[i] {
+			return nil, false
+		}
+	}
+	return params, true
+}
+
+// preflight answers OPTIONS as the construct's mock integration does: the
+// origin is echoed when listed (the first listed origin otherwise), or "*".
+func (s *Stage) preflight(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	origin := uploadapi.AllowOrigin(s.cfg.AllowedOrigins, r.Header.Get("Origin"))
+	if origin == "" {
+		origin = s.cfg.AllowedOrigins[0]
+	}
+	h.Set("Access-Control-Allow-Origin", origin)
+	if origin != "*" {
+		h.Set("Vary", "Origin")
+	}
+	h.Set("Access-Control-Allow-Headers", strings.Join(uploadapi.CORSAllowHeaders, ","))
+	h.Set("Access-Control-Allow-Methods", strings.Join(uploadapi.CORSAllowMethods, ","))
+	h.Set("Access-Control-Max-Age", strconv.Itoa(uploadapi.CORSMaxAgeSeconds))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// gatewayError answers as the stage's gateway responses do: the API's JSON
+// error shape with CORS headers (one configured origin, or the caller's
+// when several are configured).
+func (s *Stage) gatewayError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
+	h := w.Header()
+	origins := s.cfg.AllowedOrigins
+	switch {
+	case len(origins) == 1:
+		h.Set("Access-Control-Allow-Origin", origins[0])
+	case r.Header.Get("Origin") != "":
+		h.Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+		h.Set("Vary", "Origin")
+	}
+	h.Set("Access-Control-Allow-Headers", strings.Join(uploadapi.CORSAllowHeaders, ","))
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(uploadapi.ErrorResponse{Message: message, Code: code})
+}
+
+// event builds the proxy event API Gateway would send for r.
+func event(r *http.Request, resource string, params map[string]string, body []byte) events.APIGatewayProxyRequest {
+	ev := events.APIGatewayProxyRequest{
+		Resource:                        resource,
+		Path:                            r.URL.Path,
+		HTTPMethod:                      r.Method,
+		Headers:                         map[string]string{},
+		MultiValueHeaders:               map[string][]string{},
+		QueryStringParameters:           map[string]string{},
+		MultiValueQueryStringParameters: map[string][]string{},
+		PathParameters:                  params,
+		RequestContext: events.APIGatewayProxyRequestContext{
+			RequestID:    requestID(),
+			Stage:        "local",
+			ResourcePath: resource,
+			HTTPMethod:   r.Method,
+			Path:         r.URL.Path,
+			Identity:     events.APIGatewayRequestIdentity{SourceIP: sourceIP(r), APIKey: r.Header.Get("X-Api-Key")},
+		},
+	}
+	for k, v := range r.Header {
+		ev.Headers[k] = v[len(v)-1]
+		ev.MultiValueHeaders[k] = v
+	}
+	if r.Host != "" {
+		ev.Headers["Host"] = r.Host
+	}
+	for k, v := range r.URL.Query() {
+		ev.QueryStringParameters[k] = v[len(v)-1]
+		ev.MultiValueQueryStringParameters[k] = v
+	}
+	if utf8.Valid(body) {
+		ev.Body = string(body)
+	} else {
+		ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
+	}
+	return ev
+}
+
+func writeResponse(w http.ResponseWriter, resp events.APIGatewayProxyResponse) {
+	h := w.Header()
+	for k, v := range resp.Headers {
+		h.Set(k, v)
+	}
+	for k, vs := range resp.MultiValueHeaders {
+		h.Del(k)
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	body := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		if b, err := base64.StdEncoding.DecodeString(resp.Body); err == nil {
+			body = b
+		}
+	}
+	status := resp.StatusCode
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func requestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func sourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}

@@ -1,0 +1,213 @@
+// Command local runs the whole upload flow on one machine: a real
+// S3-compatible server (the Versity S3 Gateway) with the bucket and CORS
+// rule the construct deploys, and the upload API served by the same handler
+// code the Lambda runs, with the settings of a cdk.json environment.
+//
+//	go run ./cmd/local [-env dev] [-addr 127.0.0.1:8080] [-s3-addr 127.0.0.1:9000] [-data DIR]
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/presigned-upload/presigned-upload/cmd/local/apigw"
+	"github.com/presigned-upload/presigned-upload/cmd/local/s3gw"
+	"github.com/presigned-upload/presigned-upload/environments"
+	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "local:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	addr, s3Addr, data, env, cdkJSON, apiKey string
+	verbose                                  bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "where the API listens")
+	fs.StringVar(&o.s3Addr, "s3-addr", "127.0.0.1:9000", "where the S3 server listens")
+	fs.StringVar(&o.data, "data", "", "data directory (default: .local-data next to cdk.json)")
+	fs.StringVar(&o.env, "env", "dev", "which cdk.json environment's settings to apply")
+	fs.StringVar(&o.cdkJSON, "cdk-json", "", "path of cdk.json (default: found from the working directory upwards)")
+	fs.StringVar(&o.apiKey, "api-key", "", "API key to require when the environment requires one (default: a new random key)")
+	fs.BoolVar(&o.verbose, "v", false, "log every request")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	if o.cdkJSON == "" {
+		if o.cdkJSON, err = findUp("cdk.json"); err != nil {
+			return err
+		}
+	}
+	root := filepath.Dir(o.cdkJSON)
+	envs, err := environments.Load(o.cdkJSON)
+	if err != nil {
+		return err
+	}
+	env, ok := envs[o.env]
+	if !ok {
+		return fmt.Errorf("no environment %q in %s (have %s)", o.env, o.cdkJSON, strings.Join(environments.Names(envs), ", "))
+	}
+	if o.data == "" {
+		o.data = filepath.Join(root, ".local-data")
+	}
+	level := slog.LevelWarn
+	if o.verbose {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	// Bind the API first: a taken port fails before anything starts.
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("api address: %w", err)
+	}
+	defer ln.Close()
+
+	gw, err := s3gw.Start(o.s3Addr, o.data)
+	if err != nil {
+		return err
+	}
+	defer gw.Stop()
+
+	bucket := "presigned-upload-" + o.env
+	client := gw.Client()
+	if err := s3gw.EnsureBucket(ctx, client, bucket, env.UploadConfig(bucket).AllowedOrigins); err != nil {
+		return err
+	}
+	cfg := env.UploadConfig(bucket)
+	h, err := uploadapi.New(cfg, s3.NewPresignClient(client), uploadapi.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	apiKey := ""
+	if env.ApiKeyRequired {
+		if apiKey = o.apiKey; apiKey == "" {
+			apiKey = newKey()
+		}
+	}
+	var static http.Handler
+	if web := filepath.Join(root, "web"); isDir(web) {
+		static = http.FileServer(http.Dir(web))
+	}
+	stage := apigw.New(apigw.Config{
+		Invoke:         h.Handle,
+		Routes:         uploadapi.Routes,
+		AllowedOrigins: cfg.AllowedOrigins,
+		APIKey:         apiKey,
+		Static:         static,
+		Log:            log,
+	})
+	srv := &http.Server{Handler: stage, ReadHeaderTimeout: 10 * time.Second}
+
+	apiURL := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "Local mode, environment %q (settings from %s)\n", o.env, o.cdkJSON)
+	fmt.Fprintf(stdout, "  API:      %s%s  (POST or GET)\n", apiURL, uploadapi.RouteUploadURL)
+	if static != nil {
+		fmt.Fprintf(stdout, "  Web page: %s/\n", apiURL)
+	}
+	fmt.Fprintf(stdout, "  S3:       %s  bucket %s, access key %s, secret %s\n", gw.Endpoint, bucket, s3gw.AccessKey, s3gw.SecretKey)
+	fmt.Fprintf(stdout, "  Data:     %s  (objects under %s)\n", o.data, filepath.Join(gw.Root, bucket))
+	keyHeader := ""
+	if apiKey != "" {
+		fmt.Fprintf(stdout, "  API key:  %s  (send it as X-Api-Key)\n", apiKey)
+		keyHeader = " -H 'X-Api-Key: " + apiKey + "'"
+	}
+	fmt.Fprintf(stdout, "Try:\n  curl -s -X POST %s%s -H 'Content-Type: application/json'%s -d '{\"fileName\":\"hello.txt\",\"contentType\":\"text/plain\"%s}'\n",
+		apiURL, uploadapi.RouteUploadURL, keyHeader, sizeField(cfg.RequireSize))
+	fmt.Fprintln(stdout, "Ctrl-C stops; the data stays.")
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := gw.Stop(); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "Stopped.")
+	return nil
+}
+
+func sizeField(required bool) string {
+	if required {
+		return `,"size":6`
+	}
+	return ""
+}
+
+func newKey() string {
+	var b [20]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+// findUp looks for name in the working directory and its parents.
+func findUp(name string) (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no %s in the working directory or above it; run from the repository or pass -cdk-json", name)
+		}
+		dir = parent
+	}
+}

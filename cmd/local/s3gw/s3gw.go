@@ -1,0 +1,168 @@
+// Package s3gw runs a real S3-compatible server in-process for local mode and
+// the integration tests: the Versity S3 Gateway over a POSIX directory. It
+// verifies SigV4 pre-signed URLs the way S3 does, so an upload that passes
+// here exercises the same signature checks.
+package s3gw
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/versity/versitygw/backend/meta"
+	"github.com/versity/versitygw/backend/posix"
+	"github.com/versity/versitygw/embedgw"
+
+	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+)
+
+// Credentials of the local server's only account. They open nothing but a
+// server on loopback.
+const (
+	AccessKey = "presigned-local"
+	SecretKey = "presigned-local-secret"
+	Region    = "us-east-1"
+)
+
+// Server is a running gateway.
+type Server struct {
+	// Endpoint is the server's base URL, such as http://127.0.0.1:9000.
+	Endpoint string
+	// Root is the directory that holds the buckets: an object is the file
+	// Root/<bucket>/<key>.
+	Root   string
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// Start serves S3 on addr with its data under dataDir, and returns once the
+// server accepts connections. Only one server can run per process.
+func Start(addr, dataDir string) (*Server, error) {
+	root := filepath.Join(dataDir, "s3")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, err
+	}
+	// Object metadata (Content-Type, checksums) lives in extended attributes
+	// where the file system has them, in a side directory otherwise.
+	var ms meta.MetadataStorer = meta.XattrMeta{}
+	opts := posix.PosixOpts{}
+	if err := (meta.XattrMeta{}).Test(root); err != nil {
+		side := filepath.Join(dataDir, "meta")
+		if err := os.MkdirAll(side, 0o755); err != nil {
+			return nil, err
+		}
+		sc, err := meta.NewSideCar(side)
+		if err != nil {
+			return nil, fmt.Errorf("metadata directory: %w", err)
+		}
+		ms, opts.SideCarDir = sc, side
+	}
+	be, err := posix.New(root, ms, opts)
+	if err != nil {
+		return nil, fmt.Errorf("posix backend: %w", err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("s3 address: %w", err)
+	}
+	// Learn the port (addr may say :0), then hand it to the gateway.
+	addr = ln.Addr().String()
+	ln.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{Endpoint: "http://" + addr, Root: root, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		s.done <- embedgw.RunVersityGW(ctx, be, &embedgw.Config{
+			RootUserAccess:    AccessKey,
+			RootUserSecret:    SecretKey,
+			Region:            Region,
+			Ports:             []string{addr},
+			MaxConnections:    512,
+			MaxRequests:       256,
+			MultipartMaxParts: 10000,
+			Quiet:             true,
+			KeepAlive:         true,
+		})
+		be.Shutdown()
+	}()
+	if err := waitForPort(addr, s.done); err != nil {
+		cancel()
+		return nil, err
+	}
+	return s, nil
+}
+
+func waitForPort(addr string, done chan error) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			return fmt.Errorf("s3 gateway stopped at start: %w", err)
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("s3 gateway did not listen on %s within 10s", addr)
+}
+
+// Stop shuts the server down and waits for it; the data stays on disk.
+func (s *Server) Stop() error {
+	s.cancel()
+	select {
+	case err := <-s.done:
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	case <-time.After(10 * time.Second):
+		return errors.New("s3 gateway did not stop within 10s")
+	}
+}
+
+// Client returns an S3 client for the server, path-style as a local
+// endpoint needs.
+func (s *Server) Client() *s3.Client {
+	return s3.New(s3.Options{
+		BaseEndpoint: aws.String(s.Endpoint),
+		UsePathStyle: true,
+		Region:       Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
+	})
+}
+
+// EnsureBucket creates the bucket if it does not exist yet and gives it the
+// CORS rule the construct deploys, for these origins.
+func EnsureBucket(ctx context.Context, c *s3.Client, bucket string, origins []string) error {
+	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
+	var owned *types.BucketAlreadyOwnedByYou
+	var exists *types.BucketAlreadyExists
+	if err != nil && !errors.As(err, &owned) && !errors.As(err, &exists) {
+		return fmt.Errorf("create bucket %s: %w", bucket, err)
+	}
+	_, err = c.PutBucketCors(ctx, &s3.PutBucketCorsInput{
+		Bucket: aws.String(bucket),
+		CORSConfiguration: &types.CORSConfiguration{CORSRules: []types.CORSRule{{
+			AllowedMethods: uploadapi.BucketCORSMethods,
+			AllowedOrigins: origins,
+			AllowedHeaders: uploadapi.UploadHeaders,
+			ExposeHeaders:  uploadapi.BucketCORSExposeHeaders,
+			MaxAgeSeconds:  aws.Int32(uploadapi.BucketCORSMaxAgeSeconds),
+		}}},
+	})
+	if err != nil {
+		return fmt.Errorf("put cors on %s: %w", bucket, err)
+	}
+	return nil
+}
