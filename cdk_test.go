@@ -160,17 +160,3 @@ func TestNagCatchesViolations(t *testing.T) {
 	}()
 	nagErrors(stack)
 }
-
-func TestEnvironmentSettingsAreChecked(t *testing.T) {
-	for name, v := range map[string]any{
-		"typo in a setting":  map[string]any{"dev": map[string]any{"requireSzie": true}},
-		"bad removal policy": map[string]any{"dev": map[string]any{"removalPolicy": "delete"}},
-		"bad origin":         map[string]any{"dev": map[string]any{"allowedOrigins": []string{"example.com"}}},
-		"bad name":           map[string]any{"dev/1": map[string]any{}},
-		"not an object":      []string{"dev"},
-	} {
-		if _, err := environments.Parse(v); err == nil {
-			t.Errorf("%s: Parse accepted %v", name, v)
-		}
-	}
-}

@@ -78,6 +78,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	// The S3 gateway changes the working directory: make every path absolute first.
+	for _, p := range []*string{&o.cdkJSON, &o.data} {
+		if *p != "" {
+			if *p, err = filepath.Abs(*p); err != nil {
+				return err
+			}
+		}
+	}
 	root := filepath.Dir(o.cdkJSON)
 	envs, err := environments.Load(o.cdkJSON)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,9 +39,11 @@ type Server struct {
 	Endpoint string
 	// Root is the directory that holds the buckets: an object is the file
 	// Root/<bucket>/<key>.
-	Root   string
-	cancel context.CancelFunc
-	done   chan error
+	Root     string
+	cancel   context.CancelFunc
+	done     chan error
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // Start serves S3 on addr with its data under dataDir, and returns once the
@@ -118,17 +121,20 @@ func waitForPort(addr string, done chan error) error {
 }
 
 // Stop shuts the server down and waits for it; the data stays on disk.
+// Later calls return the first call's result.
 func (s *Server) Stop() error {
-	s.cancel()
-	select {
-	case err := <-s.done:
-		if errors.Is(err, context.Canceled) {
-			return nil
+	s.stopOnce.Do(func() {
+		s.cancel()
+		select {
+		case err := <-s.done:
+			if !errors.Is(err, context.Canceled) {
+				s.stopErr = err
+			}
+		case <-time.After(10 * time.Second):
+			s.stopErr = errors.New("s3 gateway did not stop within 10s")
 		}
-		return err
-	case <-time.After(10 * time.Second):
-		return errors.New("s3 gateway did not stop within 10s")
-	}
+	})
+	return s.stopErr
 }
 
 // Client returns an S3 client for the server, path-style as a local

@@ -1,0 +1,40 @@
+package environments_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/presigned-upload/presigned-upload/environments"
+)
+
+func TestEnvironmentSettingsAreChecked(t *testing.T) {
+	for name, v := range map[string]any{
+		"typo in a setting":  map[string]any{"dev": map[string]any{"requireSzie": true}},
+		"bad removal policy": map[string]any{"dev": map[string]any{"removalPolicy": "delete"}},
+		"bad origin":         map[string]any{"dev": map[string]any{"allowedOrigins": []string{"example.com"}}},
+		"bad name":           map[string]any{"dev/1": map[string]any{}},
+		"not an object":      []string{"dev"},
+	} {
+		if _, err := environments.Parse(v); err == nil {
+			t.Errorf("%s: Parse accepted %v", name, v)
+		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	envs, err := environments.Load(filepath.Join("..", "cdk.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := envs["dev"]; !ok {
+		t.Errorf("cdk.json has no dev environment: %v", environments.Names(envs))
+	}
+	bad := filepath.Join(t.TempDir(), "cdk.json")
+	if err := os.WriteFile(bad, []byte(`{"context":{}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := environments.Load(bad); err == nil {
+		t.Error("Load accepted a cdk.json without environments")
+	}
+}
