@@ -53,7 +53,9 @@ func TestS3EnforcesWhatWasSigned(t *testing.T) {
 		{name: "key altered", alter: func(u string) string { return strings.Replace(u, "-note.txt?", "-note.txx?", 1) }, want: 403},
 		{name: "expiry in the query altered", alter: func(u string) string { return strings.Replace(u, "X-Amz-Expires=300", "X-Amz-Expires=3000", 1) }, want: 403},
 		{name: "signed headers in the query altered", req: uploadapi.UploadURLRequest{Size: int64p(len(body))},
-			alter: func(u string) string { return strings.Replace(u, "X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost", "X-Amz-SignedHeaders=host", 1) }, want: 403},
+			alter: func(u string) string {
+				return strings.Replace(u, "X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost", "X-Amz-SignedHeaders=host", 1)
+			}, want: 403},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

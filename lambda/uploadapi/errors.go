@@ -54,7 +54,7 @@ func errorResponse(e *apiError) events.APIGatewayProxyResponse {
 func jsonResponse(status int, v any) events.APIGatewayProxyResponse {
 	var body strings.Builder
 	enc := json.NewEncoder(&body)
-	enc.SetEscapeHTML(false) // keep '&' in URLs readable
+	enc.SetEscapeHTML(false)              // keep '&' in URLs readable
 	if err := enc.Encode(v); err != nil { // only plain structs are encoded here
 		panic(err)
 	}
