@@ -28,7 +28,7 @@ func main() {
 		Credentials: credentials.NewStaticCredentialsProvider(
 			os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN")),
 	})
-	h, err := uploadapi.New(cfg, s3.NewPresignClient(client))
+	h, err := uploadapi.New(cfg, s3.NewPresignClient(client), client)
 	if err != nil {
 		slog.Error("invalid configuration", "error", err)
 		os.Exit(1)

@@ -72,7 +72,7 @@ func newFlow(t *testing.T, cfg uploadapi.Config, apiKey string) *flow {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	h, err := uploadapi.New(cfg, s3.NewPresignClient(f.s3), uploadapi.WithLogger(quiet))
+	h, err := uploadapi.New(cfg, s3.NewPresignClient(f.s3), f.s3, uploadapi.WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -123,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg := env.UploadConfig(bucket)
-	h, err := uploadapi.New(cfg, s3.NewPresignClient(client), uploadapi.WithLogger(log))
+	h, err := uploadapi.New(cfg, s3.NewPresignClient(client), client, uploadapi.WithLogger(log))
 	if err != nil {
 		return err
 	}

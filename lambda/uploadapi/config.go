@@ -19,6 +19,16 @@ const (
 	MaxExpiry = 12 * time.Hour
 	// MaxRequestBody bounds the JSON request body the API accepts.
 	MaxRequestBody = 1 << 20
+	// MaxObjectSize is the largest object S3 stores (5 TiB).
+	MaxObjectSize int64 = 5 << 40
+	// MinPartSize is S3's smallest part but the last (5 MiB).
+	MinPartSize int64 = 5 << 20
+	// MaxPartSize is S3's largest part (5 GiB).
+	MaxPartSize int64 = 5 << 30
+	// MaxParts is S3's most parts in one upload.
+	MaxParts = 10000
+	// MaxPartsPerRequest bounds the part numbers one signing call takes.
+	MaxPartsPerRequest = 1000
 )
 
 // Environment variable names through which the deployed function receives its
@@ -33,6 +43,8 @@ const (
 	EnvRequireSize         = "UPLOAD_REQUIRE_SIZE"
 	EnvPreventOverwrite    = "UPLOAD_PREVENT_OVERWRITE"
 	EnvAllowedOrigins      = "UPLOAD_ALLOWED_ORIGINS"
+	EnvMaxMultipartSize    = "UPLOAD_MAX_MULTIPART_SIZE"
+	EnvPartSize            = "UPLOAD_PART_SIZE"
 )
 
 // Config is what the handler needs to know. The zero value is not usable:
@@ -58,6 +70,11 @@ type Config struct {
 	// AllowedOrigins are the browser origins allowed to call the API. ["*"]
 	// allows any. Default: ["*"].
 	AllowedOrigins []string
+	// MaxMultipartSize is the largest multipart upload accepted. Default: 5 TiB.
+	MaxMultipartSize int64
+	// PartSize is the planned part size of multipart uploads, raised when a
+	// file would need more than 10,000 parts. Default: 16 MiB.
+	PartSize int64
 }
 
 // Defaults applied by [Config.WithDefaults].
@@ -65,6 +82,7 @@ const (
 	DefaultKeyPrefix   = "uploads/"
 	DefaultExpiry      = 5 * time.Minute
 	DefaultMaxFileSize = MaxSinglePutSize
+	DefaultPartSize    = 16 << 20
 )
 
 // WithDefaults returns a copy of c with every unset field given its default.
@@ -80,6 +98,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if len(c.AllowedOrigins) == 0 {
 		c.AllowedOrigins = []string{"*"}
+	}
+	if c.MaxMultipartSize == 0 {
+		c.MaxMultipartSize = MaxObjectSize
+	}
+	if c.PartSize == 0 {
+		c.PartSize = DefaultPartSize
 	}
 	return c
 }
@@ -127,6 +151,12 @@ func (c Config) Validate() error {
 	if c.MaxFileSize < 1 || c.MaxFileSize > MaxSinglePutSize {
 		return fmt.Errorf("max file size %d is outside 1 to %d bytes", c.MaxFileSize, MaxSinglePutSize)
 	}
+	if c.MaxMultipartSize < 1 || c.MaxMultipartSize > MaxObjectSize {
+		return fmt.Errorf("max multipart size %d is outside 1 to %d bytes", c.MaxMultipartSize, MaxObjectSize)
+	}
+	if c.PartSize < MinPartSize || c.PartSize > MaxPartSize {
+		return fmt.Errorf("part size %d is outside %d to %d bytes", c.PartSize, MinPartSize, MaxPartSize)
+	}
 	for _, p := range c.AllowedContentTypes {
 		if err := ValidateContentTypePattern(p); err != nil {
 			return err
@@ -165,6 +195,8 @@ func (c Config) Environment() map[string]string {
 		EnvRequireSize:         strconv.FormatBool(c.RequireSize),
 		EnvPreventOverwrite:    strconv.FormatBool(c.PreventOverwrite),
 		EnvAllowedOrigins:      strings.Join(c.AllowedOrigins, ","),
+		EnvMaxMultipartSize:    strconv.FormatInt(c.MaxMultipartSize, 10),
+		EnvPartSize:            strconv.FormatInt(c.PartSize, 10),
 	}
 }
 
@@ -185,9 +217,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.Expiry = time.Duration(s) * time.Second
 	}
-	if v := getenv(EnvMaxFileSize); v != "" {
-		if c.MaxFileSize, err = strconv.ParseInt(v, 10, 64); err != nil {
-			return Config{}, fmt.Errorf("%s=%q: %w", EnvMaxFileSize, v, err)
+	for name, dst := range map[string]*int64{EnvMaxFileSize: &c.MaxFileSize, EnvMaxMultipartSize: &c.MaxMultipartSize, EnvPartSize: &c.PartSize} {
+		if v := getenv(name); v != "" {
+			if *dst, err = strconv.ParseInt(v, 10, 64); err != nil {
+				return Config{}, fmt.Errorf("%s=%q: %w", name, v, err)
+			}
 		}
 	}
 	for name, dst := range map[string]*bool{EnvRequireSize: &c.RequireSize, EnvPreventOverwrite: &c.PreventOverwrite} {

@@ -28,7 +28,7 @@ var (
 const BucketCORSMaxAgeSeconds = 3000
 
 // CORSAllowMethods are the methods the API's preflight allows.
-var CORSAllowMethods = []string{"GET", "POST", "OPTIONS"}
+var CORSAllowMethods = []string{"GET", "POST", "DELETE", "OPTIONS"}
 
 // CORSMaxAgeSeconds is how long browsers may cache the API's preflight.
 const CORSMaxAgeSeconds = 3600

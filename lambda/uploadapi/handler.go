@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"runtime/debug"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -19,7 +20,12 @@ import (
 // Resources of the API, as API Gateway reports them in the proxy event's
 // Resource field.
 const (
-	RouteUploadURL = "/get-upload-url"
+	RouteUploadURL         = "/get-upload-url"
+	RouteUploadForm        = "/get-upload-form"
+	RouteMultipart         = "/multipart"
+	RouteMultipartUpload   = "/multipart/{uploadId}"
+	RouteMultipartParts    = "/multipart/{uploadId}/parts"
+	RouteMultipartComplete = "/multipart/{uploadId}/complete"
 )
 
 // Route is one method on one API resource.
@@ -33,21 +39,40 @@ type Route struct {
 var Routes = []Route{
 	{http.MethodPost, RouteUploadURL},
 	{http.MethodGet, RouteUploadURL},
+	{http.MethodPost, RouteUploadForm},
+	{http.MethodPost, RouteMultipart},
+	{http.MethodDelete, RouteMultipartUpload},
+	{http.MethodPost, RouteMultipartParts},
+	{http.MethodGet, RouteMultipartParts},
+	{http.MethodPost, RouteMultipartComplete},
 }
 
 // Presigner signs S3 requests without sending them. *s3.PresignClient
 // satisfies it.
 type Presigner interface {
 	PresignPutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+	PresignUploadPart(ctx context.Context, in *s3.UploadPartInput, optFns ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+	PresignPostObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.PresignPostOptions)) (*s3.PresignedPostRequest, error)
+}
+
+// MultipartAPI is the part of the S3 API the multipart routes call.
+// *s3.Client satisfies it.
+type MultipartAPI interface {
+	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	ListParts(ctx context.Context, in *s3.ListPartsInput, optFns ...func(*s3.Options)) (*s3.ListPartsOutput, error)
+	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
 }
 
 // Handler serves the upload API. Build it with [New]; it is safe for
 // concurrent use.
 type Handler struct {
-	cfg     Config
-	presign Presigner
-	newID   func() string
-	log     *slog.Logger
+	cfg       Config
+	presign   Presigner
+	multipart MultipartAPI
+	keys      *regexp.Regexp
+	newID     func() string
+	log       *slog.Logger
 }
 
 // Option changes how [New] builds a Handler.
@@ -56,13 +81,14 @@ type Option func(*Handler)
 // WithLogger sends the handler's log lines to l instead of slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 
-// New returns a Handler for cfg after applying the defaults and validating it.
-func New(cfg Config, p Presigner, opts ...Option) (*Handler, error) {
+// New returns a Handler for cfg after applying the defaults and validating
+// it. p signs URLs; mp serves the multipart routes that call S3.
+func New(cfg Config, p Presigner, mp MultipartAPI, opts ...Option) (*Handler, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	h := &Handler{cfg: cfg, presign: p, newID: newID, log: slog.Default()}
+	h := &Handler{cfg: cfg, presign: p, multipart: mp, keys: KeyPattern(cfg.KeyPrefix), newID: newID, log: slog.Default()}
 	for _, o := range opts {
 		o(h)
 	}
@@ -90,15 +116,23 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) 
 	if resource == "" {
 		resource = req.Path
 	}
-	switch resource {
-	case RouteUploadURL:
-		switch req.HTTPMethod {
-		case http.MethodPost:
-			return h.uploadURL(ctx, req, decodeBody)
-		case http.MethodGet:
-			return h.uploadURL(ctx, req, decodeQuery)
+	routes := map[Route]func() events.APIGatewayProxyResponse{
+		{http.MethodPost, RouteUploadURL}:         func() events.APIGatewayProxyResponse { return h.uploadURL(ctx, req, decodeBody) },
+		{http.MethodGet, RouteUploadURL}:          func() events.APIGatewayProxyResponse { return h.uploadURL(ctx, req, decodeQuery) },
+		{http.MethodPost, RouteUploadForm}:        func() events.APIGatewayProxyResponse { return h.uploadForm(ctx, req) },
+		{http.MethodPost, RouteMultipart}:         func() events.APIGatewayProxyResponse { return h.startMultipart(ctx, req) },
+		{http.MethodPost, RouteMultipartParts}:    func() events.APIGatewayProxyResponse { return h.signParts(ctx, req) },
+		{http.MethodGet, RouteMultipartParts}:     func() events.APIGatewayProxyResponse { return h.listParts(ctx, req) },
+		{http.MethodPost, RouteMultipartComplete}: func() events.APIGatewayProxyResponse { return h.completeMultipart(ctx, req) },
+		{http.MethodDelete, RouteMultipartUpload}: func() events.APIGatewayProxyResponse { return h.abortMultipart(ctx, req) },
+	}
+	if serve, ok := routes[Route{req.HTTPMethod, resource}]; ok {
+		return serve()
+	}
+	for r := range routes {
+		if r.Resource == resource {
+			return errorResponse(errMethod(req.HTTPMethod, resource))
 		}
-		return errorResponse(errMethod(req.HTTPMethod, resource))
 	}
 	return errorResponse(&apiError{http.StatusNotFound, CodeNotFound, "no route for " + req.HTTPMethod + " " + resource})
 }

@@ -36,7 +36,7 @@ func newHandler(t *testing.T, cfg uploadapi.Config) (*uploadapi.Handler, *bytes.
 		cfg.Bucket = "upload-bucket"
 	}
 	var logs bytes.Buffer
-	h, err := uploadapi.New(cfg, testPresigner(), uploadapi.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	h, err := uploadapi.New(cfg, testPresigner(), nil, uploadapi.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -289,17 +289,20 @@ func mustQuery(t *testing.T, rawURL, name string) string {
 
 var errPresign = errors.New("signer exploded: secret detail")
 
-// presignFunc fakes the signer when the test is about the handler's reaction
-// to a signing failure.
-type presignFunc func() error
+// failingPutSigner is the real signer except that signing a PUT fails, for
+// tests of the handler's reaction to a signing failure.
+type failingPutSigner struct {
+	*s3.PresignClient
+	err error
+}
 
-func (f presignFunc) PresignPutObject(context.Context, *s3.PutObjectInput, ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error) {
-	return nil, f()
+func (f failingPutSigner) PresignPutObject(context.Context, *s3.PutObjectInput, ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error) {
+	return nil, f.err
 }
 
 func TestInternalErrorHidesDetail(t *testing.T) {
 	var logs bytes.Buffer
-	h, err := uploadapi.New(uploadapi.Config{Bucket: "b"}, presignFunc(func() error { return errPresign }),
+	h, err := uploadapi.New(uploadapi.Config{Bucket: "b"}, failingPutSigner{testPresigner(), errPresign}, nil,
 		uploadapi.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
@@ -329,7 +332,7 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		"origin with space": {Bucket: "b", AllowedOrigins: []string{" https://a.example"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := uploadapi.New(cfg, testPresigner()); err == nil {
+			if _, err := uploadapi.New(cfg, testPresigner(), nil); err == nil {
 				t.Errorf("New(%+v) succeeded, want an error", cfg)
 			}
 		})

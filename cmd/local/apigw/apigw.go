@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,7 +69,7 @@ func (s *Stage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Stage) serve(w http.ResponseWriter, r *http.Request) {
-	resource, params, methods := s.match(r.URL.Path)
+	resource, params, methods := s.match(r.URL.EscapedPath())
 	if resource == "" {
 		if s.cfg.Static != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			s.cfg.Static.ServeHTTP(w, r)
@@ -137,7 +138,11 @@ func matchTemplate(template string, parts []string) (map[string]string, bool) {
 			if parts[i] == "" {
 				return nil, false
 			}
-			params[tp[1:len(tp)-1]] = parts[i]
+			v, err := url.PathUnescape(parts[i])
+			if err != nil {
+				return nil, false
+			}
+			params[tp[1:len(tp)-1]] = v
 			continue
 		}
 		if tp != parts[i] {

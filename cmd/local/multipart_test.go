@@ -1,0 +1,291 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+	"github.com/presigned-upload/presigned-upload/uploader"
+)
+
+// writeFile makes a file of random bytes and returns its path and SHA-256.
+func writeFile(t *testing.T, size int) (string, [32]byte) {
+	t.Helper()
+	data := make([]byte, size)
+	_, _ = rand.Read(data)
+	p := filepath.Join(t.TempDir(), "big.bin")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p, sha256.Sum256(data)
+}
+
+func (f *flow) objectSum(key string) ([32]byte, bool) {
+	f.t.Helper()
+	data, _, ok := f.object(key)
+	return sha256.Sum256(data), ok
+}
+
+// countingTransport counts the PUTs that reach S3.
+type countingTransport struct {
+	puts atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPut {
+		c.puts.Add(1)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestMultipartUpload(t *testing.T) {
+	f := newFlow(t, uploadapi.Config{PartSize: 5 << 20}, "")
+	path, sum := writeFile(t, 64<<20)
+	c := &uploader.Client{API: f.api.URL, Threshold: 8 << 20, Concurrency: 4, StateDir: t.TempDir()}
+	res, err := c.UploadFile(context.Background(), path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Multipart || res.PartsSent != 13 || res.Size != 64<<20 {
+		t.Errorf("result = %+v, want 13 parts of a 64 MiB multipart upload", res)
+	}
+	if got, ok := f.objectSum(res.FileKey); !ok || got != sum {
+		t.Errorf("stored object's SHA-256 differs from the source's (found %v)", ok)
+	}
+	// start + 1 signing call for 13 parts + complete
+	if res.APICalls != 3 {
+		t.Errorf("API calls = %d, want 3", res.APICalls)
+	}
+}
+
+func TestMultipartResume(t *testing.T) {
+	f := newFlow(t, uploadapi.Config{PartSize: 5 << 20}, "")
+	path, sum := writeFile(t, 40<<20) // 8 parts
+	stateDir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	first := &uploader.Client{API: f.api.URL, Threshold: 1, Concurrency: 1, StateDir: stateDir, KeepPartial: true,
+		Progress: func(p uploader.Progress) {
+			// One part at a time: bytes of part 4 flow only after S3
+			// acknowledged part 3.
+			if p.Sent > 3*(5<<20) {
+				cancel()
+			}
+		}}
+	if _, err := first.UploadFile(ctx, path, ""); err == nil {
+		t.Fatal("interrupted upload reported success")
+	}
+	counter := &countingTransport{}
+	second := &uploader.Client{API: f.api.URL, Threshold: 1, Concurrency: 2, StateDir: stateDir, HTTP: &http.Client{Transport: counter}}
+	res, err := second.UploadFile(context.Background(), path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.PartsSkipped < 3 || res.PartsSkipped+res.PartsSent != 8 {
+		t.Errorf("resumed with %d parts skipped and %d sent, want at least 3 skipped of 8", res.PartsSkipped, res.PartsSent)
+	}
+	if got := counter.puts.Load(); got != int64(res.PartsSent) {
+		t.Errorf("%d PUTs reached S3, want %d: finished parts were sent again", got, res.PartsSent)
+	}
+	if got, ok := f.objectSum(res.FileKey); !ok || got != sum {
+		t.Error("resumed object differs from the source")
+	}
+	if entries, _ := os.ReadDir(stateDir); len(entries) != 0 {
+		t.Errorf("resume state left behind: %v", entries)
+	}
+}
+
+// start begins a multipart upload through the API.
+func (f *flow) start(size int) uploadapi.MultipartStartResponse {
+	f.t.Helper()
+	var out uploadapi.MultipartStartResponse
+	f.post(uploadapi.RouteMultipart, uploadapi.MultipartStartRequest{FileName: "parts.bin", ContentType: "application/octet-stream", Size: int64(size)}, 200, &out)
+	return out
+}
+
+// post sends a JSON request and decodes the answer, failing on another status.
+func (f *flow) post(path string, in any, want int, out any) []byte {
+	f.t.Helper()
+	b, _ := json.Marshal(in)
+	status, _, body := f.call("POST", path, string(b), nil)
+	if status != want {
+		f.t.Fatalf("POST %s = %d %s, want %d", path, status, body, want)
+	}
+	if out != nil {
+		if err := json.Unmarshal(body, out); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	return body
+}
+
+func partsURL(id string) string { return "/multipart/" + url.PathEscape(id) + "/parts" }
+
+func TestMultipartRules(t *testing.T) {
+	f := newFlow(t, uploadapi.Config{PartSize: 5 << 20}, "")
+	const size = 6 << 20 // two parts: 5 MiB and 1 MiB
+	part1 := bytes.Repeat([]byte("a"), 5<<20)
+	part2 := bytes.Repeat([]byte("b"), 1<<20)
+
+	sign := func(up uploadapi.MultipartStartResponse, key string) uploadapi.SignPartsResponse {
+		var out uploadapi.SignPartsResponse
+		f.post(partsURL(up.UploadID), uploadapi.SignPartsRequest{FileKey: key, Size: size, PartNumbers: []int{1, 2}}, 200, &out)
+		return out
+	}
+
+	t.Run("part of the wrong size is rejected by S3", func(t *testing.T) {
+		up := f.start(size)
+		parts := sign(up, up.FileKey)
+		if parts.Parts[1].Headers["Content-Length"] != "1048576" {
+			t.Fatalf("part 2 headers = %v, want the planned length signed", parts.Parts[1].Headers)
+		}
+		if status, msg := put(t, parts.Parts[1].URL, parts.Parts[1].Headers, append(part2, 'x')); status != 403 {
+			t.Errorf("oversize part PUT = %d %s, want 403", status, msg)
+		}
+	})
+	t.Run("complete with a forged or missing part fails and stores nothing", func(t *testing.T) {
+		up := f.start(size)
+		parts := sign(up, up.FileKey)
+		status, msg := put(t, parts.Parts[0].URL, parts.Parts[0].Headers, part1)
+		if status != 200 {
+			t.Fatalf("part 1 PUT = %d %s", status, msg)
+		}
+		var listed uploadapi.ListPartsResponse
+		_, _, body := f.call("GET", partsURL(up.UploadID)+"?fileKey="+url.QueryEscape(up.FileKey), "", nil)
+		_ = json.Unmarshal(body, &listed)
+		if len(listed.Parts) != 1 || listed.Parts[0].Size != 5<<20 {
+			t.Fatalf("listed parts = %s", body)
+		}
+		forged := uploadapi.CompleteRequest{FileKey: up.FileKey, Parts: []uploadapi.CompletedPart{{PartNumber: 1, ETag: `"0123456789abcdef0123456789abcdef"`}}}
+		f.post("/multipart/"+up.UploadID+"/complete", forged, 400, nil)
+		missing := uploadapi.CompleteRequest{FileKey: up.FileKey, Parts: []uploadapi.CompletedPart{{PartNumber: 1, ETag: listed.Parts[0].ETag}, {PartNumber: 2, ETag: `"abc"`}}}
+		f.post("/multipart/"+up.UploadID+"/complete", missing, 400, nil)
+		if _, _, ok := f.object(up.FileKey); ok {
+			t.Error("a failed completion stored an object")
+		}
+	})
+	t.Run("abort removes the upload", func(t *testing.T) {
+		up := f.start(size)
+		status, _, body := f.call("DELETE", "/multipart/"+url.PathEscape(up.UploadID)+"?fileKey="+url.QueryEscape(up.FileKey), "", nil)
+		if status != 204 {
+			t.Fatalf("DELETE = %d %s", status, body)
+		}
+		status, _, body = f.call("GET", partsURL(up.UploadID)+"?fileKey="+url.QueryEscape(up.FileKey), "", nil)
+		if status != 404 || !strings.Contains(string(body), "NoSuchUpload") {
+			t.Errorf("list after abort = %d %s, want 404 NoSuchUpload", status, body)
+		}
+		out, err := f.s3.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(f.bucket)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range out.Uploads {
+			if aws.ToString(u.UploadId) == up.UploadID {
+				t.Error("S3 still lists the aborted upload")
+			}
+		}
+	})
+	t.Run("an uploadId used with another key fails", func(t *testing.T) {
+		a, b := f.start(size), f.start(size)
+		parts := sign(a, b.FileKey) // a's upload, b's key
+		// S3 may answer before reading the body and reset the connection.
+		req, _ := http.NewRequest("PUT", parts.Parts[0].URL, bytes.NewReader(part1))
+		req.Header.Set("Content-Type", "application/octet-stream")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode < 400 {
+				t.Errorf("PUT of a part with another key's uploadId = %d, want an error", resp.StatusCode)
+			}
+		}
+		status, _, body := f.call("GET", partsURL(a.UploadID)+"?fileKey="+url.QueryEscape(b.FileKey), "", nil)
+		if status != 404 {
+			t.Errorf("list with another key = %d %s, want 404", status, body)
+		}
+	})
+	t.Run("keys the API did not issue are refused", func(t *testing.T) {
+		up := f.start(size)
+		for _, key := range []string{"", "uploads/../secret", "other/abc", "uploads/short-name.txt", up.FileKey + "/x"} {
+			b, _ := json.Marshal(uploadapi.SignPartsRequest{FileKey: key, Size: size, PartNumbers: []int{1}})
+			if status, _, body := f.call("POST", partsURL(up.UploadID), string(b), nil); status != 400 {
+				t.Errorf("fileKey %q: %d %s, want 400", key, status, body)
+			}
+		}
+	})
+	t.Run("part numbers outside the plan are refused", func(t *testing.T) {
+		up := f.start(size)
+		for _, nums := range [][]int{{0}, {3}, {1, 1}, {}} {
+			b, _ := json.Marshal(uploadapi.SignPartsRequest{FileKey: up.FileKey, Size: size, PartNumbers: nums})
+			if status, _, body := f.call("POST", partsURL(up.UploadID), string(b), nil); status != 400 {
+				t.Errorf("parts %v: %d %s, want 400", nums, status, body)
+			}
+		}
+	})
+	t.Run("size over MaxMultipartSize is 413", func(t *testing.T) {
+		b, _ := json.Marshal(uploadapi.MultipartStartRequest{FileName: "x", ContentType: "text/plain", Size: uploadapi.MaxObjectSize + 1})
+		if status, _, body := f.call("POST", uploadapi.RouteMultipart, string(b), nil); status != 413 {
+			t.Errorf("status = %d %s, want 413", status, body)
+		}
+	})
+}
+
+func TestFormUpload(t *testing.T) {
+	f := newFlow(t, uploadapi.Config{MaxFileSize: 1024}, "")
+	form := func() uploadapi.UploadFormResponse {
+		var out uploadapi.UploadFormResponse
+		f.post(uploadapi.RouteUploadForm, map[string]string{"fileName": "form.txt", "contentType": "text/plain"}, 200, &out)
+		return out
+	}
+	send := func(got uploadapi.UploadFormResponse, content []byte) (int, string) {
+		var body bytes.Buffer
+		w := multipart.NewWriter(&body)
+		for k, v := range got.Fields {
+			_ = w.WriteField(k, v)
+		}
+		fw, _ := w.CreateFormFile("file", "form.txt")
+		_, _ = fw.Write(content)
+		_ = w.Close()
+		resp, err := http.Post(got.URL, w.FormDataContentType(), &body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	t.Run("within maxSize is stored", func(t *testing.T) {
+		got := form()
+		if got.MaxSize != 1024 {
+			t.Errorf("maxSize = %d, want 1024", got.MaxSize)
+		}
+		if status, msg := send(got, []byte("small enough")); status/100 != 2 {
+			t.Fatalf("form POST = %d %s", status, msg)
+		}
+		if data, ct, ok := f.object(got.FileKey); !ok || string(data) != "small enough" || ct != "text/plain" {
+			t.Errorf("stored %q (%s, %v)", data, ct, ok)
+		}
+	})
+	t.Run("over maxSize is EntityTooLarge from S3", func(t *testing.T) {
+		got := form()
+		status, msg := send(got, bytes.Repeat([]byte("x"), 1025))
+		if status != 400 || !strings.Contains(msg, "EntityTooLarge") {
+			t.Errorf("form POST = %d %s, want 400 EntityTooLarge", status, msg)
+		}
+		if _, _, ok := f.object(got.FileKey); ok {
+			t.Error("an oversize form upload was stored")
+		}
+	})
+}
+

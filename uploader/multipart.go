@@ -1,0 +1,273 @@
+package uploader
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+	"sync"
+
+	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+)
+
+// state is what resuming a multipart upload needs; it is kept in StateDir
+// until the upload completes or is aborted.
+type state struct {
+	UploadID string `json:"uploadId"`
+	FileKey  string `json:"fileKey"`
+	Size     int64  `json:"size"`
+	PartSize int64  `json:"partSize"`
+}
+
+func (u *upload) statePath() string {
+	if u.c.StateDir == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(u.resumeKey))
+	return filepath.Join(u.c.StateDir, hex.EncodeToString(sum[:16])+".json")
+}
+
+func (u *upload) loadState() *state {
+	b, err := os.ReadFile(u.statePath())
+	if err != nil {
+		return nil
+	}
+	var s state
+	if json.Unmarshal(b, &s) != nil || s.Size != u.size || s.UploadID == "" {
+		return nil
+	}
+	return &s
+}
+
+func (u *upload) saveState(s *state) error {
+	p := u.statePath()
+	if p == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(s)
+	return os.WriteFile(p, b, 0o600)
+}
+
+func (u *upload) dropState() {
+	if p := u.statePath(); p != "" {
+		_ = os.Remove(p)
+	}
+}
+
+// signedPart is a part ready to send.
+type signedPart struct {
+	number  int
+	url     string
+	headers map[string]string
+	sum     string
+}
+
+func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
+	st := u.loadState()
+	done := map[int]string{} // part number → ETag already in S3
+	skipped := 0
+	if st != nil {
+		var listed uploadapi.ListPartsResponse
+		q := url.Values{"fileKey": {st.FileKey}}
+		err := u.api(ctx, http.MethodGet, partsPath(st.UploadID)+"?"+q.Encode(), nil, &listed)
+		var ae *APIError
+		switch {
+		case errors.As(err, &ae) && ae.Status == http.StatusNotFound:
+			u.dropState() // aborted or expired meanwhile: start over
+			st = nil
+		case err != nil:
+			return nil, err
+		default:
+			plan := uploadapi.Plan{Size: st.Size, PartSize: st.PartSize, PartCount: int((st.Size + st.PartSize - 1) / st.PartSize)}
+			for _, p := range listed.Parts {
+				if p.PartNumber >= 1 && p.PartNumber <= plan.PartCount && p.Size == plan.PartLength(p.PartNumber) {
+					done[p.PartNumber] = p.ETag
+					u.report(p.Size)
+				}
+			}
+			skipped = len(done)
+		}
+	}
+	if st == nil {
+		var started uploadapi.MultipartStartResponse
+		if err := u.api(ctx, http.MethodPost, uploadapi.RouteMultipart, uploadapi.MultipartStartRequest{
+			FileName: u.name, ContentType: u.contentType, Size: u.size, ChecksumAlgorithm: "SHA256",
+		}, &started); err != nil {
+			return nil, err
+		}
+		st = &state{UploadID: started.UploadID, FileKey: started.FileKey, Size: u.size, PartSize: started.PartSize}
+		if err := u.saveState(st); err != nil {
+			return nil, fmt.Errorf("save resume state: %w", err)
+		}
+	}
+	plan := uploadapi.Plan{Size: st.Size, PartSize: st.PartSize, PartCount: int((st.Size + st.PartSize - 1) / st.PartSize)}
+
+	defer func() {
+		if err == nil {
+			return
+		}
+		if u.c.KeepPartial {
+			err = fmt.Errorf("%w (kept upload %s for a resume)", err, st.FileKey)
+			return
+		}
+		q := url.Values{"fileKey": {st.FileKey}}
+		// Abort with a fresh context: ctx may be what failed.
+		abortCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if aerr := u.api(abortCtx, http.MethodDelete, uploadPath(st.UploadID)+"?"+q.Encode(), nil, nil); aerr == nil {
+			u.dropState()
+		}
+	}()
+
+	var pending []int
+	for n := 1; n <= plan.PartCount; n++ {
+		if _, ok := done[n]; !ok {
+			pending = append(pending, n)
+		}
+	}
+	etags, err := u.sendParts(ctx, st, plan, pending)
+	if err != nil {
+		return nil, err
+	}
+	for n, e := range etags {
+		done[n] = e
+	}
+	parts := make([]uploadapi.CompletedPart, 0, len(done))
+	for n, e := range done {
+		parts = append(parts, uploadapi.CompletedPart{PartNumber: n, ETag: e})
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i].PartNumber < parts[j].PartNumber })
+	var completed uploadapi.CompleteResponse
+	if err := u.api(ctx, http.MethodPost, completePath(st.UploadID), uploadapi.CompleteRequest{FileKey: st.FileKey, Parts: parts}, &completed); err != nil {
+		return nil, err
+	}
+	u.dropState()
+	return &Result{FileKey: completed.FileKey, ETag: completed.ETag, Size: completed.Size, Multipart: true,
+		PartsSent: len(pending), PartsSkipped: skipped, APICalls: int(u.calls.Load())}, nil
+}
+
+// batchBytes is how much data one signing call covers: with the default
+// 16 MiB parts, 16 parts, so a GiB costs 4 calls.
+const batchBytes = 256 << 20
+
+// sendParts hashes and signs the pending parts in batches, one batch ahead
+// of the senders, and sends them Concurrency at a time.
+func (u *upload) sendParts(ctx context.Context, st *state, plan uploadapi.Plan, pending []int) (map[int]string, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	batch := int(max(1, min(uploadapi.MaxPartsPerRequest, batchBytes/plan.PartSize)))
+	ready := make(chan signedPart, batch)
+
+	go func() {
+		defer close(ready)
+		for start := 0; start < len(pending); start += batch {
+			numbers := pending[start:min(start+batch, len(pending))]
+			parts, err := u.signBatch(ctx, st, plan, numbers)
+			if err != nil {
+				cancel(err)
+				return
+			}
+			for _, p := range parts {
+				select {
+				case ready <- p:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+
+	var mu sync.Mutex
+	etags := make(map[int]string, len(pending))
+	var wg sync.WaitGroup
+	for range u.c.Concurrency {
+		wg.Go(func() {
+			for p := range ready {
+				if ctx.Err() != nil {
+					continue
+				}
+				resign := func(ctx context.Context) (string, map[string]string, error) {
+					fresh, err := u.sign(ctx, st, []int{p.number}, []string{p.sum})
+					if err != nil {
+						return "", nil, err
+					}
+					return fresh[0].URL, fresh[0].Headers, nil
+				}
+				offset := int64(p.number-1) * plan.PartSize
+				etag, err := u.put(ctx, p.url, p.headers, offset, plan.PartLength(p.number), resign)
+				if err != nil {
+					cancel(fmt.Errorf("part %d: %w", p.number, err))
+					continue
+				}
+				mu.Lock()
+				etags[p.number] = etag
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
+	return etags, nil
+}
+
+// signBatch hashes the parts in parallel and signs them in one call.
+func (u *upload) signBatch(ctx context.Context, st *state, plan uploadapi.Plan, numbers []int) ([]signedPart, error) {
+	sums := make([]string, len(numbers))
+	errs := make([]error, len(numbers))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, u.c.Concurrency)
+	for i, n := range numbers {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			h := sha256.New()
+			_, errs[i] = io.Copy(h, io.NewSectionReader(u.r, int64(n-1)*plan.PartSize, plan.PartLength(n)))
+			sums[i] = base64.StdEncoding.EncodeToString(h.Sum(nil))
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	signed, err := u.sign(ctx, st, numbers, sums)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]signedPart, len(signed))
+	for i, s := range signed {
+		out[i] = signedPart{number: s.PartNumber, url: s.URL, headers: s.Headers, sum: sums[i]}
+	}
+	return out, nil
+}
+
+func (u *upload) sign(ctx context.Context, st *state, numbers []int, sums []string) ([]uploadapi.SignedPart, error) {
+	var resp uploadapi.SignPartsResponse
+	if err := u.api(ctx, http.MethodPost, partsPath(st.UploadID), uploadapi.SignPartsRequest{
+		FileKey: st.FileKey, Size: st.Size, PartNumbers: numbers, ChecksumsSHA256: sums,
+	}, &resp); err != nil {
+		return nil, err
+	}
+	if len(resp.Parts) != len(numbers) {
+		return nil, fmt.Errorf("asked to sign %d parts, got %d", len(numbers), len(resp.Parts))
+	}
+	return resp.Parts, nil
+}
+
+func uploadPath(id string) string   { return "/multipart/" + url.PathEscape(id) }
+func partsPath(id string) string    { return uploadPath(id) + "/parts" }
+func completePath(id string) string { return uploadPath(id) + "/complete" }

@@ -1,0 +1,357 @@
+// Package uploader uploads files through the upload API: one pre-signed PUT
+// for small files, and for large ones a multipart upload with parts sent in
+// parallel, retried with backoff, checked by S3 against a SHA-256 per part,
+// and resumed from the parts S3 already holds after an interruption.
+package uploader
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+)
+
+// Client uploads files through one API. Only API is required.
+type Client struct {
+	// API is the stage's base URL, such as
+	// https://abc.execute-api.eu-west-1.amazonaws.com/prod or local mode's
+	// http://127.0.0.1:8080.
+	API string
+	// APIKey is sent as X-Api-Key when set.
+	APIKey string
+	// HTTP sends every request. Default: a client with no overall timeout.
+	HTTP *http.Client
+	// Threshold is the size from which files go up in parts. Default: 64 MiB.
+	Threshold int64
+	// Concurrency is how many parts are sent at once. Default: 4.
+	Concurrency int
+	// Attempts is how often one request is tried before the upload fails.
+	// Default: 5.
+	Attempts int
+	// StateDir keeps what a multipart upload needs to resume. Default:
+	// presigned-upload in the user's cache directory.
+	StateDir string
+	// KeepPartial keeps a failed multipart upload for a later resume
+	// instead of aborting it.
+	KeepPartial bool
+	// Progress, when set, is called as bytes reach S3.
+	Progress func(Progress)
+}
+
+// Progress reports one file's upload.
+type Progress struct {
+	Name  string
+	Sent  int64
+	Total int64
+}
+
+// Result describes a finished upload.
+type Result struct {
+	FileKey   string
+	ETag      string
+	Size      int64
+	Multipart bool
+	// PartsSent and PartsSkipped count the parts sent now and the parts a
+	// resumed upload found already in S3.
+	PartsSent    int
+	PartsSkipped int
+	// APICalls counts requests to the upload API (not to S3).
+	APICalls int
+}
+
+// Defaults.
+const (
+	DefaultThreshold   = 64 << 20
+	DefaultConcurrency = 4
+	DefaultAttempts    = 5
+)
+
+// APIError is a failed API or S3 response.
+type APIError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *APIError) Error() string {
+	if e.Code != "" {
+		return fmt.Sprintf("%s (%d %s)", e.Message, e.Status, e.Code)
+	}
+	return fmt.Sprintf("%s (%d)", e.Message, e.Status)
+}
+
+// UploadFile uploads the file at path. contentType "" guesses it from the
+// file name.
+func (c *Client) UploadFile(ctx context.Context, path, contentType string) (*Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if st.Size() == 0 {
+		return nil, fmt.Errorf("%s is empty", path)
+	}
+	if contentType == "" {
+		contentType = mime.TypeByExtension(filepath.Ext(path))
+		if contentType == "" {
+			contentType = "application/octet-stream"
+		}
+	}
+	abs, _ := filepath.Abs(path)
+	u := &upload{c: c.withDefaults(), r: f, size: st.Size(), name: filepath.Base(path), contentType: contentType,
+		resumeKey: fmt.Sprintf("%s\n%s\n%d\n%d", c.API, abs, st.Size(), st.ModTime().UnixNano())}
+	if u.size < u.c.Threshold {
+		return u.single(ctx)
+	}
+	return u.multipart(ctx)
+}
+
+func (c *Client) withDefaults() *Client {
+	cc := *c
+	cc.API = strings.TrimRight(cc.API, "/")
+	if cc.HTTP == nil {
+		cc.HTTP = &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 64, ResponseHeaderTimeout: 5 * time.Minute}}
+	}
+	if cc.Threshold <= 0 {
+		cc.Threshold = DefaultThreshold
+	}
+	if cc.Concurrency <= 0 {
+		cc.Concurrency = DefaultConcurrency
+	}
+	if cc.Attempts <= 0 {
+		cc.Attempts = DefaultAttempts
+	}
+	if cc.StateDir == "" {
+		if dir, err := os.UserCacheDir(); err == nil {
+			cc.StateDir = filepath.Join(dir, "presigned-upload")
+		}
+	}
+	return &cc
+}
+
+// upload is one file on its way.
+type upload struct {
+	c           *Client
+	r           io.ReaderAt
+	size        int64
+	name        string
+	contentType string
+	resumeKey   string
+	sent        atomic.Int64
+	calls       atomic.Int64
+}
+
+func (u *upload) report(delta int64) {
+	n := u.sent.Add(delta)
+	if u.c.Progress != nil {
+		u.c.Progress(Progress{Name: u.name, Sent: n, Total: u.size})
+	}
+}
+
+// single uploads the file with one PUT that signs its size and SHA-256.
+func (u *upload) single(ctx context.Context) (*Result, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(u.r, 0, u.size)); err != nil {
+		return nil, err
+	}
+	size := u.size
+	var got uploadapi.UploadURLResponse
+	if err := u.api(ctx, "POST", uploadapi.RouteUploadURL, uploadapi.UploadURLRequest{
+		FileName: u.name, ContentType: u.contentType, Size: &size,
+		ChecksumSHA256: base64.StdEncoding.EncodeToString(h.Sum(nil)),
+	}, &got); err != nil {
+		return nil, err
+	}
+	etag, err := u.put(ctx, got.UploadURL, got.Headers, 0, u.size, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{FileKey: got.FileKey, ETag: etag, Size: u.size, PartsSent: 1, APICalls: int(u.calls.Load())}, nil
+}
+
+// put sends length bytes from offset to a pre-signed URL, retrying
+// transient failures, and returns S3's ETag. resign, when set, gets a fresh
+// URL after one expired.
+func (u *upload) put(ctx context.Context, url string, headers map[string]string, offset, length int64,
+	resign func(context.Context) (string, map[string]string, error)) (string, error) {
+	var lastErr error
+	for attempt := 0; attempt < u.c.Attempts; attempt++ {
+		if attempt > 0 {
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return "", err
+			}
+		}
+		var counted int64
+		body := &countingReader{r: io.NewSectionReader(u.r, offset, length), add: func(n int64) { counted += n; u.report(n) }}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, body)
+		if err != nil {
+			return "", err
+		}
+		req.ContentLength = length
+		for k, v := range headers {
+			if !strings.EqualFold(k, "Content-Length") {
+				req.Header.Set(k, v)
+			}
+		}
+		resp, err := u.c.HTTP.Do(req)
+		if err == nil {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			if resp.StatusCode/100 == 2 {
+				return resp.Header.Get("ETag"), nil
+			}
+			err = s3Error(resp.StatusCode, b)
+		}
+		u.report(-counted)
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		lastErr = err
+		var ae *APIError
+		if errors.As(err, &ae) {
+			switch {
+			case ae.Status == http.StatusForbidden && strings.Contains(ae.Message, "xpired") && resign != nil:
+				if url, headers, err = resign(ctx); err != nil {
+					return "", err
+				}
+			case ae.Status >= 500 || ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusRequestTimeout:
+			default:
+				return "", err // the request itself is wrong: retrying cannot help
+			}
+		}
+	}
+	return "", fmt.Errorf("after %d attempts: %w", u.c.Attempts, lastErr)
+}
+
+// api calls the upload API and decodes its JSON answer into out.
+func (u *upload) api(ctx context.Context, method, path string, in, out any) error {
+	var lastErr error
+	for attempt := 0; attempt < u.c.Attempts; attempt++ {
+		if attempt > 0 {
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return err
+			}
+		}
+		var body io.Reader
+		if in != nil {
+			b, err := json.Marshal(in)
+			if err != nil {
+				return err
+			}
+			body = bytes.NewReader(b)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u.c.API+path, body)
+		if err != nil {
+			return err
+		}
+		if in != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if u.c.APIKey != "" {
+			req.Header.Set("X-Api-Key", u.c.APIKey)
+		}
+		u.calls.Add(1)
+		resp, err := u.c.HTTP.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			lastErr = err
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+		resp.Body.Close()
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		if resp.StatusCode/100 == 2 {
+			if out == nil || len(b) == 0 {
+				return nil
+			}
+			return json.Unmarshal(b, out)
+		}
+		var e uploadapi.ErrorResponse
+		_ = json.Unmarshal(b, &e)
+		if e.Message == "" {
+			e.Message = strings.TrimSpace(string(b))
+		}
+		lastErr = &APIError{Status: resp.StatusCode, Code: e.Code, Message: fmt.Sprintf("%s %s: %s", method, path, e.Message)}
+		if resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
+			return lastErr
+		}
+	}
+	return lastErr
+}
+
+// s3Error reads S3's XML error body.
+func s3Error(status int, body []byte) error {
+	code := between(string(body), "<Code>", "</Code>")
+	msg := between(string(body), "<Message>", "</Message>")
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	return &APIError{Status: status, Code: code, Message: "S3: " + msg}
+}
+
+func between(s, open, close string) string {
+	_, rest, ok := strings.Cut(s, open)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, close)
+	return v
+}
+
+func backoff(attempt int) time.Duration {
+	d := 200 * time.Millisecond << (attempt - 1)
+	if d > 5*time.Second {
+		d = 5 * time.Second
+	}
+	// Up to 50% jitter keeps parallel retries apart.
+	return d/2 + time.Duration(time.Now().UnixNano()%int64(d/2+1))
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+type countingReader struct {
+	r   io.Reader
+	add func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 {
+		c.add(int64(n))
+	}
+	return n, err
+}
