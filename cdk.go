@@ -48,6 +48,8 @@ func constructProps(e environments.Environment) *presignedupload.PresignedUpload
 	p := &presignedupload.PresignedUploadApiProps{
 		KeyPrefix:            optString(e.KeyPrefix),
 		MaxFileSize:          optNumber(float64(e.MaxFileSize)),
+		MaxMultipartSize:     optNumber(float64(e.MaxMultipartSize)),
+		PartSize:             optNumber(float64(e.PartSize)),
 		RequireSize:          jsii.Bool(e.RequireSize),
 		PreventOverwrite:     jsii.Bool(e.PreventOverwrite),
 		StageName:            optString(e.StageName),

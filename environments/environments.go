@@ -34,6 +34,8 @@ type Environment struct {
 	URLExpirySeconds     int      `json:"urlExpirySeconds,omitempty"`
 	AllowedContentTypes  []string `json:"allowedContentTypes,omitempty"`
 	MaxFileSize          int64    `json:"maxFileSize,omitempty"`
+	MaxMultipartSize     int64    `json:"maxMultipartSize,omitempty"`
+	PartSize             int64    `json:"partSize,omitempty"`
 	RequireSize          bool     `json:"requireSize,omitempty"`
 	PreventOverwrite     bool     `json:"preventOverwrite,omitempty"`
 	AllowedOrigins       []string `json:"allowedOrigins,omitempty"`
@@ -127,6 +129,8 @@ func (e Environment) UploadConfig(bucket string) uploadapi.Config {
 		Expiry:              time.Duration(e.URLExpirySeconds) * time.Second,
 		AllowedContentTypes: e.AllowedContentTypes,
 		MaxFileSize:         e.MaxFileSize,
+		MaxMultipartSize:    e.MaxMultipartSize,
+		PartSize:            e.PartSize,
 		RequireSize:         e.RequireSize,
 		PreventOverwrite:    e.PreventOverwrite,
 		AllowedOrigins:      e.AllowedOrigins,

@@ -14,8 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"time"
 	"sync"
+	"time"
 
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )

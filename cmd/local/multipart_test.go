@@ -288,4 +288,3 @@ func TestFormUpload(t *testing.T) {
 		}
 	})
 }
-

@@ -34,6 +34,8 @@ func withDefaults(props *PresignedUploadApiProps) *PresignedUploadApiProps {
 		p.UrlExpiry = awscdk.Duration_Seconds(jsii.Number(uploadapi.DefaultExpiry.Seconds()))
 	}
 	setNumber(&p.MaxFileSize, float64(uploadapi.DefaultMaxFileSize))
+	setNumber(&p.MaxMultipartSize, float64(uploadapi.MaxObjectSize))
+	setNumber(&p.PartSize, float64(uploadapi.DefaultPartSize))
 	setBool(&p.RequireSize, false)
 	setBool(&p.PreventOverwrite, false)
 	if p.AllowedOrigins == nil {
@@ -110,6 +112,16 @@ func validate(p *PresignedUploadApiProps) {
 		n := *p.MaxFileSize
 		must(n >= 1 && n <= float64(uploadapi.MaxSinglePutSize) && n == float64(int64(n)),
 			"maxFileSize %v must be a whole number of bytes from 1 to %d", n, uploadapi.MaxSinglePutSize)
+	}
+	if !unresolvedNumber(p.MaxMultipartSize) {
+		n := *p.MaxMultipartSize
+		must(n >= 1 && n <= float64(uploadapi.MaxObjectSize) && n == float64(int64(n)),
+			"maxMultipartSize %v must be a whole number of bytes from 1 to %d", n, uploadapi.MaxObjectSize)
+	}
+	if !unresolvedNumber(p.PartSize) {
+		n := *p.PartSize
+		must(n >= float64(uploadapi.MinPartSize) && n <= float64(uploadapi.MaxPartSize) && n == float64(int64(n)),
+			"partSize %v must be a whole number of bytes from %d to %d", n, uploadapi.MinPartSize, uploadapi.MaxPartSize)
 	}
 	if p.AllowedContentTypes != nil {
 		for _, t := range *p.AllowedContentTypes {

@@ -140,17 +140,20 @@ func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps) awslambda.Fu
 		Description: jsii.String("Signs pre-signed S3 upload URLs"),
 	})
 	logGroup.GrantWrite(role)
+	// PutObject also authorises the multipart calls that create, fill and
+	// complete an upload; listing and aborting parts need their own actions.
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("PutUploads"),
-		Actions:   jsii.Strings("s3:PutObject"),
+		Sid:       jsii.String("Uploads"),
+		Actions:   jsii.Strings("s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"),
 		Resources: jsii.Strings(*c.Bucket.ArnForObjects(jsii.String(*p.KeyPrefix + "*"))),
 	}))
 	if p.EncryptionKey != nil {
-		p.EncryptionKey.Grant(role, jsii.String("kms:GenerateDataKey"))
+		// Multipart uploads under SSE-KMS need Decrypt as well.
+		p.EncryptionKey.Grant(role, jsii.String("kms:GenerateDataKey"), jsii.String("kms:Decrypt"))
 	}
 	suppress(role.Node().FindChild(jsii.String("DefaultPolicy")), rule{
 		id:        "AwsSolutions-IAM5",
-		reason:    "Object keys are generated per request, so s3:PutObject must name the key prefix with a trailing wildcard; the statement grants nothing outside the prefix and no other S3 action.",
+		reason:    "Object keys are generated per request, so the upload actions (PutObject, ListMultipartUploadParts, AbortMultipartUpload) must name the key prefix with a trailing wildcard; nothing outside the prefix is granted, and no read or delete.",
 		appliesTo: `^Resource::<.*\.Arn>/` + regexp.QuoteMeta(*p.KeyPrefix) + `\*$`,
 	})
 
@@ -160,6 +163,8 @@ func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps) awslambda.Fu
 		Expiry:              durationOf(p.UrlExpiry),
 		AllowedContentTypes: derefAll(p.AllowedContentTypes),
 		MaxFileSize:         int64(*p.MaxFileSize),
+		MaxMultipartSize:    int64(*p.MaxMultipartSize),
+		PartSize:            int64(*p.PartSize),
 		RequireSize:         *p.RequireSize,
 		PreventOverwrite:    *p.PreventOverwrite,
 		AllowedOrigins:      derefAll(p.AllowedOrigins),
@@ -223,11 +228,6 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps) awsapigateway.Res
 	}
 
 	gatewayResponses(api, p)
-	model := api.AddModel(jsii.String("UploadUrlRequest"), &awsapigateway.ModelOptions{
-		ContentType: jsii.String("application/json"),
-		ModelName:   jsii.String("UploadUrlRequest"),
-		Schema:      uploadURLSchema(*p.RequireSize),
-	})
 	// Body checks apply where a method has a model, parameter checks where it
 	// requires parameters.
 	validator := api.AddRequestValidator(jsii.String("RequestValidator"), &awsapigateway.RequestValidatorOptions{
@@ -238,22 +238,21 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps) awsapigateway.Res
 		Proxy:           jsii.Bool(true),
 		AllowTestInvoke: jsii.Bool(false),
 	})
-	res := api.Root().AddResource(jsii.String(strings.TrimPrefix(UploadUrlPath, "/")), nil)
-	post := res.AddMethod(jsii.String("POST"), integration, &awsapigateway.MethodOptions{
-		ApiKeyRequired:   p.ApiKeyRequired,
-		RequestValidator: validator,
-		RequestModels:    &map[string]awsapigateway.IModel{"application/json": model},
-	})
-	get := res.AddMethod(jsii.String("GET"), integration, &awsapigateway.MethodOptions{
-		ApiKeyRequired:   p.ApiKeyRequired,
-		RequestValidator: validator,
-		RequestParameters: &map[string]*bool{
-			"method.request.querystring.fileName":    jsii.Bool(true),
-			"method.request.querystring.contentType": jsii.Bool(true),
-			"method.request.querystring.size":        p.RequireSize,
-		},
-	})
-	for _, m := range []awsapigateway.Method{post, get} {
+	models := requestModels(*p.RequireSize)
+	for _, r := range uploadapi.Routes {
+		opts := &awsapigateway.MethodOptions{ApiKeyRequired: p.ApiKeyRequired, RequestValidator: validator}
+		if schema, ok := models[r]; ok {
+			name := modelName(r)
+			opts.RequestModels = &map[string]awsapigateway.IModel{"application/json": api.AddModel(jsii.String(name), &awsapigateway.ModelOptions{
+				ContentType: jsii.String("application/json"),
+				ModelName:   jsii.String(name),
+				Schema:      schema,
+			})}
+		}
+		if q := requiredQuery(r, *p.RequireSize); q != nil {
+			opts.RequestParameters = &q
+		}
+		m := api.Root().ResourceForPath(jsii.String(r.Resource)).AddMethod(jsii.String(r.Method), integration, opts)
 		suppressOpenMethod(m)
 	}
 	return api
@@ -306,29 +305,76 @@ func gatewayResponses(api awsapigateway.RestApi, p *PresignedUploadApiProps) {
 	}
 }
 
-// uploadURLSchema checks shapes only; the handler answers size and type
-// limits with 413 and 415, which a schema failure (400) would hide.
-func uploadURLSchema(requireSize bool) *awsapigateway.JsonSchema {
-	required := []string{"fileName", "contentType"}
+// requestModels returns the JSON schema of each route's body. They check
+// shapes only: the handler answers size and type limits with 413 and 415,
+// which a schema failure (400) would hide.
+func requestModels(requireSize bool) map[uploadapi.Route]*awsapigateway.JsonSchema {
+	str := func(min, max float64) *awsapigateway.JsonSchema {
+		return &awsapigateway.JsonSchema{Type: awsapigateway.JsonSchemaType_STRING, MinLength: jsii.Number(min), MaxLength: jsii.Number(max)}
+	}
+	integer := &awsapigateway.JsonSchema{Type: awsapigateway.JsonSchemaType_INTEGER, Minimum: jsii.Number(1)}
+	sha256 := &awsapigateway.JsonSchema{Type: awsapigateway.JsonSchemaType_STRING, Pattern: jsii.String("^[A-Za-z0-9+/]{43}=$")}
+	object := func(title string, required []string, props map[string]*awsapigateway.JsonSchema) *awsapigateway.JsonSchema {
+		return &awsapigateway.JsonSchema{
+			Schema:               awsapigateway.JsonSchemaVersion_DRAFT4,
+			Title:                jsii.String(title),
+			Type:                 awsapigateway.JsonSchemaType_OBJECT,
+			Required:             jsii.Strings(required...),
+			AdditionalProperties: jsii.Bool(false),
+			Properties:           &props,
+		}
+	}
+	uploadRequired := []string{"fileName", "contentType"}
 	if requireSize {
-		required = append(required, "size")
+		uploadRequired = append(uploadRequired, "size")
 	}
-	str := func(max float64) *awsapigateway.JsonSchema {
-		return &awsapigateway.JsonSchema{Type: awsapigateway.JsonSchemaType_STRING, MaxLength: jsii.Number(max)}
+	fileName, contentType := str(0, 4096), str(1, 256)
+	return map[uploadapi.Route]*awsapigateway.JsonSchema{
+		{Method: "POST", Resource: uploadapi.RouteUploadURL}: object("UploadUrlRequest", uploadRequired, map[string]*awsapigateway.JsonSchema{
+			"fileName": fileName, "contentType": contentType, "size": integer, "checksumSHA256": sha256,
+		}),
+		{Method: "POST", Resource: uploadapi.RouteUploadForm}: object("UploadFormRequest", []string{"fileName", "contentType"}, map[string]*awsapigateway.JsonSchema{
+			"fileName": fileName, "contentType": contentType,
+		}),
+		{Method: "POST", Resource: uploadapi.RouteMultipart}: object("MultipartStartRequest", []string{"fileName", "contentType", "size"}, map[string]*awsapigateway.JsonSchema{
+			"fileName": fileName, "contentType": contentType, "size": integer,
+			"checksumAlgorithm": {Type: awsapigateway.JsonSchemaType_STRING, Enum: &[]any{"SHA256"}},
+		}),
+		{Method: "POST", Resource: uploadapi.RouteMultipartParts}: object("SignPartsRequest", []string{"fileKey", "size", "partNumbers"}, map[string]*awsapigateway.JsonSchema{
+			"fileKey": str(1, 1024), "size": integer,
+			"partNumbers":     {Type: awsapigateway.JsonSchemaType_ARRAY, MinItems: jsii.Number(1), MaxItems: jsii.Number(uploadapi.MaxPartsPerRequest), Items: integer},
+			"checksumsSHA256": {Type: awsapigateway.JsonSchemaType_ARRAY, MaxItems: jsii.Number(uploadapi.MaxPartsPerRequest), Items: sha256},
+		}),
+		{Method: "POST", Resource: uploadapi.RouteMultipartComplete}: object("CompleteRequest", []string{"fileKey", "parts"}, map[string]*awsapigateway.JsonSchema{
+			"fileKey": str(1, 1024),
+			"parts": {Type: awsapigateway.JsonSchemaType_ARRAY, MinItems: jsii.Number(1), MaxItems: jsii.Number(uploadapi.MaxParts),
+				Items: object("CompletedPart", []string{"partNumber", "etag"}, map[string]*awsapigateway.JsonSchema{"partNumber": integer, "etag": str(1, 256)})},
+		}),
 	}
-	return &awsapigateway.JsonSchema{
-		Schema:               awsapigateway.JsonSchemaVersion_DRAFT4,
-		Title:                jsii.String("UploadUrlRequest"),
-		Type:                 awsapigateway.JsonSchemaType_OBJECT,
-		Required:             jsii.Strings(required...),
-		AdditionalProperties: jsii.Bool(false),
-		Properties: &map[string]*awsapigateway.JsonSchema{
-			"fileName":       str(4096),
-			"contentType":    {Type: awsapigateway.JsonSchemaType_STRING, MinLength: jsii.Number(1), MaxLength: jsii.Number(256)},
-			"size":           {Type: awsapigateway.JsonSchemaType_INTEGER, Minimum: jsii.Number(1)},
-			"checksumSHA256": {Type: awsapigateway.JsonSchemaType_STRING, Pattern: jsii.String("^[A-Za-z0-9+/]{43}=$")},
-		},
+}
+
+// requiredQuery returns the query strings a GET or DELETE route requires.
+func requiredQuery(r uploadapi.Route, requireSize bool) map[string]*bool {
+	switch {
+	case r.Method == "GET" && r.Resource == uploadapi.RouteUploadURL:
+		return map[string]*bool{
+			"method.request.querystring.fileName":    jsii.Bool(true),
+			"method.request.querystring.contentType": jsii.Bool(true),
+			"method.request.querystring.size":        jsii.Bool(requireSize),
+		}
+	case r.Method == "GET" || r.Method == "DELETE":
+		return map[string]*bool{"method.request.querystring.fileKey": jsii.Bool(true)}
 	}
+	return nil
+}
+
+// modelName derives a model name such as MultipartPartsPost from a route.
+func modelName(r uploadapi.Route) string {
+	var b strings.Builder
+	for _, seg := range strings.FieldsFunc(r.Resource, func(c rune) bool { return c == '/' || c == '-' || c == '{' || c == '}' }) {
+		b.WriteString(strings.ToUpper(seg[:1]) + seg[1:])
+	}
+	return b.String() + strings.ToUpper(r.Method[:1]) + strings.ToLower(r.Method[1:])
 }
 
 func newUsagePlan(c *PresignedUploadApi, p *PresignedUploadApiProps) (awsapigateway.IApiKey, awsapigateway.UsagePlan) {

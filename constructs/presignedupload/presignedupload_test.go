@@ -79,6 +79,27 @@ func (tm template) one(t *testing.T, typ string) (string, resource) {
 
 func (tm template) count(typ string) int { return len(tm.ofType(typ)) }
 
+// model returns the API model of that name.
+func (tm template) model(t *testing.T, name string) resource {
+	t.Helper()
+	for _, m := range tm.ofType("AWS::ApiGateway::Model") {
+		if m.Properties["Name"] == name {
+			return m
+		}
+	}
+	t.Fatalf("no model %s", name)
+	return resource{}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 // get walks a path of map keys and slice indexes through v.
 func get(v any, path ...any) any {
 	for _, p := range path {
@@ -250,7 +271,7 @@ func TestDefaults(t *testing.T) {
 			}
 		}
 		sort.Strings(all)
-		if want := []string{"logs:CreateLogStream", "logs:PutLogEvents", "s3:PutObject"}; !slices.Equal(all, want) {
+		if want := []string{"logs:CreateLogStream", "logs:PutLogEvents", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject"}; !slices.Equal(all, want) {
 			t.Errorf("role actions = %v, want %v", all, want)
 		}
 		if n := tm.count("AWS::IAM::ManagedPolicy"); n != 0 {
@@ -277,28 +298,51 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("no access log destination: %s", jsonOf(sp))
 		}
 	})
-	t.Run("methods: POST and GET proxy to the function, OPTIONS answers preflight", func(t *testing.T) {
-		methods := map[string]map[string]any{}
-		for _, m := range tm.ofType("AWS::ApiGateway::Method") {
-			methods[m.Properties["HttpMethod"].(string)] = m.Properties
+	t.Run("every route proxies to the function, OPTIONS answers preflight", func(t *testing.T) {
+		paths := map[string]string{} // logical ID → path
+		for id, r := range tm.ofType("AWS::ApiGateway::Resource") {
+			paths[id] = r.Properties["PathPart"].(string)
 		}
-		for _, verb := range []string{"POST", "GET"} {
-			m := methods[verb]
+		methods := map[string]map[string]any{}
+		options := 0
+		for _, m := range tm.ofType("AWS::ApiGateway::Method") {
+			verb := m.Properties["HttpMethod"].(string)
+			if verb == "OPTIONS" {
+				options++
+				continue
+			}
+			ref, _ := get(m.Properties, "ResourceId", "Ref").(string)
+			methods[verb+" "+paths[ref]] = m.Properties
+		}
+		if len(methods) != len(uploadapi.Routes) {
+			t.Errorf("%d methods, want one per route (%d): %v", len(methods), len(uploadapi.Routes), sortedKeys(methods))
+		}
+		for key, m := range methods {
 			if get(m, "Integration", "Type") != "AWS_PROXY" || m["ApiKeyRequired"] == true || m["RequestValidatorId"] == nil {
-				t.Errorf("%s method = %s", verb, jsonOf(m))
+				t.Errorf("%s = %s", key, jsonOf(m))
 			}
 		}
-		if get(methods["GET"], "RequestParameters", "method.request.querystring.fileName") != true {
-			t.Errorf("GET does not require fileName: %s", jsonOf(methods["GET"]["RequestParameters"]))
+		if get(methods["GET get-upload-url"], "RequestParameters", "method.request.querystring.fileName") != true {
+			t.Errorf("GET does not require fileName: %s", jsonOf(methods["GET get-upload-url"]["RequestParameters"]))
 		}
-		opt := methods["OPTIONS"]
-		if get(opt, "Integration", "Type") != "MOCK" {
-			t.Fatalf("OPTIONS = %s", jsonOf(opt))
+		if get(methods["DELETE {uploadId}"], "RequestParameters", "method.request.querystring.fileKey") != true {
+			t.Errorf("DELETE does not require fileKey: %s", jsonOf(methods["DELETE {uploadId}"]))
 		}
-		headers := jsonOf(get(opt, "Integration", "IntegrationResponses", 0, "ResponseParameters"))
-		for _, want := range []string{strings.Join(uploadapi.CORSAllowHeaders, ","), "GET,POST,OPTIONS", `'*'`} {
-			if !strings.Contains(headers, want) {
-				t.Errorf("preflight headers %s lack %s", headers, want)
+		if options < 5 {
+			t.Errorf("%d OPTIONS methods, want one per resource", options)
+		}
+		for _, m := range tm.ofType("AWS::ApiGateway::Method") {
+			if m.Properties["HttpMethod"] != "OPTIONS" {
+				continue
+			}
+			if get(m.Properties, "Integration", "Type") != "MOCK" {
+				t.Fatalf("OPTIONS = %s", jsonOf(m.Properties))
+			}
+			headers := jsonOf(get(m.Properties, "Integration", "IntegrationResponses", 0, "ResponseParameters"))
+			for _, want := range []string{strings.Join(uploadapi.CORSAllowHeaders, ","), strings.Join(uploadapi.CORSAllowMethods, ","), `'*'`} {
+				if !strings.Contains(headers, want) {
+					t.Errorf("preflight headers %s lack %s", headers, want)
+				}
 			}
 		}
 	})
@@ -320,7 +364,7 @@ func TestDefaults(t *testing.T) {
 		}
 	})
 	t.Run("request model requires fileName and contentType", func(t *testing.T) {
-		_, model := tm.one(t, "AWS::ApiGateway::Model")
+		model := tm.model(t, "GetUploadUrlPost")
 		if got := strs(get(model.Properties, "Schema", "required")); !slices.Equal(got, []string{"fileName", "contentType"}) {
 			t.Errorf("required = %v", got)
 		}
@@ -410,8 +454,8 @@ func TestOptions(t *testing.T) {
 				}
 			}
 		}
-		if !slices.Equal(kms, []string{"kms:GenerateDataKey"}) {
-			t.Errorf("kms actions = %v, want [kms:GenerateDataKey]", kms)
+		if !slices.Equal(kms, []string{"kms:GenerateDataKey", "kms:Decrypt"}) {
+			t.Errorf("kms actions = %v, want [kms:GenerateDataKey kms:Decrypt]", kms)
 		}
 	})
 	t.Run("DESTROY empties and deletes the bucket", func(t *testing.T) {
@@ -447,7 +491,7 @@ func TestOptions(t *testing.T) {
 				}
 			}
 		}
-		_, model := tm.one(t, "AWS::ApiGateway::Model")
+		model := tm.model(t, "GetUploadUrlPost")
 		if got := strs(get(model.Properties, "Schema", "required")); !slices.Contains(got, "size") {
 			t.Errorf("model required = %v, want size too", got)
 		}
