@@ -386,4 +386,3 @@ func (h *Handler) s3Error(ctx context.Context, op, key string, err error) events
 }
 
 func unquote(etag string) string { return strings.Trim(etag, `"`) }
-
