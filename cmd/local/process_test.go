@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -30,6 +31,12 @@ func TestLocalModeProcess(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	cdkJSON := filepath.Join(pkgDir, "..", "..", "cdk.json")
+	uploadBin := filepath.Join(t.TempDir(), "upload")
+	buildCLI := exec.Command("go", "build", "-o", uploadBin, "../upload")
+	buildCLI.Dir = pkgDir
+	if out, err := buildCLI.CombinedOutput(); err != nil {
+		t.Fatalf("build the upload CLI: %v\n%s", err, out)
+	}
 
 	for _, tc := range []struct {
 		env     string
@@ -110,6 +117,33 @@ func TestLocalModeProcess(t *testing.T) {
 			stored := filepath.Join(data, "s3", "presigned-upload-"+tc.env, filepath.FromSlash(got.FileKey))
 			if b, err := os.ReadFile(stored); err != nil || string(b) != "hello\n" {
 				t.Errorf("data directory holds %q (%v) at %s", b, err, stored)
+			}
+
+			// The CLI, as a user runs it: multipart above the threshold.
+			big, sum := writeFile(t, 12<<20)
+			cli := exec.Command(uploadBin, "-api", api, "-api-key", key, "-multipart-threshold", "5242880", big)
+			var cliOut, cliErr strings.Builder
+			cli.Stdout, cli.Stderr = &cliOut, &cliErr
+			if err := cli.Run(); err != nil {
+				t.Fatalf("upload CLI: %v\n%s", err, cliErr.String())
+			}
+			fields := strings.Split(strings.TrimSpace(cliOut.String()), "\t")
+			if len(fields) < 4 || !strings.Contains(fields[3], "parts sent") {
+				t.Fatalf("CLI output %q, want path, key, size and parts", cliOut.String())
+			}
+			if cliErr.Len() != 0 {
+				t.Errorf("CLI drew progress without a terminal: %q", cliErr.String())
+			}
+			storedBig, err := os.ReadFile(filepath.Join(data, "s3", "presigned-upload-"+tc.env, filepath.FromSlash(fields[1])))
+			if err != nil || sha256.Sum256(storedBig) != sum {
+				t.Errorf("CLI upload not stored intact (%v)", err)
+			}
+			if tc.needKey {
+				bad := exec.Command(uploadBin, "-api", api, "-api-key", "wrong", big)
+				out, err := bad.CombinedOutput()
+				if code := bad.ProcessState.ExitCode(); err == nil || code != 1 || !strings.Contains(string(out), "Forbidden") {
+					t.Errorf("CLI with a wrong key: exit %d, output %q", code, out)
+				}
 			}
 
 			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {

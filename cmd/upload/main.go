@@ -1,0 +1,85 @@
+// Command upload sends files through the upload API: a single pre-signed PUT
+// below a threshold, a parallel, resumable multipart upload above it.
+//
+//	go run ./cmd/upload -api URL [-api-key KEY] FILE...
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/presigned-upload/presigned-upload/uploader"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stdout)))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool) int {
+	fs := flag.NewFlagSet("upload", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: upload -api URL [flags] FILE...")
+		fs.PrintDefaults()
+	}
+	var c uploader.Client
+	fs.StringVar(&c.API, "api", os.Getenv("UPLOAD_API"), "API base URL, such as https://ID.execute-api.REGION.amazonaws.com/prod (env UPLOAD_API)")
+	fs.StringVar(&c.APIKey, "api-key", os.Getenv("UPLOAD_API_KEY"), "API key sent as X-Api-Key (env UPLOAD_API_KEY)")
+	contentType := fs.String("content-type", "", "media type of the files (default: guessed from each file name)")
+	fs.Int64Var(&c.Threshold, "multipart-threshold", uploader.DefaultThreshold, "files of this many bytes or more go up in parts")
+	fs.IntVar(&c.Concurrency, "parallel", uploader.DefaultConcurrency, "parts sent at once")
+	fs.IntVar(&c.Attempts, "attempts", uploader.DefaultAttempts, "tries per request before giving up")
+	fs.BoolVar(&c.KeepPartial, "keep-partial", false, "on failure keep the multipart upload so that running again resumes it")
+	fs.StringVar(&c.StateDir, "state-dir", "", "where resume state is kept (default: the user cache directory)")
+	quiet := fs.Bool("q", false, "no progress bar")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if c.API == "" || fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	bar := newProgressBar(stderr, tty && !*quiet)
+	c.Progress = bar.update
+	failed := 0
+	for _, path := range fs.Args() {
+		res, err := c.UploadFile(ctx, path, *contentType)
+		bar.finish()
+		if err != nil {
+			failed++
+			fmt.Fprintf(stderr, "upload: %s: %v\n", path, err)
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		how := "single PUT"
+		if res.Multipart {
+			how = fmt.Sprintf("%d parts sent", res.PartsSent)
+			if res.PartsSkipped > 0 {
+				how += fmt.Sprintf(", %d resumed", res.PartsSkipped)
+			}
+		}
+		fmt.Fprintf(stdout, "%s\t%s\t%d bytes\t%s\n", path, res.FileKey, res.Size, how)
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
