@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/presigned-upload/presigned-upload/constructs/golambda"
+	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+)
+
+// buildBootstrap builds a main package exactly as the construct does, for
+// this machine's architecture.
+func buildBootstrap(moduleDir, entry, out string) (string, error) {
+	b, err := golambda.NewBuild(moduleDir, entry, runtime.GOARCH)
+	if err != nil {
+		return "", err
+	}
+	b.Env = append(b.Env, "GOWORK=off")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", err
+	}
+	return filepath.Join(out, "bootstrap"), b.Run(out)
+}
+
+// apiEvent is a tutorial-shaped request as API Gateway delivers it.
+func apiEvent() []byte {
+	b, _ := json.Marshal(map[string]any{
+		"resource": uploadapi.RouteUploadURL, "path": uploadapi.RouteUploadURL, "httpMethod": "POST",
+		"headers": map[string]string{"Content-Type": "application/json"},
+		"body":    `{"fileName":"report.pdf","contentType":"application/pdf"}`,
+	})
+	return b
+}
+
+// coldStarts runs the command n times against the runtime API and returns
+// the sorted times from exec to the first answered invocation.
+func coldStarts(ctx context.Context, api *runtimeAPI, n int, name string, args []string, env []string) ([]time.Duration, error) {
+	var out []time.Duration
+	for range n {
+		answered := api.arm()
+		cmd := exec.CommandContext(ctx, name, args...)
+		cmd.Env = append(os.Environ(), env...)
+		cmd.Env = append(cmd.Env, "AWS_LAMBDA_RUNTIME_API="+api.addr())
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		select {
+		case a := <-answered:
+			if a.err {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				return nil, fmt.Errorf("%s answered with an error: %s", name, a.body)
+			}
+			out = append(out, a.at.Sub(start))
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return nil, fmt.Errorf("%s did not answer within 30s", name)
+		}
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func lambdaEnv() []string {
+	cfg := uploadapi.Config{Bucket: "bench-bucket"}.WithDefaults()
+	env := []string{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDBENCH", "AWS_SECRET_ACCESS_KEY=bench-secret",
+		"AWS_SESSION_TOKEN=bench-token", "AWS_LAMBDA_FUNCTION_NAME=bench", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
+		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "BUCKET_NAME=bench-bucket"}
+	for k, v := range cfg.Environment() {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+func benchColdStart(ctx context.Context, root, work string, runs int) ([]row, error) {
+	ours, err := buildBootstrap(root, filepath.Join(root, "lambda"), filepath.Join(work, "ours"))
+	if err != nil {
+		return nil, err
+	}
+	benchDir := filepath.Join(root, "bench")
+	hello, err := buildBootstrap(benchDir, filepath.Join(benchDir, "hello"), filepath.Join(work, "hello"))
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureNodeModules(filepath.Join(benchDir, "node")); err != nil {
+		return nil, err
+	}
+	api := newRuntimeAPI(apiEvent())
+	defer api.srv.Close()
+	env := lambdaEnv()
+	p50 := func(name string, args ...string) (time.Duration, error) {
+		if _, err := coldStarts(ctx, api, 2, name, args, env); err != nil { // warm the page cache
+			return 0, err
+		}
+		d, err := coldStarts(ctx, api, runs, name, args, env)
+		if err != nil {
+			return 0, err
+		}
+		return d[len(d)/2], nil
+	}
+	oursP50, err := p50(ours)
+	if err != nil {
+		return nil, err
+	}
+	helloP50, err := p50(hello)
+	if err != nil {
+		return nil, err
+	}
+	nodeP50, err := p50("node", filepath.Join(benchDir, "node", "bootstrap.mjs"))
+	if err != nil {
+		return nil, err
+	}
+	vsHello := float64(oursP50) / float64(helloP50)
+	vsNode := float64(nodeP50) / float64(oursP50)
+	n := fmt.Sprintf("p50 of %d", runs)
+	return []row{
+		{"cold start, exec → first URL (" + n + ")", ms(oursP50), "hello world " + ms(helloP50), fmt.Sprintf("%.2f×", vsHello), "≤ 1.5× hello world", verdict(vsHello <= 1.5)},
+		{"cold start vs the Node.js handler (" + n + ")", ms(oursP50), "Node.js " + ms(nodeP50), fmt.Sprintf("%.1f× faster", vsNode), "≥ 20× faster", verdict(vsNode >= 20)},
+	}, nil
+}
+
+// ensureNodeModules installs the Node.js baseline from its lockfile once.
+func ensureNodeModules(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err == nil {
+		return nil
+	}
+	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("npm ci in %s: %v\n%s", dir, err, out)
+	}
+	return nil
+}
