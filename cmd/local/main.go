@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -44,8 +45,9 @@ func main() {
 }
 
 type options struct {
-	addr, s3Addr, data, env, cdkJSON, apiKey string
-	verbose                                  bool
+	addr, s3Addr, data, env, cdkJSON, apiKey, web string
+	verbose                                       bool
+	multipartThreshold                            int64
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -58,7 +60,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.env, "env", "dev", "which cdk.json environment's settings to apply")
 	fs.StringVar(&o.cdkJSON, "cdk-json", "", "path of cdk.json (default: found from the working directory upwards)")
 	fs.StringVar(&o.apiKey, "api-key", "", "API key to require when the environment requires one (default: a new random key)")
+	fs.StringVar(&o.web, "web", "", "folder of the upload page served at / (default: web next to cdk.json)")
 	fs.BoolVar(&o.verbose, "v", false, "log every request")
+	fs.Int64Var(&o.multipartThreshold, "multipart-threshold", 64<<20, "size from which the web page uploads in parts")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -79,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	// The S3 gateway changes the working directory: make every path absolute first.
-	for _, p := range []*string{&o.cdkJSON, &o.data} {
+	for _, p := range []*string{&o.cdkJSON, &o.data, &o.web} {
 		if *p != "" {
 			if *p, err = filepath.Abs(*p); err != nil {
 				return err
@@ -134,8 +138,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	var static http.Handler
-	if web := filepath.Join(root, "web"); isDir(web) {
-		static = http.FileServer(http.Dir(web))
+	if o.web == "" {
+		o.web = filepath.Join(root, "web")
+	}
+	if isDir(o.web) {
+		static = webHandler(o.web, apiKey, o.multipartThreshold)
 	}
 	stage := apigw.New(apigw.Config{
 		Invoke:         h.Handle,
@@ -218,4 +225,21 @@ func findUp(name string) (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// webHandler serves the upload page, and config.json that fills in its
+// settings for this local API.
+func webHandler(dir, apiKey string, threshold int64) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServer(http.Dir(dir)))
+	mux.HandleFunc("/config.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"apiUrl":             "http://" + r.Host,
+			"apiKey":             apiKey,
+			"multipartThreshold": threshold,
+		})
+	})
+	return mux
 }

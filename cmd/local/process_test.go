@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/json"
 	"io"
@@ -9,11 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
@@ -24,64 +20,18 @@ func TestLocalModeProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the local mode binary")
 	}
-	bin := filepath.Join(t.TempDir(), "local")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = pkgDir
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	_, uploadBin := binaries(t)
 	cdkJSON := filepath.Join(pkgDir, "..", "..", "cdk.json")
-	uploadBin := filepath.Join(t.TempDir(), "upload")
-	buildCLI := exec.Command("go", "build", "-o", uploadBin, "../upload")
-	buildCLI.Dir = pkgDir
-	if out, err := buildCLI.CombinedOutput(); err != nil {
-		t.Fatalf("build the upload CLI: %v\n%s", err, out)
-	}
 
 	for _, tc := range []struct {
 		env     string
 		needKey bool
 	}{{"dev", false}, {"prod", true}} {
 		t.Run(tc.env, func(t *testing.T) {
-			data := t.TempDir()
-			cmd := exec.Command(bin, "-env", tc.env, "-addr", "127.0.0.1:0", "-s3-addr", "127.0.0.1:0", "-data", data, "-cdk-json", cdkJSON)
-			stdout, _ := cmd.StdoutPipe()
-			cmd.Stderr = os.Stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer cmd.Process.Kill()
-			lines := make(chan string, 100)
-			go func() {
-				sc := bufio.NewScanner(stdout)
-				for sc.Scan() {
-					lines <- sc.Text()
-				}
-				close(lines)
-			}()
-			var banner []string
-			api, key := "", ""
-			deadline := time.After(60 * time.Second)
-			for !strings.Contains(strings.Join(banner, "\n"), "Ctrl-C stops") {
-				select {
-				case l, ok := <-lines:
-					if !ok {
-						t.Fatalf("local mode exited early:\n%s", strings.Join(banner, "\n"))
-					}
-					banner = append(banner, l)
-				case <-deadline:
-					t.Fatalf("no banner within 60s:\n%s", strings.Join(banner, "\n"))
-				}
-			}
-			text := strings.Join(banner, "\n")
-			if m := regexp.MustCompile(`API:\s+(http://\S+)/get-upload-url`).FindStringSubmatch(text); m != nil {
-				api = m[1]
-			}
-			if m := regexp.MustCompile(`API key:\s+(\S+)`).FindStringSubmatch(text); m != nil {
-				key = m[1]
-			}
-			if api == "" || (key != "") != tc.needKey {
-				t.Fatalf("banner lacks the API URL or has the wrong key line:\n%s", text)
+			p := startLocal(t, tc.env, cdkJSON)
+			api, key := p.API, p.Key
+			if (key != "") != tc.needKey {
+				t.Fatalf("API key printed = %q, want one: %v", key, tc.needKey)
 			}
 
 			post := func(key string) (int, []byte) {
@@ -114,7 +64,7 @@ func TestLocalModeProcess(t *testing.T) {
 			if code, msg := put(t, got.UploadURL, got.Headers, []byte("hello\n")); code != 200 {
 				t.Fatalf("PUT = %d %s", code, msg)
 			}
-			stored := filepath.Join(data, "s3", "presigned-upload-"+tc.env, filepath.FromSlash(got.FileKey))
+			stored := p.stored(got.FileKey)
 			if b, err := os.ReadFile(stored); err != nil || string(b) != "hello\n" {
 				t.Errorf("data directory holds %q (%v) at %s", b, err, stored)
 			}
@@ -134,7 +84,7 @@ func TestLocalModeProcess(t *testing.T) {
 			if cliErr.Len() != 0 {
 				t.Errorf("CLI drew progress without a terminal: %q", cliErr.String())
 			}
-			storedBig, err := os.ReadFile(filepath.Join(data, "s3", "presigned-upload-"+tc.env, filepath.FromSlash(fields[1])))
+			storedBig, err := os.ReadFile(p.stored(fields[1]))
 			if err != nil || sha256.Sum256(storedBig) != sum {
 				t.Errorf("CLI upload not stored intact (%v)", err)
 			}
@@ -146,17 +96,7 @@ func TestLocalModeProcess(t *testing.T) {
 				}
 			}
 
-			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-				t.Fatal(err)
-			}
-			var rest []string
-			for l := range lines {
-				rest = append(rest, l)
-			}
-			if err := cmd.Wait(); err != nil {
-				t.Errorf("exit after Ctrl-C: %v", err)
-			}
-			if !strings.Contains(strings.Join(rest, "\n"), "Stopped.") {
+			if rest := p.stop(t); !strings.Contains(rest, "Stopped.") {
 				t.Errorf("no clean stop: %q", rest)
 			}
 			if _, err := os.Stat(stored); err != nil {

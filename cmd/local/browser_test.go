@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// browserEnvironments are the cdk.json settings the page is tested under.
+const browserEnvironments = `{"context": {"environments": {
+  "browser":    {"allowedOrigins": ["*"], "partSize": 5242880, "allowedContentTypes": ["text/plain", "application/octet-stream"]},
+  "browserkey": {"allowedOrigins": ["*"], "apiKeyRequired": true}
+}}}`
+
+// browser starts Debian's Chromium headless with a fresh profile. On
+// failure the test saves a screenshot and names its path.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("drives a real browser")
+	}
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed: .ci/run must install it")
+		}
+		t.Skip("chromium is not installed (apt-get install chromium)")
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1000, 800),
+	)
+	ctx, cancel := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() {
+		if t.Failed() {
+			var png []byte
+			if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 90)); err == nil {
+				dir, _ := os.MkdirTemp("", "browser-failure-")
+				p := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+".png")
+				if os.WriteFile(p, png, 0o644) == nil {
+					t.Logf("screenshot of the page: %s", p)
+				}
+			}
+		}
+		cancelTimeout()
+		cancel()
+		cancelAlloc()
+	})
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+func browserCDKJSON(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "cdk.json")
+	if err := os.WriteFile(p, []byte(browserEnvironments), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func startForBrowser(t *testing.T, env string) *localProc {
+	t.Helper()
+	return startLocal(t, env, browserCDKJSON(t), "-web", filepath.Join(pkgDir, "..", "..", "web"), "-multipart-threshold", "8388608")
+}
+
+func randomFile(t *testing.T, name string, size int) (string, []byte) {
+	t.Helper()
+	data := make([]byte, size)
+	_, _ = rand.Read(data)
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p, data
+}
+
+// row is what the page shows for one upload.
+type row struct {
+	Class, Status, FileKey, Parts, Resumed string
+}
+
+// openPage loads the page served by local mode and waits until its
+// settings are filled in.
+func openPage(t *testing.T, ctx context.Context, p *localProc) {
+	t.Helper()
+	if err := chromedp.Run(ctx, chromedp.Navigate(p.API+"/"), chromedp.WaitVisible(`body[data-ready="true"]`, chromedp.ByQuery)); err != nil {
+		t.Fatalf("open the page: %v", err)
+	}
+}
+
+// pick chooses files in the page's file input.
+func pick(t *testing.T, ctx context.Context, files ...string) {
+	t.Helper()
+	if err := chromedp.Run(ctx, chromedp.SetUploadFiles("#file-input", files, chromedp.ByQuery)); err != nil {
+		t.Fatalf("choose files: %v", err)
+	}
+}
+
+// finished waits for the last upload row to succeed or fail.
+func finished(t *testing.T, ctx context.Context) row {
+	t.Helper()
+	var r row
+	err := chromedp.Run(ctx,
+		chromedp.WaitVisible(`.upload:last-child:is(.done, .failed)`, chromedp.ByQuery),
+		chromedp.Evaluate(`(() => { const li = document.querySelector(".upload:last-child");
+			return {Class: li.className, Status: li.querySelector(".status").textContent, FileKey: li.dataset.fileKey || "",
+			        Parts: li.dataset.parts || "", Resumed: li.dataset.resumedParts || ""}; })()`, &r))
+	if err != nil {
+		t.Fatalf("wait for the upload: %v", err)
+	}
+	return r
+}
+
+func TestBrowserUploads(t *testing.T) {
+	ctx := browser(t)
+	p := startForBrowser(t, "browser")
+	openPage(t, ctx, p)
+
+	t.Run("settings are filled in by local mode", func(t *testing.T) {
+		var api string
+		if err := chromedp.Run(ctx, chromedp.Value("#api-url", &api, chromedp.ByQuery)); err != nil {
+			t.Fatal(err)
+		}
+		if api != p.API {
+			t.Errorf("API endpoint field = %q, want %q", api, p.API)
+		}
+	})
+	t.Run("small file as a single PUT", func(t *testing.T) {
+		path, data := randomFile(t, "small.txt", 100<<10)
+		pick(t, ctx, path)
+		r := finished(t, ctx)
+		if !strings.Contains(r.Class, "done") || r.Parts != "" || !strings.Contains(r.Status, "Uploaded as "+r.FileKey) {
+			t.Fatalf("row = %+v, want a single-PUT success", r)
+		}
+		if got, err := os.ReadFile(p.stored(r.FileKey)); err != nil || !bytes.Equal(got, data) {
+			t.Errorf("stored bytes differ (%v)", err)
+		}
+	})
+	t.Run("40 MiB file in parts", func(t *testing.T) {
+		path, data := randomFile(t, "large.bin", 40<<20)
+		pick(t, ctx, path)
+		r := finished(t, ctx)
+		if !strings.Contains(r.Class, "done") || r.Parts != "8" {
+			t.Fatalf("row = %+v, want a multipart success in 8 parts", r)
+		}
+		if got, err := os.ReadFile(p.stored(r.FileKey)); err != nil || !bytes.Equal(got, data) {
+			t.Errorf("stored bytes differ (%v)", err)
+		}
+	})
+	t.Run("disallowed content type shows the API's message", func(t *testing.T) {
+		path, _ := randomFile(t, "page.html", 1000)
+		pick(t, ctx, path)
+		r := finished(t, ctx)
+		if !strings.Contains(r.Class, "failed") || !strings.Contains(r.Status, `content type "text/html" is not allowed`) {
+			t.Errorf("row = %+v, want the API's 415 message", r)
+		}
+	})
+	t.Run("reload mid-upload, pick the file again: it resumes", func(t *testing.T) {
+		path, data := randomFile(t, "resume.bin", 60<<20) // 12 parts
+		// Slow uploads down so that the reload lands mid-way.
+		throttle := network.EmulateNetworkConditions(false, 0, -1, 12<<20)
+		if err := chromedp.Run(ctx, network.Enable(), throttle); err != nil {
+			t.Fatal(err)
+		}
+		pick(t, ctx, path)
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			var pct float64
+			if err := chromedp.Run(ctx, chromedp.Evaluate(`document.querySelector(".upload:last-child progress").value`, &pct)); err != nil {
+				t.Fatal(err)
+			}
+			if pct >= 40 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("upload stuck at %.0f%%", pct)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err := chromedp.Run(ctx, chromedp.Reload(), chromedp.WaitVisible(`body[data-ready="true"]`, chromedp.ByQuery),
+			network.EmulateNetworkConditions(false, 0, -1, -1)); err != nil {
+			t.Fatal(err)
+		}
+		pick(t, ctx, path)
+		r := finished(t, ctx)
+		if !strings.Contains(r.Class, "done") || r.Resumed == "" || r.Resumed == "0" || !strings.Contains(r.Status, "Uploaded as") {
+			t.Fatalf("row = %+v, want a resumed success", r)
+		}
+		if got, err := os.ReadFile(p.stored(r.FileKey)); err != nil || !bytes.Equal(got, data) {
+			t.Errorf("stored bytes differ (%v)", err)
+		}
+		var left string
+		_ = chromedp.Run(ctx, chromedp.Evaluate(`JSON.stringify(Object.keys(localStorage).filter(k => k.startsWith("upload:")))`, &left))
+		if left != "[]" {
+			t.Errorf("resume state left in localStorage: %s", left)
+		}
+	})
+}
+
+func TestBrowserWrongAPIKey(t *testing.T) {
+	ctx := browser(t)
+	p := startForBrowser(t, "browserkey")
+	openPage(t, ctx, p)
+	path, _ := randomFile(t, "note.txt", 1000)
+	if err := chromedp.Run(ctx, chromedp.SetValue("#api-key", "wrong-key", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	pick(t, ctx, path)
+	r := finished(t, ctx)
+	// A readable 403 proves the gateway error carried CORS headers: without
+	// them the browser would only report a network failure.
+	if !strings.Contains(r.Class, "failed") || !strings.Contains(r.Status, "Forbidden (403 INVALID_API_KEY)") {
+		t.Errorf("row = %+v, want the API's Forbidden message", r)
+	}
+}
