@@ -99,28 +99,25 @@ func benchColdStart(ctx context.Context, root, work string, runs int) ([]row, er
 	api := newRuntimeAPI(apiEvent())
 	defer api.srv.Close()
 	env := lambdaEnv()
-	p50 := func(name string, args ...string) (time.Duration, error) {
-		if _, err := coldStarts(ctx, api, 2, name, args, env); err != nil { // warm the page cache
-			return 0, err
+	// Interleave the three so that each sees the same machine state.
+	cmds := []struct {
+		name string
+		args []string
+	}{{ours, nil}, {hello, nil}, {"node", []string{filepath.Join(benchDir, "node", "bootstrap.mjs")}}}
+	times := make([][]time.Duration, len(cmds))
+	for i := -2; i < runs; i++ { // two warm-up rounds fill the page cache
+		for j, c := range cmds {
+			d, err := coldStarts(ctx, api, 1, c.name, c.args, env)
+			if err != nil {
+				return nil, err
+			}
+			if i >= 0 {
+				times[j] = append(times[j], d[0])
+			}
 		}
-		d, err := coldStarts(ctx, api, runs, name, args, env)
-		if err != nil {
-			return 0, err
-		}
-		return d[len(d)/2], nil
 	}
-	oursP50, err := p50(ours)
-	if err != nil {
-		return nil, err
-	}
-	helloP50, err := p50(hello)
-	if err != nil {
-		return nil, err
-	}
-	nodeP50, err := p50("node", filepath.Join(benchDir, "node", "bootstrap.mjs"))
-	if err != nil {
-		return nil, err
-	}
+	p50 := func(ds []time.Duration) time.Duration { slices.Sort(ds); return ds[len(ds)/2] }
+	oursP50, helloP50, nodeP50 := p50(times[0]), p50(times[1]), p50(times[2])
 	vsHello := float64(oursP50) / float64(helloP50)
 	vsNode := float64(nodeP50) / float64(oursP50)
 	n := fmt.Sprintf("p50 of %d", runs)

@@ -42,7 +42,7 @@ func run(ctx context.Context, quick bool) error {
 	}
 	defer os.RemoveAll(work)
 
-	runs, fileSize := 25, int64(1<<30)
+	runs, fileSize := 41, int64(1<<30)
 	if quick {
 		runs, fileSize = 10, 256<<20
 	}

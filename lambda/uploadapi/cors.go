@@ -45,9 +45,8 @@ func AllowOrigin(allowed []string, origin string) string {
 	return ""
 }
 
-// corsHeaders returns the CORS response headers for origin.
-func corsHeaders(allowed []string, origin string) map[string]string {
-	h := map[string]string{}
+// setCORSHeaders adds the CORS response headers for origin to h.
+func setCORSHeaders(h map[string]string, allowed []string, origin string) {
 	allow := AllowOrigin(allowed, origin)
 	if allow != "" {
 		h["Access-Control-Allow-Origin"] = allow
@@ -55,7 +54,6 @@ func corsHeaders(allowed []string, origin string) map[string]string {
 	if allow != "*" {
 		h["Vary"] = "Origin"
 	}
-	return h
 }
 
 // header looks name up case-insensitively, as HTTP header names are.

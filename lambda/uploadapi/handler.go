@@ -116,20 +116,25 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) 
 	if resource == "" {
 		resource = req.Path
 	}
-	routes := map[Route]func() events.APIGatewayProxyResponse{
-		{http.MethodPost, RouteUploadURL}:         func() events.APIGatewayProxyResponse { return h.uploadURL(ctx, req, decodeBody) },
-		{http.MethodGet, RouteUploadURL}:          func() events.APIGatewayProxyResponse { return h.uploadURL(ctx, req, decodeQuery) },
-		{http.MethodPost, RouteUploadForm}:        func() events.APIGatewayProxyResponse { return h.uploadForm(ctx, req) },
-		{http.MethodPost, RouteMultipart}:         func() events.APIGatewayProxyResponse { return h.startMultipart(ctx, req) },
-		{http.MethodPost, RouteMultipartParts}:    func() events.APIGatewayProxyResponse { return h.signParts(ctx, req) },
-		{http.MethodGet, RouteMultipartParts}:     func() events.APIGatewayProxyResponse { return h.listParts(ctx, req) },
-		{http.MethodPost, RouteMultipartComplete}: func() events.APIGatewayProxyResponse { return h.completeMultipart(ctx, req) },
-		{http.MethodDelete, RouteMultipartUpload}: func() events.APIGatewayProxyResponse { return h.abortMultipart(ctx, req) },
+	switch (Route{req.HTTPMethod, resource}) {
+	case Route{http.MethodPost, RouteUploadURL}:
+		return h.uploadURL(ctx, req, decodeBody)
+	case Route{http.MethodGet, RouteUploadURL}:
+		return h.uploadURL(ctx, req, decodeQuery)
+	case Route{http.MethodPost, RouteUploadForm}:
+		return h.uploadForm(ctx, req)
+	case Route{http.MethodPost, RouteMultipart}:
+		return h.startMultipart(ctx, req)
+	case Route{http.MethodPost, RouteMultipartParts}:
+		return h.signParts(ctx, req)
+	case Route{http.MethodGet, RouteMultipartParts}:
+		return h.listParts(ctx, req)
+	case Route{http.MethodPost, RouteMultipartComplete}:
+		return h.completeMultipart(ctx, req)
+	case Route{http.MethodDelete, RouteMultipartUpload}:
+		return h.abortMultipart(ctx, req)
 	}
-	if serve, ok := routes[Route{req.HTTPMethod, resource}]; ok {
-		return serve()
-	}
-	for r := range routes {
+	for _, r := range Routes {
 		if r.Resource == resource {
 			return errorResponse(errMethod(req.HTTPMethod, resource))
 		}
@@ -142,9 +147,7 @@ func (h *Handler) finish(req events.APIGatewayProxyRequest, resp events.APIGatew
 	if resp.Headers == nil {
 		resp.Headers = map[string]string{}
 	}
-	for k, v := range corsHeaders(h.cfg.AllowedOrigins, header(req.Headers, "Origin")) {
-		resp.Headers[k] = v
-	}
+	setCORSHeaders(resp.Headers, h.cfg.AllowedOrigins, header(req.Headers, "Origin"))
 	resp.Headers["Cache-Control"] = "no-store"
 	return resp
 }

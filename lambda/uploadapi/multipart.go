@@ -164,16 +164,10 @@ func (h *Handler) startMultipart(ctx context.Context, req events.APIGatewayProxy
 }
 
 func (h *Handler) signParts(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	uploadID, e := h.uploadID(req)
+	var in SignPartsRequest
+	uploadID, e := h.target(req, &in, func() string { return in.FileKey })
 	if e != nil {
 		return errorResponse(e)
-	}
-	var in SignPartsRequest
-	if err := decodeBody(req, &in); err != nil {
-		return errorResponse(err)
-	}
-	if err := h.checkKey(in.FileKey); err != nil {
-		return errorResponse(err)
 	}
 	if in.Size < 1 {
 		return errorResponse(badRequest("size is required: the upload's total size in bytes"))
@@ -228,13 +222,10 @@ func (h *Handler) signParts(ctx context.Context, req events.APIGatewayProxyReque
 }
 
 func (h *Handler) listParts(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	uploadID, e := h.uploadID(req)
+	key := req.QueryStringParameters["fileKey"]
+	uploadID, e := h.target(req, nil, func() string { return key })
 	if e != nil {
 		return errorResponse(e)
-	}
-	key := req.QueryStringParameters["fileKey"]
-	if err := h.checkKey(key); err != nil {
-		return errorResponse(err)
 	}
 	parts, err := h.allParts(ctx, key, uploadID)
 	if err != nil {
@@ -268,16 +259,10 @@ func (h *Handler) allParts(ctx context.Context, key, uploadID string) ([]Uploade
 }
 
 func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	uploadID, e := h.uploadID(req)
+	var in CompleteRequest
+	uploadID, e := h.target(req, &in, func() string { return in.FileKey })
 	if e != nil {
 		return errorResponse(e)
-	}
-	var in CompleteRequest
-	if err := decodeBody(req, &in); err != nil {
-		return errorResponse(err)
-	}
-	if err := h.checkKey(in.FileKey); err != nil {
-		return errorResponse(err)
 	}
 	if len(in.Parts) == 0 || len(in.Parts) > MaxParts {
 		return errorResponse(badRequest("parts must list 1 to %d parts", MaxParts))
@@ -333,13 +318,10 @@ func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayPr
 }
 
 func (h *Handler) abortMultipart(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	uploadID, e := h.uploadID(req)
+	key := req.QueryStringParameters["fileKey"]
+	uploadID, e := h.target(req, nil, func() string { return key })
 	if e != nil {
 		return errorResponse(e)
-	}
-	key := req.QueryStringParameters["fileKey"]
-	if err := h.checkKey(key); err != nil {
-		return errorResponse(err)
 	}
 	if _, err := h.multipart.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
@@ -348,6 +330,21 @@ func (h *Handler) abortMultipart(ctx context.Context, req events.APIGatewayProxy
 	}
 	h.log.InfoContext(ctx, "aborted multipart upload", "fileKey", key)
 	return events.APIGatewayProxyResponse{StatusCode: http.StatusNoContent, Headers: map[string]string{}}
+}
+
+// target reads which upload a request is about: the uploadId from the path,
+// the JSON body (when body is not nil) and then the fileKey that key reports.
+func (h *Handler) target(req events.APIGatewayProxyRequest, body any, key func() string) (string, *apiError) {
+	uploadID, e := h.uploadID(req)
+	if e != nil {
+		return "", e
+	}
+	if body != nil {
+		if e := decodeBody(req, body); e != nil {
+			return "", e
+		}
+	}
+	return uploadID, h.checkKey(key())
 }
 
 // checkKey accepts only keys this API could have issued.
