@@ -35,6 +35,12 @@ func browser(t *testing.T) context.Context {
 		}
 		t.Skip("chromium is not installed (apt-get install chromium)")
 	}
+	// A fresh profile; removed after Chromium exits, not by t.TempDir,
+	// which would race with the browser's last writes.
+	profile, err := os.MkdirTemp("", "chromium-profile-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -45,7 +51,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1000, 800),
 	)
 	ctx, cancel := chromedp.NewContext(alloc)
@@ -64,6 +70,12 @@ func browser(t *testing.T) context.Context {
 		cancelTimeout()
 		cancel()
 		cancelAlloc()
+		for range 20 {
+			if os.RemoveAll(profile) == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	})
 	if err := chromedp.Run(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
@@ -145,6 +157,40 @@ func TestBrowserUploads(t *testing.T) {
 		}
 		if api != p.API {
 			t.Errorf("API endpoint field = %q, want %q", api, p.API)
+		}
+	})
+	t.Run("every input has a label and the keyboard reaches each", func(t *testing.T) {
+		var unlabelled []string
+		if err := chromedp.Run(ctx, chromedp.Evaluate(`[...document.querySelectorAll("input")].filter(i => !i.labels || i.labels.length === 0).map(i => i.id)`, &unlabelled)); err != nil {
+			t.Fatal(err)
+		}
+		if len(unlabelled) > 0 {
+			t.Errorf("inputs without a label: %v", unlabelled)
+		}
+		var order []string
+		if err := chromedp.Run(ctx, chromedp.Focus("#api-url", chromedp.ByQuery)); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			var id string
+			if err := chromedp.Run(ctx, chromedp.KeyEvent("\t"), chromedp.Evaluate(`document.activeElement.id`, &id)); err != nil {
+				t.Fatal(err)
+			}
+			order = append(order, id)
+		}
+		if strings.Join(order, ",") != "api-key,file-input" {
+			t.Errorf("Tab from the endpoint reaches %v, want the key field, then the file picker", order)
+		}
+	})
+	t.Run("narrow screen: no sideways scrolling", func(t *testing.T) {
+		var overflow bool
+		if err := chromedp.Run(ctx, chromedp.EmulateViewport(360, 740),
+			chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth`, &overflow),
+			chromedp.EmulateViewport(1000, 800)); err != nil {
+			t.Fatal(err)
+		}
+		if overflow {
+			t.Error("the page is wider than a 360 px screen")
 		}
 	})
 	t.Run("small file as a single PUT", func(t *testing.T) {
