@@ -41,35 +41,42 @@ func apiEvent() []byte {
 
 // coldStarts runs the command n times against the runtime API and returns
 // the sorted times from exec to the first answered invocation.
-func coldStarts(ctx context.Context, api *runtimeAPI, n int, name string, args []string, env []string) ([]time.Duration, error) {
+func coldStarts(ctx context.Context, event []byte, n int, name string, args []string, env []string) ([]time.Duration, error) {
 	var out []time.Duration
 	for range n {
-		answered := api.arm()
-		cmd := exec.CommandContext(ctx, name, args...)
-		cmd.Env = append(os.Environ(), env...)
-		cmd.Env = append(cmd.Env, "AWS_LAMBDA_RUNTIME_API="+api.addr())
-		start := time.Now()
-		if err := cmd.Start(); err != nil {
+		// A Runtime API of its own per process: a stopped process's last
+		// poll can never take the next one's event.
+		api := newRuntimeAPI(event)
+		d, err := coldStart(ctx, api, name, args, env)
+		api.srv.Close()
+		if err != nil {
 			return nil, err
 		}
-		select {
-		case a := <-answered:
-			if a.err {
-				_ = cmd.Process.Kill()
-				_ = cmd.Wait()
-				return nil, fmt.Errorf("%s answered with an error: %s", name, a.body)
-			}
-			out = append(out, a.at.Sub(start))
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			return nil, fmt.Errorf("%s did not answer within 30s", name)
-		}
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		out = append(out, d)
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// coldStart starts one process and returns the time to its first answer.
+func coldStart(ctx context.Context, api *runtimeAPI, name string, args []string, env []string) (time.Duration, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(cmd.Env, "AWS_LAMBDA_RUNTIME_API="+api.addr())
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	select {
+	case a := <-api.answered:
+		if a.err {
+			return 0, fmt.Errorf("%s answered with an error: %s", name, a.body)
+		}
+		return a.at.Sub(start), nil
+	case <-time.After(30 * time.Second):
+		return 0, fmt.Errorf("%s did not answer within 30s", name)
+	}
 }
 
 func lambdaEnv() []string {
@@ -96,9 +103,7 @@ func benchColdStart(ctx context.Context, root, work string, runs int) ([]row, er
 	if err := ensureNodeModules(filepath.Join(benchDir, "node")); err != nil {
 		return nil, err
 	}
-	api := newRuntimeAPI(apiEvent())
-	defer api.srv.Close()
-	env := lambdaEnv()
+	event, env := apiEvent(), lambdaEnv()
 	// Interleave the three so that each sees the same machine state.
 	cmds := []struct {
 		name string
@@ -107,7 +112,7 @@ func benchColdStart(ctx context.Context, root, work string, runs int) ([]row, er
 	times := make([][]time.Duration, len(cmds))
 	for i := -2; i < runs; i++ { // two warm-up rounds fill the page cache
 		for j, c := range cmds {
-			d, err := coldStarts(ctx, api, 1, c.name, c.args, env)
+			d, err := coldStarts(ctx, event, 1, c.name, c.args, env)
 			if err != nil {
 				return nil, err
 			}

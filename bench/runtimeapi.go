@@ -1,20 +1,18 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// runtimeAPI is a minimal Lambda Runtime API: it hands every process one
-// event and notes when the answer arrives.
+// runtimeAPI is a minimal Lambda Runtime API for one process: it hands out
+// one event and notes when the answer arrives.
 type runtimeAPI struct {
-	srv   *httptest.Server
-	event []byte
-
-	mu       sync.Mutex
+	srv      *httptest.Server
 	answered chan answer
 }
 
@@ -25,14 +23,12 @@ type answer struct {
 }
 
 func newRuntimeAPI(event []byte) *runtimeAPI {
-	r := &runtimeAPI{event: event}
+	r := &runtimeAPI{answered: make(chan answer, 1)}
+	var served atomic.Bool
 	mux := http.NewServeMux()
-	served := sync.Map{}
 	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", func(w http.ResponseWriter, req *http.Request) {
-		// One event per connection-owning process; later polls wait until
-		// the process is stopped.
-		if _, again := served.LoadOrStore(r.current(), true); again {
-			<-req.Context().Done()
+		if served.Swap(true) {
+			<-req.Context().Done() // later polls wait until the process is stopped
 			return
 		}
 		h := w.Header()
@@ -40,21 +36,17 @@ func newRuntimeAPI(event []byte) *runtimeAPI {
 		h.Set("Lambda-Runtime-Deadline-Ms", "4102444800000")
 		h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:bench")
 		h.Set("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
-		_, _ = w.Write(r.event)
+		_, _ = w.Write(event)
 	})
 	reply := func(isErr bool) http.HandlerFunc {
 		return func(w http.ResponseWriter, req *http.Request) {
-			var b strings.Builder
-			buf := make([]byte, 4096)
-			for {
-				n, err := req.Body.Read(buf)
-				b.Write(buf[:n])
-				if err != nil {
-					break
-				}
-			}
+			at := time.Now()
+			b, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 			w.WriteHeader(http.StatusAccepted)
-			r.current() <- answer{at: time.Now(), body: b.String(), err: isErr}
+			select {
+			case r.answered <- answer{at: at, body: string(b), err: isErr}:
+			default:
+			}
 		}
 	}
 	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", reply(false))
@@ -62,20 +54,6 @@ func newRuntimeAPI(event []byte) *runtimeAPI {
 	mux.HandleFunc("POST /2018-06-01/runtime/init/error", reply(true))
 	r.srv = httptest.NewServer(mux)
 	return r
-}
-
-// arm prepares for the next process and returns where its answer arrives.
-func (r *runtimeAPI) arm() chan answer {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.answered = make(chan answer, 1)
-	return r.answered
-}
-
-func (r *runtimeAPI) current() chan answer {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.answered
 }
 
 func (r *runtimeAPI) addr() string { return strings.TrimPrefix(r.srv.URL, "http://") }

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -231,6 +233,41 @@ func TestMultipartRules(t *testing.T) {
 			if status, _, body := f.call("POST", partsURL(up.UploadID), string(b), nil); status != 400 {
 				t.Errorf("parts %v: %d %s, want 400", nums, status, body)
 			}
+		}
+	})
+	t.Run("parts over the limit at completion are aborted, not assembled", func(t *testing.T) {
+		up := f.start(size)
+		parts := sign(up, up.FileKey)
+		etags := make([]string, 2)
+		for i, body := range [][]byte{part1, part2} {
+			req, _ := http.NewRequest("PUT", parts.Parts[i].URL, bytes.NewReader(body))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("part %d: %v %v", i+1, resp, err)
+			}
+			resp.Body.Close()
+			etags[i] = resp.Header.Get("ETag")
+		}
+		// The same bucket behind an API whose limit is now lower.
+		strict, err := uploadapi.New(uploadapi.Config{Bucket: f.bucket, PartSize: 5 << 20, MaxMultipartSize: 5 << 20}, s3.NewPresignClient(f.s3), f.s3,
+			uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := json.Marshal(uploadapi.CompleteRequest{FileKey: up.FileKey, Parts: []uploadapi.CompletedPart{{PartNumber: 1, ETag: etags[0]}, {PartNumber: 2, ETag: etags[1]}}})
+		resp, _ := strict.Handle(context.Background(), events.APIGatewayProxyRequest{
+			Resource: uploadapi.RouteMultipartComplete, HTTPMethod: "POST", Body: string(body),
+			PathParameters: map[string]string{"uploadId": up.UploadID},
+		})
+		if resp.StatusCode != 413 || !strings.Contains(resp.Body, "aborted") {
+			t.Errorf("complete over the limit = %d %s, want 413 and an abort", resp.StatusCode, resp.Body)
+		}
+		if _, _, ok := f.object(up.FileKey); ok {
+			t.Error("an oversize upload was assembled")
+		}
+		status, _, _ := f.call("GET", partsURL(up.UploadID)+"?fileKey="+url.QueryEscape(up.FileKey), "", nil)
+		if status != 404 {
+			t.Errorf("list after the abort = %d, want 404", status)
 		}
 	})
 	t.Run("size over MaxMultipartSize is 413", func(t *testing.T) {

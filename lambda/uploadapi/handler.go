@@ -9,7 +9,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"runtime/debug"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -70,7 +69,6 @@ type Handler struct {
 	cfg       Config
 	presign   Presigner
 	multipart MultipartAPI
-	keys      *regexp.Regexp
 	newID     func() string
 	log       *slog.Logger
 }
@@ -88,7 +86,7 @@ func New(cfg Config, p Presigner, mp MultipartAPI, opts ...Option) (*Handler, er
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	h := &Handler{cfg: cfg, presign: p, multipart: mp, keys: KeyPattern(cfg.KeyPrefix), newID: newID, log: slog.Default()}
+	h := &Handler{cfg: cfg, presign: p, multipart: mp, newID: newID, log: slog.Default()}
 	for _, o := range opts {
 		o(h)
 	}

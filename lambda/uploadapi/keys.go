@@ -32,6 +32,31 @@ func KeyPattern(prefix string) *regexp.Regexp {
 	return regexp.MustCompile(`^` + regexp.QuoteMeta(prefix) + `[0-9a-v]{26}-[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$`)
 }
 
+// IsIssuedKey reports whether key has the shape of a key issued under
+// prefix: the test KeyPattern describes, written out by hand because a
+// compiled pattern with these repetition counts costs more to build than a
+// cold start can spare.
+func IsIssuedKey(prefix, key string) bool {
+	rest, ok := strings.CutPrefix(key, prefix)
+	if !ok || len(rest) < 28 || len(rest) > 27+maxNameLen || rest[26] != '-' {
+		return false
+	}
+	for i := 0; i < 26; i++ {
+		if c := rest[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'v') {
+			return false
+		}
+	}
+	name := rest[27:]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || (c == '.' && i > 0)
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // BuildKey returns prefix + id + "-" + the sanitised file name.
 func BuildKey(prefix, id, fileName string) string {
 	return prefix + id + "-" + SanitizeFileName(fileName)

@@ -47,6 +47,8 @@ func checkKey(t *testing.T, prefix, name, key string) {
 		t.Fatalf("key %q for %q is not UTF-8", key, name)
 	case !uploadapi.KeyPattern(prefix).MatchString(key):
 		t.Fatalf("key %q for %q does not match %s", key, name, uploadapi.KeyPattern(prefix))
+	case !uploadapi.IsIssuedKey(prefix, key):
+		t.Fatalf("IsIssuedKey(%q) = false for an issued key", key)
 	}
 	for _, r := range key {
 		if r < 0x20 || r == 0x7f {
@@ -64,5 +66,21 @@ func FuzzBuildKey(f *testing.F) {
 	id := strings.Repeat("a", 26)
 	f.Fuzz(func(t *testing.T, name string) {
 		checkKey(t, prefix, name, uploadapi.BuildKey(prefix, id, name))
+	})
+}
+
+// IsIssuedKey must agree with the documented pattern on any string.
+func FuzzIsIssuedKey(f *testing.F) {
+	const prefix = "uploads/"
+	id := strings.Repeat("0", 26)
+	for _, seed := range []string{prefix + id + "-a.txt", prefix + id + "-.hidden", prefix + id + "-", prefix + id[:25] + "-a",
+		prefix + strings.Repeat("w", 26) + "-a", "other/" + id + "-a", prefix + id + "-a/b", prefix + id + "-" + strings.Repeat("x", 101), ""} {
+		f.Add(seed)
+	}
+	pattern := uploadapi.KeyPattern(prefix)
+	f.Fuzz(func(t *testing.T, key string) {
+		if got, want := uploadapi.IsIssuedKey(prefix, key), pattern.MatchString(key); got != want {
+			t.Fatalf("IsIssuedKey(%q) = %v, pattern says %v", key, got, want)
+		}
 	})
 }

@@ -352,7 +352,7 @@ func (h *Handler) checkKey(key string) *apiError {
 	if key == "" {
 		return badRequest("fileKey is required")
 	}
-	if !h.keys.MatchString(key) {
+	if !IsIssuedKey(h.cfg.KeyPrefix, key) {
 		return badRequest("fileKey %q is not a key this API issued", key)
 	}
 	return nil
