@@ -177,6 +177,11 @@ async function uploadParts(file, contentType, ui, signal) {
     const res = await api("POST", `/multipart/${encodeURIComponent(uploadId)}/parts`, body, signal);
     return new Map(res.parts.map((p) => [p.partNumber, p]));
   };
+  // Cancelling aborts the upload in S3 instead of leaving its parts behind.
+  signal.addEventListener("abort", () => {
+    localStorage.removeItem(resumeKey(file));
+    api("DELETE", `/multipart/${encodeURIComponent(uploadId)}?fileKey=${encodeURIComponent(fileKey)}`).catch(() => {});
+  }, { once: true });
   const batch = Math.max(PARALLEL, Math.min(1000, Math.floor((256 * 1024 * 1024) / partSize)));
   for (let i = 0; i < pending.length; i += batch) {
     const numbers = pending.slice(i, i + batch);

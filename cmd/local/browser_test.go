@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -221,6 +223,42 @@ func TestBrowserUploads(t *testing.T) {
 		r := finished(t, ctx)
 		if !strings.Contains(r.Class, "failed") || !strings.Contains(r.Status, `content type "text/html" is not allowed`) {
 			t.Errorf("row = %+v, want the API's 415 message", r)
+		}
+	})
+	t.Run("cancel aborts a multipart upload", func(t *testing.T) {
+		path, _ := randomFile(t, "cancel.bin", 30<<20)
+		if err := chromedp.Run(ctx, network.Enable(), network.EmulateNetworkConditions(false, 0, -1, 4<<20)); err != nil {
+			t.Fatal(err)
+		}
+		pick(t, ctx, path)
+		var uploadID, fileKey string
+		err := chromedp.Run(ctx,
+			chromedp.Poll(`Object.keys(localStorage).some(k => k.startsWith("upload:"))`, nil, chromedp.WithPollingTimeout(30*time.Second)),
+			chromedp.Evaluate(`JSON.parse(localStorage.getItem(Object.keys(localStorage).find(k => k.startsWith("upload:")))).uploadId`, &uploadID),
+			chromedp.Evaluate(`JSON.parse(localStorage.getItem(Object.keys(localStorage).find(k => k.startsWith("upload:")))).fileKey`, &fileKey),
+			chromedp.Click(`.upload:last-child .cancel`, chromedp.ByQuery),
+			network.EmulateNetworkConditions(false, 0, -1, -1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := finished(t, ctx)
+		if !strings.Contains(r.Class, "failed") || r.Status != "Cancelled." {
+			t.Errorf("row = %+v, want Cancelled.", r)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			resp, err := http.Get(p.API + "/multipart/" + url.PathEscape(uploadID) + "/parts?fileKey=" + url.QueryEscape(fileKey))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode == 404 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the cancelled upload still exists in S3 (list parts = %d)", resp.StatusCode)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	})
 	t.Run("reload mid-upload, pick the file again: it resumes", func(t *testing.T) {
