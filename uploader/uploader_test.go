@@ -1,0 +1,96 @@
+package uploader_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+	"github.com/presigned-upload/presigned-upload/uploader"
+)
+
+// stub answers the upload-URL route and counts PUTs, failing the first
+// failPuts of them with status failWith. The real API and S3 are exercised
+// by the integration tests; this one isolates the client's retry rules.
+func stub(t *testing.T, failPuts int64, failWith int, body string) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var puts atomic.Int64
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == "POST" && r.URL.Path == uploadapi.RouteUploadURL:
+			_ = json.NewEncoder(w).Encode(uploadapi.UploadURLResponse{UploadURL: srv.URL + "/bucket/key", FileKey: "uploads/key", Method: "PUT",
+				Headers: map[string]string{"Content-Type": "text/plain"}})
+		case r.Method == "PUT":
+			if puts.Add(1) <= failPuts {
+				w.WriteHeader(failWith)
+				_, _ = w.Write([]byte(body))
+				return
+			}
+			w.Header().Set("ETag", `"abc"`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &puts
+}
+
+func file(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "a.txt")
+	if err := os.WriteFile(p, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRetriesTransientFailures(t *testing.T) {
+	srv, puts := stub(t, 2, http.StatusServiceUnavailable, "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>")
+	c := &uploader.Client{API: srv.URL, StateDir: t.TempDir()}
+	res, err := c.UploadFile(context.Background(), file(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if puts.Load() != 3 || res.ETag != `"abc"` {
+		t.Errorf("%d PUTs, result %+v; want success on the third", puts.Load(), res)
+	}
+}
+
+func TestDoesNotRetryARefusal(t *testing.T) {
+	srv, puts := stub(t, 100, http.StatusForbidden, "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match.</Message></Error>")
+	c := &uploader.Client{API: srv.URL, StateDir: t.TempDir()}
+	_, err := c.UploadFile(context.Background(), file(t), "")
+	if err == nil || puts.Load() != 1 {
+		t.Fatalf("err %v after %d PUTs; want one PUT and an error", err, puts.Load())
+	}
+	if !strings.Contains(err.Error(), "S3: The request signature we calculated does not match. (403 SignatureDoesNotMatch)") {
+		t.Errorf("error %q is not S3's readable message", err)
+	}
+}
+
+func TestGivesUpAfterAttempts(t *testing.T) {
+	srv, puts := stub(t, 100, http.StatusInternalServerError, "<Error><Code>InternalError</Code><Message>oops</Message></Error>")
+	c := &uploader.Client{API: srv.URL, StateDir: t.TempDir(), Attempts: 3}
+	_, err := c.UploadFile(context.Background(), file(t), "")
+	if err == nil || puts.Load() != 3 || !strings.Contains(err.Error(), "after 3 attempts") {
+		t.Errorf("err %v after %d PUTs; want 3 attempts", err, puts.Load())
+	}
+}
+
+func TestRefusesEmptyAndMissingFiles(t *testing.T) {
+	c := &uploader.Client{API: "http://127.0.0.1:1"}
+	empty := filepath.Join(t.TempDir(), "empty")
+	_ = os.WriteFile(empty, nil, 0o644)
+	for _, p := range []string{empty, filepath.Join(t.TempDir(), "missing"), t.TempDir()} {
+		if _, err := c.UploadFile(context.Background(), p, ""); err == nil {
+			t.Errorf("UploadFile(%s) succeeded", p)
+		}
+	}
+}
