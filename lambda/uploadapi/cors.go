@@ -1,7 +1,6 @@
 package uploadapi
 
 import (
-	"net/http"
 	"slices"
 	"strings"
 )
@@ -68,6 +67,3 @@ func header(h map[string]string, name string) string {
 	}
 	return ""
 }
-
-// canonical returns the canonical form of an HTTP header name.
-func canonical(name string) string { return http.CanonicalHeaderKey(name) }

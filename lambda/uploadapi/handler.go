@@ -93,9 +93,6 @@ func New(cfg Config, p Presigner, mp MultipartAPI, opts ...Option) (*Handler, er
 	return h, nil
 }
 
-// Config returns the handler's configuration, defaults applied.
-func (h *Handler) Config() Config { return h.cfg }
-
 // Handle answers one API Gateway proxy request. It never returns an error:
 // API Gateway would turn one into a bare 502 without CORS headers, which a
 // browser reports as a CORS failure instead of the real problem.

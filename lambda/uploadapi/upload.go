@@ -114,7 +114,7 @@ func clientHeaders(signed http.Header) map[string]string {
 		if strings.EqualFold(name, "Host") || len(values) == 0 {
 			continue
 		}
-		out[canonical(name)] = strings.Join(values, ",")
+		out[http.CanonicalHeaderKey(name)] = strings.Join(values, ",")
 	}
 	return out
 }
