@@ -29,6 +29,10 @@ type state struct {
 	PartSize int64  `json:"partSize"`
 }
 
+// plan is the server's plan of this upload: its part size already keeps the
+// count within S3's limit, so planning again with it reproduces it.
+func (s *state) plan() uploadapi.Plan { return uploadapi.PlanParts(s.Size, s.PartSize) }
+
 func (u *upload) statePath() string {
 	if u.c.StateDir == "" {
 		return ""
@@ -91,7 +95,7 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 		case err != nil:
 			return nil, err
 		default:
-			plan := uploadapi.Plan{Size: st.Size, PartSize: st.PartSize, PartCount: int((st.Size + st.PartSize - 1) / st.PartSize)}
+			plan := st.plan()
 			for _, p := range listed.Parts {
 				if p.PartNumber >= 1 && p.PartNumber <= plan.PartCount && p.Size == plan.PartLength(p.PartNumber) {
 					done[p.PartNumber] = p.ETag
@@ -113,7 +117,7 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 			return nil, fmt.Errorf("save resume state: %w", err)
 		}
 	}
-	plan := uploadapi.Plan{Size: st.Size, PartSize: st.PartSize, PartCount: int((st.Size + st.PartSize - 1) / st.PartSize)}
+	plan := st.plan()
 
 	defer func() {
 		if err == nil {

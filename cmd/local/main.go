@@ -123,10 +123,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	bucket := "presigned-upload-" + o.env
 	client := gw.Client()
-	if err := s3gw.EnsureBucket(ctx, client, bucket, env.UploadConfig(bucket).AllowedOrigins); err != nil {
+	cfg := env.UploadConfig(bucket)
+	if err := s3gw.EnsureBucket(ctx, client, bucket, cfg.AllowedOrigins); err != nil {
 		return err
 	}
-	cfg := env.UploadConfig(bucket)
 	h, err := uploadapi.New(cfg, s3.NewPresignClient(client), client, uploadapi.WithLogger(log))
 	if err != nil {
 		return err
