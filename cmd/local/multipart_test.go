@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,12 +26,7 @@ import (
 // writeFile makes a file of random bytes and returns its path and SHA-256.
 func writeFile(t *testing.T, size int) (string, [32]byte) {
 	t.Helper()
-	data := make([]byte, size)
-	_, _ = rand.Read(data)
-	p := filepath.Join(t.TempDir(), "big.bin")
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	p, data := randomFile(t, "big.bin", size)
 	return p, sha256.Sum256(data)
 }
 

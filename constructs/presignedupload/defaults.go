@@ -108,21 +108,9 @@ func validate(p *PresignedUploadApiProps) {
 		days := *p.UploadExpiration.ToDays(&awscdk.TimeConversionOptions{Integral: jsii.Bool(false)})
 		must(days >= 1 && days == float64(int64(days)), "uploadExpiration must be a whole number of days, got %v", days)
 	}
-	if !unresolvedNumber(p.MaxFileSize) {
-		n := *p.MaxFileSize
-		must(n >= 1 && n <= float64(uploadapi.MaxSinglePutSize) && n == float64(int64(n)),
-			"maxFileSize %v must be a whole number of bytes from 1 to %d", n, uploadapi.MaxSinglePutSize)
-	}
-	if !unresolvedNumber(p.MaxMultipartSize) {
-		n := *p.MaxMultipartSize
-		must(n >= 1 && n <= float64(uploadapi.MaxObjectSize) && n == float64(int64(n)),
-			"maxMultipartSize %v must be a whole number of bytes from 1 to %d", n, uploadapi.MaxObjectSize)
-	}
-	if !unresolvedNumber(p.PartSize) {
-		n := *p.PartSize
-		must(n >= float64(uploadapi.MinPartSize) && n <= float64(uploadapi.MaxPartSize) && n == float64(int64(n)),
-			"partSize %v must be a whole number of bytes from %d to %d", n, uploadapi.MinPartSize, uploadapi.MaxPartSize)
-	}
+	checkBytes("maxFileSize", p.MaxFileSize, 1, uploadapi.MaxSinglePutSize)
+	checkBytes("maxMultipartSize", p.MaxMultipartSize, 1, uploadapi.MaxObjectSize)
+	checkBytes("partSize", p.PartSize, uploadapi.MinPartSize, uploadapi.MaxPartSize)
 	if p.AllowedContentTypes != nil {
 		for _, t := range *p.AllowedContentTypes {
 			if t != nil && !unresolved(t) {
@@ -163,6 +151,16 @@ func validate(p *PresignedUploadApiProps) {
 	if !unresolvedNumber(p.MemorySize) {
 		must(*p.MemorySize >= 128 && *p.MemorySize <= 10240, "memorySize %v is outside 128 to 10240 MiB", *p.MemorySize)
 	}
+}
+
+// checkBytes panics unless v is a whole number of bytes from min to max.
+func checkBytes(name string, v *float64, min, max int64) {
+	if unresolvedNumber(v) {
+		return
+	}
+	n := *v
+	must(n >= float64(min) && n <= float64(max) && n == float64(int64(n)),
+		"%s %v must be a whole number of bytes from %d to %d", name, n, min, max)
 }
 
 func deref(v *float64) float64 {
