@@ -9,16 +9,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/presigned-upload/presigned-upload/constructs/golambda"
 )
 
 func benchBundle(root, work string) ([]row, error) {
-	b, err := golambda.NewBuild(root, filepath.Join(root, "lambda"), "arm64")
+	b, err := lambdaBuild(root, filepath.Join(root, "lambda"), "arm64")
 	if err != nil {
 		return nil, err
 	}
-	b.Env = append(b.Env, "GOWORK=off")
 	out := filepath.Join(work, "arm64")
 	if err := b.Run(out); err != nil {
 		return nil, err
@@ -36,7 +33,7 @@ func benchBundle(root, work string) ([]row, error) {
 	}
 	list := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc", "./lambda")
 	list.Dir = root
-	list.Env = append(b.Environ(), "GOWORK=off")
+	list.Env = b.Environ()
 	deps, err := list.Output()
 	if err != nil {
 		return nil, fmt.Errorf("go list -deps: %w", err)

@@ -15,15 +15,22 @@ import (
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
 
-// buildBootstrap builds a main package exactly as the construct does, for
-// this machine's architecture.
-func buildBootstrap(moduleDir, entry, out string) (string, error) {
-	b, err := golambda.NewBuild(moduleDir, entry, runtime.GOARCH)
+// lambdaBuild is the construct's build of a main package, for goarch,
+// outside any workspace.
+func lambdaBuild(moduleDir, entry, goarch string) (*golambda.Build, error) {
+	b, err := golambda.NewBuild(moduleDir, entry, goarch)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	b.Env = append(b.Env, "GOWORK=off")
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	return b, nil
+}
+
+// buildBootstrap builds a main package exactly as the construct does, for
+// this machine's architecture, and returns the binary's path.
+func buildBootstrap(moduleDir, entry, out string) (string, error) {
+	b, err := lambdaBuild(moduleDir, entry, runtime.GOARCH)
+	if err != nil {
 		return "", err
 	}
 	return filepath.Join(out, "bootstrap"), b.Run(out)
@@ -39,27 +46,12 @@ func apiEvent() []byte {
 	return b
 }
 
-// coldStarts runs the command n times against the runtime API and returns
-// the sorted times from exec to the first answered invocation.
-func coldStarts(ctx context.Context, event []byte, n int, name string, args []string, env []string) ([]time.Duration, error) {
-	var out []time.Duration
-	for range n {
-		// A Runtime API of its own per process: a stopped process's last
-		// poll can never take the next one's event.
-		api := newRuntimeAPI(event)
-		d, err := coldStart(ctx, api, name, args, env)
-		api.srv.Close()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	slices.Sort(out)
-	return out, nil
-}
-
-// coldStart starts one process and returns the time to its first answer.
-func coldStart(ctx context.Context, api *runtimeAPI, name string, args []string, env []string) (time.Duration, error) {
+// coldStart starts one process against a Runtime API of its own (so a
+// stopped process's last poll can never take another's event) and returns
+// the time from exec to its first answer.
+func coldStart(ctx context.Context, event []byte, name string, args []string, env []string) (time.Duration, error) {
+	api := newRuntimeAPI(event)
+	defer api.srv.Close()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Env = append(cmd.Env, "AWS_LAMBDA_RUNTIME_API="+api.addr())
@@ -112,12 +104,12 @@ func benchColdStart(ctx context.Context, root, work string, runs int) ([]row, er
 	times := make([][]time.Duration, len(cmds))
 	for i := -2; i < runs; i++ { // two warm-up rounds fill the page cache
 		for j, c := range cmds {
-			d, err := coldStarts(ctx, event, 1, c.name, c.args, env)
+			d, err := coldStart(ctx, event, c.name, c.args, env)
 			if err != nil {
 				return nil, err
 			}
 			if i >= 0 {
-				times[j] = append(times[j], d[0])
+				times[j] = append(times[j], d)
 			}
 		}
 	}
