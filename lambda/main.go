@@ -12,12 +12,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
 
 func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
-	cfg, err := uploadapi.ConfigFromEnv(os.Getenv)
+	cfg, err := api.DecodeConfig(os.Getenv(api.ConfigEnv))
 	if err != nil {
 		slog.Error("invalid configuration", "error", err)
 		os.Exit(1)

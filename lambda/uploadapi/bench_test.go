@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
 
@@ -15,7 +16,7 @@ import (
 // a JSON response out. Compare it with BenchmarkPresignPutObject, the bare
 // SDK call it wraps (go test -bench . -benchmem).
 func BenchmarkHandle(b *testing.B) {
-	h, err := uploadapi.New(uploadapi.Config{Bucket: "bench-bucket"}, testPresigner(), nil, uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
+	h, err := uploadapi.New(api.Config{Bucket: "bench-bucket"}, testPresigner(), nil, uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func BenchmarkPresignPutObject(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := p.PresignPutObject(ctx, in, s3.WithPresignExpires(uploadapi.DefaultExpiry)); err != nil {
+		if _, err := p.PresignPutObject(ctx, in, s3.WithPresignExpires(api.DefaultUrlExpiry.Duration())); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -7,24 +7,9 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
-)
 
-// Error codes in the body of a failed response.
-const (
-	CodeBadRequest           = "BadRequest"
-	CodePayloadTooLarge      = "PayloadTooLarge"
-	CodeUnsupportedMediaType = "UnsupportedMediaType"
-	CodeMethodNotAllowed     = "MethodNotAllowed"
-	CodeNotFound             = "NotFound"
-	CodeConflict             = "Conflict"
-	CodeInternal             = "InternalError"
+	"github.com/presigned-upload/presigned-upload/api"
 )
-
-// ErrorResponse is the JSON body of every failed response.
-type ErrorResponse struct {
-	Message string `json:"message"`
-	Code    string `json:"code"`
-}
 
 // apiError is a failure the client caused or must be told about.
 type apiError struct {
@@ -36,19 +21,19 @@ type apiError struct {
 func (e *apiError) Error() string { return e.message }
 
 func badRequest(format string, args ...any) *apiError {
-	return &apiError{http.StatusBadRequest, CodeBadRequest, fmt.Sprintf(format, args...)}
+	return &apiError{http.StatusBadRequest, api.CodeBadRequest, fmt.Sprintf(format, args...)}
 }
 
 func errMethod(method, resource string) *apiError {
-	return &apiError{http.StatusMethodNotAllowed, CodeMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s", method, resource)}
+	return &apiError{http.StatusMethodNotAllowed, api.CodeMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s", method, resource)}
 }
 
 func errInternal() *apiError {
-	return &apiError{http.StatusInternalServerError, CodeInternal, "internal error"}
+	return &apiError{http.StatusInternalServerError, api.CodeInternal, "internal error"}
 }
 
 func errorResponse(e *apiError) events.APIGatewayProxyResponse {
-	return jsonResponse(e.status, ErrorResponse{Message: e.message, Code: e.code})
+	return jsonResponse(e.status, api.ErrorResponse{Message: e.message, Code: e.code})
 }
 
 func jsonResponse(status int, v any) events.APIGatewayProxyResponse {

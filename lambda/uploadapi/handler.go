@@ -1,6 +1,7 @@
 // Package uploadapi is the upload API behind API Gateway: it validates a
 // request, generates an object key and returns an S3 pre-signed URL that
-// signs exactly the headers the client is told to send.
+// signs exactly the headers it returns. The wire contract it serves (routes,
+// types, limits, settings) is package api.
 //
 // The deployed Lambda, local mode and the benchmarks all call [Handler.Handle].
 package uploadapi
@@ -9,42 +10,15 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 
 	"github.com/aws/aws-lambda-go/events"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/presigned-upload/presigned-upload/api"
 )
-
-// Resources of the API, as API Gateway reports them in the proxy event's
-// Resource field.
-const (
-	RouteUploadURL         = "/get-upload-url"
-	RouteUploadForm        = "/get-upload-form"
-	RouteMultipart         = "/multipart"
-	RouteMultipartUpload   = "/multipart/{uploadId}"
-	RouteMultipartParts    = "/multipart/{uploadId}/parts"
-	RouteMultipartComplete = "/multipart/{uploadId}/complete"
-)
-
-// Route is one method on one API resource.
-type Route struct {
-	Method   string
-	Resource string
-}
-
-// Routes lists every method the API serves. Local mode routes exactly these;
-// the construct creates a method for each.
-var Routes = []Route{
-	{http.MethodPost, RouteUploadURL},
-	{http.MethodGet, RouteUploadURL},
-	{http.MethodPost, RouteUploadForm},
-	{http.MethodPost, RouteMultipart},
-	{http.MethodDelete, RouteMultipartUpload},
-	{http.MethodPost, RouteMultipartParts},
-	{http.MethodGet, RouteMultipartParts},
-	{http.MethodPost, RouteMultipartComplete},
-}
 
 // Presigner signs S3 requests without sending them. *s3.PresignClient
 // satisfies it.
@@ -66,11 +40,48 @@ type MultipartAPI interface {
 // Handler serves the upload API. Build it with [New]; it is safe for
 // concurrent use.
 type Handler struct {
-	cfg       Config
+	cfg       api.Config
 	presign   Presigner
 	multipart MultipartAPI
 	newID     func() string
 	log       *slog.Logger
+	routes    map[routeKey]*boundRoute
+	resources map[string]bool
+}
+
+// routeKey finds a route from a proxy event without allocating.
+type routeKey struct{ method, resource string }
+
+// boundRoute is a route of the contract with the method that serves it.
+type boundRoute struct {
+	api.Route
+	serve func(context.Context, events.APIGatewayProxyRequest, *boundRoute) events.APIGatewayProxyResponse
+	// required are the request type's required fields, by json name and
+	// field index.
+	required []requiredField
+}
+
+type requiredField struct {
+	name  string
+	index int
+}
+
+// serveFunc is a route's method: it decodes the request with r.decode.
+type serveFunc = func(context.Context, events.APIGatewayProxyRequest, *boundRoute) events.APIGatewayProxyResponse
+
+// bind names the method that serves each route of the contract. New
+// refuses a contract route that has none.
+func (h *Handler) bind() map[api.Route]serveFunc {
+	return map[api.Route]serveFunc{
+		api.UploadURL:         h.uploadURL,
+		api.UploadURLQuery:    h.uploadURL,
+		api.UploadForm:        h.uploadForm,
+		api.StartMultipart:    h.startMultipart,
+		api.SignParts:         h.signParts,
+		api.ListParts:         h.listParts,
+		api.CompleteMultipart: h.completeMultipart,
+		api.AbortMultipart:    h.abortMultipart,
+	}
 }
 
 // Option changes how [New] builds a Handler.
@@ -81,14 +92,29 @@ func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 
 // New returns a Handler for cfg after applying the defaults and validating
 // it. p signs URLs; mp serves the multipart routes that call S3.
-func New(cfg Config, p Presigner, mp MultipartAPI, opts ...Option) (*Handler, error) {
+func New(cfg api.Config, p Presigner, mp MultipartAPI, opts ...Option) (*Handler, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	h := &Handler{cfg: cfg, presign: p, multipart: mp, newID: newID, log: slog.Default()}
+	h := &Handler{cfg: cfg, presign: p, multipart: mp, newID: newID, log: slog.Default(),
+		routes: map[routeKey]*boundRoute{}, resources: map[string]bool{}}
 	for _, o := range opts {
 		o(h)
+	}
+	bound := h.bind()
+	for _, r := range api.Routes {
+		serve, ok := bound[r]
+		if !ok {
+			panic("uploadapi: no method serves " + r.String())
+		}
+		br := &boundRoute{Route: r, serve: serve}
+		t := reflect.TypeOf(r.Request())
+		for _, name := range r.Required(cfg) {
+			br.required = append(br.required, requiredField{name, fieldIndex(t, name)})
+		}
+		h.routes[routeKey{r.Method, r.Resource}] = br
+		h.resources[r.Resource] = true
 	}
 	return h, nil
 }
@@ -111,30 +137,13 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) 
 	if resource == "" {
 		resource = req.Path
 	}
-	switch (Route{req.HTTPMethod, resource}) {
-	case Route{http.MethodPost, RouteUploadURL}:
-		return h.uploadURL(ctx, req, decodeBody)
-	case Route{http.MethodGet, RouteUploadURL}:
-		return h.uploadURL(ctx, req, decodeQuery)
-	case Route{http.MethodPost, RouteUploadForm}:
-		return h.uploadForm(ctx, req)
-	case Route{http.MethodPost, RouteMultipart}:
-		return h.startMultipart(ctx, req)
-	case Route{http.MethodPost, RouteMultipartParts}:
-		return h.signParts(ctx, req)
-	case Route{http.MethodGet, RouteMultipartParts}:
-		return h.listParts(ctx, req)
-	case Route{http.MethodPost, RouteMultipartComplete}:
-		return h.completeMultipart(ctx, req)
-	case Route{http.MethodDelete, RouteMultipartUpload}:
-		return h.abortMultipart(ctx, req)
+	if r, ok := h.routes[routeKey{req.HTTPMethod, resource}]; ok {
+		return r.serve(ctx, req, r)
 	}
-	for _, r := range Routes {
-		if r.Resource == resource {
-			return errorResponse(errMethod(req.HTTPMethod, resource))
-		}
+	if h.resources[resource] {
+		return errorResponse(errMethod(req.HTTPMethod, resource))
 	}
-	return errorResponse(&apiError{http.StatusNotFound, CodeNotFound, "no route for " + req.HTTPMethod + " " + resource})
+	return errorResponse(&apiError{http.StatusNotFound, api.CodeNotFound, "no route for " + req.HTTPMethod + " " + resource})
 }
 
 // finish adds the CORS and content headers every response carries.

@@ -11,13 +11,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
 
@@ -30,7 +30,7 @@ func testPresigner() *s3.PresignClient {
 	}))
 }
 
-func newHandler(t *testing.T, cfg uploadapi.Config) (*uploadapi.Handler, *bytes.Buffer) {
+func newHandler(t *testing.T, cfg api.Config) (*uploadapi.Handler, *bytes.Buffer) {
 	t.Helper()
 	if cfg.Bucket == "" {
 		cfg.Bucket = "upload-bucket"
@@ -57,12 +57,12 @@ func call(t *testing.T, h *uploadapi.Handler, req events.APIGatewayProxyRequest)
 	return resp
 }
 
-func decodeOK(t *testing.T, resp events.APIGatewayProxyResponse) uploadapi.UploadURLResponse {
+func decodeOK(t *testing.T, resp events.APIGatewayProxyResponse) api.UploadURLResponse {
 	t.Helper()
 	if resp.StatusCode != 200 {
 		t.Fatalf("status = %d, want 200; body %s", resp.StatusCode, resp.Body)
 	}
-	var out uploadapi.UploadURLResponse
+	var out api.UploadURLResponse
 	if err := json.Unmarshal([]byte(resp.Body), &out); err != nil {
 		t.Fatalf("decode %s: %v", resp.Body, err)
 	}
@@ -83,7 +83,7 @@ func TestUploadURLSignsExactlyWhatItPromises(t *testing.T) {
 	sum := base64.StdEncoding.EncodeToString(make([]byte, 32))
 	tests := []struct {
 		name        string
-		cfg         uploadapi.Config
+		cfg         api.Config
 		req         events.APIGatewayProxyRequest
 		wantHeaders map[string]string
 	}{
@@ -104,7 +104,7 @@ func TestUploadURLSignsExactlyWhatItPromises(t *testing.T) {
 		},
 		{
 			name:        "PreventOverwrite signs If-None-Match",
-			cfg:         uploadapi.Config{PreventOverwrite: true, RequireSize: true},
+			cfg:         api.Config{PreventOverwrite: true, RequireSize: true},
 			req:         post(`{"fileName":"a.txt","contentType":"text/plain","size":3}`),
 			wantHeaders: map[string]string{"Content-Type": "text/plain", "Content-Length": "3", "If-None-Match": "*"},
 		},
@@ -171,35 +171,35 @@ func mapsEqual(a, b map[string]string) bool {
 func TestUploadURLRejectsBadInput(t *testing.T) {
 	tests := []struct {
 		name     string
-		cfg      uploadapi.Config
+		cfg      api.Config
 		req      events.APIGatewayProxyRequest
 		status   int
 		code     string
 		contains string
 	}{
-		{"malformed JSON", uploadapi.Config{}, post(`{"fileName":`), 400, "BadRequest", "JSON"},
-		{"not an object", uploadapi.Config{}, post(`[1,2]`), 400, "BadRequest", "object"},
-		{"empty body", uploadapi.Config{}, post(``), 400, "BadRequest", "empty"},
-		{"trailing data", uploadapi.Config{}, post(`{"fileName":"a","contentType":"text/plain"} {}`), 400, "BadRequest", "after"},
-		{"unknown field", uploadapi.Config{}, post(`{"fileName":"a","contentType":"text/plain","bucket":"x"}`), 400, "BadRequest", "bucket"},
-		{"fileName wrong type", uploadapi.Config{}, post(`{"fileName":1,"contentType":"text/plain"}`), 400, "BadRequest", `"fileName" must be a string`},
-		{"size wrong type", uploadapi.Config{}, post(`{"fileName":"a","contentType":"text/plain","size":"12"}`), 400, "BadRequest", `"size" must be an integer`},
-		{"size fraction", uploadapi.Config{}, post(`{"fileName":"a","contentType":"text/plain","size":1.5}`), 400, "BadRequest", "size"},
-		{"size negative", uploadapi.Config{}, post(`{"fileName":"a","contentType":"text/plain","size":-1}`), 400, "BadRequest", "at least 1"},
-		{"size zero", uploadapi.Config{}, post(`{"fileName":"a","contentType":"text/plain","size":0}`), 400, "BadRequest", "at least 1"},
-		{"missing fileName", uploadapi.Config{}, post(`{"contentType":"text/plain"}`), 400, "BadRequest", "fileName is required"},
-		{"missing contentType", uploadapi.Config{}, post(`{"fileName":"a"}`), 400, "BadRequest", "contentType is required"},
-		{"invalid contentType", uploadapi.Config{}, post(`{"fileName":"a","contentType":"not a type"}`), 400, "BadRequest", "not a valid media type"},
-		{"header injection in contentType", uploadapi.Config{}, post(`{"fileName":"a","contentType":"text/plain\r\nX-Evil: 1"}`), 400, "BadRequest", "media type"},
-		{"bad checksum", uploadapi.Config{}, post(`{"fileName":"a","contentType":"text/plain","checksumSHA256":"abc"}`), 400, "BadRequest", "checksumSHA256"},
-		{"size required", uploadapi.Config{RequireSize: true}, post(`{"fileName":"a","contentType":"text/plain"}`), 400, "BadRequest", "size is required"},
-		{"size over max", uploadapi.Config{MaxFileSize: 100}, post(`{"fileName":"a","contentType":"text/plain","size":101}`), 413, "PayloadTooLarge", "101"},
-		{"type not allowed", uploadapi.Config{AllowedContentTypes: []string{"image/*", "application/pdf"}}, post(`{"fileName":"a","contentType":"text/html"}`), 415, "UnsupportedMediaType", "text/html"},
-		{"body over 1 MiB", uploadapi.Config{}, post(`{"fileName":"` + strings.Repeat("a", 1<<20) + `"}`), 413, "PayloadTooLarge", "1 MiB"},
-		{"bad size query", uploadapi.Config{}, events.APIGatewayProxyRequest{Resource: "/get-upload-url", HTTPMethod: "GET",
+		{"malformed JSON", api.Config{}, post(`{"fileName":`), 400, "BadRequest", "JSON"},
+		{"not an object", api.Config{}, post(`[1,2]`), 400, "BadRequest", "object"},
+		{"empty body", api.Config{}, post(``), 400, "BadRequest", "empty"},
+		{"trailing data", api.Config{}, post(`{"fileName":"a","contentType":"text/plain"} {}`), 400, "BadRequest", "after"},
+		{"unknown field", api.Config{}, post(`{"fileName":"a","contentType":"text/plain","bucket":"x"}`), 400, "BadRequest", "bucket"},
+		{"fileName wrong type", api.Config{}, post(`{"fileName":1,"contentType":"text/plain"}`), 400, "BadRequest", `"fileName" must be a string`},
+		{"size wrong type", api.Config{}, post(`{"fileName":"a","contentType":"text/plain","size":"12"}`), 400, "BadRequest", `"size" must be an integer`},
+		{"size fraction", api.Config{}, post(`{"fileName":"a","contentType":"text/plain","size":1.5}`), 400, "BadRequest", "size"},
+		{"size negative", api.Config{}, post(`{"fileName":"a","contentType":"text/plain","size":-1}`), 400, "BadRequest", "at least 1"},
+		{"size zero", api.Config{}, post(`{"fileName":"a","contentType":"text/plain","size":0}`), 400, "BadRequest", "at least 1"},
+		{"missing fileName", api.Config{}, post(`{"contentType":"text/plain"}`), 400, "BadRequest", "fileName is required"},
+		{"missing contentType", api.Config{}, post(`{"fileName":"a"}`), 400, "BadRequest", "contentType is required"},
+		{"invalid contentType", api.Config{}, post(`{"fileName":"a","contentType":"not a type"}`), 400, "BadRequest", "not a valid media type"},
+		{"header injection in contentType", api.Config{}, post(`{"fileName":"a","contentType":"text/plain\r\nX-Evil: 1"}`), 400, "BadRequest", "media type"},
+		{"bad checksum", api.Config{}, post(`{"fileName":"a","contentType":"text/plain","checksumSHA256":"abc"}`), 400, "BadRequest", "checksumSHA256"},
+		{"size required", api.Config{RequireSize: true}, post(`{"fileName":"a","contentType":"text/plain"}`), 400, "BadRequest", "size is required"},
+		{"size over max", api.Config{MaxFileSize: 100}, post(`{"fileName":"a","contentType":"text/plain","size":101}`), 413, "PayloadTooLarge", "101"},
+		{"type not allowed", api.Config{AllowedContentTypes: []string{"image/*", "application/pdf"}}, post(`{"fileName":"a","contentType":"text/html"}`), 415, "UnsupportedMediaType", "text/html"},
+		{"body over 1 MiB", api.Config{}, post(`{"fileName":"` + strings.Repeat("a", 1<<20) + `"}`), 413, "PayloadTooLarge", "1 MiB"},
+		{"bad size query", api.Config{}, events.APIGatewayProxyRequest{Resource: "/get-upload-url", HTTPMethod: "GET",
 			QueryStringParameters: map[string]string{"fileName": "a", "contentType": "text/plain", "size": "ten"}}, 400, "BadRequest", "size"},
-		{"other method", uploadapi.Config{}, events.APIGatewayProxyRequest{Resource: "/get-upload-url", HTTPMethod: "DELETE"}, 405, "MethodNotAllowed", "DELETE"},
-		{"unknown route", uploadapi.Config{}, events.APIGatewayProxyRequest{Resource: "/nope", HTTPMethod: "GET"}, 404, "NotFound", "/nope"},
+		{"other method", api.Config{}, events.APIGatewayProxyRequest{Resource: "/get-upload-url", HTTPMethod: "DELETE"}, 405, "MethodNotAllowed", "DELETE"},
+		{"unknown route", api.Config{}, events.APIGatewayProxyRequest{Resource: "/nope", HTTPMethod: "GET"}, 404, "NotFound", "/nope"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -208,7 +208,7 @@ func TestUploadURLRejectsBadInput(t *testing.T) {
 			if resp.StatusCode != tc.status {
 				t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, tc.status, resp.Body)
 			}
-			var e uploadapi.ErrorResponse
+			var e api.ErrorResponse
 			if err := json.Unmarshal([]byte(resp.Body), &e); err != nil {
 				t.Fatalf("error body %q is not JSON: %v", resp.Body, err)
 			}
@@ -223,7 +223,7 @@ func TestUploadURLRejectsBadInput(t *testing.T) {
 }
 
 func TestAllowedContentTypes(t *testing.T) {
-	h, _ := newHandler(t, uploadapi.Config{AllowedContentTypes: []string{"image/*", "application/pdf"}})
+	h, _ := newHandler(t, api.Config{AllowedContentTypes: []string{"image/*", "application/pdf"}})
 	for _, ct := range []string{"image/png", "image/svg+xml", "application/pdf", "Application/PDF", "application/pdf; x=y"} {
 		if resp := call(t, h, post(`{"fileName":"a","contentType":"`+ct+`"}`)); resp.StatusCode != 200 {
 			t.Errorf("%s: status %d, want 200 (%s)", ct, resp.StatusCode, resp.Body)
@@ -251,7 +251,7 @@ func TestCORS(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h, _ := newHandler(t, uploadapi.Config{AllowedOrigins: tc.origins})
+			h, _ := newHandler(t, api.Config{AllowedOrigins: tc.origins})
 			for _, req := range []events.APIGatewayProxyRequest{post(`{"fileName":"a","contentType":"text/plain"}`), post(`{`)} {
 				req.Headers["Origin"] = tc.origin
 				resp := call(t, h, req)
@@ -267,7 +267,7 @@ func TestCORS(t *testing.T) {
 }
 
 func TestLogsNeverCarryTheSignature(t *testing.T) {
-	h, logs := newHandler(t, uploadapi.Config{})
+	h, logs := newHandler(t, api.Config{})
 	out := decodeOK(t, call(t, h, post(`{"fileName":"a.txt","contentType":"text/plain"}`)))
 	sig := mustQuery(t, out.UploadURL, "X-Amz-Signature")
 	if sig == "" || strings.Contains(logs.String(), sig) || strings.Contains(logs.String(), "X-Amz-Signature") {
@@ -302,7 +302,7 @@ func (f failingPutSigner) PresignPutObject(context.Context, *s3.PutObjectInput, 
 
 func TestInternalErrorHidesDetail(t *testing.T) {
 	var logs bytes.Buffer
-	h, err := uploadapi.New(uploadapi.Config{Bucket: "b"}, failingPutSigner{testPresigner(), errPresign}, nil,
+	h, err := uploadapi.New(api.Config{Bucket: "b"}, failingPutSigner{testPresigner(), errPresign}, nil,
 		uploadapi.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
@@ -316,50 +316,5 @@ func TestInternalErrorHidesDetail(t *testing.T) {
 	}
 	if resp.Headers["Access-Control-Allow-Origin"] != "*" {
 		t.Errorf("500 lacks CORS headers: %v", resp.Headers)
-	}
-}
-
-func TestConfigRejectsBadValues(t *testing.T) {
-	for name, cfg := range map[string]uploadapi.Config{
-		"no bucket":         {},
-		"prefix traversal":  {Bucket: "b", KeyPrefix: "../"},
-		"prefix no slash":   {Bucket: "b", KeyPrefix: "uploads"},
-		"prefix absolute":   {Bucket: "b", KeyPrefix: "/uploads/"},
-		"expiry too long":   {Bucket: "b", Expiry: 13 * time.Hour},
-		"max size too big":  {Bucket: "b", MaxFileSize: 6 << 30},
-		"bad content type":  {Bucket: "b", AllowedContentTypes: []string{"image"}},
-		"bad origin":        {Bucket: "b", AllowedOrigins: []string{"https://a.example/path"}},
-		"origin with space": {Bucket: "b", AllowedOrigins: []string{" https://a.example"}},
-	} {
-		t.Run(name, func(t *testing.T) {
-			if _, err := uploadapi.New(cfg, testPresigner(), nil); err == nil {
-				t.Errorf("New(%+v) succeeded, want an error", cfg)
-			}
-		})
-	}
-}
-
-func TestConfigEnvironmentRoundTrip(t *testing.T) {
-	want := uploadapi.Config{Bucket: "b", KeyPrefix: "in/coming/", Expiry: 90 * time.Second,
-		AllowedContentTypes: []string{"image/*", "application/pdf"}, MaxFileSize: 1 << 20,
-		RequireSize: true, PreventOverwrite: true, AllowedOrigins: []string{"https://a.example", "http://localhost:8080"}}
-	env := want.Environment()
-	got, err := uploadapi.ConfigFromEnv(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Bucket != want.Bucket || got.KeyPrefix != want.KeyPrefix || got.Expiry != want.Expiry ||
-		!slices.Equal(got.AllowedContentTypes, want.AllowedContentTypes) || got.MaxFileSize != want.MaxFileSize ||
-		got.RequireSize != want.RequireSize || got.PreventOverwrite != want.PreventOverwrite ||
-		!slices.Equal(got.AllowedOrigins, want.AllowedOrigins) {
-		t.Errorf("round trip = %+v, want %+v", got, want)
-	}
-	if _, err := uploadapi.ConfigFromEnv(func(k string) string {
-		if k == uploadapi.EnvRequireSize {
-			return "maybe"
-		}
-		return env[k]
-	}); err == nil {
-		t.Error("ConfigFromEnv accepted RequireSize=maybe")
 	}
 }

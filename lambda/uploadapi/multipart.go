@@ -2,7 +2,6 @@ package uploadapi
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,132 +13,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
-// Plan is how a multipart upload of Size bytes is cut: PartCount parts of
-// PartSize bytes, the last one shorter.
-type Plan struct {
-	Size      int64
-	PartSize  int64
-	PartCount int
-}
-
-// PlanParts plans an upload of size bytes with parts of preferred bytes,
-// raised (to a whole MiB) when more than 10,000 parts would be needed.
-func PlanParts(size, preferred int64) Plan {
-	ps := max(preferred, MinPartSize)
-	if need := ceilDiv(size, MaxParts); need > ps {
-		ps = ceilDiv(need, 1<<20) << 20
-	}
-	return Plan{Size: size, PartSize: ps, PartCount: int(ceilDiv(size, ps))}
-}
-
-// PartLength returns the exact byte count of part n (1-based).
-func (p Plan) PartLength(n int) int64 {
-	if n < p.PartCount {
-		return p.PartSize
-	}
-	return p.Size - int64(p.PartCount-1)*p.PartSize
-}
-
-func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
-
-// MultipartStartRequest starts a multipart upload.
-type MultipartStartRequest struct {
-	FileName    string `json:"fileName"`
-	ContentType string `json:"contentType"`
-	Size        int64  `json:"size"`
-	// ChecksumAlgorithm "SHA256" makes S3 require and verify a SHA-256 of
-	// every part; each part's checksum is then signed into its URL.
-	ChecksumAlgorithm string `json:"checksumAlgorithm,omitempty"`
-}
-
-// MultipartStartResponse is the started upload and its plan.
-type MultipartStartResponse struct {
-	UploadID  string `json:"uploadId"`
-	FileKey   string `json:"fileKey"`
-	PartSize  int64  `json:"partSize"`
-	PartCount int    `json:"partCount"`
-	ExpiresIn int64  `json:"expiresIn"`
-}
-
-// SignPartsRequest asks for URLs for up to 1,000 parts.
-type SignPartsRequest struct {
-	FileKey string `json:"fileKey"`
-	// Size is the upload's total size, as given when it was started; it
-	// fixes every part's length.
-	Size        int64 `json:"size"`
-	PartNumbers []int `json:"partNumbers"`
-	// ChecksumsSHA256 are the base64 SHA-256 digests of the parts, in the
-	// order of PartNumbers; required when the upload was started with
-	// checksumAlgorithm SHA256.
-	ChecksumsSHA256 []string `json:"checksumsSHA256,omitempty"`
-}
-
-// SignedPart is the URL and headers for one part.
-type SignedPart struct {
-	PartNumber int               `json:"partNumber"`
-	URL        string            `json:"url"`
-	Headers    map[string]string `json:"headers"`
-}
-
-// SignPartsResponse holds the signed parts.
-type SignPartsResponse struct {
-	Parts     []SignedPart `json:"parts"`
-	ExpiresIn int64        `json:"expiresIn"`
-}
-
-// UploadedPart is a part S3 holds.
-type UploadedPart struct {
-	PartNumber     int    `json:"partNumber"`
-	ETag           string `json:"etag"`
-	Size           int64  `json:"size"`
-	ChecksumSHA256 string `json:"checksumSHA256,omitempty"`
-}
-
-// ListPartsResponse lists the parts S3 holds, by part number.
-type ListPartsResponse struct {
-	Parts []UploadedPart `json:"parts"`
-}
-
-// CompletedPart names a part to assemble.
-type CompletedPart struct {
-	PartNumber int    `json:"partNumber"`
-	ETag       string `json:"etag"`
-}
-
-// CompleteRequest assembles the parts into the object.
-type CompleteRequest struct {
-	FileKey string          `json:"fileKey"`
-	Parts   []CompletedPart `json:"parts"`
-}
-
-// CompleteResponse describes the stored object.
-type CompleteResponse struct {
-	FileKey string `json:"fileKey"`
-	ETag    string `json:"etag"`
-	Size    int64  `json:"size"`
-}
-
-type multipartStartInput struct {
-	FileName          *string `json:"fileName"`
-	ContentType       *string `json:"contentType"`
-	Size              *int64  `json:"size"`
-	ChecksumAlgorithm string  `json:"checksumAlgorithm"`
-}
-
-func (h *Handler) startMultipart(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	var in multipartStartInput
-	if err := decodeBody(req, &in); err != nil {
+func (h *Handler) startMultipart(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
+	var in api.MultipartStartRequest
+	if err := r.decode(req, &in); err != nil {
 		return errorResponse(err)
 	}
-	if err := h.checkFile(in.FileName, in.ContentType, in.Size, true, h.cfg.MaxMultipartSize); err != nil {
+	if err := h.checkFile(in.FileName, in.ContentType, &in.Size, int64(h.cfg.MaxMultipartSize)); err != nil {
 		return errorResponse(err)
 	}
 	create := &s3.CreateMultipartUploadInput{
 		Bucket:      aws.String(h.cfg.Bucket),
-		Key:         aws.String(BuildKey(h.cfg.KeyPrefix, h.newID(), *in.FileName)),
-		ContentType: in.ContentType,
+		Key:         aws.String(BuildKey(h.cfg.KeyPrefix, h.newID(), in.FileName)),
+		ContentType: aws.String(in.ContentType),
 	}
 	switch in.ChecksumAlgorithm {
 	case "":
@@ -152,33 +41,33 @@ func (h *Handler) startMultipart(ctx context.Context, req events.APIGatewayProxy
 	if err != nil {
 		return h.s3Error(ctx, "create multipart upload", *create.Key, err)
 	}
-	plan := PlanParts(*in.Size, h.cfg.PartSize)
+	plan := api.PlanParts(in.Size, int64(h.cfg.PartSize))
 	h.log.InfoContext(ctx, "started multipart upload", "fileKey", *create.Key, "size", plan.Size, "parts", plan.PartCount)
-	return jsonResponse(http.StatusOK, MultipartStartResponse{
+	return jsonResponse(http.StatusOK, api.MultipartStartResponse{
 		UploadID:  aws.ToString(out.UploadId),
 		FileKey:   *create.Key,
 		PartSize:  plan.PartSize,
 		PartCount: plan.PartCount,
-		ExpiresIn: int64(h.cfg.Expiry.Seconds()),
+		ExpiresIn: int64(h.cfg.UrlExpiry),
 	})
 }
 
-func (h *Handler) signParts(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	var in SignPartsRequest
-	uploadID, e := h.target(req, &in, func() string { return in.FileKey })
+func (h *Handler) signParts(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
+	var in api.SignPartsRequest
+	uploadID, e := h.target(req, r, &in, func() string { return in.FileKey })
 	if e != nil {
 		return errorResponse(e)
 	}
 	if in.Size < 1 {
-		return errorResponse(badRequest("size is required: the upload's total size in bytes"))
+		return errorResponse(badRequest("size %d must be the upload's total size in bytes", in.Size))
 	}
-	if in.Size > h.cfg.MaxMultipartSize {
-		return errorResponse(&apiError{http.StatusRequestEntityTooLarge, CodePayloadTooLarge,
-			"size " + strconv.FormatInt(in.Size, 10) + " is over the limit of " + strconv.FormatInt(h.cfg.MaxMultipartSize, 10) + " bytes"})
+	if in.Size > int64(h.cfg.MaxMultipartSize) {
+		return errorResponse(&apiError{http.StatusRequestEntityTooLarge, api.CodePayloadTooLarge,
+			"size " + strconv.FormatInt(in.Size, 10) + " is over the limit of " + strconv.FormatInt(int64(h.cfg.MaxMultipartSize), 10) + " bytes"})
 	}
-	plan := PlanParts(in.Size, h.cfg.PartSize)
-	if len(in.PartNumbers) == 0 || len(in.PartNumbers) > MaxPartsPerRequest {
-		return errorResponse(badRequest("partNumbers must list 1 to %d part numbers", MaxPartsPerRequest))
+	plan := api.PlanParts(in.Size, int64(h.cfg.PartSize))
+	if len(in.PartNumbers) == 0 || len(in.PartNumbers) > api.MaxPartsPerRequest {
+		return errorResponse(badRequest("partNumbers must list 1 to %d part numbers", api.MaxPartsPerRequest))
 	}
 	if in.ChecksumsSHA256 != nil && len(in.ChecksumsSHA256) != len(in.PartNumbers) {
 		return errorResponse(badRequest("checksumsSHA256 must have one digest per part number"))
@@ -192,13 +81,11 @@ func (h *Handler) signParts(ctx context.Context, req events.APIGatewayProxyReque
 			return errorResponse(badRequest("part number %d is listed twice", n))
 		}
 		seen[n] = true
-		if in.ChecksumsSHA256 != nil {
-			if sum, err := base64.StdEncoding.DecodeString(in.ChecksumsSHA256[i]); err != nil || len(sum) != 32 {
-				return errorResponse(badRequest("checksumsSHA256[%d] is not a base64 SHA-256 digest", i))
-			}
+		if in.ChecksumsSHA256 != nil && !isSHA256(in.ChecksumsSHA256[i]) {
+			return errorResponse(badRequest("checksumsSHA256[%d] is not a base64 SHA-256 digest", i))
 		}
 	}
-	out := SignPartsResponse{Parts: make([]SignedPart, 0, len(in.PartNumbers)), ExpiresIn: int64(h.cfg.Expiry.Seconds())}
+	out := api.SignPartsResponse{Parts: make([]api.SignedPart, 0, len(in.PartNumbers)), ExpiresIn: int64(h.cfg.UrlExpiry)}
 	for i, n := range in.PartNumbers {
 		part := &s3.UploadPartInput{
 			Bucket:        aws.String(h.cfg.Bucket),
@@ -208,35 +95,35 @@ func (h *Handler) signParts(ctx context.Context, req events.APIGatewayProxyReque
 			ContentLength: aws.Int64(plan.PartLength(n)),
 		}
 		if in.ChecksumsSHA256 != nil {
-			part.ChecksumSHA256 = aws.String(in.ChecksumsSHA256[i])
+			part.ChecksumSHA256 = aws.String(string(in.ChecksumsSHA256[i]))
 		}
-		signed, err := h.presign.PresignUploadPart(ctx, part, s3.WithPresignExpires(h.cfg.Expiry))
+		signed, err := h.presign.PresignUploadPart(ctx, part, s3.WithPresignExpires(h.cfg.UrlExpiry.Duration()))
 		if err != nil {
 			h.log.ErrorContext(ctx, "presign upload part failed", "fileKey", in.FileKey, "part", n, "error", err)
 			return errorResponse(errInternal())
 		}
-		out.Parts = append(out.Parts, SignedPart{PartNumber: n, URL: signed.URL, Headers: clientHeaders(signed.SignedHeader)})
+		out.Parts = append(out.Parts, api.SignedPart{PartNumber: n, URL: signed.URL, Headers: clientHeaders(signed.SignedHeader)})
 	}
 	h.log.InfoContext(ctx, "signed parts", "fileKey", in.FileKey, "parts", len(out.Parts))
 	return jsonResponse(http.StatusOK, out)
 }
 
-func (h *Handler) listParts(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	key := req.QueryStringParameters["fileKey"]
-	uploadID, e := h.target(req, nil, func() string { return key })
+func (h *Handler) listParts(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
+	var in api.UploadRef
+	uploadID, e := h.target(req, r, &in, func() string { return in.FileKey })
 	if e != nil {
 		return errorResponse(e)
 	}
-	parts, err := h.allParts(ctx, key, uploadID)
+	parts, err := h.allParts(ctx, in.FileKey, uploadID)
 	if err != nil {
-		return h.s3Error(ctx, "list parts", key, err)
+		return h.s3Error(ctx, "list parts", in.FileKey, err)
 	}
-	return jsonResponse(http.StatusOK, ListPartsResponse{Parts: parts})
+	return jsonResponse(http.StatusOK, api.ListPartsResponse{Parts: parts})
 }
 
 // allParts pages through ListParts.
-func (h *Handler) allParts(ctx context.Context, key, uploadID string) ([]UploadedPart, error) {
-	parts := []UploadedPart{}
+func (h *Handler) allParts(ctx context.Context, key, uploadID string) ([]api.UploadedPart, error) {
+	parts := []api.UploadedPart{}
 	in := &s3.ListPartsInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), UploadId: aws.String(uploadID), MaxParts: aws.Int32(1000)}
 	for {
 		out, err := h.multipart.ListParts(ctx, in)
@@ -244,28 +131,28 @@ func (h *Handler) allParts(ctx context.Context, key, uploadID string) ([]Uploade
 			return nil, err
 		}
 		for _, p := range out.Parts {
-			parts = append(parts, UploadedPart{
+			parts = append(parts, api.UploadedPart{
 				PartNumber:     int(aws.ToInt32(p.PartNumber)),
 				ETag:           aws.ToString(p.ETag),
 				Size:           aws.ToInt64(p.Size),
 				ChecksumSHA256: aws.ToString(p.ChecksumSHA256),
 			})
 		}
-		if !aws.ToBool(out.IsTruncated) || out.NextPartNumberMarker == nil || len(parts) > MaxParts {
+		if !aws.ToBool(out.IsTruncated) || out.NextPartNumberMarker == nil || len(parts) > api.MaxParts {
 			return parts, nil
 		}
 		in.PartNumberMarker = out.NextPartNumberMarker
 	}
 }
 
-func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	var in CompleteRequest
-	uploadID, e := h.target(req, &in, func() string { return in.FileKey })
+func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
+	var in api.CompleteRequest
+	uploadID, e := h.target(req, r, &in, func() string { return in.FileKey })
 	if e != nil {
 		return errorResponse(e)
 	}
-	if len(in.Parts) == 0 || len(in.Parts) > MaxParts {
-		return errorResponse(badRequest("parts must list 1 to %d parts", MaxParts))
+	if len(in.Parts) == 0 || len(in.Parts) > api.MaxParts {
+		return errorResponse(badRequest("parts must list 1 to %d parts", api.MaxParts))
 	}
 	for i, p := range in.Parts {
 		if i > 0 && p.PartNumber <= in.Parts[i-1].PartNumber {
@@ -276,7 +163,7 @@ func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayPr
 	if err != nil {
 		return h.s3Error(ctx, "list parts", in.FileKey, err)
 	}
-	byNumber := make(map[int]UploadedPart, len(listed))
+	byNumber := make(map[int]api.UploadedPart, len(listed))
 	for _, p := range listed {
 		byNumber[p.PartNumber] = p
 	}
@@ -294,14 +181,14 @@ func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayPr
 		}
 		done = append(done, cp)
 	}
-	if total > h.cfg.MaxMultipartSize {
+	if total > int64(h.cfg.MaxMultipartSize) {
 		// Never assemble an oversize object; free the parts instead.
 		if _, err := h.multipart.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 			Bucket: aws.String(h.cfg.Bucket), Key: aws.String(in.FileKey), UploadId: aws.String(uploadID),
 		}); err != nil {
 			h.log.ErrorContext(ctx, "abort oversize upload failed", "fileKey", in.FileKey, "error", err)
 		}
-		return errorResponse(&apiError{http.StatusRequestEntityTooLarge, CodePayloadTooLarge,
+		return errorResponse(&apiError{http.StatusRequestEntityTooLarge, api.CodePayloadTooLarge,
 			fmt.Sprintf("the parts add up to %d bytes, over the limit of %d; the upload was aborted", total, h.cfg.MaxMultipartSize)})
 	}
 	out, err := h.multipart.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
@@ -314,15 +201,16 @@ func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayPr
 		return h.s3Error(ctx, "complete multipart upload", in.FileKey, err)
 	}
 	h.log.InfoContext(ctx, "completed multipart upload", "fileKey", in.FileKey, "size", total, "parts", len(done))
-	return jsonResponse(http.StatusOK, CompleteResponse{FileKey: in.FileKey, ETag: aws.ToString(out.ETag), Size: total})
+	return jsonResponse(http.StatusOK, api.CompleteResponse{FileKey: in.FileKey, ETag: aws.ToString(out.ETag), Size: total})
 }
 
-func (h *Handler) abortMultipart(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	key := req.QueryStringParameters["fileKey"]
-	uploadID, e := h.target(req, nil, func() string { return key })
+func (h *Handler) abortMultipart(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
+	var in api.UploadRef
+	uploadID, e := h.target(req, r, &in, func() string { return in.FileKey })
 	if e != nil {
 		return errorResponse(e)
 	}
+	key := in.FileKey
 	if _, err := h.multipart.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
 	}); err != nil {
@@ -333,16 +221,14 @@ func (h *Handler) abortMultipart(ctx context.Context, req events.APIGatewayProxy
 }
 
 // target reads which upload a request is about: the uploadId from the path,
-// the JSON body (when body is not nil) and then the fileKey that key reports.
-func (h *Handler) target(req events.APIGatewayProxyRequest, body any, key func() string) (string, *apiError) {
+// the request into in, and then the fileKey that key reports.
+func (h *Handler) target(req events.APIGatewayProxyRequest, r *boundRoute, in any, key func() string) (string, *apiError) {
 	uploadID, e := h.uploadID(req)
 	if e != nil {
 		return "", e
 	}
-	if body != nil {
-		if e := decodeBody(req, body); e != nil {
-			return "", e
-		}
+	if e := r.decode(req, in); e != nil {
+		return "", e
 	}
 	return uploadID, h.checkKey(key())
 }

@@ -7,24 +7,87 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
-// decodeBody strictly decodes the JSON body of req into dst: unknown fields,
-// wrong types, trailing data and bodies over MaxRequestBody are refused.
-func decodeBody(req events.APIGatewayProxyRequest, dst any) *apiError {
+// decode reads the route's request into dst, a pointer to the route's
+// request type: the JSON body of a POST, the query string otherwise. It
+// refuses what the route's request model refuses in shape (unknown fields,
+// wrong types, a missing required field), with the handler's own messages;
+// value checks are the route's own.
+func (r *boundRoute) decode(req events.APIGatewayProxyRequest, dst any) *apiError {
+	var body []byte
+	if r.InBody() {
+		var e *apiError
+		if body, e = requestBody(req); e != nil {
+			return e
+		}
+		if e := decodeJSON(body, dst); e != nil {
+			return e
+		}
+	} else if err := api.DecodeQuery(req.QueryStringParameters, dst); err != nil {
+		return badRequest("%s", err.Error())
+	}
+	v := reflect.ValueOf(dst).Elem()
+	for _, f := range r.required {
+		if !v.Field(f.index).IsZero() {
+			continue
+		}
+		// A zero value may have been sent as such; only an absent field
+		// is missing. Rare, so the body is parsed again only here.
+		if !present(req, body, r.InBody(), f.name) {
+			return badRequest("%s is required", f.name)
+		}
+	}
+	return nil
+}
+
+func present(req events.APIGatewayProxyRequest, body []byte, inBody bool, name string) bool {
+	if !inBody {
+		_, ok := req.QueryStringParameters[name]
+		return ok
+	}
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(body, &fields)
+	_, ok := fields[name]
+	return ok
+}
+
+// fieldIndex returns the index of t's field whose json name is name.
+func fieldIndex(t reflect.Type, name string) int {
+	for i := 0; i < t.NumField(); i++ {
+		if n, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); n == name {
+			return i
+		}
+	}
+	panic("uploadapi: " + t.String() + " has no field " + name)
+}
+
+// requestBody returns the request's body, decoded from base64 when API
+// Gateway encoded it, refusing one over MaxRequestBody.
+func requestBody(req events.APIGatewayProxyRequest) ([]byte, *apiError) {
 	body := []byte(req.Body)
 	if req.IsBase64Encoded {
 		var err error
 		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
-			return badRequest("body is not valid base64")
+			return nil, badRequest("body is not valid base64")
 		}
 	}
-	if len(body) > MaxRequestBody {
-		return &apiError{http.StatusRequestEntityTooLarge, CodePayloadTooLarge, "request body is larger than 1 MiB"}
+	if len(body) > api.MaxRequestBody {
+		return nil, &apiError{http.StatusRequestEntityTooLarge, api.CodePayloadTooLarge, "request body is larger than 1 MiB"}
 	}
+	return body, nil
+}
+
+// decodeJSON strictly decodes body into dst: unknown fields, wrong types
+// and trailing data are refused.
+func decodeJSON(body []byte, dst any) *apiError {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return badRequest("request body is empty; send a JSON object")
 	}

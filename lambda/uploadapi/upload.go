@@ -11,99 +11,52 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
-// UploadURLRequest asks for a URL to upload one file with a single PUT.
-type UploadURLRequest struct {
-	// FileName is the client's name for the file; it is sanitised into the
-	// last part of the key. Required.
-	FileName string `json:"fileName"`
-	// ContentType is the media type the client will send. Required.
-	ContentType string `json:"contentType"`
-	// Size is the exact number of bytes the client will send. When given,
-	// it is signed and S3 rejects a body of any other length.
-	Size *int64 `json:"size,omitempty"`
-	// ChecksumSHA256 is the base64 SHA-256 of the body. When given, it is
-	// signed and S3 rejects a body with another digest.
-	ChecksumSHA256 string `json:"checksumSHA256,omitempty"`
-}
-
-// UploadURLResponse tells the client where and how to PUT the file.
-type UploadURLResponse struct {
-	UploadURL string `json:"uploadUrl"`
-	FileKey   string `json:"fileKey"`
-	// ExpiresIn is the URL's validity in seconds.
-	ExpiresIn int64  `json:"expiresIn"`
-	Method    string `json:"method"`
-	// Headers must all be sent, with exactly these values, for the
-	// signature to match.
-	Headers map[string]string `json:"headers"`
-}
-
-// uploadURLInput tells a missing field from an empty one.
-type uploadURLInput struct {
-	FileName       *string `json:"fileName"`
-	ContentType    *string `json:"contentType"`
-	Size           *int64  `json:"size"`
-	ChecksumSHA256 *string `json:"checksumSHA256"`
-}
-
-type decoder func(events.APIGatewayProxyRequest, any) *apiError
-
-func decodeQuery(req events.APIGatewayProxyRequest, dst any) *apiError {
-	in := dst.(*uploadURLInput)
-	q := req.QueryStringParameters
-	for name, field := range map[string]**string{"fileName": &in.FileName, "contentType": &in.ContentType, "checksumSHA256": &in.ChecksumSHA256} {
-		if v, ok := q[name]; ok {
-			*field = &v
-		}
-	}
-	if v, ok := q["size"]; ok {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return badRequest("size %q must be an integer number of bytes", v)
-		}
-		in.Size = &n
-	}
-	return nil
-}
-
-func (h *Handler) uploadURL(ctx context.Context, req events.APIGatewayProxyRequest, decode decoder) events.APIGatewayProxyResponse {
-	var in uploadURLInput
-	if err := decode(req, &in); err != nil {
+func (h *Handler) uploadURL(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
+	var in api.UploadURLRequest
+	if err := r.decode(req, &in); err != nil {
 		return errorResponse(err)
 	}
-	if err := h.checkFile(in.FileName, in.ContentType, in.Size, h.cfg.RequireSize, h.cfg.MaxFileSize); err != nil {
+	if err := h.checkFile(in.FileName, in.ContentType, in.Size, int64(h.cfg.MaxFileSize)); err != nil {
 		return errorResponse(err)
 	}
 	put := &s3.PutObjectInput{
 		Bucket:        aws.String(h.cfg.Bucket),
-		Key:           aws.String(BuildKey(h.cfg.KeyPrefix, h.newID(), *in.FileName)),
-		ContentType:   in.ContentType,
+		Key:           aws.String(BuildKey(h.cfg.KeyPrefix, h.newID(), in.FileName)),
+		ContentType:   aws.String(in.ContentType),
 		ContentLength: in.Size,
 	}
-	if in.ChecksumSHA256 != nil {
-		if sum, err := base64.StdEncoding.DecodeString(*in.ChecksumSHA256); err != nil || len(sum) != 32 {
+	if in.ChecksumSHA256 != "" {
+		if !isSHA256(in.ChecksumSHA256) {
 			return errorResponse(badRequest("checksumSHA256 must be the base64 encoding of a 32-byte SHA-256 digest"))
 		}
-		put.ChecksumSHA256 = in.ChecksumSHA256
+		put.ChecksumSHA256 = aws.String(string(in.ChecksumSHA256))
 	}
 	if h.cfg.PreventOverwrite {
 		put.IfNoneMatch = aws.String("*")
 	}
-	signed, err := h.presign.PresignPutObject(ctx, put, s3.WithPresignExpires(h.cfg.Expiry))
+	signed, err := h.presign.PresignPutObject(ctx, put, s3.WithPresignExpires(h.cfg.UrlExpiry.Duration()))
 	if err != nil {
 		h.log.ErrorContext(ctx, "presign put failed", "fileKey", *put.Key, "error", err)
 		return errorResponse(errInternal())
 	}
 	h.log.InfoContext(ctx, "issued upload url", "fileKey", *put.Key, "contentType", *put.ContentType, "size", aws.ToInt64(put.ContentLength))
-	return jsonResponse(http.StatusOK, UploadURLResponse{
+	return jsonResponse(http.StatusOK, api.UploadURLResponse{
 		UploadURL: signed.URL,
 		FileKey:   *put.Key,
-		ExpiresIn: int64(h.cfg.Expiry.Seconds()),
+		ExpiresIn: int64(h.cfg.UrlExpiry),
 		Method:    signed.Method,
 		Headers:   clientHeaders(signed.SignedHeader),
 	})
+}
+
+// isSHA256 reports whether s is the base64 encoding of a SHA-256 digest.
+func isSHA256(s api.ChecksumSHA256) bool {
+	sum, err := base64.StdEncoding.DecodeString(string(s))
+	return err == nil && len(sum) == 32
 }
 
 // clientHeaders returns the signed headers the client itself must send: all
@@ -119,29 +72,24 @@ func clientHeaders(signed http.Header) map[string]string {
 	return out
 }
 
-// checkFile validates what every upload route asks about the file.
-func (h *Handler) checkFile(fileName, contentType *string, size *int64, requireSize bool, maxSize int64) *apiError {
-	if fileName == nil {
-		return badRequest("fileName is required")
-	}
-	if len(*fileName) > 4096 {
+// checkFile validates what every upload route asks about the file; a nil
+// size was not declared.
+func (h *Handler) checkFile(fileName, contentType string, size *int64, maxSize int64) *apiError {
+	if len(fileName) > 4096 {
 		return badRequest("fileName is longer than 4096 bytes")
 	}
-	if contentType == nil || *contentType == "" {
+	if contentType == "" {
 		return badRequest("contentType is required")
 	}
-	mt, err := parseContentType(*contentType)
+	mt, err := parseContentType(contentType)
 	if err != nil {
-		return badRequest("contentType %q is not a valid media type", *contentType)
+		return badRequest("contentType %q is not a valid media type", contentType)
 	}
 	if !h.contentTypeAllowed(mt) {
-		return &apiError{http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
+		return &apiError{http.StatusUnsupportedMediaType, api.CodeUnsupportedMediaType,
 			"content type " + strconv.Quote(mt) + " is not allowed; allowed: " + strings.Join(h.cfg.AllowedContentTypes, ", ")}
 	}
 	if size == nil {
-		if requireSize {
-			return badRequest("size is required")
-		}
 		return nil
 	}
 	if *size < 1 {
@@ -150,7 +98,7 @@ func (h *Handler) checkFile(fileName, contentType *string, size *int64, requireS
 		return badRequest("size %d must be at least 1 byte", *size)
 	}
 	if *size > maxSize {
-		return &apiError{http.StatusRequestEntityTooLarge, CodePayloadTooLarge,
+		return &apiError{http.StatusRequestEntityTooLarge, api.CodePayloadTooLarge,
 			"size " + strconv.FormatInt(*size, 10) + " is over the limit of " + strconv.FormatInt(maxSize, 10) + " bytes"}
 	}
 	return nil

@@ -1,0 +1,209 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Bytes is a size in bytes. The construct's props carry it as an
+// awscdk.Size.
+type Bytes int64
+
+// Seconds is a duration in whole seconds. The construct's props carry it as
+// an awscdk.Duration.
+type Seconds int64
+
+// Duration returns s as a time.Duration.
+func (s Seconds) Duration() time.Duration { return time.Duration(s) * time.Second }
+
+// Config is the handler's settings. It is written once, in the construct,
+// and crosses to the function as one JSON environment variable ([ConfigEnv]);
+// cdk.json's environments spell the same fields with the same names. Field
+// names match the construct's props, which map onto them by name.
+//
+// The zero value is not usable: fill Bucket and call [Config.WithDefaults].
+type Config struct {
+	// Bucket receives the uploads.
+	Bucket string `json:"bucket"`
+	// KeyPrefix is put in front of every generated key. Default: "uploads/".
+	KeyPrefix string `json:"keyPrefix,omitempty"`
+	// UrlExpiry is how long an issued URL stays valid. Default: 5 minutes.
+	UrlExpiry Seconds `json:"urlExpirySeconds,omitempty"`
+	// AllowedContentTypes lists the media types clients may upload, such as
+	// "image/png" or "image/*". Empty means any.
+	AllowedContentTypes []string `json:"allowedContentTypes,omitempty"`
+	// MaxFileSize is the largest declared size accepted. Default: 5 GiB.
+	MaxFileSize Bytes `json:"maxFileSize,omitempty"`
+	// MaxMultipartSize is the largest multipart upload accepted. Default: 5 TiB.
+	MaxMultipartSize Bytes `json:"maxMultipartSize,omitempty"`
+	// PartSize is the planned part size of multipart uploads, raised when a
+	// file would need more than 10,000 parts. Default: 16 MiB.
+	PartSize Bytes `json:"partSize,omitempty"`
+	// RequireSize makes the size field mandatory, so every URL signs a
+	// Content-Length and S3 rejects a body of any other length.
+	RequireSize bool `json:"requireSize,omitempty"`
+	// PreventOverwrite signs If-None-Match: * so an upload never replaces an
+	// existing object.
+	PreventOverwrite bool `json:"preventOverwrite,omitempty"`
+	// AllowedOrigins are the browser origins allowed to call the API. ["*"]
+	// allows any. Default: ["*"].
+	AllowedOrigins []string `json:"allowedOrigins,omitempty"`
+}
+
+// ConfigEnv is the environment variable through which the deployed function
+// receives its Config as JSON.
+const ConfigEnv = "UPLOAD_API_CONFIG"
+
+// Defaults applied by [Config.WithDefaults].
+const (
+	DefaultKeyPrefix                = "uploads/"
+	DefaultUrlExpiry        Seconds = 300
+	DefaultMaxFileSize              = Bytes(MaxSinglePutSize)
+	DefaultMaxMultipartSize         = Bytes(MaxObjectSize)
+	DefaultPartSize         Bytes   = 16 << 20
+)
+
+// WithDefaults returns a copy of c with every unset field given its default.
+func (c Config) WithDefaults() Config {
+	if c.KeyPrefix == "" {
+		c.KeyPrefix = DefaultKeyPrefix
+	}
+	if c.UrlExpiry == 0 {
+		c.UrlExpiry = DefaultUrlExpiry
+	}
+	if c.MaxFileSize == 0 {
+		c.MaxFileSize = DefaultMaxFileSize
+	}
+	if len(c.AllowedOrigins) == 0 {
+		c.AllowedOrigins = []string{"*"}
+	}
+	if c.MaxMultipartSize == 0 {
+		c.MaxMultipartSize = DefaultMaxMultipartSize
+	}
+	if c.PartSize == 0 {
+		c.PartSize = DefaultPartSize
+	}
+	return c
+}
+
+// Encode returns c as the JSON that [DecodeConfig] reads.
+func (c Config) Encode() string {
+	b, err := json.Marshal(c)
+	if err != nil { // only strings, numbers and booleans
+		panic(err)
+	}
+	return string(b)
+}
+
+// DecodeConfig reads the JSON that [Config.Encode] wrote, refusing unknown
+// fields, applies the defaults for what is unset, and validates it.
+func DecodeConfig(s string) (Config, error) {
+	var c Config
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", ConfigEnv, err)
+	}
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// SettingError is a setting that cannot work. Setting is its name as the
+// construct's props spell it, in lower camel case ("maxFileSize").
+type SettingError struct {
+	Setting string
+	Problem string
+}
+
+func (e *SettingError) Error() string { return e.Setting + " " + e.Problem }
+
+// Validate reports every setting that cannot work, each as a *SettingError
+// (joined with errors.Join).
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(setting, format string, args ...any) {
+		errs = append(errs, &SettingError{setting, fmt.Sprintf(format, args...)})
+	}
+	if c.Bucket == "" {
+		bad("bucket", "is empty")
+	}
+	if err := ValidateKeyPrefix(c.KeyPrefix); err != nil {
+		errs = append(errs, err)
+	}
+	if d := c.UrlExpiry.Duration(); d < time.Second || d > MaxExpiry {
+		bad("urlExpiry", "%s is outside 1s to %s", d, MaxExpiry)
+	}
+	checkBytes := func(setting string, v Bytes, lo, hi int64) {
+		if int64(v) < lo || int64(v) > hi {
+			bad(setting, "%d is outside %d to %d bytes", v, lo, hi)
+		}
+	}
+	checkBytes("maxFileSize", c.MaxFileSize, 1, MaxSinglePutSize)
+	checkBytes("maxMultipartSize", c.MaxMultipartSize, 1, MaxObjectSize)
+	checkBytes("partSize", c.PartSize, MinPartSize, MaxPartSize)
+	for _, p := range c.AllowedContentTypes {
+		if err := ValidateContentTypePattern(p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(c.AllowedOrigins) == 0 {
+		bad("allowedOrigins", "is empty; use [\"*\"] to allow any origin")
+	}
+	for _, o := range c.AllowedOrigins {
+		if err := ValidateOrigin(o); err != nil {
+			errs = append(errs, err)
+		}
+		if o == "*" && len(c.AllowedOrigins) > 1 {
+			bad("allowedOrigins", "mixes \"*\" with other origins")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+var prefixPattern = regexp.MustCompile(`^([A-Za-z0-9_-][A-Za-z0-9._-]*/)+$`)
+
+// ValidateKeyPrefix reports whether p can prefix generated keys: one or more
+// path segments of letters, digits, '.', '-' and '_', each ending in '/' and
+// none starting with a dot. An empty prefix is refused so that the function's
+// permissions can always be scoped below it.
+func ValidateKeyPrefix(p string) error {
+	if len(p) > 256 {
+		return &SettingError{"keyPrefix", fmt.Sprintf("%q is longer than 256 characters", p)}
+	}
+	if !prefixPattern.MatchString(p) {
+		return &SettingError{"keyPrefix", fmt.Sprintf("%q must be segments of letters, digits, '.', '-' or '_', each ending in '/'", p)}
+	}
+	return nil
+}
+
+// ValidateContentTypePattern reports whether p is a media type ("image/png")
+// or a type wildcard ("image/*").
+func ValidateContentTypePattern(p string) error {
+	if major, ok := strings.CutSuffix(p, "/*"); ok && major != "" && !strings.ContainsAny(major, "/*; ") {
+		return nil
+	}
+	mt, params, err := mime.ParseMediaType(p)
+	if err != nil || len(params) > 0 || mt != strings.ToLower(p) || strings.Count(mt, "/") != 1 || strings.Contains(mt, "*") {
+		return &SettingError{"allowedContentTypes", fmt.Sprintf("has %q, which is not a media type such as \"image/png\" or \"image/*\"", p)}
+	}
+	return nil
+}
+
+var originPattern = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$`)
+
+// ValidateOrigin reports whether o is "*" or a browser origin such as
+// "https://app.example.com" (scheme, host and optional port, no path).
+func ValidateOrigin(o string) error {
+	if o == "*" || originPattern.MatchString(o) {
+		return nil
+	}
+	return &SettingError{"allowedOrigins", fmt.Sprintf("has %q, which is not \"*\" or scheme://host[:port]", o)}
+}

@@ -1,0 +1,19 @@
+package api
+
+// Error codes in the body of a failed response from the function. API
+// Gateway's own refusals (a missing key, a request that fails its model,
+// throttling) carry its response type instead, such as "BAD_REQUEST_BODY".
+const (
+	CodeBadRequest           = "BadRequest"
+	CodePayloadTooLarge      = "PayloadTooLarge"
+	CodeUnsupportedMediaType = "UnsupportedMediaType"
+	CodeMethodNotAllowed     = "MethodNotAllowed"
+	CodeNotFound             = "NotFound"
+	CodeInternal             = "InternalError"
+)
+
+// ErrorResponse is the JSON body of every failed response.
+type ErrorResponse struct {
+	Message string `json:"message"`
+	Code    string `json:"code"`
+}

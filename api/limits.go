@@ -1,0 +1,54 @@
+package api
+
+import "time"
+
+// Limits that S3 and SigV4 impose; settings and requests are checked
+// against them.
+const (
+	// MaxSinglePutSize is the largest object one PUT may upload (5 GiB).
+	MaxSinglePutSize int64 = 5 << 30
+	// MaxExpiry is the longest validity a SigV4 pre-signed URL signed with
+	// Lambda's temporary credentials can have in practice: the credentials
+	// themselves expire after at most 12 hours.
+	MaxExpiry = 12 * time.Hour
+	// MaxRequestBody bounds the JSON request body the API accepts.
+	MaxRequestBody = 1 << 20
+	// MaxObjectSize is the largest object S3 stores (5 TiB).
+	MaxObjectSize int64 = 5 << 40
+	// MinPartSize is S3's smallest part but the last (5 MiB).
+	MinPartSize int64 = 5 << 20
+	// MaxPartSize is S3's largest part (5 GiB).
+	MaxPartSize int64 = 5 << 30
+	// MaxParts is S3's most parts in one upload.
+	MaxParts = 10000
+	// MaxPartsPerRequest bounds the part numbers one signing call takes.
+	MaxPartsPerRequest = 1000
+)
+
+// Plan is how a multipart upload of Size bytes is cut: PartCount parts of
+// PartSize bytes, the last one shorter.
+type Plan struct {
+	Size      int64
+	PartSize  int64
+	PartCount int
+}
+
+// PlanParts plans an upload of size bytes with parts of preferred bytes,
+// raised (to a whole MiB) when more than 10,000 parts would be needed.
+func PlanParts(size, preferred int64) Plan {
+	ps := max(preferred, MinPartSize)
+	if need := ceilDiv(size, MaxParts); need > ps {
+		ps = ceilDiv(need, 1<<20) << 20
+	}
+	return Plan{Size: size, PartSize: ps, PartCount: int(ceilDiv(size, ps))}
+}
+
+// PartLength returns the exact byte count of part n (1-based).
+func (p Plan) PartLength(n int) int64 {
+	if n < p.PartCount {
+		return p.PartSize
+	}
+	return p.Size - int64(p.PartCount-1)*p.PartSize
+}
+
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }

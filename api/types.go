@@ -1,0 +1,149 @@
+package api
+
+// Request and response bodies. Tags drive both the JSON encoding and the
+// request models the deployed API validates with: `jsonschema:"required"`
+// marks a field every request must carry, and the other jsonschema options
+// bound its value. The handler checks the same rules, with its own messages.
+
+// UploadURLRequest asks for a URL to upload one file with a single PUT.
+type UploadURLRequest struct {
+	// FileName is the client's name for the file; it is sanitised into the
+	// last part of the key.
+	FileName string `json:"fileName" jsonschema:"required,maxLength=4096"`
+	// ContentType is the media type the client will send.
+	ContentType string `json:"contentType" jsonschema:"required,minLength=1,maxLength=256"`
+	// Size is the exact number of bytes the client will send. When given,
+	// it is signed and S3 rejects a body of any other length.
+	Size *int64 `json:"size,omitempty" jsonschema:"minimum=1"`
+	// ChecksumSHA256 is the base64 SHA-256 of the body. When given, it is
+	// signed and S3 rejects a body with another digest.
+	ChecksumSHA256 ChecksumSHA256 `json:"checksumSHA256,omitempty"`
+}
+
+func (UploadURLRequest) requiredBy(c Config) []string {
+	if c.RequireSize {
+		return []string{"size"}
+	}
+	return nil
+}
+
+// ChecksumSHA256 is the base64 encoding of a 32-byte SHA-256 digest, as
+// S3's x-amz-checksum-sha256 header carries it.
+type ChecksumSHA256 string
+
+// ChecksumSHA256Pattern is the shape of a [ChecksumSHA256]: 43 base64
+// characters and one '=' of padding.
+const ChecksumSHA256Pattern = `^[A-Za-z0-9+/]{43}=$`
+
+// UploadURLResponse tells the client where and how to PUT the file.
+type UploadURLResponse struct {
+	UploadURL string `json:"uploadUrl"`
+	FileKey   string `json:"fileKey"`
+	// ExpiresIn is the URL's validity in seconds.
+	ExpiresIn int64  `json:"expiresIn"`
+	Method    string `json:"method"`
+	// Headers must all be sent, with exactly these values, for the
+	// signature to match.
+	Headers map[string]string `json:"headers"`
+}
+
+// UploadFormRequest asks for a browser form upload (a pre-signed POST).
+type UploadFormRequest struct {
+	FileName    string `json:"fileName" jsonschema:"required,maxLength=4096"`
+	ContentType string `json:"contentType" jsonschema:"required,minLength=1,maxLength=256"`
+}
+
+// UploadFormResponse holds the form: POST multipart/form-data to URL with
+// Fields first and the file last, in a field named "file".
+type UploadFormResponse struct {
+	URL       string            `json:"url"`
+	Fields    map[string]string `json:"fields"`
+	FileKey   string            `json:"fileKey"`
+	ExpiresIn int64             `json:"expiresIn"`
+	// MaxSize is the largest file S3 accepts through this form.
+	MaxSize int64 `json:"maxSize"`
+}
+
+// MultipartStartRequest starts a multipart upload.
+type MultipartStartRequest struct {
+	FileName    string `json:"fileName" jsonschema:"required,maxLength=4096"`
+	ContentType string `json:"contentType" jsonschema:"required,minLength=1,maxLength=256"`
+	// Size is the file's total size in bytes; it fixes the plan.
+	Size int64 `json:"size" jsonschema:"required,minimum=1"`
+	// ChecksumAlgorithm "SHA256" makes S3 require and verify a SHA-256 of
+	// every part; each part's checksum is then signed into its URL.
+	ChecksumAlgorithm string `json:"checksumAlgorithm,omitempty" jsonschema:"enum=SHA256"`
+}
+
+// MultipartStartResponse is the started upload and its plan.
+type MultipartStartResponse struct {
+	UploadID  string `json:"uploadId"`
+	FileKey   string `json:"fileKey"`
+	PartSize  int64  `json:"partSize"`
+	PartCount int    `json:"partCount"`
+	ExpiresIn int64  `json:"expiresIn"`
+}
+
+// UploadRef names a multipart upload's object in a query string; the
+// upload ID is in the path.
+type UploadRef struct {
+	FileKey string `json:"fileKey" jsonschema:"required,minLength=1,maxLength=1024"`
+}
+
+// SignPartsRequest asks for URLs for up to 1,000 parts.
+type SignPartsRequest struct {
+	FileKey string `json:"fileKey" jsonschema:"required,minLength=1,maxLength=1024"`
+	// Size is the upload's total size, as given when it was started; it
+	// fixes every part's length.
+	Size        int64 `json:"size" jsonschema:"required,minimum=1"`
+	PartNumbers []int `json:"partNumbers" jsonschema:"required,minItems=1,maxItems=1000,minimum=1"`
+	// ChecksumsSHA256 are the base64 SHA-256 digests of the parts, in the
+	// order of PartNumbers; required when the upload was started with
+	// checksumAlgorithm SHA256.
+	ChecksumsSHA256 []ChecksumSHA256 `json:"checksumsSHA256,omitempty" jsonschema:"maxItems=1000"`
+}
+
+// SignedPart is the URL and headers for one part.
+type SignedPart struct {
+	PartNumber int               `json:"partNumber"`
+	URL        string            `json:"url"`
+	Headers    map[string]string `json:"headers"`
+}
+
+// SignPartsResponse holds the signed parts.
+type SignPartsResponse struct {
+	Parts     []SignedPart `json:"parts"`
+	ExpiresIn int64        `json:"expiresIn"`
+}
+
+// UploadedPart is a part S3 holds.
+type UploadedPart struct {
+	PartNumber     int    `json:"partNumber"`
+	ETag           string `json:"etag"`
+	Size           int64  `json:"size"`
+	ChecksumSHA256 string `json:"checksumSHA256,omitempty"`
+}
+
+// ListPartsResponse lists the parts S3 holds, by part number.
+type ListPartsResponse struct {
+	Parts []UploadedPart `json:"parts"`
+}
+
+// CompletedPart names a part to assemble.
+type CompletedPart struct {
+	PartNumber int    `json:"partNumber" jsonschema:"required,minimum=1"`
+	ETag       string `json:"etag" jsonschema:"required,minLength=1,maxLength=256"`
+}
+
+// CompleteRequest assembles the parts into the object.
+type CompleteRequest struct {
+	FileKey string          `json:"fileKey" jsonschema:"required,minLength=1,maxLength=1024"`
+	Parts   []CompletedPart `json:"parts" jsonschema:"required,minItems=1,maxItems=10000"`
+}
+
+// CompleteResponse describes the stored object.
+type CompleteResponse struct {
+	FileKey string `json:"fileKey"`
+	ETag    string `json:"etag"`
+	Size    int64  `json:"size"`
+}
