@@ -45,38 +45,23 @@ func output(stack awscdk.Stack, id string, value *string, description string) {
 // constructProps maps an environment's settings onto the construct's props;
 // zero values leave the construct's defaults in place.
 func constructProps(e environments.Environment) *presignedupload.PresignedUploadApiProps {
-	p := &presignedupload.PresignedUploadApiProps{
-		KeyPrefix:            optString(e.KeyPrefix),
-		MaxFileSize:          optNumber(float64(e.MaxFileSize)),
-		MaxMultipartSize:     optNumber(float64(e.MaxMultipartSize)),
-		PartSize:             optNumber(float64(e.PartSize)),
-		RequireSize:          jsii.Bool(e.RequireSize),
-		PreventOverwrite:     jsii.Bool(e.PreventOverwrite),
-		StageName:            optString(e.StageName),
-		ThrottlingRateLimit:  optNumber(e.ThrottlingRateLimit),
-		ThrottlingBurstLimit: optNumber(e.ThrottlingBurstLimit),
-		ApiKeyRequired:       jsii.Bool(e.ApiKeyRequired),
-		WebAclEnabled:        jsii.Bool(e.WebAclEnabled),
-		WebAclRateLimit:      optNumber(e.WebAclRateLimit),
-		MemorySize:           optNumber(e.MemorySize),
-	}
+	// The handler's settings map by name; the deployment's are below.
+	p := presignedupload.PropsFromConfig(e.Config)
+	p.StageName = optString(e.StageName)
+	p.ThrottlingRateLimit = optNumber(e.ThrottlingRateLimit)
+	p.ThrottlingBurstLimit = optNumber(e.ThrottlingBurstLimit)
+	p.ApiKeyRequired = jsii.Bool(e.ApiKeyRequired)
+	p.WebAclEnabled = jsii.Bool(e.WebAclEnabled)
+	p.WebAclRateLimit = optNumber(e.WebAclRateLimit)
+	p.MemorySize = optNumber(e.MemorySize)
 	if e.RemovalPolicy == "destroy" {
 		p.RemovalPolicy = awscdk.RemovalPolicy_DESTROY
 	}
 	if e.LogRetentionDays > 0 {
 		p.LogRetention = retention(e.LogRetentionDays)
 	}
-	if e.URLExpirySeconds > 0 {
-		p.UrlExpiry = awscdk.Duration_Seconds(jsii.Number(float64(e.URLExpirySeconds)))
-	}
 	if e.UploadExpirationDays > 0 {
 		p.UploadExpiration = awscdk.Duration_Days(jsii.Number(float64(e.UploadExpirationDays)))
-	}
-	if len(e.AllowedContentTypes) > 0 {
-		p.AllowedContentTypes = jsii.Strings(e.AllowedContentTypes...)
-	}
-	if len(e.AllowedOrigins) > 0 {
-		p.AllowedOrigins = jsii.Strings(e.AllowedOrigins...)
 	}
 	return p
 }

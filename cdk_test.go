@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -13,8 +14,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/environments"
-	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
 
 // cdkContext returns cdk.json's context, as the CLI would hand it to the app,
@@ -107,23 +108,9 @@ func TestApp(t *testing.T) {
 				t.Fatalf("%d Go functions, want 1", len(fns))
 			}
 			for _, fn := range fns {
-				raw, _ := json.Marshal((*fn)["Properties"])
-				var props struct {
-					Environment struct{ Variables map[string]any }
-				}
-				_ = json.Unmarshal(raw, &props)
-				got, err := uploadapi.ConfigFromEnv(func(k string) string {
-					if k == uploadapi.EnvBucket {
-						return "bucket"
-					}
-					s, _ := props.Environment.Variables[k].(string)
-					return s
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				want := envs[name].UploadConfig("bucket")
-				if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+				got := functionConfig(t, *fn)
+				want := envs[name].UploadConfig("<UploadBucket84BF9F0F>")
+				if !reflect.DeepEqual(got, want) {
 					t.Errorf("deployed config = %+v\nlocal config    = %+v", got, want)
 				}
 			}
@@ -159,4 +146,78 @@ func TestNagCatchesViolations(t *testing.T) {
 		}
 	}()
 	nagErrors(stack)
+}
+
+// functionConfig decodes a function resource's handler configuration the
+// way the function does, each reference spelled "<logical ID>".
+func functionConfig(t *testing.T, fn map[string]any) api.Config {
+	t.Helper()
+	raw, _ := json.Marshal(fn["Properties"])
+	var props struct {
+		Environment struct{ Variables map[string]any }
+	}
+	_ = json.Unmarshal(raw, &props)
+	v := props.Environment.Variables[api.ConfigEnv]
+	parts := []any{v}
+	if join, ok := v.(map[string]any)["Fn::Join"].([]any); ok {
+		parts = join[1].([]any)
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		switch p := p.(type) {
+		case string:
+			b.WriteString(p)
+		case map[string]any:
+			b.WriteString(fmt.Sprintf("<%v>", p["Ref"]))
+		}
+	}
+	cfg, err := api.DecodeConfig(b.String())
+	if err != nil {
+		t.Fatalf("the function's %s does not configure the handler: %v\n%s", api.ConfigEnv, err, b.String())
+	}
+	return cfg
+}
+
+// Every handler setting in cdk.json reaches the deployed function's
+// configuration: cdk.json → props → template → api.DecodeConfig. The
+// environment sets every api.Config field to a value other than its
+// default, so a field that any step drops fails the comparison.
+func TestEverySettingReachesTheFunction(t *testing.T) {
+	var e environments.Environment
+	c := &e.Config
+	c.KeyPrefix = "in/coming/"
+	c.UrlExpiry = 90
+	c.AllowedContentTypes = []string{"image/*", "application/pdf"}
+	c.MaxFileSize, c.MaxMultipartSize, c.PartSize = 1<<20, 1<<30, 8<<20
+	c.RequireSize, c.PreventOverwrite = true, true
+	c.AllowedOrigins = []string{"https://a.example", "http://localhost:8080"}
+	// Fail here, not silently below, when api.Config gains a field this
+	// test does not set.
+	v := reflect.ValueOf(*c)
+	for i := 0; i < v.NumField(); i++ {
+		if name := v.Type().Field(i).Name; name != "Bucket" && v.Field(i).IsZero() {
+			t.Fatalf("set api.Config.%s to a value other than its default in this test", name)
+		}
+	}
+	if d := c.WithDefaults(); !reflect.DeepEqual(d, *c) {
+		t.Fatalf("a value in this test is a default: %+v", d)
+	}
+	raw, _ := json.Marshal(map[string]any{"x": e})
+	var envs any
+	_ = json.Unmarshal(raw, &envs)
+	ctx := cdkContext(t)
+	ctx[environments.ContextKey] = envs
+	app := newApp(&awscdk.AppProps{Context: &ctx})
+	tm := assertions.Template_FromStack(stackOf(app, "PresignedUpload-x"), nil)
+	fns := *tm.FindResources(jsii.String("AWS::Lambda::Function"), map[string]any{"Properties": map[string]any{"Handler": "bootstrap"}})
+	if len(fns) != 1 {
+		t.Fatalf("%d Go functions, want 1", len(fns))
+	}
+	for _, fn := range fns {
+		want := *c
+		want.Bucket = "<UploadBucket84BF9F0F>"
+		if got := functionConfig(t, *fn); !reflect.DeepEqual(got, want) {
+			t.Errorf("deployed config = %+v\nwant              %+v", got, want)
+		}
+	}
 }

@@ -79,7 +79,7 @@ func (c Config) WithDefaults() Config {
 	if c.MaxFileSize == 0 {
 		c.MaxFileSize = DefaultMaxFileSize
 	}
-	if len(c.AllowedOrigins) == 0 {
+	if c.AllowedOrigins == nil { // an empty list stays empty, and invalid
 		c.AllowedOrigins = []string{"*"}
 	}
 	if c.MaxMultipartSize == 0 {

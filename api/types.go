@@ -17,7 +17,7 @@ type UploadURLRequest struct {
 	Size *int64 `json:"size,omitempty" jsonschema:"minimum=1"`
 	// ChecksumSHA256 is the base64 SHA-256 of the body. When given, it is
 	// signed and S3 rejects a body with another digest.
-	ChecksumSHA256 ChecksumSHA256 `json:"checksumSHA256,omitempty"`
+	ChecksumSHA256 string `json:"checksumSHA256,omitempty" jsonschema:"format=sha256"`
 }
 
 func (UploadURLRequest) requiredBy(c Config) []string {
@@ -27,13 +27,13 @@ func (UploadURLRequest) requiredBy(c Config) []string {
 	return nil
 }
 
-// ChecksumSHA256 is the base64 encoding of a 32-byte SHA-256 digest, as
-// S3's x-amz-checksum-sha256 header carries it.
-type ChecksumSHA256 string
-
-// ChecksumSHA256Pattern is the shape of a [ChecksumSHA256]: 43 base64
-// characters and one '=' of padding.
-const ChecksumSHA256Pattern = `^[A-Za-z0-9+/]{43}=$`
+// Formats name the shapes of string fields, in the `jsonschema:"format=…"`
+// tag; the request models spell each as a pattern.
+var Formats = map[string]string{
+	// A base64 SHA-256 digest, as S3's x-amz-checksum-sha256 header
+	// carries it: 43 characters and one '=' of padding.
+	"sha256": `^[A-Za-z0-9+/]{43}=$`,
+}
 
 // UploadURLResponse tells the client where and how to PUT the file.
 type UploadURLResponse struct {
@@ -100,7 +100,7 @@ type SignPartsRequest struct {
 	// ChecksumsSHA256 are the base64 SHA-256 digests of the parts, in the
 	// order of PartNumbers; required when the upload was started with
 	// checksumAlgorithm SHA256.
-	ChecksumsSHA256 []ChecksumSHA256 `json:"checksumsSHA256,omitempty" jsonschema:"maxItems=1000"`
+	ChecksumsSHA256 []string `json:"checksumsSHA256,omitempty" jsonschema:"maxItems=1000,format=sha256"`
 }
 
 // SignedPart is the URL and headers for one part.

@@ -11,9 +11,8 @@ import (
 	"os"
 	"regexp"
 	"slices"
-	"time"
 
-	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 // ContextKey is the cdk.json context key holding the environments.
@@ -30,16 +29,11 @@ type Environment struct {
 	RemovalPolicy    string `json:"removalPolicy,omitempty"`
 	LogRetentionDays int    `json:"logRetentionDays,omitempty"`
 
-	KeyPrefix            string   `json:"keyPrefix,omitempty"`
-	URLExpirySeconds     int      `json:"urlExpirySeconds,omitempty"`
-	AllowedContentTypes  []string `json:"allowedContentTypes,omitempty"`
-	MaxFileSize          int64    `json:"maxFileSize,omitempty"`
-	MaxMultipartSize     int64    `json:"maxMultipartSize,omitempty"`
-	PartSize             int64    `json:"partSize,omitempty"`
-	RequireSize          bool     `json:"requireSize,omitempty"`
-	PreventOverwrite     bool     `json:"preventOverwrite,omitempty"`
-	AllowedOrigins       []string `json:"allowedOrigins,omitempty"`
-	UploadExpirationDays int      `json:"uploadExpirationDays,omitempty"`
+	// Config holds the handler's settings under their own names
+	// (keyPrefix, maxFileSize, urlExpirySeconds…), all but bucket, which
+	// the stack creates.
+	api.Config
+	UploadExpirationDays int `json:"uploadExpirationDays,omitempty"`
 
 	StageName            string  `json:"stageName,omitempty"`
 	ThrottlingRateLimit  float64 `json:"throttlingRateLimit,omitempty"`
@@ -78,6 +72,9 @@ func Parse(v any) (map[string]Environment, error) {
 		}
 		if e.RemovalPolicy != "" && e.RemovalPolicy != "retain" && e.RemovalPolicy != "destroy" {
 			return nil, fmt.Errorf("%s.%s: removalPolicy %q must be \"retain\" or \"destroy\"", ContextKey, name, e.RemovalPolicy)
+		}
+		if e.Bucket != "" {
+			return nil, fmt.Errorf("%s.%s: bucket is not a setting: each stack creates its bucket", ContextKey, name)
 		}
 		if err := e.UploadConfig("bucket").Validate(); err != nil {
 			return nil, fmt.Errorf("%s.%s: %w", ContextKey, name, err)
@@ -122,17 +119,8 @@ func Names(envs map[string]Environment) []string {
 
 // UploadConfig is the handler configuration this environment deploys, for
 // the given bucket, with the handler's defaults for what is unset.
-func (e Environment) UploadConfig(bucket string) uploadapi.Config {
-	return uploadapi.Config{
-		Bucket:              bucket,
-		KeyPrefix:           e.KeyPrefix,
-		Expiry:              time.Duration(e.URLExpirySeconds) * time.Second,
-		AllowedContentTypes: e.AllowedContentTypes,
-		MaxFileSize:         e.MaxFileSize,
-		MaxMultipartSize:    e.MaxMultipartSize,
-		PartSize:            e.PartSize,
-		RequireSize:         e.RequireSize,
-		PreventOverwrite:    e.PreventOverwrite,
-		AllowedOrigins:      e.AllowedOrigins,
-	}.WithDefaults()
+func (e Environment) UploadConfig(bucket string) api.Config {
+	c := e.Config
+	c.Bucket = bucket
+	return c.WithDefaults()
 }

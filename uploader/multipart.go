@@ -10,14 +10,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"sync"
 	"time"
 
-	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 // state is what resuming a multipart upload needs; it is kept in StateDir
@@ -31,7 +30,7 @@ type state struct {
 
 // plan is the server's plan of this upload: its part size already keeps the
 // count within S3's limit, so planning again with it reproduces it.
-func (s *state) plan() uploadapi.Plan { return uploadapi.PlanParts(s.Size, s.PartSize) }
+func (s *state) plan() api.Plan { return api.PlanParts(s.Size, s.PartSize) }
 
 func (u *upload) statePath() string {
 	if u.c.StateDir == "" {
@@ -84,9 +83,8 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 	done := map[int]string{} // part number → ETag already in S3
 	skipped := 0
 	if st != nil {
-		var listed uploadapi.ListPartsResponse
-		q := url.Values{"fileKey": {st.FileKey}}
-		err := u.api(ctx, http.MethodGet, partsPath(st.UploadID)+"?"+q.Encode(), nil, &listed)
+		var listed api.ListPartsResponse
+		err := u.api(ctx, api.ListParts, []string{st.UploadID}, api.UploadRef{FileKey: st.FileKey}, &listed)
 		var ae *APIError
 		switch {
 		case errors.As(err, &ae) && ae.Status == http.StatusNotFound:
@@ -106,8 +104,8 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 		}
 	}
 	if st == nil {
-		var started uploadapi.MultipartStartResponse
-		if err := u.api(ctx, http.MethodPost, uploadapi.RouteMultipart, uploadapi.MultipartStartRequest{
+		var started api.MultipartStartResponse
+		if err := u.api(ctx, api.StartMultipart, nil, api.MultipartStartRequest{
 			FileName: u.name, ContentType: u.contentType, Size: u.size, ChecksumAlgorithm: "SHA256",
 		}, &started); err != nil {
 			return nil, err
@@ -127,11 +125,10 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 			err = fmt.Errorf("%w (kept upload %s for a resume)", err, st.FileKey)
 			return
 		}
-		q := url.Values{"fileKey": {st.FileKey}}
 		// Abort with a fresh context: ctx may be what failed.
 		abortCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if aerr := u.api(abortCtx, http.MethodDelete, uploadPath(st.UploadID)+"?"+q.Encode(), nil, nil); aerr == nil {
+		if aerr := u.api(abortCtx, api.AbortMultipart, []string{st.UploadID}, api.UploadRef{FileKey: st.FileKey}, nil); aerr == nil {
 			u.dropState()
 		}
 	}()
@@ -149,13 +146,13 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 	for n, e := range etags {
 		done[n] = e
 	}
-	parts := make([]uploadapi.CompletedPart, 0, len(done))
+	parts := make([]api.CompletedPart, 0, len(done))
 	for n, e := range done {
-		parts = append(parts, uploadapi.CompletedPart{PartNumber: n, ETag: e})
+		parts = append(parts, api.CompletedPart{PartNumber: n, ETag: e})
 	}
 	sort.Slice(parts, func(i, j int) bool { return parts[i].PartNumber < parts[j].PartNumber })
-	var completed uploadapi.CompleteResponse
-	if err := u.api(ctx, http.MethodPost, completePath(st.UploadID), uploadapi.CompleteRequest{FileKey: st.FileKey, Parts: parts}, &completed); err != nil {
+	var completed api.CompleteResponse
+	if err := u.api(ctx, api.CompleteMultipart, []string{st.UploadID}, api.CompleteRequest{FileKey: st.FileKey, Parts: parts}, &completed); err != nil {
 		return nil, err
 	}
 	u.dropState()
@@ -169,10 +166,10 @@ const batchBytes = 256 << 20
 
 // sendParts hashes and signs the pending parts in batches, one batch ahead
 // of the senders, and sends them Concurrency at a time.
-func (u *upload) sendParts(ctx context.Context, st *state, plan uploadapi.Plan, pending []int) (map[int]string, error) {
+func (u *upload) sendParts(ctx context.Context, st *state, plan api.Plan, pending []int) (map[int]string, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	batch := int(max(1, min(uploadapi.MaxPartsPerRequest, batchBytes/plan.PartSize)))
+	batch := int(max(1, min(api.MaxPartsPerRequest, batchBytes/plan.PartSize)))
 	ready := make(chan signedPart, batch)
 
 	go func() {
@@ -230,7 +227,7 @@ func (u *upload) sendParts(ctx context.Context, st *state, plan uploadapi.Plan, 
 }
 
 // signBatch hashes the parts in parallel and signs them in one call.
-func (u *upload) signBatch(ctx context.Context, st *state, plan uploadapi.Plan, numbers []int) ([]signedPart, error) {
+func (u *upload) signBatch(ctx context.Context, st *state, plan api.Plan, numbers []int) ([]signedPart, error) {
 	sums := make([]string, len(numbers))
 	errs := make([]error, len(numbers))
 	var wg sync.WaitGroup
@@ -259,9 +256,9 @@ func (u *upload) signBatch(ctx context.Context, st *state, plan uploadapi.Plan, 
 	return out, nil
 }
 
-func (u *upload) sign(ctx context.Context, st *state, numbers []int, sums []string) ([]uploadapi.SignedPart, error) {
-	var resp uploadapi.SignPartsResponse
-	if err := u.api(ctx, http.MethodPost, partsPath(st.UploadID), uploadapi.SignPartsRequest{
+func (u *upload) sign(ctx context.Context, st *state, numbers []int, sums []string) ([]api.SignedPart, error) {
+	var resp api.SignPartsResponse
+	if err := u.api(ctx, api.SignParts, []string{st.UploadID}, api.SignPartsRequest{
 		FileKey: st.FileKey, Size: st.Size, PartNumbers: numbers, ChecksumsSHA256: sums,
 	}, &resp); err != nil {
 		return nil, err
@@ -271,7 +268,3 @@ func (u *upload) sign(ctx context.Context, st *state, numbers []int, sums []stri
 	}
 	return resp.Parts, nil
 }
-
-func uploadPath(id string) string   { return "/multipart/" + url.PathEscape(id) }
-func partsPath(id string) string    { return uploadPath(id) + "/parts" }
-func completePath(id string) string { return uploadPath(id) + "/complete" }

@@ -21,7 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 // Client uploads files through one API. Only API is required.
@@ -175,8 +175,8 @@ func (u *upload) single(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	size := u.size
-	var got uploadapi.UploadURLResponse
-	if err := u.api(ctx, "POST", uploadapi.RouteUploadURL, uploadapi.UploadURLRequest{
+	var got api.UploadURLResponse
+	if err := u.api(ctx, api.UploadURL, nil, api.UploadURLRequest{
 		FileName: u.name, ContentType: u.contentType, Size: &size,
 		ChecksumSHA256: base64.StdEncoding.EncodeToString(h.Sum(nil)),
 	}, &got); err != nil {
@@ -244,7 +244,14 @@ func (u *upload) put(ctx context.Context, url string, headers map[string]string,
 }
 
 // api calls the upload API and decodes its JSON answer into out.
-func (u *upload) api(ctx context.Context, method, path string, in, out any) error {
+// api calls route r of the upload API: path parameters fill its path, and
+// in is its JSON body or, for a GET or DELETE, its query string.
+func (u *upload) api(ctx context.Context, r api.Route, params []string, in, out any) error {
+	path := r.Path(params...)
+	if in != nil && !r.InBody() {
+		path += "?" + api.Query(in).Encode()
+		in = nil
+	}
 	var lastErr error
 	for attempt := 0; attempt < u.c.Attempts; attempt++ {
 		if attempt > 0 {
@@ -260,7 +267,7 @@ func (u *upload) api(ctx context.Context, method, path string, in, out any) erro
 			}
 			body = bytes.NewReader(b)
 		}
-		req, err := http.NewRequestWithContext(ctx, method, u.c.API+path, body)
+		req, err := http.NewRequestWithContext(ctx, r.Method, u.c.API+path, body)
 		if err != nil {
 			return err
 		}
@@ -291,12 +298,12 @@ func (u *upload) api(ctx context.Context, method, path string, in, out any) erro
 			}
 			return json.Unmarshal(b, out)
 		}
-		var e uploadapi.ErrorResponse
+		var e api.ErrorResponse
 		_ = json.Unmarshal(b, &e)
 		if e.Message == "" {
 			e.Message = strings.TrimSpace(string(b))
 		}
-		lastErr = &APIError{Status: resp.StatusCode, Code: e.Code, Message: fmt.Sprintf("%s %s: %s", method, path, e.Message)}
+		lastErr = &APIError{Status: resp.StatusCode, Code: e.Code, Message: fmt.Sprintf("%s %s: %s", r.Method, path, e.Message)}
 		if resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
 			return lastErr
 		}

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/uploader"
 )
 
@@ -24,8 +24,8 @@ func stub(t *testing.T, failPuts int64, failWith int, body string) (*httptest.Se
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case r.Method == "POST" && r.URL.Path == uploadapi.RouteUploadURL:
-			_ = json.NewEncoder(w).Encode(uploadapi.UploadURLResponse{UploadURL: srv.URL + "/bucket/key", FileKey: "uploads/key", Method: "PUT",
+		case r.Method == "POST" && r.URL.Path == api.UploadURL.Resource:
+			_ = json.NewEncoder(w).Encode(api.UploadURLResponse{UploadURL: srv.URL + "/bucket/key", FileKey: "uploads/key", Method: "PUT",
 				Headers: map[string]string{"Content-Type": "text/plain"}})
 		case r.Method == "PUT":
 			if puts.Add(1) <= failPuts {

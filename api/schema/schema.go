@@ -11,7 +11,6 @@ package schema
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"slices"
 	"sort"
 
@@ -35,7 +34,6 @@ func For(r api.Route, c api.Config) (map[string]any, error) {
 		DoNotReference:             true,
 		ExpandedStruct:             true,
 		RequiredFromJSONSchemaTags: true,
-		Mapper:                     mapType,
 	}
 	b, err := json.Marshal(ref.Reflect(req))
 	if err != nil {
@@ -56,14 +54,6 @@ func For(r api.Route, c api.Config) (map[string]any, error) {
 	return s, nil
 }
 
-// mapType gives the contract's named value types their schema.
-func mapType(t reflect.Type) *jsonschema.Schema {
-	if t == reflect.TypeFor[api.ChecksumSHA256]() {
-		return &jsonschema.Schema{Type: "string", Pattern: api.ChecksumSHA256Pattern}
-	}
-	return nil
-}
-
 // draft4 lists the keywords draft 4 defines that the models may use.
 var draft4 = []string{
 	"type", "properties", "required", "additionalProperties", "items",
@@ -77,6 +67,14 @@ var draft4 = []string{
 func toDraft4(s map[string]any, at string) error {
 	delete(s, "$schema")
 	delete(s, "$id")
+	if f, ok := s["format"].(string); ok {
+		pattern, known := api.Formats[f]
+		if !known {
+			return fmt.Errorf("%s: format %q is not in api.Formats", at, f)
+		}
+		delete(s, "format")
+		s["pattern"] = pattern
+	}
 	// Draft 2020-12 spells exclusive bounds as numbers, draft 4 as flags
 	// on minimum and maximum.
 	for _, b := range [][2]string{{"exclusiveMinimum", "minimum"}, {"exclusiveMaximum", "maximum"}} {

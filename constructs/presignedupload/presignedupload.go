@@ -18,12 +18,13 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/api/schema"
 	"github.com/presigned-upload/presigned-upload/constructs/golambda"
-	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
 
 // UploadUrlPath is the resource that hands out upload URLs.
-const UploadUrlPath = uploadapi.RouteUploadURL
+var UploadUrlPath = api.UploadURL.Resource
 
 // PresignedUploadApi is the upload API and everything it needs. The fields
 // expose what it made; optional parts are nil when disabled.
@@ -51,15 +52,17 @@ type PresignedUploadApi struct {
 func NewPresignedUploadApi(scope constructs.Construct, id *string, props *PresignedUploadApiProps) *PresignedUploadApi {
 	p := withDefaults(props)
 	validate(p)
+	cfg := handlerConfig(p)
 
 	c := &PresignedUploadApi{Construct: constructs.NewConstruct(scope, id)}
 	c.Bucket = p.Bucket
 	if c.Bucket == nil {
-		c.Bucket = newBucket(c, p)
+		c.Bucket = newBucket(c, p, cfg)
 	}
-	c.Function = newFunction(c, p)
-	c.Api = newApi(c, p)
-	c.UploadUrlEndpoint = c.Api.UrlForPath(jsii.String(UploadUrlPath))
+	cfg.Bucket = *c.Bucket.BucketName()
+	c.Function = newFunction(c, p, cfg)
+	c.Api = newApi(c, p, cfg)
+	c.UploadUrlEndpoint = c.Api.UrlForPath(jsii.String(api.UploadURL.Resource))
 	if *p.ApiKeyRequired {
 		c.ApiKey, c.UsagePlan = newUsagePlan(c, p)
 	}
@@ -67,7 +70,7 @@ func NewPresignedUploadApi(scope constructs.Construct, id *string, props *Presig
 	return c
 }
 
-func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps) awss3.Bucket {
+func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config) awss3.Bucket {
 	encryption := awss3.BucketEncryption_S3_MANAGED
 	if p.EncryptionKey != nil {
 		encryption = awss3.BucketEncryption_KMS
@@ -79,7 +82,7 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps) awss3.Bucket {
 	if p.UploadExpiration != nil {
 		rules = append(rules, &awss3.LifecycleRule{
 			Id:         jsii.String("ExpireUploads"),
-			Prefix:     p.KeyPrefix,
+			Prefix:     jsii.String(cfg.KeyPrefix),
 			Expiration: p.UploadExpiration,
 		})
 	}
@@ -98,7 +101,7 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps) awss3.Bucket {
 		Encryption:             encryption,
 		EncryptionKey:          p.EncryptionKey,
 		BucketKeyEnabled:       jsii.Bool(p.EncryptionKey != nil),
-		Cors:                   &[]*awss3.CorsRule{bucketCors(p)},
+		Cors:                   &[]*awss3.CorsRule{bucketCors(cfg)},
 		LifecycleRules:         &rules,
 		RemovalPolicy:          p.RemovalPolicy,
 		AutoDeleteObjects:      p.AutoDeleteObjects,
@@ -114,21 +117,21 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps) awss3.Bucket {
 
 // bucketCors lets browsers on the allowed origins send every header an
 // issued URL can ask for, and read the ETag that multipart completion needs.
-func bucketCors(p *PresignedUploadApiProps) *awss3.CorsRule {
-	methods := make([]awss3.HttpMethods, 0, len(uploadapi.BucketCORSMethods))
-	for _, m := range uploadapi.BucketCORSMethods {
+func bucketCors(cfg api.Config) *awss3.CorsRule {
+	methods := make([]awss3.HttpMethods, 0, len(api.BucketCORSMethods))
+	for _, m := range api.BucketCORSMethods {
 		methods = append(methods, awss3.HttpMethods(m))
 	}
 	return &awss3.CorsRule{
 		AllowedMethods: &methods,
-		AllowedOrigins: p.AllowedOrigins,
-		AllowedHeaders: jsii.Strings(uploadapi.UploadHeaders...),
-		ExposedHeaders: jsii.Strings(uploadapi.BucketCORSExposeHeaders...),
-		MaxAge:         jsii.Number(uploadapi.BucketCORSMaxAgeSeconds),
+		AllowedOrigins: jsii.Strings(cfg.AllowedOrigins...),
+		AllowedHeaders: jsii.Strings(api.UploadHeaders...),
+		ExposedHeaders: jsii.Strings(api.BucketCORSExposeHeaders...),
+		MaxAge:         jsii.Number(api.BucketCORSMaxAgeSeconds),
 	}
 }
 
-func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps) awslambda.Function {
+func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config) awslambda.Function {
 	logGroup := awslogs.NewLogGroup(c.Construct, jsii.String("HandlerLogs"), &awslogs.LogGroupProps{
 		Retention:     p.LogRetention,
 		RemovalPolicy: p.RemovalPolicy,
@@ -145,7 +148,7 @@ func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps) awslambda.Fu
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("Uploads"),
 		Actions:   jsii.Strings("s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"),
-		Resources: jsii.Strings(*c.Bucket.ArnForObjects(jsii.String(*p.KeyPrefix + "*"))),
+		Resources: jsii.Strings(*c.Bucket.ArnForObjects(jsii.String(cfg.KeyPrefix + "*"))),
 	}))
 	if p.EncryptionKey != nil {
 		// Multipart uploads under SSE-KMS need Decrypt as well.
@@ -154,25 +157,11 @@ func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps) awslambda.Fu
 	suppress(role.Node().FindChild(jsii.String("DefaultPolicy")), rule{
 		id:        "AwsSolutions-IAM5",
 		reason:    "Object keys are generated per request, so the upload actions (PutObject, ListMultipartUploadParts, AbortMultipartUpload) must name the key prefix with a trailing wildcard; nothing outside the prefix is granted, and no read or delete.",
-		appliesTo: `^Resource::<.*\.Arn>/` + regexp.QuoteMeta(*p.KeyPrefix) + `\*$`,
+		appliesTo: `^Resource::<.*\.Arn>/` + regexp.QuoteMeta(cfg.KeyPrefix) + `\*$`,
 	})
 
-	cfg := uploadapi.Config{
-		Bucket:              *c.Bucket.BucketName(),
-		KeyPrefix:           *p.KeyPrefix,
-		Expiry:              durationOf(p.UrlExpiry),
-		AllowedContentTypes: derefAll(p.AllowedContentTypes),
-		MaxFileSize:         int64(*p.MaxFileSize),
-		MaxMultipartSize:    int64(*p.MaxMultipartSize),
-		PartSize:            int64(*p.PartSize),
-		RequireSize:         *p.RequireSize,
-		PreventOverwrite:    *p.PreventOverwrite,
-		AllowedOrigins:      derefAll(p.AllowedOrigins),
-	}
-	env := map[string]*string{}
-	for k, v := range cfg.Environment() {
-		env[k] = jsii.String(v)
-	}
+	// The whole configuration is one JSON value, read by the same type.
+	env := map[string]*string{api.ConfigEnv: jsii.String(cfg.Encode())}
 	src := handlerSource()
 	return golambda.NewGoFunction(c.Construct, jsii.String("Handler"), &golambda.GoFunctionProps{
 		FunctionOptions: awslambda.FunctionOptions{
@@ -192,12 +181,12 @@ func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps) awslambda.Fu
 	})
 }
 
-func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps) awsapigateway.RestApi {
+func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config) awsapigateway.RestApi {
 	accessLogs := awslogs.NewLogGroup(c.Construct, jsii.String("AccessLogs"), &awslogs.LogGroupProps{
 		Retention:     p.LogRetention,
 		RemovalPolicy: p.RemovalPolicy,
 	})
-	api := awsapigateway.NewRestApi(c.Construct, jsii.String("Api"), &awsapigateway.RestApiProps{
+	restApi := awsapigateway.NewRestApi(c.Construct, jsii.String("Api"), &awsapigateway.RestApiProps{
 		Description:                 jsii.String("Issues pre-signed S3 upload URLs"),
 		EndpointConfiguration:       &awsapigateway.EndpointConfiguration{Types: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL}},
 		CloudWatchRole:              jsii.Bool(true),
@@ -214,23 +203,23 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps) awsapigateway.Res
 			AccessLogFormat:      awsapigateway.AccessLogFormat_JsonWithStandardFields(standardFields()),
 		},
 		DefaultCorsPreflightOptions: &awsapigateway.CorsOptions{
-			AllowOrigins: p.AllowedOrigins,
-			AllowMethods: jsii.Strings(uploadapi.CORSAllowMethods...),
-			AllowHeaders: jsii.Strings(uploadapi.CORSAllowHeaders...),
-			MaxAge:       awscdk.Duration_Seconds(jsii.Number(uploadapi.CORSMaxAgeSeconds)),
+			AllowOrigins: jsii.Strings(cfg.AllowedOrigins...),
+			AllowMethods: jsii.Strings(api.CORSAllowMethods...),
+			AllowHeaders: jsii.Strings(api.CORSAllowHeaders...),
+			MaxAge:       awscdk.Duration_Seconds(jsii.Number(api.CORSMaxAgeSeconds)),
 		},
 	})
-	if role := api.Node().TryFindChild(jsii.String("CloudWatchRole")); role != nil {
+	if role := restApi.Node().TryFindChild(jsii.String("CloudWatchRole")); role != nil {
 		suppress(role, rule{id: "AwsSolutions-IAM4", reason: "API Gateway's account-level CloudWatch role needs AmazonAPIGatewayPushToCloudWatchLogs, the AWS-maintained policy for exactly that purpose; execution and access logging depend on it."})
 	}
 	if p.WebAclEnabled != nil && !*p.WebAclEnabled && p.ExistingWebAclArn == nil {
-		suppress(api.DeploymentStage(), rule{id: "AwsSolutions-APIG3", reason: "WAF is opt-in through the WebAclEnabled or ExistingWebAclArn props; the stage is throttled either way."})
+		suppress(restApi.DeploymentStage(), rule{id: "AwsSolutions-APIG3", reason: "WAF is opt-in through the WebAclEnabled or ExistingWebAclArn props; the stage is throttled either way."})
 	}
 
-	gatewayResponses(api, p)
+	gatewayResponses(restApi, cfg)
 	// Body checks apply where a method has a model, parameter checks where it
 	// requires parameters.
-	validator := api.AddRequestValidator(jsii.String("RequestValidator"), &awsapigateway.RequestValidatorOptions{
+	validator := restApi.AddRequestValidator(jsii.String("RequestValidator"), &awsapigateway.RequestValidatorOptions{
 		ValidateRequestBody:       jsii.Bool(true),
 		ValidateRequestParameters: jsii.Bool(true),
 	})
@@ -238,24 +227,17 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps) awsapigateway.Res
 		Proxy:           jsii.Bool(true),
 		AllowTestInvoke: jsii.Bool(false),
 	})
-	models := requestModels(*p.RequireSize)
-	for _, r := range uploadapi.Routes {
+	for _, r := range api.Routes {
 		opts := &awsapigateway.MethodOptions{ApiKeyRequired: p.ApiKeyRequired, RequestValidator: validator}
-		if schema, ok := models[r]; ok {
-			name := modelName(r)
-			opts.RequestModels = &map[string]awsapigateway.IModel{"application/json": api.AddModel(jsii.String(name), &awsapigateway.ModelOptions{
-				ContentType: jsii.String("application/json"),
-				ModelName:   jsii.String(name),
-				Schema:      schema,
-			})}
-		}
-		if q := requiredQuery(r, *p.RequireSize); q != nil {
+		if r.InBody() {
+			opts.RequestModels = &map[string]awsapigateway.IModel{"application/json": requestModel(restApi, r, cfg)}
+		} else if q := requiredQuery(r, cfg); len(q) > 0 {
 			opts.RequestParameters = &q
 		}
-		m := api.Root().ResourceForPath(jsii.String(r.Resource)).AddMethod(jsii.String(r.Method), integration, opts)
+		m := restApi.Root().ResourceForPath(jsii.String(r.Resource)).AddMethod(jsii.String(r.Method), integration, opts)
 		suppressOpenMethod(m)
 	}
-	return api
+	return restApi
 }
 
 // suppressOpenMethod records why a method has no authorizer.
@@ -273,10 +255,10 @@ func standardFields() *awsapigateway.JsonWithStandardFieldProps {
 // gatewayResponses gives API Gateway's own errors (bad key, throttling,
 // failed validation) the API's JSON error shape and CORS headers, so a
 // browser sees the error instead of a CORS failure.
-func gatewayResponses(api awsapigateway.RestApi, p *PresignedUploadApiProps) {
+func gatewayResponses(restApi awsapigateway.RestApi, cfg api.Config) {
 	origin := "'*'"
 	headers := map[string]*string{}
-	if origins := derefAll(p.AllowedOrigins); len(origins) == 1 {
+	if origins := cfg.AllowedOrigins; len(origins) == 1 {
 		origin = "'" + origins[0] + "'"
 	} else {
 		// Several origins: echo the caller's, as the OPTIONS method does. The
@@ -285,7 +267,7 @@ func gatewayResponses(api awsapigateway.RestApi, p *PresignedUploadApiProps) {
 		headers["Vary"] = jsii.String("'Origin'")
 	}
 	headers["Access-Control-Allow-Origin"] = jsii.String(origin)
-	headers["Access-Control-Allow-Headers"] = jsii.String("'" + strings.Join(uploadapi.CORSAllowHeaders, ",") + "'")
+	headers["Access-Control-Allow-Headers"] = jsii.String("'" + strings.Join(api.CORSAllowHeaders, ",") + "'")
 	for id, t := range map[string]awsapigateway.ResponseType{
 		"Default4xx":     awsapigateway.ResponseType_DEFAULT_4XX(),
 		"Default5xx":     awsapigateway.ResponseType_DEFAULT_5XX(),
@@ -295,7 +277,7 @@ func gatewayResponses(api awsapigateway.RestApi, p *PresignedUploadApiProps) {
 		if id == "BadRequestBody" {
 			message = `"$util.escapeJavaScript($context.error.validationErrorString)"`
 		}
-		api.AddGatewayResponse(jsii.String(id), &awsapigateway.GatewayResponseOptions{
+		restApi.AddGatewayResponse(jsii.String(id), &awsapigateway.GatewayResponseOptions{
 			Type:            t,
 			ResponseHeaders: &headers,
 			Templates: &map[string]*string{
@@ -305,76 +287,26 @@ func gatewayResponses(api awsapigateway.RestApi, p *PresignedUploadApiProps) {
 	}
 }
 
-// requestModels returns the JSON schema of each route's body. They check
-// shapes only: the handler answers size and type limits with 413 and 415,
-// which a schema failure (400) would hide.
-func requestModels(requireSize bool) map[uploadapi.Route]*awsapigateway.JsonSchema {
-	str := func(min, max float64) *awsapigateway.JsonSchema {
-		return &awsapigateway.JsonSchema{Type: awsapigateway.JsonSchemaType_STRING, MinLength: jsii.Number(min), MaxLength: jsii.Number(max)}
-	}
-	integer := &awsapigateway.JsonSchema{Type: awsapigateway.JsonSchemaType_INTEGER, Minimum: jsii.Number(1)}
-	sha256 := &awsapigateway.JsonSchema{Type: awsapigateway.JsonSchemaType_STRING, Pattern: jsii.String("^[A-Za-z0-9+/]{43}=$")}
-	object := func(title string, required []string, props map[string]*awsapigateway.JsonSchema) *awsapigateway.JsonSchema {
-		return &awsapigateway.JsonSchema{
-			Schema:               awsapigateway.JsonSchemaVersion_DRAFT4,
-			Title:                jsii.String(title),
-			Type:                 awsapigateway.JsonSchemaType_OBJECT,
-			Required:             jsii.Strings(required...),
-			AdditionalProperties: jsii.Bool(false),
-			Properties:           &props,
-		}
-	}
-	uploadRequired := []string{"fileName", "contentType"}
-	if requireSize {
-		uploadRequired = append(uploadRequired, "size")
-	}
-	fileName, contentType := str(0, 4096), str(1, 256)
-	return map[uploadapi.Route]*awsapigateway.JsonSchema{
-		{Method: "POST", Resource: uploadapi.RouteUploadURL}: object("UploadUrlRequest", uploadRequired, map[string]*awsapigateway.JsonSchema{
-			"fileName": fileName, "contentType": contentType, "size": integer, "checksumSHA256": sha256,
-		}),
-		{Method: "POST", Resource: uploadapi.RouteUploadForm}: object("UploadFormRequest", []string{"fileName", "contentType"}, map[string]*awsapigateway.JsonSchema{
-			"fileName": fileName, "contentType": contentType,
-		}),
-		{Method: "POST", Resource: uploadapi.RouteMultipart}: object("MultipartStartRequest", []string{"fileName", "contentType", "size"}, map[string]*awsapigateway.JsonSchema{
-			"fileName": fileName, "contentType": contentType, "size": integer,
-			"checksumAlgorithm": {Type: awsapigateway.JsonSchemaType_STRING, Enum: &[]any{"SHA256"}},
-		}),
-		{Method: "POST", Resource: uploadapi.RouteMultipartParts}: object("SignPartsRequest", []string{"fileKey", "size", "partNumbers"}, map[string]*awsapigateway.JsonSchema{
-			"fileKey": str(1, 1024), "size": integer,
-			"partNumbers":     {Type: awsapigateway.JsonSchemaType_ARRAY, MinItems: jsii.Number(1), MaxItems: jsii.Number(uploadapi.MaxPartsPerRequest), Items: integer},
-			"checksumsSHA256": {Type: awsapigateway.JsonSchemaType_ARRAY, MaxItems: jsii.Number(uploadapi.MaxPartsPerRequest), Items: sha256},
-		}),
-		{Method: "POST", Resource: uploadapi.RouteMultipartComplete}: object("CompleteRequest", []string{"fileKey", "parts"}, map[string]*awsapigateway.JsonSchema{
-			"fileKey": str(1, 1024),
-			"parts": {Type: awsapigateway.JsonSchemaType_ARRAY, MinItems: jsii.Number(1), MaxItems: jsii.Number(uploadapi.MaxParts),
-				Items: object("CompletedPart", []string{"partNumber", "etag"}, map[string]*awsapigateway.JsonSchema{"partNumber": integer, "etag": str(1, 256)})},
-		}),
-	}
+// requestModel registers the model of r's JSON body, derived from its
+// request type. Models check shapes only: the handler answers size and type
+// limits with 413 and 415, which a schema failure (400) would hide.
+func requestModel(restApi awsapigateway.RestApi, r api.Route, cfg api.Config) awsapigateway.IModel {
+	s, err := schema.For(r, cfg)
+	must(err == nil, "%v", err)
+	return restApi.AddModel(jsii.String(r.Name), &awsapigateway.ModelOptions{
+		ContentType: jsii.String("application/json"),
+		ModelName:   jsii.String(r.Name),
+		Schema:      jsonSchema(s),
+	})
 }
 
 // requiredQuery returns the query strings a GET or DELETE route requires.
-func requiredQuery(r uploadapi.Route, requireSize bool) map[string]*bool {
-	switch {
-	case r.Method == "GET" && r.Resource == uploadapi.RouteUploadURL:
-		return map[string]*bool{
-			"method.request.querystring.fileName":    jsii.Bool(true),
-			"method.request.querystring.contentType": jsii.Bool(true),
-			"method.request.querystring.size":        jsii.Bool(requireSize),
-		}
-	case r.Method == "GET" || r.Method == "DELETE":
-		return map[string]*bool{"method.request.querystring.fileKey": jsii.Bool(true)}
+func requiredQuery(r api.Route, cfg api.Config) map[string]*bool {
+	q := map[string]*bool{}
+	for _, name := range r.Required(cfg) {
+		q["method.request.querystring."+name] = jsii.Bool(true)
 	}
-	return nil
-}
-
-// modelName derives a model name such as MultipartPartsPost from a route.
-func modelName(r uploadapi.Route) string {
-	var b strings.Builder
-	for _, seg := range strings.FieldsFunc(r.Resource, func(c rune) bool { return c == '/' || c == '-' || c == '{' || c == '}' }) {
-		b.WriteString(strings.ToUpper(seg[:1]) + seg[1:])
-	}
-	return b.String() + strings.ToUpper(r.Method[:1]) + strings.ToLower(r.Method[1:])
+	return q
 }
 
 func newUsagePlan(c *PresignedUploadApi, p *PresignedUploadApiProps) (awsapigateway.IApiKey, awsapigateway.UsagePlan) {

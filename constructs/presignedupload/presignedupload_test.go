@@ -3,6 +3,7 @@ package presignedupload_test
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -14,8 +15,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/constructs/presignedupload"
-	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
 
 // template is a synthesized stack as plain Go values.
@@ -197,7 +198,7 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("ExposedHeaders = %v, want [ETag]", got)
 		}
 		allowed := strs(get(rule, "AllowedHeaders"))
-		for _, h := range uploadapi.UploadHeaders {
+		for _, h := range api.UploadHeaders {
 			if !slices.Contains(allowed, h) {
 				t.Errorf("AllowedHeaders %v lack %s, which issued URLs may require", allowed, h)
 			}
@@ -217,13 +218,7 @@ func TestDefaults(t *testing.T) {
 	})
 
 	t.Run("function is arm64 provided.al2023 with JSON logs", func(t *testing.T) {
-		fns := tm.ofType("AWS::Lambda::Function")
-		var fn resource
-		for id, r := range fns {
-			if strings.HasPrefix(id, "UploadHandler") {
-				fn = r
-			}
-		}
+		fn := tm.function(t)
 		p := fn.Properties
 		if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" || jsonOf(p["Architectures"]) != `["arm64"]` {
 			t.Errorf("runtime %v handler %v architectures %v", p["Runtime"], p["Handler"], p["Architectures"])
@@ -231,23 +226,8 @@ func TestDefaults(t *testing.T) {
 		if get(p, "LoggingConfig", "LogFormat") != "JSON" {
 			t.Errorf("LoggingConfig = %v, want JSON", p["LoggingConfig"])
 		}
-		env := get(p, "Environment", "Variables").(map[string]any)
-		cfg, err := uploadapi.ConfigFromEnv(func(k string) string {
-			if k == uploadapi.EnvBucket {
-				return "bucket" // a reference to the bucket; checked below
-			}
-			s, _ := env[k].(string)
-			return s
-		})
-		if err != nil {
-			t.Fatalf("the function's environment does not configure the handler: %v", err)
-		}
-		if !strings.Contains(jsonOf(env[uploadapi.EnvBucket]), "UploadBucket84BF9F0F") {
-			t.Errorf("%s = %v, want a reference to the bucket", uploadapi.EnvBucket, env[uploadapi.EnvBucket])
-		}
-		want := uploadapi.Config{Bucket: "bucket"}.WithDefaults()
-		if cfg.KeyPrefix != want.KeyPrefix || cfg.Expiry != want.Expiry || cfg.MaxFileSize != want.MaxFileSize ||
-			cfg.RequireSize || cfg.PreventOverwrite || !slices.Equal(cfg.AllowedOrigins, want.AllowedOrigins) {
+		cfg := handlerConfig(t, fn)
+		if want := (api.Config{Bucket: "<UploadBucket84BF9F0F>"}).WithDefaults(); !reflect.DeepEqual(cfg, want) {
 			t.Errorf("handler config = %+v, want defaults %+v", cfg, want)
 		}
 	})
@@ -314,8 +294,8 @@ func TestDefaults(t *testing.T) {
 			ref, _ := get(m.Properties, "ResourceId", "Ref").(string)
 			methods[verb+" "+paths[ref]] = m.Properties
 		}
-		if len(methods) != len(uploadapi.Routes) {
-			t.Errorf("%d methods, want one per route (%d): %v", len(methods), len(uploadapi.Routes), sortedKeys(methods))
+		if len(methods) != len(api.Routes) {
+			t.Errorf("%d methods, want one per route (%d): %v", len(methods), len(api.Routes), sortedKeys(methods))
 		}
 		for key, m := range methods {
 			if get(m, "Integration", "Type") != "AWS_PROXY" || m["ApiKeyRequired"] == true || m["RequestValidatorId"] == nil {
@@ -339,7 +319,7 @@ func TestDefaults(t *testing.T) {
 				t.Fatalf("OPTIONS = %s", jsonOf(m.Properties))
 			}
 			headers := jsonOf(get(m.Properties, "Integration", "IntegrationResponses", 0, "ResponseParameters"))
-			for _, want := range []string{strings.Join(uploadapi.CORSAllowHeaders, ","), strings.Join(uploadapi.CORSAllowMethods, ","), `'*'`} {
+			for _, want := range []string{strings.Join(api.CORSAllowHeaders, ","), strings.Join(api.CORSAllowMethods, ","), `'*'`} {
 				if !strings.Contains(headers, want) {
 					t.Errorf("preflight headers %s lack %s", headers, want)
 				}
@@ -364,7 +344,7 @@ func TestDefaults(t *testing.T) {
 		}
 	})
 	t.Run("request model requires fileName and contentType", func(t *testing.T) {
-		model := tm.model(t, "GetUploadUrlPost")
+		model := tm.model(t, api.UploadURL.Name)
 		if got := strs(get(model.Properties, "Schema", "required")); !slices.Equal(got, []string{"fileName", "contentType"}) {
 			t.Errorf("required = %v", got)
 		}
@@ -477,21 +457,16 @@ func TestOptions(t *testing.T) {
 		tm := synth(t, &presignedupload.PresignedUploadApiProps{
 			RequireSize: jsii.Bool(true), PreventOverwrite: jsii.Bool(true), KeyPrefix: jsii.String("in/"),
 			AllowedOrigins:      jsii.Strings("https://a.example", "https://b.example"),
-			AllowedContentTypes: jsii.Strings("image/*"), MaxFileSize: jsii.Number(1 << 20),
+			AllowedContentTypes: jsii.Strings("image/*"), MaxFileSize: awscdk.Size_Mebibytes(jsii.Number(1)),
 			UrlExpiry: awscdk.Duration_Minutes(jsii.Number(2)), StageName: jsii.String("v1"),
 		})
-		for _, fn := range tm.ofType("AWS::Lambda::Function") {
-			env := get(fn.Properties, "Environment", "Variables").(map[string]any)
-			want := map[string]any{uploadapi.EnvRequireSize: "true", uploadapi.EnvPreventOverwrite: "true", uploadapi.EnvKeyPrefix: "in/",
-				uploadapi.EnvAllowedOrigins: "https://a.example,https://b.example", uploadapi.EnvAllowedContentTypes: "image/*",
-				uploadapi.EnvMaxFileSize: "1048576", uploadapi.EnvExpirySeconds: "120"}
-			for k, v := range want {
-				if env[k] != v {
-					t.Errorf("%s = %v, want %v", k, env[k], v)
-				}
-			}
+		want := api.Config{Bucket: "<UploadBucket84BF9F0F>", RequireSize: true, PreventOverwrite: true, KeyPrefix: "in/",
+			AllowedOrigins: []string{"https://a.example", "https://b.example"}, AllowedContentTypes: []string{"image/*"},
+			MaxFileSize: 1 << 20, UrlExpiry: 120}.WithDefaults()
+		if got := handlerConfig(t, tm.function(t)); !reflect.DeepEqual(got, want) {
+			t.Errorf("handler config = %+v, want %+v", got, want)
 		}
-		model := tm.model(t, "GetUploadUrlPost")
+		model := tm.model(t, api.UploadURL.Name)
 		if got := strs(get(model.Properties, "Schema", "required")); !slices.Contains(got, "size") {
 			t.Errorf("model required = %v, want size too", got)
 		}
@@ -533,16 +508,23 @@ func TestPropsValidation(t *testing.T) {
 		}, `"https://a.example/app"`},
 		{"prefix with traversal", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{KeyPrefix: jsii.String("../x/")}
-		}, `key prefix "../x/"`},
+		}, `keyPrefix "../x/"`},
 		{"prefix without slash", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{KeyPrefix: jsii.String("uploads")}
-		}, `key prefix "uploads"`},
+		}, `keyPrefix "uploads"`},
 		{"expiry over 12 hours", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{UrlExpiry: awscdk.Duration_Hours(jsii.Number(13))}
 		}, "urlExpiry 13h0m0s"},
 		{"max size over 5 GiB", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
-			return &presignedupload.PresignedUploadApiProps{MaxFileSize: jsii.Number(6 << 30)}
-		}, "maxFileSize 6.442450944e+09"},
+			return &presignedupload.PresignedUploadApiProps{MaxFileSize: awscdk.Size_Gibibytes(jsii.Number(6))}
+		}, "maxFileSize 6442450944 is outside"},
+		{"size as a token", func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			n := awscdk.NewCfnParameter(s, jsii.String("Max"), &awscdk.CfnParameterProps{Type: jsii.String("Number")}).ValueAsNumber()
+			return &presignedupload.PresignedUploadApiProps{MaxMultipartSize: awscdk.Size_Bytes(n)}
+		}, "maxMultipartSize must be a literal size, not a token"},
+		{"part size below 5 MiB", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{PartSize: awscdk.Size_Mebibytes(jsii.Number(4))}
+		}, "partSize 4194304 is outside"},
 		{"bad content type", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{AllowedContentTypes: jsii.Strings("pdf")}
 		}, `"pdf"`},
@@ -568,7 +550,7 @@ func TestPropsValidation(t *testing.T) {
 				if msg := fmt.Sprint(r); r == nil || !strings.Contains(msg, tc.want) || msg != strings.ToLower(msg[:1])+msg[1:] {
 					t.Errorf("panic = %v, want a lowercase message containing %q", r, tc.want)
 				}
-				if n := len(*stack.Node().Children()); n != 0 && tc.name != "bucket props with an existing bucket" {
+				if n := len(*stack.Node().Children()); n != 0 && tc.name != "bucket props with an existing bucket" && tc.name != "size as a token" {
 					t.Errorf("stack has %d children after a rejected construct, want 0", n)
 				}
 			}()
@@ -582,4 +564,45 @@ func TestPropsValidation(t *testing.T) {
 			t.Errorf("props were filled in: %+v", props)
 		}
 	})
+}
+
+// function returns the upload function.
+func (tm template) function(t *testing.T) resource {
+	t.Helper()
+	var found []resource
+	for id, r := range tm.ofType("AWS::Lambda::Function") {
+		if strings.HasPrefix(id, "UploadHandler") {
+			found = append(found, r)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d upload functions, want 1", len(found))
+	}
+	return found[0]
+}
+
+// handlerConfig decodes the function's configuration the way the function
+// does, with each reference spelled "<logical ID>".
+func handlerConfig(t *testing.T, fn resource) api.Config {
+	t.Helper()
+	v := get(fn.Properties, "Environment", "Variables", api.ConfigEnv)
+	var b strings.Builder
+	parts := []any{v}
+	if join := get(v, "Fn::Join", 1); join != nil {
+		parts = join.([]any)
+	}
+	for _, p := range parts {
+		switch p := p.(type) {
+		case string:
+			b.WriteString(p)
+		case map[string]any:
+			ref, _ := p["Ref"].(string)
+			b.WriteString("<" + ref + ">")
+		}
+	}
+	cfg, err := api.DecodeConfig(b.String())
+	if err != nil {
+		t.Fatalf("the function's %s does not configure the handler: %v\n%s", api.ConfigEnv, err, b.String())
+	}
+	return cfg
 }

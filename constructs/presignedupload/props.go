@@ -67,21 +67,21 @@ type PresignedUploadApiProps struct {
 	//
 	// Default: - any media type.
 	AllowedContentTypes *[]*string
-	// MaxFileSize is the largest declared size, in bytes, the API accepts;
-	// at most 5 GiB, S3's single-PUT limit.
+	// MaxFileSize is the largest declared size the API accepts for one PUT
+	// or form upload; at most 5 GiB, S3's single-PUT limit.
 	//
-	// Default: - 5 GiB (5368709120).
-	MaxFileSize *float64
-	// MaxMultipartSize is the largest multipart upload, in bytes, the API
-	// accepts; the parts' total is checked again before completion.
+	// Default: - 5 GiB.
+	MaxFileSize awscdk.Size
+	// MaxMultipartSize is the largest multipart upload the API accepts; the
+	// parts' total is checked again before completion.
 	//
-	// Default: - 5 TiB (5497558138880), S3's largest object.
-	MaxMultipartSize *float64
+	// Default: - 5 TiB, S3's largest object.
+	MaxMultipartSize awscdk.Size
 	// PartSize is the planned size of multipart parts, 5 MiB to 5 GiB; it is
 	// raised for a file that would need more than 10,000 parts.
 	//
-	// Default: - 16 MiB (16777216).
-	PartSize *float64
+	// Default: - 16 MiB.
+	PartSize awscdk.Size
 	// RequireSize makes the size field mandatory, so every URL signs the
 	// Content-Length and S3 itself refuses a body of another length.
 	//

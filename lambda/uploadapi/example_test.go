@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
 
@@ -24,7 +25,7 @@ func ExampleHandler_Handle() {
 		Region:      "eu-west-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
 	})
-	h, err := uploadapi.New(uploadapi.Config{Bucket: "my-uploads"}, s3.NewPresignClient(client), client,
+	h, err := uploadapi.New(api.Config{Bucket: "my-uploads"}, s3.NewPresignClient(client), client,
 		uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		panic(err)
@@ -35,7 +36,7 @@ func ExampleHandler_Handle() {
 		HTTPMethod: "POST",
 		Body:       `{"fileName":"Q3 report.pdf","contentType":"application/pdf","size":52431}`,
 	})
-	var out uploadapi.UploadURLResponse
+	var out api.UploadURLResponse
 	if err := json.Unmarshal([]byte(resp.Body), &out); err != nil {
 		panic(err)
 	}

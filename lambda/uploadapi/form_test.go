@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
 
@@ -48,19 +49,19 @@ func hasCondition(t *testing.T, conditions []any, want string) bool {
 func TestUploadForm(t *testing.T) {
 	tests := []struct {
 		name        string
-		cfg         uploadapi.Config
+		cfg         api.Config
 		contentType string
 		wantMax     string // the upper end of content-length-range
 	}{
-		{"default size limit", uploadapi.Config{}, "image/png", "5368709120"},
-		{"configured size limit", uploadapi.Config{MaxFileSize: 10 << 20, AllowedContentTypes: []string{"image/*"}}, "image/png", "10485760"},
-		{"content type parameters are kept verbatim", uploadapi.Config{}, "text/plain; charset=utf-8", "5368709120"},
+		{"default size limit", api.Config{}, "image/png", "5368709120"},
+		{"configured size limit", api.Config{MaxFileSize: 10 << 20, AllowedContentTypes: []string{"image/*"}}, "image/png", "10485760"},
+		{"content type parameters are kept verbatim", api.Config{}, "text/plain; charset=utf-8", "5368709120"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h, _ := newS3Handler(t, tc.cfg, &fakeS3{})
 			body := `{"fileName":"holiday photo.png","contentType":"` + tc.contentType + `"}`
-			out := decodeJSON[uploadapi.UploadFormResponse](t, call(t, h, apiRequest("POST", "/get-upload-form", "", nil, body)))
+			out := decodeJSON[api.UploadFormResponse](t, call(t, h, apiRequest("POST", "/get-upload-form", "", nil, body)))
 
 			if !uploadapi.KeyPattern("uploads/").MatchString(out.FileKey) || !strings.HasSuffix(out.FileKey, "-holiday_photo.png") {
 				t.Errorf("fileKey = %q, want an issued key under uploads/ ending in -holiday_photo.png", out.FileKey)
@@ -71,7 +72,7 @@ func TestUploadForm(t *testing.T) {
 			if out.ExpiresIn != 300 {
 				t.Errorf("expiresIn = %d, want 300", out.ExpiresIn)
 			}
-			if got, want := out.MaxSize, tc.cfg.WithDefaults().MaxFileSize; got != want {
+			if got, want := out.MaxSize, int64(tc.cfg.WithDefaults().MaxFileSize); got != want {
 				t.Errorf("maxSize = %d, want %d", got, want)
 			}
 			for _, name := range []string{"policy", "X-Amz-Signature", "X-Amz-Credential", "X-Amz-Algorithm", "X-Amz-Date"} {
@@ -118,8 +119,8 @@ func TestUploadFormRejects(t *testing.T) {
 		code     string
 		contains string
 	}{
-		{"size given", `{"fileName":"a.png","contentType":"image/png","size":10}`, 400, "BadRequest", "only fileName and contentType"},
-		{"checksum given", `{"fileName":"a.png","contentType":"image/png","checksumSHA256":"` + sum + `"}`, 400, "BadRequest", "only fileName and contentType"},
+		{"size given", `{"fileName":"a.png","contentType":"image/png","size":10}`, 400, "BadRequest", `unknown field "size"`},
+		{"checksum given", `{"fileName":"a.png","contentType":"image/png","checksumSHA256":"` + sum + `"}`, 400, "BadRequest", `unknown field "checksumSHA256"`},
 		{"type not allowed", `{"fileName":"a.html","contentType":"text/html"}`, 415, "UnsupportedMediaType", "text/html"},
 		{"fileName missing", `{"contentType":"image/png"}`, 400, "BadRequest", "fileName is required"},
 		{"contentType missing", `{"fileName":"a.png"}`, 400, "BadRequest", "contentType is required"},
@@ -129,7 +130,7 @@ func TestUploadFormRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{}
-			h, _ := newS3Handler(t, uploadapi.Config{AllowedContentTypes: []string{"image/*"}}, fake)
+			h, _ := newS3Handler(t, api.Config{AllowedContentTypes: []string{"image/*"}}, fake)
 			wantError(t, call(t, h, apiRequest("POST", "/get-upload-form", "", nil, tc.body)), tc.status, tc.code, tc.contains)
 			wantCalls(t, fake, 0, 0, 0, 0)
 		})

@@ -95,7 +95,7 @@ func (h *Handler) signParts(ctx context.Context, req events.APIGatewayProxyReque
 			ContentLength: aws.Int64(plan.PartLength(n)),
 		}
 		if in.ChecksumsSHA256 != nil {
-			part.ChecksumSHA256 = aws.String(string(in.ChecksumsSHA256[i]))
+			part.ChecksumSHA256 = aws.String(in.ChecksumsSHA256[i])
 		}
 		signed, err := h.presign.PresignUploadPart(ctx, part, s3.WithPresignExpires(h.cfg.UrlExpiry.Duration()))
 		if err != nil {

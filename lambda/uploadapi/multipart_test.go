@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
 
@@ -34,7 +35,7 @@ const (
 	completedETag = `"9b2cf535f27731c974343645a3985328-3"`
 	// threePartSize makes three parts at the default 16 MiB part size, the
 	// last one 5 bytes long.
-	threePartSize = 2*uploadapi.DefaultPartSize + 5
+	threePartSize = 2*int64(api.DefaultPartSize) + 5
 )
 
 // fakeS3 stands in for S3's multipart calls. It holds the parts of one
@@ -111,7 +112,7 @@ func (f *fakeS3) AbortMultipartUpload(_ context.Context, in *s3.AbortMultipartUp
 
 // newS3Handler is a Handler that signs with the real presign client and
 // sends its multipart calls to fake.
-func newS3Handler(t *testing.T, cfg uploadapi.Config, fake *fakeS3) (*uploadapi.Handler, *bytes.Buffer) {
+func newS3Handler(t *testing.T, cfg api.Config, fake *fakeS3) (*uploadapi.Handler, *bytes.Buffer) {
 	t.Helper()
 	if cfg.Bucket == "" {
 		cfg.Bucket = "upload-bucket"
@@ -166,7 +167,7 @@ func wantError(t *testing.T, resp events.APIGatewayProxyResponse, status int, co
 	if resp.StatusCode != status {
 		t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, status, resp.Body)
 	}
-	var e uploadapi.ErrorResponse
+	var e api.ErrorResponse
 	dec := json.NewDecoder(strings.NewReader(resp.Body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {
@@ -205,9 +206,9 @@ func TestMultipartStart(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{}
-			h, _ := newS3Handler(t, uploadapi.Config{}, fake)
-			out := decodeJSON[uploadapi.MultipartStartResponse](t, call(t, h, apiRequest("POST", "/multipart", "", nil, tc.body)))
-			want := uploadapi.MultipartStartResponse{UploadID: testUploadID, FileKey: out.FileKey, PartSize: 16 << 20, PartCount: 3, ExpiresIn: 300}
+			h, _ := newS3Handler(t, api.Config{}, fake)
+			out := decodeJSON[api.MultipartStartResponse](t, call(t, h, apiRequest("POST", "/multipart", "", nil, tc.body)))
+			want := api.MultipartStartResponse{UploadID: testUploadID, FileKey: out.FileKey, PartSize: 16 << 20, PartCount: 3, ExpiresIn: 300}
 			if out != want {
 				t.Errorf("response = %+v, want %+v", out, want)
 			}
@@ -250,7 +251,7 @@ func TestMultipartStartRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{errs: map[string]error{"CreateMultipartUpload": tc.s3Err}}
-			h, logs := newS3Handler(t, uploadapi.Config{MaxMultipartSize: 1 << 30}, fake)
+			h, logs := newS3Handler(t, api.Config{MaxMultipartSize: 1 << 30}, fake)
 			resp := call(t, h, apiRequest("POST", "/multipart", "", nil, tc.body))
 			wantError(t, resp, tc.status, tc.code, tc.contains)
 			if strings.Contains(resp.Body, "secret") || strings.Contains(resp.Body, "10.0.0.7") {
@@ -278,9 +279,9 @@ func TestMultipartSignParts(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{}
-			h, _ := newS3Handler(t, uploadapi.Config{}, fake)
-			body := jsonBody(t, uploadapi.SignPartsRequest{FileKey: testKey, Size: threePartSize, PartNumbers: tc.parts, ChecksumsSHA256: tc.sums})
-			out := decodeJSON[uploadapi.SignPartsResponse](t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/parts", testUploadID, nil, body)))
+			h, _ := newS3Handler(t, api.Config{}, fake)
+			body := jsonBody(t, api.SignPartsRequest{FileKey: testKey, Size: threePartSize, PartNumbers: tc.parts, ChecksumsSHA256: tc.sums})
+			out := decodeJSON[api.SignPartsResponse](t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/parts", testUploadID, nil, body)))
 			if out.ExpiresIn != 300 {
 				t.Errorf("expiresIn = %d, want 300", out.ExpiresIn)
 			}
@@ -326,7 +327,7 @@ func TestMultipartSignPartsRejects(t *testing.T) {
 	for i := range thousandAndOne {
 		thousandAndOne[i] = i + 1
 	}
-	body := func(r uploadapi.SignPartsRequest) string {
+	body := func(r api.SignPartsRequest) string {
 		if r.FileKey == "" {
 			r.FileKey = testKey
 		}
@@ -343,31 +344,31 @@ func TestMultipartSignPartsRejects(t *testing.T) {
 		code     string
 		contains string
 	}{
-		{"part number zero", testUploadID, body(uploadapi.SignPartsRequest{PartNumbers: []int{0}}), 400, "BadRequest", "outside 1 to 3"},
-		{"part number past the plan", testUploadID, body(uploadapi.SignPartsRequest{PartNumbers: []int{1, 4}}), 400, "BadRequest", "part number 4 is outside 1 to 3"},
-		{"part number repeated", testUploadID, body(uploadapi.SignPartsRequest{PartNumbers: []int{2, 1, 2}}), 400, "BadRequest", "part number 2 is listed twice"},
-		{"no part numbers", testUploadID, body(uploadapi.SignPartsRequest{}), 400, "BadRequest", "1 to 1000"},
-		{"more than 1000 part numbers", testUploadID, body(uploadapi.SignPartsRequest{Size: 20 << 30, PartNumbers: thousandAndOne}), 400, "BadRequest", "1 to 1000"},
-		{"fewer checksums than parts", testUploadID, body(uploadapi.SignPartsRequest{PartNumbers: []int{1, 2}, ChecksumsSHA256: []string{sha256Base64(1)}}), 400, "BadRequest", "one digest per part"},
-		{"checksum not base64", testUploadID, body(uploadapi.SignPartsRequest{PartNumbers: []int{1}, ChecksumsSHA256: []string{"not base64!"}}), 400, "BadRequest", "checksumsSHA256[0]"},
-		{"checksum too short", testUploadID, body(uploadapi.SignPartsRequest{PartNumbers: []int{1, 2}, ChecksumsSHA256: []string{sha256Base64(1), base64.StdEncoding.EncodeToString(make([]byte, 31))}}), 400, "BadRequest", "checksumsSHA256[1]"},
+		{"part number zero", testUploadID, body(api.SignPartsRequest{PartNumbers: []int{0}}), 400, "BadRequest", "outside 1 to 3"},
+		{"part number past the plan", testUploadID, body(api.SignPartsRequest{PartNumbers: []int{1, 4}}), 400, "BadRequest", "part number 4 is outside 1 to 3"},
+		{"part number repeated", testUploadID, body(api.SignPartsRequest{PartNumbers: []int{2, 1, 2}}), 400, "BadRequest", "part number 2 is listed twice"},
+		{"no part numbers", testUploadID, body(api.SignPartsRequest{}), 400, "BadRequest", "1 to 1000"},
+		{"more than 1000 part numbers", testUploadID, body(api.SignPartsRequest{Size: 20 << 30, PartNumbers: thousandAndOne}), 400, "BadRequest", "1 to 1000"},
+		{"fewer checksums than parts", testUploadID, body(api.SignPartsRequest{PartNumbers: []int{1, 2}, ChecksumsSHA256: []string{sha256Base64(1)}}), 400, "BadRequest", "one digest per part"},
+		{"checksum not base64", testUploadID, body(api.SignPartsRequest{PartNumbers: []int{1}, ChecksumsSHA256: []string{"not base64!"}}), 400, "BadRequest", "checksumsSHA256[0]"},
+		{"checksum too short", testUploadID, body(api.SignPartsRequest{PartNumbers: []int{1, 2}, ChecksumsSHA256: []string{sha256Base64(1), base64.StdEncoding.EncodeToString(make([]byte, 31))}}), 400, "BadRequest", "checksumsSHA256[1]"},
 		{"fileKey missing", testUploadID, `{"size":10,"partNumbers":[1]}`, 400, "BadRequest", "fileKey is required"},
-		{"fileKey under another prefix", testUploadID, body(uploadapi.SignPartsRequest{FileKey: "private/0123456789abcdefghijklmnop-movie.mp4", PartNumbers: []int{1}}), 400, "BadRequest", "not a key this API issued"},
-		{"fileKey with a path", testUploadID, body(uploadapi.SignPartsRequest{FileKey: "uploads/0123456789abcdefghijklmnop-a/../../b", PartNumbers: []int{1}}), 400, "BadRequest", "not a key this API issued"},
-		{"fileKey without an ID", testUploadID, body(uploadapi.SignPartsRequest{FileKey: "uploads/movie.mp4", PartNumbers: []int{1}}), 400, "BadRequest", "not a key this API issued"},
-		{"uploadId missing", "", body(uploadapi.SignPartsRequest{PartNumbers: []int{1}}), 400, "BadRequest", "uploadId"},
-		{"uploadId with a newline", "abc\ndef", body(uploadapi.SignPartsRequest{PartNumbers: []int{1}}), 400, "BadRequest", "uploadId"},
-		{"uploadId with a space", "abc def", body(uploadapi.SignPartsRequest{PartNumbers: []int{1}}), 400, "BadRequest", "uploadId"},
-		{"uploadId with DEL", "abc\x7f", body(uploadapi.SignPartsRequest{PartNumbers: []int{1}}), 400, "BadRequest", "uploadId"},
-		{"uploadId over 1024 bytes", strings.Repeat("a", 1025), body(uploadapi.SignPartsRequest{PartNumbers: []int{1}}), 400, "BadRequest", "uploadId"},
+		{"fileKey under another prefix", testUploadID, body(api.SignPartsRequest{FileKey: "private/0123456789abcdefghijklmnop-movie.mp4", PartNumbers: []int{1}}), 400, "BadRequest", "not a key this API issued"},
+		{"fileKey with a path", testUploadID, body(api.SignPartsRequest{FileKey: "uploads/0123456789abcdefghijklmnop-a/../../b", PartNumbers: []int{1}}), 400, "BadRequest", "not a key this API issued"},
+		{"fileKey without an ID", testUploadID, body(api.SignPartsRequest{FileKey: "uploads/movie.mp4", PartNumbers: []int{1}}), 400, "BadRequest", "not a key this API issued"},
+		{"uploadId missing", "", body(api.SignPartsRequest{PartNumbers: []int{1}}), 400, "BadRequest", "uploadId"},
+		{"uploadId with a newline", "abc\ndef", body(api.SignPartsRequest{PartNumbers: []int{1}}), 400, "BadRequest", "uploadId"},
+		{"uploadId with a space", "abc def", body(api.SignPartsRequest{PartNumbers: []int{1}}), 400, "BadRequest", "uploadId"},
+		{"uploadId with DEL", "abc\x7f", body(api.SignPartsRequest{PartNumbers: []int{1}}), 400, "BadRequest", "uploadId"},
+		{"uploadId over 1024 bytes", strings.Repeat("a", 1025), body(api.SignPartsRequest{PartNumbers: []int{1}}), 400, "BadRequest", "uploadId"},
 		{"size missing", testUploadID, `{"fileKey":"` + testKey + `","partNumbers":[1]}`, 400, "BadRequest", "size is required"},
-		{"size over MaxMultipartSize", testUploadID, body(uploadapi.SignPartsRequest{Size: uploadapi.MaxObjectSize + 1, PartNumbers: []int{1}}), 413, "PayloadTooLarge", "5497558138881"},
+		{"size over MaxMultipartSize", testUploadID, body(api.SignPartsRequest{Size: api.MaxObjectSize + 1, PartNumbers: []int{1}}), 413, "PayloadTooLarge", "5497558138881"},
 		{"unknown field", testUploadID, `{"fileKey":"` + testKey + `","size":10,"partNumbers":[1],"bucket":"other"}`, 400, "BadRequest", "bucket"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{}
-			h, _ := newS3Handler(t, uploadapi.Config{}, fake)
+			h, _ := newS3Handler(t, api.Config{}, fake)
 			wantError(t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/parts", tc.id, nil, tc.body)), tc.status, tc.code, tc.contains)
 			wantCalls(t, fake, 0, 0, 0, 0)
 		})
@@ -386,12 +387,12 @@ func (f failingPartSigner) PresignUploadPart(context.Context, *s3.UploadPartInpu
 
 func TestMultipartSignPartsHidesSignerFailure(t *testing.T) {
 	var logs bytes.Buffer
-	h, err := uploadapi.New(uploadapi.Config{Bucket: "b"}, failingPartSigner{testPresigner(), errPresign}, &fakeS3{},
+	h, err := uploadapi.New(api.Config{Bucket: "b"}, failingPartSigner{testPresigner(), errPresign}, &fakeS3{},
 		uploadapi.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := jsonBody(t, uploadapi.SignPartsRequest{FileKey: testKey, Size: 10, PartNumbers: []int{1}})
+	body := jsonBody(t, api.SignPartsRequest{FileKey: testKey, Size: 10, PartNumbers: []int{1}})
 	resp := call(t, h, apiRequest("POST", "/multipart/{uploadId}/parts", testUploadID, nil, body))
 	wantError(t, resp, 500, "InternalError", "internal error")
 	if strings.Contains(resp.Body, errPresign.Error()) {
@@ -425,10 +426,10 @@ func TestMultipartListParts(t *testing.T) {
 			types.Part{PartNumber: aws.Int32(7), ETag: aws.String(etag(7)), Size: aws.Int64(1)},
 			types.Part{PartNumber: aws.Int32(9), ETag: aws.String(etag(9)), Size: aws.Int64(2)})
 		fake := &fakeS3{parts: held, pageSize: 2}
-		h, _ := newS3Handler(t, uploadapi.Config{}, fake)
-		out := decodeJSON[uploadapi.ListPartsResponse](t, call(t, h,
+		h, _ := newS3Handler(t, api.Config{}, fake)
+		out := decodeJSON[api.ListPartsResponse](t, call(t, h,
 			apiRequest("GET", "/multipart/{uploadId}/parts", testUploadID, map[string]string{"fileKey": testKey}, "")))
-		want := []uploadapi.UploadedPart{
+		want := []api.UploadedPart{
 			{PartNumber: 1, ETag: etag(1), Size: 16 << 20, ChecksumSHA256: sha256Base64(1)},
 			{PartNumber: 2, ETag: etag(2), Size: 16 << 20, ChecksumSHA256: sha256Base64(2)},
 			{PartNumber: 3, ETag: etag(3), Size: 5, ChecksumSHA256: sha256Base64(3)},
@@ -452,7 +453,7 @@ func TestMultipartListParts(t *testing.T) {
 	})
 	t.Run("no parts yet is an empty list", func(t *testing.T) {
 		fake := &fakeS3{}
-		h, _ := newS3Handler(t, uploadapi.Config{}, fake)
+		h, _ := newS3Handler(t, api.Config{}, fake)
 		resp := call(t, h, apiRequest("GET", "/multipart/{uploadId}/parts", testUploadID, map[string]string{"fileKey": testKey}, ""))
 		if resp.StatusCode != 200 || resp.Body != `{"parts":[]}` {
 			t.Errorf("got %d %s, want 200 {\"parts\":[]}", resp.StatusCode, resp.Body)
@@ -460,7 +461,7 @@ func TestMultipartListParts(t *testing.T) {
 	})
 	t.Run("fileKey is required", func(t *testing.T) {
 		fake := &fakeS3{parts: heldParts(false)}
-		h, _ := newS3Handler(t, uploadapi.Config{}, fake)
+		h, _ := newS3Handler(t, api.Config{}, fake)
 		wantError(t, call(t, h, apiRequest("GET", "/multipart/{uploadId}/parts", testUploadID, nil, "")), 400, "BadRequest", "fileKey is required")
 		wantCalls(t, fake, 0, 0, 0, 0)
 	})
@@ -470,9 +471,9 @@ func TestMultipartListParts(t *testing.T) {
 // given: numbers[i] with etags[i].
 func completeBody(t *testing.T, numbers []int, etags []string) string {
 	t.Helper()
-	in := uploadapi.CompleteRequest{FileKey: testKey}
+	in := api.CompleteRequest{FileKey: testKey}
 	for i, n := range numbers {
-		in.Parts = append(in.Parts, uploadapi.CompletedPart{PartNumber: n, ETag: etags[i]})
+		in.Parts = append(in.Parts, api.CompletedPart{PartNumber: n, ETag: etags[i]})
 	}
 	return jsonBody(t, in)
 }
@@ -488,11 +489,11 @@ func TestMultipartComplete(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{parts: heldParts(tc.withSums), pageSize: 2}
-			h, _ := newS3Handler(t, uploadapi.Config{}, fake)
+			h, _ := newS3Handler(t, api.Config{}, fake)
 			// Browsers read the ETag header quoted; some clients strip the quotes.
 			body := completeBody(t, []int{1, 2, 3}, []string{strings.Trim(etag(1), `"`), etag(2), etag(3)})
-			out := decodeJSON[uploadapi.CompleteResponse](t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, body)))
-			if want := (uploadapi.CompleteResponse{FileKey: testKey, ETag: completedETag, Size: threePartSize}); out != want {
+			out := decodeJSON[api.CompleteResponse](t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, body)))
+			if want := (api.CompleteResponse{FileKey: testKey, ETag: completedETag, Size: threePartSize}); out != want {
 				t.Errorf("response = %+v, want %+v", out, want)
 			}
 			wantCalls(t, fake, 0, 2, 1, 0)
@@ -529,7 +530,7 @@ func TestMultipartCompleteRejects(t *testing.T) {
 	invalidPart := &smithy.GenericAPIError{Code: "InvalidPart", Message: "One or more of the specified parts could not be found."}
 	tests := []struct {
 		name     string
-		cfg      uploadapi.Config
+		cfg      api.Config
 		body     string
 		errs     map[string]error
 		status   int
@@ -539,27 +540,27 @@ func TestMultipartCompleteRejects(t *testing.T) {
 		aborts   int
 		complete int
 	}{
-		{"forged etag", uploadapi.Config{}, completeBody(t, all, []string{etag(1), `"00000000000000000000000000000bad"`, etag(3)}), nil,
+		{"forged etag", api.Config{}, completeBody(t, all, []string{etag(1), `"00000000000000000000000000000bad"`, etag(3)}), nil,
 			400, "BadRequest", "part 2", 1, 0, 0},
-		{"part that was not uploaded", uploadapi.Config{}, completeBody(t, []int{1, 2, 3, 4}, append(tags, etag(4))), nil,
+		{"part that was not uploaded", api.Config{}, completeBody(t, []int{1, 2, 3, 4}, append(tags, etag(4))), nil,
 			400, "BadRequest", "part 4", 1, 0, 0},
-		{"parts out of order", uploadapi.Config{}, completeBody(t, []int{2, 1, 3}, tags), nil,
+		{"parts out of order", api.Config{}, completeBody(t, []int{2, 1, 3}, tags), nil,
 			400, "BadRequest", "ascending", 0, 0, 0},
-		{"part repeated", uploadapi.Config{}, completeBody(t, []int{1, 1, 3}, tags), nil,
+		{"part repeated", api.Config{}, completeBody(t, []int{1, 1, 3}, tags), nil,
 			400, "BadRequest", "ascending", 0, 0, 0},
-		{"no parts", uploadapi.Config{}, `{"fileKey":"` + testKey + `","parts":[]}`, nil,
+		{"no parts", api.Config{}, `{"fileKey":"` + testKey + `","parts":[]}`, nil,
 			400, "BadRequest", "1 to 10000", 0, 0, 0},
-		{"fileKey not issued", uploadapi.Config{}, `{"fileKey":"uploads/x","parts":[{"partNumber":1,"etag":"x"}]}`, nil,
+		{"fileKey not issued", api.Config{}, `{"fileKey":"uploads/x","parts":[{"partNumber":1,"etag":"x"}]}`, nil,
 			400, "BadRequest", "not a key this API issued", 0, 0, 0},
-		{"parts over MaxMultipartSize are aborted", uploadapi.Config{MaxMultipartSize: 20 << 20}, completeBody(t, all, tags), nil,
+		{"parts over MaxMultipartSize are aborted", api.Config{MaxMultipartSize: 20 << 20}, completeBody(t, all, tags), nil,
 			413, "PayloadTooLarge", "aborted", 1, 1, 0},
-		{"over-limit abort failing still answers 413", uploadapi.Config{MaxMultipartSize: 20 << 20}, completeBody(t, all, tags),
+		{"over-limit abort failing still answers 413", api.Config{MaxMultipartSize: 20 << 20}, completeBody(t, all, tags),
 			map[string]error{"AbortMultipartUpload": secret}, 413, "PayloadTooLarge", "aborted", 1, 1, 0},
-		{"S3 refuses a part", uploadapi.Config{}, completeBody(t, all, tags), map[string]error{"CompleteMultipartUpload": invalidPart},
+		{"S3 refuses a part", api.Config{}, completeBody(t, all, tags), map[string]error{"CompleteMultipartUpload": invalidPart},
 			400, "InvalidPart", invalidPart.Message, 1, 0, 1},
-		{"S3 failure is hidden", uploadapi.Config{}, completeBody(t, all, tags), map[string]error{"CompleteMultipartUpload": secret},
+		{"S3 failure is hidden", api.Config{}, completeBody(t, all, tags), map[string]error{"CompleteMultipartUpload": secret},
 			500, "InternalError", "internal error", 1, 0, 1},
-		{"listing failure is hidden", uploadapi.Config{}, completeBody(t, all, tags), map[string]error{"ListParts": secret},
+		{"listing failure is hidden", api.Config{}, completeBody(t, all, tags), map[string]error{"ListParts": secret},
 			500, "InternalError", "internal error", 1, 0, 0},
 	}
 	for _, tc := range tests {
@@ -585,7 +586,7 @@ func TestMultipartCompleteRejects(t *testing.T) {
 func TestMultipartAbort(t *testing.T) {
 	t.Run("answers 204 without a body", func(t *testing.T) {
 		fake := &fakeS3{parts: heldParts(false)}
-		h, _ := newS3Handler(t, uploadapi.Config{}, fake)
+		h, _ := newS3Handler(t, api.Config{}, fake)
 		resp := call(t, h, apiRequest("DELETE", "/multipart/{uploadId}", testUploadID, map[string]string{"fileKey": testKey}, ""))
 		if resp.StatusCode != 204 || resp.Body != "" {
 			t.Errorf("got %d %q, want 204 without a body", resp.StatusCode, resp.Body)
@@ -602,7 +603,7 @@ func TestMultipartAbort(t *testing.T) {
 	})
 	t.Run("fileKey is required", func(t *testing.T) {
 		fake := &fakeS3{}
-		h, _ := newS3Handler(t, uploadapi.Config{}, fake)
+		h, _ := newS3Handler(t, api.Config{}, fake)
 		wantError(t, call(t, h, apiRequest("DELETE", "/multipart/{uploadId}", testUploadID, nil, "")), 400, "BadRequest", "fileKey is required")
 		wantCalls(t, fake, 0, 0, 0, 0)
 	})
@@ -634,7 +635,7 @@ func TestMultipartNoSuchUpload(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{parts: heldParts(false), errs: map[string]error{tc.op: noSuchUpload}}
-			h, _ := newS3Handler(t, uploadapi.Config{}, fake)
+			h, _ := newS3Handler(t, api.Config{}, fake)
 			wantError(t, call(t, h, tc.req(t)), 404, "NoSuchUpload", "no such multipart upload")
 		})
 	}
@@ -643,21 +644,21 @@ func TestMultipartNoSuchUpload(t *testing.T) {
 // checkPlan asserts what S3 requires of any plan for size bytes: at most
 // 10,000 parts of at most 5 GiB, each but the last at least 5 MiB, the
 // last not empty, and lengths that add up to size.
-func checkPlan(t *testing.T, p uploadapi.Plan, size int64) {
+func checkPlan(t *testing.T, p api.Plan, size int64) {
 	t.Helper()
 	if p.Size != size {
 		t.Fatalf("plan size = %d, want %d", p.Size, size)
 	}
-	if p.PartCount < 1 || p.PartCount > uploadapi.MaxParts {
-		t.Fatalf("plan for %d bytes has %d parts, want 1 to %d", size, p.PartCount, uploadapi.MaxParts)
+	if p.PartCount < 1 || p.PartCount > api.MaxParts {
+		t.Fatalf("plan for %d bytes has %d parts, want 1 to %d", size, p.PartCount, api.MaxParts)
 	}
-	if p.PartSize < uploadapi.MinPartSize || p.PartSize > uploadapi.MaxPartSize {
-		t.Fatalf("plan for %d bytes has part size %d, want %d to %d", size, p.PartSize, uploadapi.MinPartSize, uploadapi.MaxPartSize)
+	if p.PartSize < api.MinPartSize || p.PartSize > api.MaxPartSize {
+		t.Fatalf("plan for %d bytes has part size %d, want %d to %d", size, p.PartSize, api.MinPartSize, api.MaxPartSize)
 	}
 	var sum int64
 	for n := 1; n <= p.PartCount; n++ {
 		l := p.PartLength(n)
-		if n < p.PartCount && l < uploadapi.MinPartSize || l < 1 || l > p.PartSize {
+		if n < p.PartCount && l < api.MinPartSize || l < 1 || l > p.PartSize {
 			t.Fatalf("plan %+v: part %d is %d bytes", p, n, l)
 		}
 		sum += l
@@ -673,22 +674,22 @@ func TestPlanParts(t *testing.T) {
 		name      string
 		size      int64
 		preferred int64
-		want      uploadapi.Plan
+		want      api.Plan
 		wantLast  int64
 	}{
-		{"5 TiB raises the part size to a whole MiB", uploadapi.MaxObjectSize, uploadapi.DefaultPartSize,
-			uploadapi.Plan{Size: uploadapi.MaxObjectSize, PartSize: 525 * mib, PartCount: 9987}, uploadapi.MaxObjectSize - 9986*525*mib},
-		{"a multiple of the part size", 64 * mib, 16 * mib, uploadapi.Plan{Size: 64 * mib, PartSize: 16 * mib, PartCount: 4}, 16 * mib},
-		{"one byte over a multiple", 64*mib + 1, 16 * mib, uploadapi.Plan{Size: 64*mib + 1, PartSize: 16 * mib, PartCount: 5}, 1},
-		{"smaller than MinPartSize", 1000, 16 * mib, uploadapi.Plan{Size: 1000, PartSize: 16 * mib, PartCount: 1}, 1000},
-		{"one byte", 1, 16 * mib, uploadapi.Plan{Size: 1, PartSize: 16 * mib, PartCount: 1}, 1},
-		{"preferred below MinPartSize is raised", 12 * mib, 1 * mib, uploadapi.Plan{Size: 12 * mib, PartSize: 5 * mib, PartCount: 3}, 2 * mib},
-		{"exactly 10,000 parts keeps the part size", 10000 * 16 * mib, 16 * mib, uploadapi.Plan{Size: 10000 * 16 * mib, PartSize: 16 * mib, PartCount: 10000}, 16 * mib},
-		{"one byte past 10,000 parts", 10000*16*mib + 1, 16 * mib, uploadapi.Plan{Size: 10000*16*mib + 1, PartSize: 17 * mib, PartCount: 9412}, 10000*16*mib + 1 - 9411*17*mib},
+		{"5 TiB raises the part size to a whole MiB", api.MaxObjectSize, int64(api.DefaultPartSize),
+			api.Plan{Size: api.MaxObjectSize, PartSize: 525 * mib, PartCount: 9987}, api.MaxObjectSize - 9986*525*mib},
+		{"a multiple of the part size", 64 * mib, 16 * mib, api.Plan{Size: 64 * mib, PartSize: 16 * mib, PartCount: 4}, 16 * mib},
+		{"one byte over a multiple", 64*mib + 1, 16 * mib, api.Plan{Size: 64*mib + 1, PartSize: 16 * mib, PartCount: 5}, 1},
+		{"smaller than MinPartSize", 1000, 16 * mib, api.Plan{Size: 1000, PartSize: 16 * mib, PartCount: 1}, 1000},
+		{"one byte", 1, 16 * mib, api.Plan{Size: 1, PartSize: 16 * mib, PartCount: 1}, 1},
+		{"preferred below MinPartSize is raised", 12 * mib, 1 * mib, api.Plan{Size: 12 * mib, PartSize: 5 * mib, PartCount: 3}, 2 * mib},
+		{"exactly 10,000 parts keeps the part size", 10000 * 16 * mib, 16 * mib, api.Plan{Size: 10000 * 16 * mib, PartSize: 16 * mib, PartCount: 10000}, 16 * mib},
+		{"one byte past 10,000 parts", 10000*16*mib + 1, 16 * mib, api.Plan{Size: 10000*16*mib + 1, PartSize: 17 * mib, PartCount: 9412}, 10000*16*mib + 1 - 9411*17*mib},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := uploadapi.PlanParts(tc.size, tc.preferred)
+			got := api.PlanParts(tc.size, tc.preferred)
 			if got != tc.want {
 				t.Errorf("PlanParts(%d, %d) = %+v, want %+v", tc.size, tc.preferred, got, tc.want)
 			}
@@ -703,8 +704,8 @@ func TestPlanParts(t *testing.T) {
 // planInput maps any two integers onto a size from 1 byte to 5 TiB and a
 // part size the configuration accepts.
 func planInput(size, preferred uint64) (int64, int64) {
-	return 1 + int64(size%uint64(uploadapi.MaxObjectSize)),
-		uploadapi.MinPartSize + int64(preferred%uint64(uploadapi.MaxPartSize-uploadapi.MinPartSize+1))
+	return 1 + int64(size%uint64(api.MaxObjectSize)),
+		api.MinPartSize + int64(preferred%uint64(api.MaxPartSize-api.MinPartSize+1))
 }
 
 func TestPlanPartsRandomSizes(t *testing.T) {
@@ -712,18 +713,18 @@ func TestPlanPartsRandomSizes(t *testing.T) {
 	for range 200 {
 		size, preferred := planInput(r.Uint64(), r.Uint64())
 		if r.IntN(2) == 0 {
-			preferred = uploadapi.DefaultPartSize
+			preferred = int64(api.DefaultPartSize)
 		}
-		checkPlan(t, uploadapi.PlanParts(size, preferred), size)
+		checkPlan(t, api.PlanParts(size, preferred), size)
 	}
 }
 
 func FuzzPlanParts(f *testing.F) {
-	for _, s := range [][2]uint64{{0, 0}, {5 << 20, 11 << 20}, {uint64(uploadapi.MaxObjectSize) - 1, 0}, {10000*16<<20 - 1, 11 << 20}, {1 << 62, 1 << 40}} {
+	for _, s := range [][2]uint64{{0, 0}, {5 << 20, 11 << 20}, {uint64(api.MaxObjectSize) - 1, 0}, {10000*16<<20 - 1, 11 << 20}, {1 << 62, 1 << 40}} {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, rawSize, rawPreferred uint64) {
 		size, preferred := planInput(rawSize, rawPreferred)
-		checkPlan(t, uploadapi.PlanParts(size, preferred), size)
+		checkPlan(t, api.PlanParts(size, preferred), size)
 	})
 }

@@ -33,7 +33,7 @@ func (h *Handler) uploadURL(ctx context.Context, req events.APIGatewayProxyReque
 		if !isSHA256(in.ChecksumSHA256) {
 			return errorResponse(badRequest("checksumSHA256 must be the base64 encoding of a 32-byte SHA-256 digest"))
 		}
-		put.ChecksumSHA256 = aws.String(string(in.ChecksumSHA256))
+		put.ChecksumSHA256 = aws.String(in.ChecksumSHA256)
 	}
 	if h.cfg.PreventOverwrite {
 		put.IfNoneMatch = aws.String("*")
@@ -54,8 +54,8 @@ func (h *Handler) uploadURL(ctx context.Context, req events.APIGatewayProxyReque
 }
 
 // isSHA256 reports whether s is the base64 encoding of a SHA-256 digest.
-func isSHA256(s api.ChecksumSHA256) bool {
-	sum, err := base64.StdEncoding.DecodeString(string(s))
+func isSHA256(s string) bool {
+	sum, err := base64.StdEncoding.DecodeString(s)
 	return err == nil && len(sum) == 32
 }
 
