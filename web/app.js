@@ -59,7 +59,25 @@ function s3Error(status, body) {
 
 // --- the API -----------------------------------------------------------------
 
-async function api(method, path, body, signal) {
+// The routes this page calls, as the API declares them (package api's route
+// table; a test compares the two). Written as JSON so that test can read it.
+const ROUTES = {
+  "uploadUrl": { "method": "POST", "resource": "/get-upload-url" },
+  "startMultipart": { "method": "POST", "resource": "/multipart" },
+  "signParts": { "method": "POST", "resource": "/multipart/{uploadId}/parts" },
+  "listParts": { "method": "GET", "resource": "/multipart/{uploadId}/parts" },
+  "completeMultipart": { "method": "POST", "resource": "/multipart/{uploadId}/complete" },
+  "abortMultipart": { "method": "DELETE", "resource": "/multipart/{uploadId}" }
+};
+
+// api calls a route: params fill its path, and input is its JSON body or,
+// for a GET or DELETE, its query string.
+async function api(route, params, input, signal) {
+  let path = route.resource.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(params[name]));
+  let body;
+  if (input !== undefined && route.method === "POST") body = input;
+  else if (input !== undefined) path += "?" + new URLSearchParams(input).toString();
+  const method = route.method;
   const base = settings.apiUrl.value.trim().replace(/\/+$/, "");
   if (!base) throw new UploadError("Enter the API endpoint first.");
   const headers = {};
@@ -129,7 +147,7 @@ async function uploadFile(file, ui, signal) {
   if (file.size === 0) throw new UploadError("The file is empty.");
   if (file.size < multipartThreshold) {
     ui.status("Asking for an upload link…");
-    const got = await api("POST", "/get-upload-url", { fileName: file.name, contentType, size: file.size }, signal);
+    const got = await api(ROUTES.uploadUrl, {}, { fileName: file.name, contentType, size: file.size }, signal);
     ui.status("Uploading…");
     await withRetry(() => put(got.uploadUrl, got.headers, file, (n) => ui.progress(n), signal), signal);
     return got.fileKey;
@@ -143,7 +161,7 @@ async function uploadParts(file, contentType, ui, signal) {
   const done = new Map(); // part number → ETag
   if (state) {
     try {
-      const listed = await api("GET", `/multipart/${encodeURIComponent(state.uploadId)}/parts?fileKey=${encodeURIComponent(state.fileKey)}`, undefined, signal);
+      const listed = await api(ROUTES.listParts, { uploadId: state.uploadId }, { fileKey: state.fileKey }, signal);
       for (const p of listed.parts) done.set(p.partNumber, p.etag);
       ui.resumed(done.size, Math.ceil(file.size / state.partSize));
     } catch (err) {
@@ -155,7 +173,7 @@ async function uploadParts(file, contentType, ui, signal) {
   }
   if (!state) {
     ui.status("Starting a multipart upload…");
-    const started = await api("POST", "/multipart", { fileName: file.name, contentType, size: file.size, ...(checksums ? { checksumAlgorithm: "SHA256" } : {}) }, signal);
+    const started = await api(ROUTES.startMultipart, {}, { fileName: file.name, contentType, size: file.size, ...(checksums ? { checksumAlgorithm: "SHA256" } : {}) }, signal);
     state = { uploadId: started.uploadId, fileKey: started.fileKey, partSize: started.partSize, checksums };
     localStorage.setItem(resumeKey(file), JSON.stringify(state));
   }
@@ -174,13 +192,13 @@ async function uploadParts(file, contentType, ui, signal) {
   const sign = async (numbers) => {
     const body = { fileKey, size: file.size, partNumbers: numbers };
     if (state.checksums) body.checksumsSHA256 = await Promise.all(numbers.map((n) => sha256Base64(slice(n))));
-    const res = await api("POST", `/multipart/${encodeURIComponent(uploadId)}/parts`, body, signal);
+    const res = await api(ROUTES.signParts, { uploadId }, body, signal);
     return new Map(res.parts.map((p) => [p.partNumber, p]));
   };
   // Cancelling aborts the upload in S3 instead of leaving its parts behind.
   signal.addEventListener("abort", () => {
     localStorage.removeItem(resumeKey(file));
-    api("DELETE", `/multipart/${encodeURIComponent(uploadId)}?fileKey=${encodeURIComponent(fileKey)}`).catch(() => {});
+    api(ROUTES.abortMultipart, { uploadId }, { fileKey }).catch(() => {});
   }, { once: true });
   const batch = Math.max(PARALLEL, Math.min(1000, Math.floor((256 * 1024 * 1024) / partSize)));
   for (let i = 0; i < pending.length; i += batch) {
@@ -199,7 +217,7 @@ async function uploadParts(file, contentType, ui, signal) {
   }
   ui.status("Assembling the parts…");
   const parts = [...done.entries()].sort((a, b) => a[0] - b[0]).map(([partNumber, etag]) => ({ partNumber, etag }));
-  await api("POST", `/multipart/${encodeURIComponent(uploadId)}/complete`, { fileKey, parts }, signal);
+  await api(ROUTES.completeMultipart, { uploadId }, { fileKey, parts }, signal);
   localStorage.removeItem(resumeKey(file));
   return fileKey;
 }

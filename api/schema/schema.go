@@ -30,27 +30,37 @@ func For(r api.Route, c api.Config) (map[string]any, error) {
 	if req == nil {
 		return nil, nil
 	}
+	s, err := ForType(req, r.Name, r.Required(c))
+	if err != nil {
+		return nil, fmt.Errorf("model of %s: %w", r, err)
+	}
+	return s, nil
+}
+
+// ForType returns the draft-4 JSON Schema of the request type of v, titled
+// title; required, when not nil, replaces the fields its tags require.
+func ForType(v any, title string, required []string) (map[string]any, error) {
 	ref := jsonschema.Reflector{
 		DoNotReference:             true,
 		ExpandedStruct:             true,
 		RequiredFromJSONSchemaTags: true,
 	}
-	b, err := json.Marshal(ref.Reflect(req))
+	b, err := json.Marshal(ref.Reflect(v))
 	if err != nil {
-		return nil, fmt.Errorf("schema of %s: %w", r, err)
+		return nil, err
 	}
 	var s map[string]any
 	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("schema of %s: %w", r, err)
+		return nil, err
 	}
 	if err := toDraft4(s, "#"); err != nil {
-		return nil, fmt.Errorf("schema of %s: %w", r, err)
+		return nil, err
 	}
-	if req := r.Required(c); len(req) > 0 {
-		s["required"] = toAny(req)
+	if required != nil {
+		s["required"] = toAny(required)
 	}
 	s["$schema"] = Draft4
-	s["title"] = r.Name
+	s["title"] = title
 	return s, nil
 }
 

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
 
@@ -18,19 +22,19 @@ type hostile struct {
 
 func hostileRequests(key string) []hostile {
 	return []hostile{
-		{"malformed JSON", "POST", uploadapi.RouteUploadURL, `{"fileName":`, nil, 400},
-		{"wrong types", "POST", uploadapi.RouteUploadURL, `{"fileName":["a"],"contentType":7}`, nil, 400},
-		{"size as string", "POST", uploadapi.RouteUploadURL, `{"fileName":"a","contentType":"text/plain","size":"9"}`, nil, 400},
-		{"JSON null", "POST", uploadapi.RouteUploadURL, `null`, nil, 400},
-		{"deep nesting", "POST", uploadapi.RouteUploadURL, strings.Repeat("[", 10000), nil, 400},
-		{"body over 1 MB", "POST", uploadapi.RouteUploadURL, `{"fileName":"` + strings.Repeat("x", 1<<20) + `","contentType":"text/plain"}`, nil, 413},
-		{"body over API Gateway's 10 MB", "POST", uploadapi.RouteUploadURL, strings.Repeat("x", 10<<20+1), nil, 413},
+		{"malformed JSON", "POST", api.UploadURL.Resource, `{"fileName":`, nil, 400},
+		{"wrong types", "POST", api.UploadURL.Resource, `{"fileName":["a"],"contentType":7}`, nil, 400},
+		{"size as string", "POST", api.UploadURL.Resource, `{"fileName":"a","contentType":"text/plain","size":"9"}`, nil, 400},
+		{"JSON null", "POST", api.UploadURL.Resource, `null`, nil, 400},
+		{"deep nesting", "POST", api.UploadURL.Resource, strings.Repeat("[", 10000), nil, 400},
+		{"body over 1 MB: the request model refuses its 1 MiB name", "POST", api.UploadURL.Resource, `{"fileName":"` + strings.Repeat("x", 1<<20) + `","contentType":"text/plain"}`, nil, 400},
+		{"body over API Gateway's 10 MB", "POST", api.UploadURL.Resource, strings.Repeat("x", 10<<20+1), nil, 413},
 		{"unknown path", "GET", "/etc/passwd", "", nil, 403},
-		{"unknown method", "DELETE", uploadapi.RouteUploadURL, "", nil, 403},
-		{"missing API key", "POST", uploadapi.RouteUploadURL, `{"fileName":"a","contentType":"text/plain"}`, map[string]string{"X-Api-Key": ""}, 403},
-		{"wrong API key", "POST", uploadapi.RouteUploadURL, `{"fileName":"a","contentType":"text/plain"}`, map[string]string{"X-Api-Key": key + "x"}, 403},
-		{"size over the limit", "POST", uploadapi.RouteUploadURL, `{"fileName":"a","contentType":"text/plain","size":99999999999}`, nil, 413},
-		{"type not allowed", "POST", uploadapi.RouteUploadURL, `{"fileName":"a","contentType":"application/x-msdownload"}`, nil, 415},
+		{"unknown method", "DELETE", api.UploadURL.Resource, "", nil, 403},
+		{"missing API key", "POST", api.UploadURL.Resource, `{"fileName":"a","contentType":"text/plain"}`, map[string]string{"X-Api-Key": ""}, 403},
+		{"wrong API key", "POST", api.UploadURL.Resource, `{"fileName":"a","contentType":"text/plain"}`, map[string]string{"X-Api-Key": key + "x"}, 403},
+		{"size over the limit", "POST", api.UploadURL.Resource, `{"fileName":"a","contentType":"text/plain","size":99999999999}`, nil, 413},
+		{"type not allowed", "POST", api.UploadURL.Resource, `{"fileName":"a","contentType":"application/x-msdownload"}`, nil, 415},
 	}
 }
 
@@ -40,7 +44,7 @@ func hostileRequests(key string) []hostile {
 func TestBadInputEndToEnd(t *testing.T) {
 	const key = "test-key-123"
 	origin := "https://app.example"
-	f := newFlow(t, uploadapi.Config{AllowedOrigins: []string{origin}, AllowedContentTypes: []string{"text/*", "image/*"}, MaxFileSize: 1 << 30}, key)
+	f := newFlow(t, api.Config{AllowedOrigins: []string{origin}, AllowedContentTypes: []string{"text/*", "image/*"}, MaxFileSize: 1 << 30}, key)
 	reqs := hostileRequests(key)
 	for _, r := range reqs {
 		t.Run(r.name, func(t *testing.T) {
@@ -52,7 +56,7 @@ func TestBadInputEndToEnd(t *testing.T) {
 			if status != r.want {
 				t.Errorf("status = %d %s, want %d", status, body, r.want)
 			}
-			var e uploadapi.ErrorResponse
+			var e api.ErrorResponse
 			if err := json.Unmarshal(body, &e); err != nil || e.Message == "" || e.Code == "" {
 				t.Errorf("body %q is not a JSON error with message and code", body)
 			}
@@ -71,15 +75,66 @@ func TestBadInputEndToEnd(t *testing.T) {
 				t.Fatalf("hostile request %d (%s) = %d %s", i, r.name, status, body)
 			}
 		}
-		got := f.uploadURL(uploadapi.UploadURLRequest{FileName: "after.txt", ContentType: "text/plain"})
+		got := f.uploadURL(api.UploadURLRequest{FileName: "after.txt", ContentType: "text/plain"})
 		if status, msg := put(t, got.UploadURL, got.Headers, []byte("still fine")); status != 200 {
 			t.Fatalf("PUT = %d %s", status, msg)
 		}
 	})
 	t.Run("preflight", func(t *testing.T) {
-		status, h, _ := f.call("OPTIONS", uploadapi.RouteUploadURL, "", map[string]string{"Origin": origin, "Access-Control-Request-Method": "POST", "X-Api-Key": ""})
+		status, h, _ := f.call("OPTIONS", api.UploadURL.Resource, "", map[string]string{"Origin": origin, "Access-Control-Request-Method": "POST", "X-Api-Key": ""})
 		if status != 204 || h.Get("Access-Control-Allow-Origin") != origin || !strings.Contains(h.Get("Access-Control-Allow-Headers"), "X-Api-Key") {
 			t.Errorf("preflight = %d %v", status, h)
+		}
+	})
+}
+
+// Local mode refuses what the deployed stage's request models refuse, before
+// the function runs, with the stage's status and error shape; the function
+// refuses the same requests on its own with the same status.
+func TestStageAppliesTheRequestModels(t *testing.T) {
+	f := newFlow(t, api.Config{RequireSize: true}, "")
+	direct, err := uploadapi.New(api.Config{Bucket: f.bucket, RequireSize: true}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := api.ListParts.Path("abc")
+	for _, tc := range []struct {
+		name, method, path, body, code string
+	}{
+		{"missing required field", "POST", api.UploadURL.Resource, `{"fileName":"a","contentType":"text/plain"}`, "BAD_REQUEST_BODY"},
+		{"unknown field", "POST", api.UploadURL.Resource, `{"fileName":"a","contentType":"text/plain","size":1,"acl":"public-read"}`, "BAD_REQUEST_BODY"},
+		{"bad checksum", "POST", api.UploadURL.Resource, `{"fileName":"a","contentType":"text/plain","size":1,"checksumSHA256":"abc"}`, "BAD_REQUEST_BODY"},
+		{"part number zero", "POST", api.SignParts.Path("abc"), `{"fileKey":"uploads/k","size":1,"partNumbers":[0]}`, "BAD_REQUEST_BODY"},
+		{"query without a required parameter", "GET", api.UploadURLQuery.Resource + "?fileName=a&contentType=text/plain", "", "BAD_REQUEST_PARAMETERS"},
+		{"list parts without fileKey", "GET", parts, "", "BAD_REQUEST_PARAMETERS"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, _, body := f.call(tc.method, tc.path, tc.body, nil)
+			var e api.ErrorResponse
+			if err := json.Unmarshal(body, &e); err != nil || status != 400 || e.Code != tc.code || e.Message == "" {
+				t.Errorf("stage answered %d %s, want 400 with code %s", status, body, tc.code)
+			}
+			u, _ := url.Parse(tc.path)
+			q := map[string]string{}
+			for k, v := range u.Query() {
+				q[k] = v[0]
+			}
+			resource := tc.path
+			for _, r := range api.Routes {
+				if r.Method == tc.method && (r.Resource == u.Path || strings.Contains(r.Resource, "{") && u.Path == r.Path("abc")) {
+					resource = r.Resource
+				}
+			}
+			resp, _ := direct.Handle(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: tc.method, Resource: resource,
+				PathParameters: map[string]string{"uploadId": "abc"}, QueryStringParameters: q, Body: tc.body})
+			if resp.StatusCode != 400 {
+				t.Errorf("function answered %d %s, want 400", resp.StatusCode, resp.Body)
+			}
+		})
+	}
+	t.Run("what the client sends passes", func(t *testing.T) {
+		if status, _, body := f.call("POST", api.UploadURL.Resource, `{"fileName":"a.txt","contentType":"text/plain","size":3}`, nil); status != 200 {
+			t.Errorf("status = %d %s, want 200", status, body)
 		}
 	})
 }

@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
 
 // TestTutorialFlow is the tutorial's flow: POST {fileName, contentType},
 // then PUT with only Content-Type.
 func TestTutorialFlow(t *testing.T) {
-	f := newFlow(t, uploadapi.Config{}, "")
+	f := newFlow(t, api.Config{}, "")
 	body := []byte("%PDF-1.4 tutorial upload")
 	got := f.uploadURL(map[string]string{"fileName": "myfile.pdf", "contentType": "application/pdf"})
 	if len(got.Headers) != 1 || got.Headers["Content-Type"] != "application/pdf" {
@@ -36,23 +37,23 @@ func TestS3EnforcesWhatWasSigned(t *testing.T) {
 	other := sha256.Sum256([]byte("something else"))
 	tests := []struct {
 		name    string
-		cfg     uploadapi.Config
-		req     uploadapi.UploadURLRequest
+		cfg     api.Config
+		req     api.UploadURLRequest
 		headers func(h map[string]string)
 		body    []byte
 		alter   func(u string) string
 		wait    time.Duration
 		want    int
 	}{
-		{name: "signed size and checksum, honest client", req: uploadapi.UploadURLRequest{Size: int64p(len(body)), ChecksumSHA256: base64.StdEncoding.EncodeToString(sum[:])}, want: 200},
+		{name: "signed size and checksum, honest client", req: api.UploadURLRequest{Size: int64p(len(body)), ChecksumSHA256: base64.StdEncoding.EncodeToString(sum[:])}, want: 200},
 		{name: "different Content-Type", headers: func(h map[string]string) { h["Content-Type"] = "text/html" }, want: 403},
-		{name: "body longer than the signed size", req: uploadapi.UploadURLRequest{Size: int64p(len(body))}, body: append(body, '!'), want: 403},
-		{name: "body shorter than the signed size", req: uploadapi.UploadURLRequest{Size: int64p(len(body))}, body: body[:5], want: 403},
-		{name: "wrong checksum", req: uploadapi.UploadURLRequest{Size: int64p(len(body)), ChecksumSHA256: base64.StdEncoding.EncodeToString(other[:])}, want: 400},
-		{name: "expired URL", cfg: uploadapi.Config{Expiry: time.Second}, wait: 2100 * time.Millisecond, want: 403},
+		{name: "body longer than the signed size", req: api.UploadURLRequest{Size: int64p(len(body))}, body: append(body, '!'), want: 403},
+		{name: "body shorter than the signed size", req: api.UploadURLRequest{Size: int64p(len(body))}, body: body[:5], want: 403},
+		{name: "wrong checksum", req: api.UploadURLRequest{Size: int64p(len(body)), ChecksumSHA256: base64.StdEncoding.EncodeToString(other[:])}, want: 400},
+		{name: "expired URL", cfg: api.Config{UrlExpiry: 1}, wait: 2100 * time.Millisecond, want: 403},
 		{name: "key altered", alter: func(u string) string { return strings.Replace(u, "-note.txt?", "-note.txx?", 1) }, want: 403},
 		{name: "expiry in the query altered", alter: func(u string) string { return strings.Replace(u, "X-Amz-Expires=300", "X-Amz-Expires=3000", 1) }, want: 403},
-		{name: "signed headers in the query altered", req: uploadapi.UploadURLRequest{Size: int64p(len(body))},
+		{name: "signed headers in the query altered", req: api.UploadURLRequest{Size: int64p(len(body))},
 			alter: func(u string) string {
 				return strings.Replace(u, "X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost", "X-Amz-SignedHeaders=host", 1)
 			}, want: 403},
@@ -97,8 +98,8 @@ func TestS3EnforcesWhatWasSigned(t *testing.T) {
 }
 
 func TestPreventOverwrite(t *testing.T) {
-	f := newFlow(t, uploadapi.Config{PreventOverwrite: true}, "")
-	got := f.uploadURL(uploadapi.UploadURLRequest{FileName: "once.txt", ContentType: "text/plain"})
+	f := newFlow(t, api.Config{PreventOverwrite: true}, "")
+	got := f.uploadURL(api.UploadURLRequest{FileName: "once.txt", ContentType: "text/plain"})
 	if got.Headers["If-None-Match"] != "*" {
 		t.Fatalf("headers = %v, want If-None-Match: *", got.Headers)
 	}
@@ -115,19 +116,19 @@ func TestPreventOverwrite(t *testing.T) {
 }
 
 func TestHostileFileNames(t *testing.T) {
-	f := newFlow(t, uploadapi.Config{}, "")
-	pattern := uploadapi.KeyPattern(uploadapi.DefaultKeyPrefix)
+	f := newFlow(t, api.Config{}, "")
+	pattern := uploadapi.KeyPattern(api.DefaultKeyPrefix)
 	names := []string{"../../etc/passwd", "a/b/c", "%2e%2e%2f", "nul\x00byte.txt", strings.Repeat("n", 2000) + ".txt",
 		"bad\xff\xfeutf8.txt", "", "evil\u202etxt.exe", "....", ".", "..", "con:prn?.txt", " spaced name .txt"}
 	for _, name := range names {
 		// The query string carries any bytes, invalid UTF-8 included.
 		q := url.Values{"fileName": {name}, "contentType": {"text/plain"}}
-		status, _, b := f.call("GET", uploadapi.RouteUploadURL+"?"+q.Encode(), "", nil)
+		status, _, b := f.call("GET", api.UploadURL.Resource+"?"+q.Encode(), "", nil)
 		if status != 200 {
 			t.Errorf("%q: status %d %s", name, status, b)
 			continue
 		}
-		var got uploadapi.UploadURLResponse
+		var got api.UploadURLResponse
 		if err := jsonUnmarshal(b, &got); err != nil {
 			t.Fatal(err)
 		}

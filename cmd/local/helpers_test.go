@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/cmd/local/apigw"
 	"github.com/presigned-upload/presigned-upload/cmd/local/s3gw"
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
@@ -63,7 +64,7 @@ type flow struct {
 	apiKey string
 }
 
-func newFlow(t *testing.T, cfg uploadapi.Config, apiKey string) *flow {
+func newFlow(t *testing.T, cfg api.Config, apiKey string) *flow {
 	t.Helper()
 	f := &flow{t: t, bucket: fmt.Sprintf("test-%d", buckets.Add(1)), s3: gw.Client(), apiKey: apiKey}
 	cfg.Bucket = f.bucket
@@ -76,7 +77,11 @@ func newFlow(t *testing.T, cfg uploadapi.Config, apiKey string) *flow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.api = httptest.NewServer(apigw.New(apigw.Config{Invoke: h.Handle, Routes: uploadapi.Routes, AllowedOrigins: cfg.AllowedOrigins, APIKey: apiKey, Log: quiet}))
+	stage, err := apigw.New(apigw.Config{Invoke: h.Handle, Routes: api.Routes, Settings: cfg, APIKey: apiKey, Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.api = httptest.NewServer(stage)
 	t.Cleanup(f.api.Close)
 	return f
 }
@@ -107,14 +112,14 @@ func (f *flow) call(method, path, body string, headers map[string]string) (int, 
 }
 
 // uploadURL asks the API for an upload URL.
-func (f *flow) uploadURL(req any) uploadapi.UploadURLResponse {
+func (f *flow) uploadURL(req any) api.UploadURLResponse {
 	f.t.Helper()
 	body, _ := json.Marshal(req)
-	status, _, b := f.call("POST", uploadapi.RouteUploadURL, string(body), nil)
+	status, _, b := f.call("POST", api.UploadURL.Resource, string(body), nil)
 	if status != 200 {
-		f.t.Fatalf("POST %s = %d %s", uploadapi.RouteUploadURL, status, b)
+		f.t.Fatalf("POST %s = %d %s", api.UploadURL.Resource, status, b)
 	}
-	var out uploadapi.UploadURLResponse
+	var out api.UploadURLResponse
 	if err := json.Unmarshal(b, &out); err != nil {
 		f.t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 // TestLoad sends 5,000 URL requests from 20 concurrent clients over
@@ -20,7 +20,7 @@ func TestLoad(t *testing.T) {
 		t.Skip("load test")
 	}
 	const clients, total = 20, 5000
-	f := newFlow(t, uploadapi.Config{}, "")
+	f := newFlow(t, api.Config{}, "")
 	body := `{"fileName":"load.bin","contentType":"application/octet-stream","size":1048576}`
 	tr := &http.Transport{MaxIdleConnsPerHost: clients}
 	defer tr.CloseIdleConnections()
@@ -38,7 +38,7 @@ func TestLoad(t *testing.T) {
 					return
 				}
 				t0 := time.Now()
-				resp, err := client.Post(f.api.URL+uploadapi.RouteUploadURL, "application/json", strings.NewReader(body))
+				resp, err := client.Post(f.api.URL+api.UploadURL.Resource, "application/json", strings.NewReader(body))
 				if err == nil {
 					_, _ = resp.Body.Read(make([]byte, 4096))
 					resp.Body.Close()

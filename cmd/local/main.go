@@ -27,6 +27,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/cmd/local/apigw"
 	"github.com/presigned-upload/presigned-upload/cmd/local/s3gw"
 	"github.com/presigned-upload/presigned-upload/environments"
@@ -144,19 +145,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if isDir(o.web) {
 		static = webHandler(o.web, apiKey, o.multipartThreshold)
 	}
-	stage := apigw.New(apigw.Config{
-		Invoke:         h.Handle,
-		Routes:         uploadapi.Routes,
-		AllowedOrigins: cfg.AllowedOrigins,
-		APIKey:         apiKey,
-		Static:         static,
-		Log:            log,
+	stage, err := apigw.New(apigw.Config{
+		Invoke:   h.Handle,
+		Routes:   api.Routes,
+		Settings: cfg,
+		APIKey:   apiKey,
+		Static:   static,
+		Log:      log,
 	})
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{Handler: stage, ReadHeaderTimeout: 10 * time.Second}
 
 	apiURL := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "Local mode, environment %q (settings from %s)\n", o.env, o.cdkJSON)
-	fmt.Fprintf(stdout, "  API:      %s%s  (POST or GET)\n", apiURL, uploadapi.RouteUploadURL)
+	fmt.Fprintf(stdout, "  API:      %s%s  (POST or GET)\n", apiURL, api.UploadURL.Resource)
 	if static != nil {
 		fmt.Fprintf(stdout, "  Web page: %s/\n", apiURL)
 	}
@@ -168,7 +172,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		keyHeader = " -H 'X-Api-Key: " + apiKey + "'"
 	}
 	fmt.Fprintf(stdout, "Try:\n  curl -s -X POST %s%s -H 'Content-Type: application/json'%s -d '{\"fileName\":\"hello.txt\",\"contentType\":\"text/plain\"%s}'\n",
-		apiURL, uploadapi.RouteUploadURL, keyHeader, sizeField(cfg.RequireSize))
+		apiURL, api.UploadURL.Resource, keyHeader, sizeField(cfg.RequireSize))
 	fmt.Fprintln(stdout, "Ctrl-C stops; the data stays.")
 
 	errc := make(chan error, 1)

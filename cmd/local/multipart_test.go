@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 	"github.com/presigned-upload/presigned-upload/uploader"
 )
@@ -49,7 +50,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestMultipartUpload(t *testing.T) {
-	f := newFlow(t, uploadapi.Config{PartSize: 5 << 20}, "")
+	f := newFlow(t, api.Config{PartSize: 5 << 20}, "")
 	path, sum := writeFile(t, 64<<20)
 	c := &uploader.Client{API: f.api.URL, Threshold: 8 << 20, Concurrency: 4, StateDir: t.TempDir()}
 	res, err := c.UploadFile(context.Background(), path, "")
@@ -69,7 +70,7 @@ func TestMultipartUpload(t *testing.T) {
 }
 
 func TestMultipartResume(t *testing.T) {
-	f := newFlow(t, uploadapi.Config{PartSize: 5 << 20}, "")
+	f := newFlow(t, api.Config{PartSize: 5 << 20}, "")
 	path, sum := writeFile(t, 40<<20) // 8 parts
 	stateDir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -105,10 +106,10 @@ func TestMultipartResume(t *testing.T) {
 }
 
 // start begins a multipart upload through the API.
-func (f *flow) start(size int) uploadapi.MultipartStartResponse {
+func (f *flow) start(size int) api.MultipartStartResponse {
 	f.t.Helper()
-	var out uploadapi.MultipartStartResponse
-	f.post(uploadapi.RouteMultipart, uploadapi.MultipartStartRequest{FileName: "parts.bin", ContentType: "application/octet-stream", Size: int64(size)}, 200, &out)
+	var out api.MultipartStartResponse
+	f.post(api.StartMultipart.Resource, api.MultipartStartRequest{FileName: "parts.bin", ContentType: "application/octet-stream", Size: int64(size)}, 200, &out)
 	return out
 }
 
@@ -131,14 +132,14 @@ func (f *flow) post(path string, in any, want int, out any) []byte {
 func partsURL(id string) string { return "/multipart/" + url.PathEscape(id) + "/parts" }
 
 func TestMultipartRules(t *testing.T) {
-	f := newFlow(t, uploadapi.Config{PartSize: 5 << 20}, "")
+	f := newFlow(t, api.Config{PartSize: 5 << 20}, "")
 	const size = 6 << 20 // two parts: 5 MiB and 1 MiB
 	part1 := bytes.Repeat([]byte("a"), 5<<20)
 	part2 := bytes.Repeat([]byte("b"), 1<<20)
 
-	sign := func(up uploadapi.MultipartStartResponse, key string) uploadapi.SignPartsResponse {
-		var out uploadapi.SignPartsResponse
-		f.post(partsURL(up.UploadID), uploadapi.SignPartsRequest{FileKey: key, Size: size, PartNumbers: []int{1, 2}}, 200, &out)
+	sign := func(up api.MultipartStartResponse, key string) api.SignPartsResponse {
+		var out api.SignPartsResponse
+		f.post(partsURL(up.UploadID), api.SignPartsRequest{FileKey: key, Size: size, PartNumbers: []int{1, 2}}, 200, &out)
 		return out
 	}
 
@@ -159,15 +160,15 @@ func TestMultipartRules(t *testing.T) {
 		if status != 200 {
 			t.Fatalf("part 1 PUT = %d %s", status, msg)
 		}
-		var listed uploadapi.ListPartsResponse
+		var listed api.ListPartsResponse
 		_, _, body := f.call("GET", partsURL(up.UploadID)+"?fileKey="+url.QueryEscape(up.FileKey), "", nil)
 		_ = json.Unmarshal(body, &listed)
 		if len(listed.Parts) != 1 || listed.Parts[0].Size != 5<<20 {
 			t.Fatalf("listed parts = %s", body)
 		}
-		forged := uploadapi.CompleteRequest{FileKey: up.FileKey, Parts: []uploadapi.CompletedPart{{PartNumber: 1, ETag: `"0123456789abcdef0123456789abcdef"`}}}
+		forged := api.CompleteRequest{FileKey: up.FileKey, Parts: []api.CompletedPart{{PartNumber: 1, ETag: `"0123456789abcdef0123456789abcdef"`}}}
 		f.post("/multipart/"+up.UploadID+"/complete", forged, 400, nil)
-		missing := uploadapi.CompleteRequest{FileKey: up.FileKey, Parts: []uploadapi.CompletedPart{{PartNumber: 1, ETag: listed.Parts[0].ETag}, {PartNumber: 2, ETag: `"abc"`}}}
+		missing := api.CompleteRequest{FileKey: up.FileKey, Parts: []api.CompletedPart{{PartNumber: 1, ETag: listed.Parts[0].ETag}, {PartNumber: 2, ETag: `"abc"`}}}
 		f.post("/multipart/"+up.UploadID+"/complete", missing, 400, nil)
 		if _, _, ok := f.object(up.FileKey); ok {
 			t.Error("a failed completion stored an object")
@@ -213,7 +214,7 @@ func TestMultipartRules(t *testing.T) {
 	t.Run("keys the API did not issue are refused", func(t *testing.T) {
 		up := f.start(size)
 		for _, key := range []string{"", "uploads/../secret", "other/abc", "uploads/short-name.txt", up.FileKey + "/x"} {
-			b, _ := json.Marshal(uploadapi.SignPartsRequest{FileKey: key, Size: size, PartNumbers: []int{1}})
+			b, _ := json.Marshal(api.SignPartsRequest{FileKey: key, Size: size, PartNumbers: []int{1}})
 			if status, _, body := f.call("POST", partsURL(up.UploadID), string(b), nil); status != 400 {
 				t.Errorf("fileKey %q: %d %s, want 400", key, status, body)
 			}
@@ -222,7 +223,7 @@ func TestMultipartRules(t *testing.T) {
 	t.Run("part numbers outside the plan are refused", func(t *testing.T) {
 		up := f.start(size)
 		for _, nums := range [][]int{{0}, {3}, {1, 1}, {}} {
-			b, _ := json.Marshal(uploadapi.SignPartsRequest{FileKey: up.FileKey, Size: size, PartNumbers: nums})
+			b, _ := json.Marshal(api.SignPartsRequest{FileKey: up.FileKey, Size: size, PartNumbers: nums})
 			if status, _, body := f.call("POST", partsURL(up.UploadID), string(b), nil); status != 400 {
 				t.Errorf("parts %v: %d %s, want 400", nums, status, body)
 			}
@@ -242,14 +243,14 @@ func TestMultipartRules(t *testing.T) {
 			etags[i] = resp.Header.Get("ETag")
 		}
 		// The same bucket behind an API whose limit is now lower.
-		strict, err := uploadapi.New(uploadapi.Config{Bucket: f.bucket, PartSize: 5 << 20, MaxMultipartSize: 5 << 20}, s3.NewPresignClient(f.s3), f.s3,
+		strict, err := uploadapi.New(api.Config{Bucket: f.bucket, PartSize: 5 << 20, MaxMultipartSize: 5 << 20}, s3.NewPresignClient(f.s3), f.s3,
 			uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, _ := json.Marshal(uploadapi.CompleteRequest{FileKey: up.FileKey, Parts: []uploadapi.CompletedPart{{PartNumber: 1, ETag: etags[0]}, {PartNumber: 2, ETag: etags[1]}}})
+		body, _ := json.Marshal(api.CompleteRequest{FileKey: up.FileKey, Parts: []api.CompletedPart{{PartNumber: 1, ETag: etags[0]}, {PartNumber: 2, ETag: etags[1]}}})
 		resp, _ := strict.Handle(context.Background(), events.APIGatewayProxyRequest{
-			Resource: uploadapi.RouteMultipartComplete, HTTPMethod: "POST", Body: string(body),
+			Resource: api.CompleteMultipart.Resource, HTTPMethod: "POST", Body: string(body),
 			PathParameters: map[string]string{"uploadId": up.UploadID},
 		})
 		if resp.StatusCode != 413 || !strings.Contains(resp.Body, "aborted") {
@@ -264,21 +265,21 @@ func TestMultipartRules(t *testing.T) {
 		}
 	})
 	t.Run("size over MaxMultipartSize is 413", func(t *testing.T) {
-		b, _ := json.Marshal(uploadapi.MultipartStartRequest{FileName: "x", ContentType: "text/plain", Size: uploadapi.MaxObjectSize + 1})
-		if status, _, body := f.call("POST", uploadapi.RouteMultipart, string(b), nil); status != 413 {
+		b, _ := json.Marshal(api.MultipartStartRequest{FileName: "x", ContentType: "text/plain", Size: api.MaxObjectSize + 1})
+		if status, _, body := f.call("POST", api.StartMultipart.Resource, string(b), nil); status != 413 {
 			t.Errorf("status = %d %s, want 413", status, body)
 		}
 	})
 }
 
 func TestFormUpload(t *testing.T) {
-	f := newFlow(t, uploadapi.Config{MaxFileSize: 1024}, "")
-	form := func() uploadapi.UploadFormResponse {
-		var out uploadapi.UploadFormResponse
-		f.post(uploadapi.RouteUploadForm, map[string]string{"fileName": "form.txt", "contentType": "text/plain"}, 200, &out)
+	f := newFlow(t, api.Config{MaxFileSize: 1024}, "")
+	form := func() api.UploadFormResponse {
+		var out api.UploadFormResponse
+		f.post(api.UploadForm.Resource, map[string]string{"fileName": "form.txt", "contentType": "text/plain"}, 200, &out)
 		return out
 	}
-	send := func(got uploadapi.UploadFormResponse, content []byte) (int, string) {
+	send := func(got api.UploadFormResponse, content []byte) (int, string) {
 		var body bytes.Buffer
 		w := multipart.NewWriter(&body)
 		for k, v := range got.Fields {

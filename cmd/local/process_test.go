@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 // TestLocalModeProcess runs local mode as a user does: its own process with
@@ -29,13 +29,13 @@ func TestLocalModeProcess(t *testing.T) {
 	}{{"dev", false}, {"prod", true}} {
 		t.Run(tc.env, func(t *testing.T) {
 			p := startLocal(t, tc.env, cdkJSON)
-			api, key := p.API, p.Key
+			apiURL, key := p.API, p.Key
 			if (key != "") != tc.needKey {
 				t.Fatalf("API key printed = %q, want one: %v", key, tc.needKey)
 			}
 
 			post := func(key string) (int, []byte) {
-				req, _ := http.NewRequest("POST", api+uploadapi.RouteUploadURL, strings.NewReader(`{"fileName":"hello.txt","contentType":"text/plain","size":6}`))
+				req, _ := http.NewRequest("POST", apiURL+api.UploadURL.Resource, strings.NewReader(`{"fileName":"hello.txt","contentType":"text/plain","size":6}`))
 				req.Header.Set("Content-Type", "application/json")
 				if key != "" {
 					req.Header.Set("X-Api-Key", key)
@@ -57,7 +57,7 @@ func TestLocalModeProcess(t *testing.T) {
 			if status != 200 {
 				t.Fatalf("POST = %d %s", status, b)
 			}
-			var got uploadapi.UploadURLResponse
+			var got api.UploadURLResponse
 			if err := json.Unmarshal(b, &got); err != nil {
 				t.Fatal(err)
 			}
@@ -71,7 +71,7 @@ func TestLocalModeProcess(t *testing.T) {
 
 			// The CLI, as a user runs it: multipart above the threshold.
 			big, sum := writeFile(t, 12<<20)
-			cli := exec.Command(uploadBin, "-api", api, "-api-key", key, "-multipart-threshold", "5242880", big)
+			cli := exec.Command(uploadBin, "-api", apiURL, "-api-key", key, "-multipart-threshold", "5242880", big)
 			var cliOut, cliErr strings.Builder
 			cli.Stdout, cli.Stderr = &cliOut, &cliErr
 			if err := cli.Run(); err != nil {
@@ -89,7 +89,7 @@ func TestLocalModeProcess(t *testing.T) {
 				t.Errorf("CLI upload not stored intact (%v)", err)
 			}
 			if tc.needKey {
-				bad := exec.Command(uploadBin, "-api", api, "-api-key", "wrong", big)
+				bad := exec.Command(uploadBin, "-api", apiURL, "-api-key", "wrong", big)
 				out, err := bad.CombinedOutput()
 				if code := bad.ProcessState.ExitCode(); err == nil || code != 1 || !strings.Contains(string(out), "Forbidden") {
 					t.Errorf("CLI with a wrong key: exit %d, output %q", code, out)

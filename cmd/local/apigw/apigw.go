@@ -24,7 +24,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 // MaxPayload is API Gateway's request payload limit (10 MB).
@@ -38,9 +38,10 @@ type Config struct {
 	// Invoke handles every routed request.
 	Invoke InvokeFunc
 	// Routes are the methods the stage serves.
-	Routes []uploadapi.Route
-	// AllowedOrigins as given to the construct.
-	AllowedOrigins []string
+	Routes []api.Route
+	// Settings are the handler's settings, from which the routes' request
+	// models are derived as the construct derives them.
+	Settings api.Config
 	// APIKey, when set, must arrive in X-Api-Key on every routed method.
 	APIKey string
 	// Static serves GET requests for paths no route claims; nil serves none.
@@ -50,14 +51,22 @@ type Config struct {
 }
 
 // Stage is an http.Handler that behaves like the deployed API stage.
-type Stage struct{ cfg Config }
+type Stage struct {
+	cfg    Config
+	models *models
+}
 
 // New returns a stage for cfg.
-func New(cfg Config) *Stage {
+func New(cfg Config) (*Stage, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Stage{cfg: cfg}
+	cfg.Settings = cfg.Settings.WithDefaults()
+	m, err := newModels(cfg.Routes, cfg.Settings)
+	if err != nil {
+		return nil, err
+	}
+	return &Stage{cfg: cfg, models: m}, nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -98,6 +107,10 @@ func (s *Stage) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(body) > MaxPayload {
 		s.gatewayError(w, r, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", "Request Too Long")
+		return
+	}
+	if code, msg := s.models.check(r.Method, resource, r, body); code != "" {
+		s.gatewayError(w, r, http.StatusBadRequest, code, msg)
 		return
 	}
 	resp, err := s.cfg.Invoke(r.Context(), event(r, resource, params, body))
@@ -156,17 +169,17 @@ func matchTemplate(template string, parts []string) (map[string]string, bool) {
 // origin is echoed when listed (the first listed origin otherwise), or "*".
 func (s *Stage) preflight(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	origin := uploadapi.AllowOrigin(s.cfg.AllowedOrigins, r.Header.Get("Origin"))
+	origin := api.AllowOrigin(s.cfg.Settings.AllowedOrigins, r.Header.Get("Origin"))
 	if origin == "" {
-		origin = s.cfg.AllowedOrigins[0]
+		origin = s.cfg.Settings.AllowedOrigins[0]
 	}
 	h.Set("Access-Control-Allow-Origin", origin)
 	if origin != "*" {
 		h.Set("Vary", "Origin")
 	}
-	h.Set("Access-Control-Allow-Headers", strings.Join(uploadapi.CORSAllowHeaders, ","))
-	h.Set("Access-Control-Allow-Methods", strings.Join(uploadapi.CORSAllowMethods, ","))
-	h.Set("Access-Control-Max-Age", strconv.Itoa(uploadapi.CORSMaxAgeSeconds))
+	h.Set("Access-Control-Allow-Headers", strings.Join(api.CORSAllowHeaders, ","))
+	h.Set("Access-Control-Allow-Methods", strings.Join(api.CORSAllowMethods, ","))
+	h.Set("Access-Control-Max-Age", strconv.Itoa(api.CORSMaxAgeSeconds))
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -175,7 +188,7 @@ func (s *Stage) preflight(w http.ResponseWriter, r *http.Request) {
 // when several are configured).
 func (s *Stage) gatewayError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
 	h := w.Header()
-	origins := s.cfg.AllowedOrigins
+	origins := s.cfg.Settings.AllowedOrigins
 	switch {
 	case len(origins) == 1:
 		h.Set("Access-Control-Allow-Origin", origins[0])
@@ -183,10 +196,10 @@ func (s *Stage) gatewayError(w http.ResponseWriter, r *http.Request, status int,
 		h.Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
 		h.Set("Vary", "Origin")
 	}
-	h.Set("Access-Control-Allow-Headers", strings.Join(uploadapi.CORSAllowHeaders, ","))
+	h.Set("Access-Control-Allow-Headers", strings.Join(api.CORSAllowHeaders, ","))
 	h.Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(uploadapi.ErrorResponse{Message: message, Code: code})
+	_ = json.NewEncoder(w).Encode(api.ErrorResponse{Message: message, Code: code})
 }
 
 // event builds the proxy event API Gateway would send for r.

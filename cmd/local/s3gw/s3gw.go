@@ -22,7 +22,7 @@ import (
 	"github.com/versity/versitygw/backend/posix"
 	"github.com/versity/versitygw/embedgw"
 
-	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 // Credentials of the local server's only account. They open nothing but a
@@ -160,11 +160,11 @@ func EnsureBucket(ctx context.Context, c *s3.Client, bucket string, origins []st
 	_, err = c.PutBucketCors(ctx, &s3.PutBucketCorsInput{
 		Bucket: aws.String(bucket),
 		CORSConfiguration: &types.CORSConfiguration{CORSRules: []types.CORSRule{{
-			AllowedMethods: uploadapi.BucketCORSMethods,
+			AllowedMethods: api.BucketCORSMethods,
 			AllowedOrigins: origins,
-			AllowedHeaders: uploadapi.UploadHeaders,
-			ExposeHeaders:  uploadapi.BucketCORSExposeHeaders,
-			MaxAgeSeconds:  aws.Int32(uploadapi.BucketCORSMaxAgeSeconds),
+			AllowedHeaders: api.UploadHeaders,
+			ExposeHeaders:  api.BucketCORSExposeHeaders,
+			MaxAgeSeconds:  aws.Int32(api.BucketCORSMaxAgeSeconds),
 		}}},
 	})
 	if err != nil {

@@ -1,0 +1,101 @@
+package apigw
+
+import (
+	"bytes"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/api/schema"
+)
+
+// models are the request checks the deployed stage applies before the
+// function runs: each POST route's body model, derived from its request
+// type exactly as the construct derives it, and each other route's required
+// query parameters.
+type models struct {
+	body     map[string]*jsonschema.Schema // by "METHOD /resource"
+	required map[string][]string
+}
+
+func newModels(routes []api.Route, settings api.Config) (*models, error) {
+	m := &models{body: map[string]*jsonschema.Schema{}, required: map[string][]string{}}
+	for _, r := range routes {
+		if !r.InBody() {
+			m.required[r.String()] = r.Required(settings)
+			continue
+		}
+		doc, err := schema.For(r, settings)
+		if err != nil {
+			return nil, err
+		}
+		c := jsonschema.NewCompiler()
+		c.DefaultDraft(jsonschema.Draft4)
+		url := "mem:///models/" + r.Name + ".json"
+		if err := c.AddResource(url, doc); err != nil {
+			return nil, fmt.Errorf("model %s: %w", r.Name, err)
+		}
+		if m.body[r.String()], err = c.Compile(url); err != nil {
+			return nil, fmt.Errorf("model %s: %w", r.Name, err)
+		}
+	}
+	return m, nil
+}
+
+// check returns the gateway's refusal of a request to route (method and
+// resource), or "" when the request passes: the code and message API
+// Gateway answers with, in its gateway-response shape.
+func (m *models) check(method, resource string, r *http.Request, body []byte) (code, message string) {
+	key := method + " " + resource
+	if names := m.required[key]; len(names) > 0 {
+		var missing []string
+		q := r.URL.Query()
+		for _, n := range names {
+			if !q.Has(n) {
+				missing = append(missing, n)
+			}
+		}
+		if len(missing) > 0 {
+			return "BAD_REQUEST_PARAMETERS", "Missing required request parameters: [" + strings.Join(missing, ", ") + "]"
+		}
+	}
+	sch := m.body[key]
+	if sch == nil || !jsonBody(r.Header.Get("Content-Type")) {
+		return "", ""
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		return "BAD_REQUEST_BODY", "Invalid request body: not JSON"
+	}
+	if err := sch.Validate(doc); err != nil {
+		return "BAD_REQUEST_BODY", "Invalid request body: " + describe(err)
+	}
+	return "", ""
+}
+
+// jsonBody reports whether API Gateway picks the application/json model
+// for a request with this Content-Type: the model is registered for
+// application/json, which is also what a request without one is taken as.
+func jsonBody(contentType string) bool {
+	if contentType == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
+}
+
+// describe flattens a validation error into one line of its causes.
+func describe(err error) string {
+	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	if len(lines) > 1 {
+		lines = lines[1:] // the first names the schema's URL
+	}
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "-"))
+	}
+	return strings.Join(lines, "; ")
+}
