@@ -16,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/api/schema"
 	"github.com/presigned-upload/presigned-upload/constructs/presignedupload"
 )
 
@@ -80,6 +81,28 @@ func (tm template) one(t *testing.T, typ string) (string, resource) {
 
 func (tm template) count(typ string) int { return len(tm.ofType(typ)) }
 
+// each returns the resources of a type after checking there are want of
+// them, so a loop over them cannot pass by finding none.
+func (tm template) each(t *testing.T, typ string, want int) map[string]resource {
+	t.Helper()
+	got := tm.ofType(typ)
+	if len(got) != want {
+		t.Fatalf("%d %s, want %d", len(got), typ, want)
+	}
+	return got
+}
+
+// statements returns the function role's policy statements, failing the
+// test when there are none.
+func (tm template) statements(t *testing.T) []map[string]any {
+	t.Helper()
+	st := tm.policyStatements()
+	if len(st) == 0 {
+		t.Fatal("the function's role has no policy statements")
+	}
+	return st
+}
+
 // model returns the API model of that name.
 func (tm template) model(t *testing.T, name string) resource {
 	t.Helper()
@@ -135,6 +158,7 @@ func jsonOf(v any) string {
 // policyStatements returns every statement of the IAM policies attached to
 // the function's role.
 func (tm template) policyStatements() []map[string]any {
+	// Callers loop over these; an empty list would pass them vacuously.
 	var out []map[string]any
 	for _, p := range tm.ofType("AWS::IAM::Policy") {
 		if !strings.Contains(jsonOf(p.Properties["Roles"]), "HandlerRole") {
@@ -232,7 +256,7 @@ func TestDefaults(t *testing.T) {
 		}
 	})
 	t.Run("log groups have a retention", func(t *testing.T) {
-		for id, lg := range tm.ofType("AWS::Logs::LogGroup") {
+		for id, lg := range tm.each(t, "AWS::Logs::LogGroup", 2) {
 			if lg.Properties["RetentionInDays"] != 30.0 {
 				t.Errorf("%s RetentionInDays = %v, want 30", id, lg.Properties["RetentionInDays"])
 			}
@@ -240,7 +264,7 @@ func TestDefaults(t *testing.T) {
 	})
 	t.Run("role may only put objects under the prefix and write its logs", func(t *testing.T) {
 		var all []string
-		for _, s := range tm.policyStatements() {
+		for _, s := range tm.statements(t) {
 			acts := actions(s)
 			all = append(all, acts...)
 			res := jsonOf(s["Resource"])
@@ -328,7 +352,7 @@ func TestDefaults(t *testing.T) {
 	})
 	t.Run("gateway errors carry CORS headers and the JSON error shape", func(t *testing.T) {
 		types := map[string]bool{}
-		for _, gr := range tm.ofType("AWS::ApiGateway::GatewayResponse") {
+		for _, gr := range tm.each(t, "AWS::ApiGateway::GatewayResponse", 3) {
 			types[gr.Properties["ResponseType"].(string)] = true
 			if got := get(gr.Properties, "ResponseParameters", "gatewayresponse.header.Access-Control-Allow-Origin"); got != "'*'" {
 				t.Errorf("%v Access-Control-Allow-Origin = %v", gr.Properties["ResponseType"], got)
@@ -341,6 +365,26 @@ func TestDefaults(t *testing.T) {
 			if !types[want] {
 				t.Errorf("no %s gateway response", want)
 			}
+		}
+	})
+	t.Run("each POST route's model is the schema derived from its request type", func(t *testing.T) {
+		n := 0
+		for _, r := range api.Routes {
+			if !r.InBody() {
+				continue
+			}
+			n++
+			want, err := schema.For(r, api.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := tm.model(t, r.Name).Properties["Schema"]
+			if jsonOf(got) != jsonOf(want) {
+				t.Errorf("model %s =\n%s\nwant\n%s", r.Name, jsonOf(got), jsonOf(want))
+			}
+		}
+		if got := tm.count("AWS::ApiGateway::Model"); got != n {
+			t.Errorf("%d models, want one per POST route (%d)", got, n)
 		}
 	})
 	t.Run("request model requires fileName and contentType", func(t *testing.T) {
@@ -361,6 +405,7 @@ func TestDefaults(t *testing.T) {
 func TestOptions(t *testing.T) {
 	t.Run("API key and usage plan", func(t *testing.T) {
 		tm := synth(t, &presignedupload.PresignedUploadApiProps{ApiKeyRequired: jsii.Bool(true), UsagePlanQuotaPerDay: jsii.Number(500)})
+		resources := tm.count("AWS::ApiGateway::Resource") + 1 // each has an OPTIONS method, the root too
 		if tm.count("AWS::ApiGateway::ApiKey") != 1 || tm.count("AWS::ApiGateway::UsagePlanKey") != 1 {
 			t.Errorf("want one API key bound to the plan")
 		}
@@ -369,7 +414,7 @@ func TestOptions(t *testing.T) {
 			get(plan.Properties, "Throttle", "RateLimit") != 10.0 || get(plan.Properties, "Throttle", "BurstLimit") != 20.0 {
 			t.Errorf("usage plan = %s", jsonOf(plan.Properties))
 		}
-		for _, m := range tm.ofType("AWS::ApiGateway::Method") {
+		for _, m := range tm.each(t, "AWS::ApiGateway::Method", len(api.Routes)+resources) {
 			if want := m.Properties["HttpMethod"] != "OPTIONS"; m.Properties["ApiKeyRequired"] != want && !(m.Properties["ApiKeyRequired"] == nil && !want) {
 				t.Errorf("%v ApiKeyRequired = %v, want %v", m.Properties["HttpMethod"], m.Properties["ApiKeyRequired"], want)
 			}
@@ -408,7 +453,7 @@ func TestOptions(t *testing.T) {
 			t.Errorf("%d buckets created, want 0", n)
 		}
 		found := false
-		for _, s := range tm.policyStatements() {
+		for _, s := range tm.statements(t) {
 			if slices.Contains(actions(s), "s3:PutObject") {
 				found = strings.Contains(jsonOf(s["Resource"]), "my-existing-bucket/uploads/*")
 			}
@@ -427,7 +472,7 @@ func TestOptions(t *testing.T) {
 			t.Errorf("encryption = %s", jsonOf(enc))
 		}
 		var kms []string
-		for _, s := range tm.policyStatements() {
+		for _, s := range tm.statements(t) {
 			for _, a := range actions(s) {
 				if strings.HasPrefix(a, "kms:") {
 					kms = append(kms, a)
@@ -447,7 +492,7 @@ func TestOptions(t *testing.T) {
 		if !strings.Contains(jsonOf(get(bucket.Properties, "LifecycleConfiguration")), `"ExpirationInDays":30,"Id":"ExpireUploads","Prefix":"uploads/"`) {
 			t.Errorf("lifecycle = %s", jsonOf(get(bucket.Properties, "LifecycleConfiguration")))
 		}
-		for id, lg := range tm.ofType("AWS::Logs::LogGroup") {
+		for id, lg := range tm.each(t, "AWS::Logs::LogGroup", 2) {
 			if lg.DeletionPolicy != "Delete" {
 				t.Errorf("log group %s DeletionPolicy = %q, want Delete", id, lg.DeletionPolicy)
 			}
@@ -470,7 +515,7 @@ func TestOptions(t *testing.T) {
 		if got := strs(get(model.Properties, "Schema", "required")); !slices.Contains(got, "size") {
 			t.Errorf("model required = %v, want size too", got)
 		}
-		for _, gr := range tm.ofType("AWS::ApiGateway::GatewayResponse") {
+		for _, gr := range tm.each(t, "AWS::ApiGateway::GatewayResponse", 3) {
 			if got := get(gr.Properties, "ResponseParameters", "gatewayresponse.header.Access-Control-Allow-Origin"); got != "method.request.header.Origin" {
 				t.Errorf("with several origins, gateway response origin = %v", got)
 			}
@@ -483,10 +528,17 @@ func TestOptions(t *testing.T) {
 		if stage.Properties["StageName"] != "v1" {
 			t.Errorf("stage = %v", stage.Properties["StageName"])
 		}
-		for _, s := range tm.policyStatements() {
-			if slices.Contains(actions(s), "s3:PutObject") && !strings.Contains(jsonOf(s["Resource"]), `/in/*`) {
-				t.Errorf("s3:PutObject on %s, want the in/ prefix", jsonOf(s["Resource"]))
+		puts := 0
+		for _, s := range tm.statements(t) {
+			if slices.Contains(actions(s), "s3:PutObject") {
+				puts++
+				if !strings.Contains(jsonOf(s["Resource"]), `/in/*`) {
+					t.Errorf("s3:PutObject on %s, want the in/ prefix", jsonOf(s["Resource"]))
+				}
 			}
+		}
+		if puts != 1 {
+			t.Errorf("%d statements allow s3:PutObject, want 1", puts)
 		}
 	})
 }

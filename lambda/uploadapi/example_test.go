@@ -32,7 +32,7 @@ func ExampleHandler_Handle() {
 	}
 
 	resp, _ := h.Handle(context.Background(), events.APIGatewayProxyRequest{
-		Resource:   "/get-upload-url",
+		Resource:   api.UploadURL.Resource,
 		HTTPMethod: "POST",
 		Body:       `{"fileName":"Q3 report.pdf","contentType":"application/pdf","size":52431}`,
 	})
