@@ -223,16 +223,35 @@ func TestUploadURLRejectsBadInput(t *testing.T) {
 }
 
 func TestAllowedContentTypes(t *testing.T) {
-	h, _ := newHandler(t, api.Config{AllowedContentTypes: []string{"image/*", "application/pdf"}})
-	for _, ct := range []string{"image/png", "image/svg+xml", "application/pdf", "Application/PDF", "application/pdf; x=y"} {
-		if resp := call(t, h, post(`{"fileName":"a","contentType":"`+ct+`"}`)); resp.StatusCode != 200 {
-			t.Errorf("%s: status %d, want 200 (%s)", ct, resp.StatusCode, resp.Body)
-		}
+	wildcard := []string{"image/*", "application/pdf"}
+	active := []string{"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml", "text/xsl",
+		"text/javascript", "application/javascript", "application/x-javascript", "application/ecmascript",
+		"text/ecmascript", "application/rss+xml", "Text/HTML", "text/html; charset=utf-8"}
+	tests := []struct {
+		name    string
+		allowed []string
+		types   []string
+		want    int
+		message string
+	}{
+		{"listed and wildcard types pass", wildcard, []string{"image/png", "application/pdf", "Application/PDF", "application/pdf; x=y"}, 200, ""},
+		{"other types are refused", wildcard, []string{"imagex/png", "application/pdfx", "text/plain"}, 415, "allowed: image/*, application/pdf"},
+		{"a wildcard never admits active content", wildcard, []string{"image/svg+xml"}, 415, "name it exactly"},
+		{"any type means any passive type", nil, []string{"text/plain", "application/octet-stream", "video/mp4"}, 200, ""},
+		{"any type still refuses active content", nil, active, 415, "browsers run it"},
+		{"an exact entry admits active content", []string{"image/svg+xml", "text/html"}, []string{"image/svg+xml", "text/html; charset=utf-8"}, 200, ""},
+		{"a requested pattern is refused", wildcard, []string{"image/*", "*/*"}, 400, "is a pattern"},
 	}
-	for _, ct := range []string{"imagex/png", "application/pdfx", "text/plain"} {
-		if resp := call(t, h, post(`{"fileName":"a","contentType":"`+ct+`"}`)); resp.StatusCode != 415 {
-			t.Errorf("%s: status %d, want 415", ct, resp.StatusCode)
-		}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := newHandler(t, api.Config{AllowedContentTypes: tc.allowed})
+			for _, ct := range tc.types {
+				resp := call(t, h, post(`{"fileName":"a","contentType":"`+ct+`"}`))
+				if resp.StatusCode != tc.want || !strings.Contains(resp.Body, tc.message) {
+					t.Errorf("%s: %d %s, want %d with %q", ct, resp.StatusCode, resp.Body, tc.want, tc.message)
+				}
+			}
+		})
 	}
 }
 

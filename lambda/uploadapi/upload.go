@@ -85,9 +85,11 @@ func (h *Handler) checkFile(fileName, contentType string, size *int64, maxSize i
 	if err != nil {
 		return badRequest("contentType %q is not a valid media type", contentType)
 	}
-	if !h.contentTypeAllowed(mt) {
-		return &apiError{http.StatusUnsupportedMediaType, api.CodeUnsupportedMediaType,
-			"content type " + strconv.Quote(mt) + " is not allowed; allowed: " + strings.Join(h.cfg.AllowedContentTypes, ", ")}
+	if strings.Contains(mt, "*") {
+		return badRequest("contentType %q is a pattern; send the file's own media type", contentType)
+	}
+	if !api.ContentTypeAllowed(h.cfg.AllowedContentTypes, mt) {
+		return errNotAllowed(mt, h.cfg.AllowedContentTypes)
 	}
 	if size == nil {
 		return nil
@@ -124,14 +126,13 @@ func parseContentType(v string) (string, error) {
 
 var errBadMediaType = badRequest("bad media type")
 
-func (h *Handler) contentTypeAllowed(mt string) bool {
-	if len(h.cfg.AllowedContentTypes) == 0 {
-		return true
+// errNotAllowed refuses a media type the allow-list does not admit.
+func errNotAllowed(mt string, allowed []string) *apiError {
+	msg := "content type " + strconv.Quote(mt) + " is not allowed"
+	if api.IsActiveContent(mt) {
+		msg += ": browsers run it as a page or script when served, so allowedContentTypes must name it exactly"
+	} else if len(allowed) > 0 {
+		msg += "; allowed: " + strings.Join(allowed, ", ")
 	}
-	for _, p := range h.cfg.AllowedContentTypes {
-		if p == mt || strings.HasSuffix(p, "/*") && strings.HasPrefix(mt, strings.TrimSuffix(p, "*")) {
-			return true
-		}
-	}
-	return false
+	return &apiError{http.StatusUnsupportedMediaType, api.CodeUnsupportedMediaType, msg}
 }
