@@ -117,8 +117,16 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 	}
 	plan := st.plan()
 
+	// Once every part is in S3, a failed completion keeps the upload:
+	// aborting would throw away what was sent, and running the upload again
+	// finds every part listed and only completes it.
+	completing := false
 	defer func() {
 		if err == nil {
+			return
+		}
+		if completing {
+			err = fmt.Errorf("%w (all %d parts are in S3 and the upload %s is kept: run the same upload again to complete it)", err, plan.PartCount, st.FileKey)
 			return
 		}
 		if u.c.KeepPartial {
@@ -151,6 +159,7 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 		parts = append(parts, api.CompletedPart{PartNumber: n, ETag: e})
 	}
 	sort.Slice(parts, func(i, j int) bool { return parts[i].PartNumber < parts[j].PartNumber })
+	completing = true
 	var completed api.CompleteResponse
 	if err := u.api(ctx, api.CompleteMultipart, []string{st.UploadID}, api.CompleteRequest{FileKey: st.FileKey, Parts: parts}, &completed); err != nil {
 		return nil, err

@@ -217,7 +217,14 @@ async function uploadParts(file, contentType, ui, signal) {
   }
   ui.status("Assembling the parts…");
   const parts = [...done.entries()].sort((a, b) => a[0] - b[0]).map(([partNumber, etag]) => ({ partNumber, etag }));
-  await api(ROUTES.completeMultipart, { uploadId }, { fileKey, parts }, signal);
+  try {
+    await api(ROUTES.completeMultipart, { uploadId }, { fileKey, parts }, signal);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    // Every part is in S3: keep the upload and its resume state, so the
+    // same file chosen again only completes it.
+    throw new UploadError(`${err.message} All ${count} parts are stored and the upload is kept: choose the same file again to finish it.`);
+  }
   localStorage.removeItem(resumeKey(file));
   return fileKey;
 }
