@@ -418,19 +418,23 @@ func newWebAcl(c *PresignedUploadApi, p *PresignedUploadApiProps) awswafv2.CfnWe
 		}
 	}
 	rules := []any{}
-	for i, group := range []string{"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"} {
+	for _, group := range []string{commonRuleSet, "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"} {
 		rules = append(rules, &awswafv2.CfnWebACL_RuleProperty{
 			Name:           jsii.String(group),
-			Priority:       jsii.Number(float64(i)),
+			Priority:       jsii.Number(float64(len(rules))),
 			OverrideAction: &awswafv2.CfnWebACL_OverrideActionProperty{None: map[string]any{}},
 			Statement: &awswafv2.CfnWebACL_StatementProperty{
 				ManagedRuleGroupStatement: &awswafv2.CfnWebACL_ManagedRuleGroupStatementProperty{
-					VendorName: jsii.String("AWS"),
-					Name:       jsii.String(group),
+					VendorName:          jsii.String("AWS"),
+					Name:                jsii.String(group),
+					RuleActionOverrides: ruleActionOverrides(group),
 				},
 			},
 			VisibilityConfig: visibility(group),
 		})
+		if group == commonRuleSet {
+			rules = append(rules, largeBodyRule(float64(len(rules)), visibility(largeBodyRuleName)))
+		}
 	}
 	rules = append(rules, &awswafv2.CfnWebACL_RuleProperty{
 		Name:     jsii.String("RateLimitPerIp"),

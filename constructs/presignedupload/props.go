@@ -130,7 +130,9 @@ type PresignedUploadApiProps struct {
 	UsagePlanQuotaPerDay *float64
 	// WebAclEnabled creates a REGIONAL WAFv2 web ACL for the stage with the
 	// AWS managed Common, KnownBadInputs and Amazon IP reputation rule
-	// groups and a per-IP rate-based rule.
+	// groups and a per-IP rate-based rule. The Common rule set's 8 KB body
+	// limit is lifted on the multipart parts and complete routes only, whose
+	// bodies grow with the part count; the function caps them at 1 MiB.
 	//
 	// Default: false.
 	WebAclEnabled *bool

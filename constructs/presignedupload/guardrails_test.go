@@ -1,0 +1,122 @@
+package presignedupload_test
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/presigned-upload/presigned-upload/constructs/presignedupload"
+	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+)
+
+// synthWithAnnotations synthesizes once and returns the template and the
+// stack's annotations. Annotations are read first: they force a synth,
+// which the template then reuses.
+func synthWithAnnotations(t *testing.T, props func(awscdk.Stack) *presignedupload.PresignedUploadApiProps) (template, assertions.Annotations) {
+	t.Helper()
+	stack := newStack()
+	presignedupload.NewPresignedUploadApi(stack, jsii.String("Upload"), props(stack))
+	notes := assertions.Annotations_FromStack(stack)
+	raw, err := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tmpl template
+	if err := json.Unmarshal(raw, &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	return tmpl, notes
+}
+
+// wafRule returns the web ACL's rule of that name.
+func wafRule(t *testing.T, acl resource, name string) map[string]any {
+	t.Helper()
+	for _, r := range acl.Properties["Rules"].([]any) {
+		if get(r, "Name") == name {
+			return r.(map[string]any)
+		}
+	}
+	t.Fatalf("no web ACL rule %s in %s", name, jsonOf(acl.Properties["Rules"]))
+	return nil
+}
+
+func TestGuardrails(t *testing.T) {
+	t.Run("every option on", func(t *testing.T) {
+		tm, _ := synthWithAnnotations(t, func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{
+				WebAclEnabled: jsii.Bool(true),
+			}
+		})
+
+		t.Run("web ACL lets large multipart bodies through and no others", func(t *testing.T) {
+			_, acl := tm.one(t, "AWS::WAFv2::WebACL")
+			common := wafRule(t, acl, "AWSManagedRulesCommonRuleSet")
+			overrides := jsonOf(get(common, "Statement", "ManagedRuleGroupStatement", "RuleActionOverrides"))
+			if overrides != `[{"ActionToUse":{"Count":{}},"Name":"SizeRestrictions_BODY"}]` {
+				t.Errorf("Common rule set overrides = %s, want SizeRestrictions_BODY counted", overrides)
+			}
+			priorities := map[float64]bool{}
+			for _, r := range acl.Properties["Rules"].([]any) {
+				p := get(r, "Priority").(float64)
+				if priorities[p] {
+					t.Errorf("two rules with priority %v", p)
+				}
+				priorities[p] = true
+			}
+			rule := wafRule(t, acl, "SizeRestrictionsBodyExceptMultipart")
+			if p, c := get(rule, "Priority").(float64), get(common, "Priority").(float64); p <= c {
+				t.Errorf("exception priority %v, want after the Common rule set's %v: the label must exist when it runs", p, c)
+			}
+			if jsonOf(get(rule, "Action")) != `{"Block":{}}` {
+				t.Errorf("exception action = %s, want Block", jsonOf(get(rule, "Action")))
+			}
+			both := get(rule, "Statement", "AndStatement", "Statements")
+			if got := get(both, 0, "LabelMatchStatement", "Key"); got != "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body" {
+				t.Errorf("label = %v", got)
+			}
+			match := get(both, 1, "NotStatement", "Statement", "RegexMatchStatement")
+			if jsonOf(get(match, "FieldToMatch")) != `{"UriPath":{}}` {
+				t.Errorf("regex inspects %s, want the URI path", jsonOf(get(match, "FieldToMatch")))
+			}
+			re, err := regexp.Compile(get(match, "RegexString").(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if re.NumSubexp() != 0 {
+				t.Errorf("%s has capturing groups, which WAF refuses", re)
+			}
+			routePath := func(stage, route string) string {
+				return stage + strings.ReplaceAll(route, "{uploadId}", "abc.DEF-123")
+			}
+			for _, path := range []string{
+				"/prod/multipart/abc.DEF-123/complete",
+				routePath("/prod", uploadapi.RouteMultipartComplete),
+				routePath("/prod", uploadapi.RouteMultipartParts),
+				routePath("", uploadapi.RouteMultipartComplete), // a custom domain without a base path
+			} {
+				if !re.MatchString(path) {
+					t.Errorf("%s does not match %s, so large bodies there are blocked", re, path)
+				}
+			}
+			for _, path := range []string{
+				"/prod/get-upload-url",
+				routePath("/prod", uploadapi.RouteUploadForm),
+				routePath("/prod", uploadapi.RouteMultipart),
+				routePath("/prod", uploadapi.RouteMultipartUpload),
+				"/prod/multipart/a/b/complete",
+				"/prod/multipart//complete",
+				"/prod/multipart/a/complete/x",
+				"/a/b/multipart/x/complete",
+			} {
+				if re.MatchString(path) {
+					t.Errorf("%s matches %s, which must keep the 8 KB body limit", re, path)
+				}
+			}
+		})
+	})
+}
