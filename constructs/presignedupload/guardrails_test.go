@@ -50,6 +50,29 @@ func TestGuardrails(t *testing.T) {
 		tm, _ := synthWithAnnotations(t, func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{
 				WebAclEnabled: jsii.Bool(true),
+				RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+			}
+		})
+
+		t.Run("API Gateway's account logging role outlives a DESTROY stack", func(t *testing.T) {
+			retained := map[string]resource{}
+			for id, r := range tm.ofType("AWS::IAM::Role") {
+				if strings.Contains(jsonOf(r.Properties["AssumeRolePolicyDocument"]), "apigateway.amazonaws.com") {
+					retained[id] = r
+				}
+			}
+			if len(retained) != 1 {
+				t.Fatalf("%d roles API Gateway assumes, want 1", len(retained))
+			}
+			id, account := tm.one(t, "AWS::ApiGateway::Account")
+			retained[id] = account
+			for id, r := range retained {
+				if r.DeletionPolicy != "Retain" || r.UpdateReplacePolicy != "Retain" {
+					t.Errorf("%s DeletionPolicy %q UpdateReplacePolicy %q, want Retain for both", id, r.DeletionPolicy, r.UpdateReplacePolicy)
+				}
+			}
+			if _, bucket := tm.one(t, "AWS::S3::Bucket"); bucket.DeletionPolicy != "Delete" {
+				t.Errorf("bucket DeletionPolicy = %q, want Delete: the stack's policy still applies to its own resources", bucket.DeletionPolicy)
 			}
 		})
 

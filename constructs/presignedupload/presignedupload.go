@@ -197,11 +197,14 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps) awsapigateway.Res
 		Retention:     p.LogRetention,
 		RemovalPolicy: p.RemovalPolicy,
 	})
+	// The CloudWatch role backs API Gateway's one logging setting per account
+	// and region, which every API there shares: it is retained, so deleting
+	// this stack never leaves that setting pointing at a deleted role.
 	api := awsapigateway.NewRestApi(c.Construct, jsii.String("Api"), &awsapigateway.RestApiProps{
 		Description:                 jsii.String("Issues pre-signed S3 upload URLs"),
 		EndpointConfiguration:       &awsapigateway.EndpointConfiguration{Types: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL}},
 		CloudWatchRole:              jsii.Bool(true),
-		CloudWatchRoleRemovalPolicy: p.RemovalPolicy,
+		CloudWatchRoleRemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 		DeployOptions: &awsapigateway.StageOptions{
 			StageName:            p.StageName,
 			ThrottlingRateLimit:  p.ThrottlingRateLimit,

@@ -24,9 +24,10 @@ type template struct {
 }
 
 type resource struct {
-	Type           string
-	Properties     map[string]any
-	DeletionPolicy string
+	Type                string
+	Properties          map[string]any
+	DeletionPolicy      string
+	UpdateReplacePolicy string
 }
 
 // newStack returns a stack whose assets are not bundled, so no Go build runs.

@@ -25,7 +25,8 @@ type PresignedUploadApiProps struct {
 	// Default: - S3-managed keys (SSE-S3).
 	EncryptionKey awskms.IKey
 	// RemovalPolicy applies to the bucket and the log groups. DESTROY also
-	// empties the bucket on stack deletion (see AutoDeleteObjects).
+	// empties the bucket on stack deletion (see AutoDeleteObjects). API
+	// Gateway's account logging role is shared and always retained.
 	//
 	// Default: - awscdk.RemovalPolicy_RETAIN.
 	RemovalPolicy awscdk.RemovalPolicy
