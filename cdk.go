@@ -52,6 +52,7 @@ func constructProps(e environments.Environment) *presignedupload.PresignedUpload
 		PartSize:             optNumber(float64(e.PartSize)),
 		RequireSize:          jsii.Bool(e.RequireSize),
 		PreventOverwrite:     jsii.Bool(e.PreventOverwrite),
+		Versioned:            jsii.Bool(e.Versioned),
 		StageName:            optString(e.StageName),
 		ThrottlingRateLimit:  optNumber(e.ThrottlingRateLimit),
 		ThrottlingBurstLimit: optNumber(e.ThrottlingBurstLimit),

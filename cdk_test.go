@@ -131,7 +131,7 @@ func TestApp(t *testing.T) {
 	}
 	t.Run("prod is locked down", func(t *testing.T) {
 		p := envs["prod"]
-		if p.RemovalPolicy != "retain" || !p.ApiKeyRequired || !p.WebAclEnabled || !p.RequireSize || !p.PreventOverwrite || slices.Contains(p.AllowedOrigins, "*") {
+		if p.RemovalPolicy != "retain" || !p.ApiKeyRequired || !p.WebAclEnabled || !p.RequireSize || !p.PreventOverwrite || !p.Versioned || slices.Contains(p.AllowedOrigins, "*") {
 			t.Errorf("prod settings = %+v", p)
 		}
 	})

@@ -40,6 +40,9 @@ type Environment struct {
 	PreventOverwrite     bool     `json:"preventOverwrite,omitempty"`
 	AllowedOrigins       []string `json:"allowedOrigins,omitempty"`
 	UploadExpirationDays int      `json:"uploadExpirationDays,omitempty"`
+	// Versioned keeps earlier versions of overwritten or deleted uploads
+	// for 30 days.
+	Versioned bool `json:"versioned,omitempty"`
 
 	StageName            string  `json:"stageName,omitempty"`
 	ThrottlingRateLimit  float64 `json:"throttlingRateLimit,omitempty"`

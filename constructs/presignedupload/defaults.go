@@ -29,6 +29,7 @@ func withDefaults(props *PresignedUploadApiProps) *PresignedUploadApiProps {
 	if p.AutoDeleteObjects == nil && p.Bucket == nil {
 		p.AutoDeleteObjects = jsii.Bool(p.RemovalPolicy == awscdk.RemovalPolicy_DESTROY)
 	}
+	versioningDefaults(&p)
 	setString(&p.KeyPrefix, uploadapi.DefaultKeyPrefix)
 	if p.UrlExpiry == nil {
 		p.UrlExpiry = awscdk.Duration_Seconds(jsii.Number(uploadapi.DefaultExpiry.Seconds()))
@@ -108,6 +109,7 @@ func validate(p *PresignedUploadApiProps) {
 		days := *p.UploadExpiration.ToDays(&awscdk.TimeConversionOptions{Integral: jsii.Bool(false)})
 		must(days >= 1 && days == float64(int64(days)), "uploadExpiration must be a whole number of days, got %v", days)
 	}
+	validateVersioning(p)
 	checkBytes("maxFileSize", p.MaxFileSize, 1, uploadapi.MaxSinglePutSize)
 	checkBytes("maxMultipartSize", p.MaxMultipartSize, 1, uploadapi.MaxObjectSize)
 	checkBytes("partSize", p.PartSize, uploadapi.MinPartSize, uploadapi.MaxPartSize)

@@ -51,6 +51,23 @@ func TestGuardrails(t *testing.T) {
 			return &presignedupload.PresignedUploadApiProps{
 				WebAclEnabled: jsii.Bool(true),
 				RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+				Versioned:     jsii.Bool(true),
+			}
+		})
+		_, bucket := tm.one(t, "AWS::S3::Bucket")
+
+		t.Run("versioned bucket expires noncurrent versions after 30 days", func(t *testing.T) {
+			if got := get(bucket.Properties, "VersioningConfiguration", "Status"); got != "Enabled" {
+				t.Errorf("versioning status = %v, want Enabled", got)
+			}
+			var rule any
+			for _, r := range get(bucket.Properties, "LifecycleConfiguration", "Rules").([]any) {
+				if get(r, "Id") == "ExpireNoncurrentVersions" {
+					rule = r
+				}
+			}
+			if get(rule, "NoncurrentVersionExpiration", "NoncurrentDays") != 30.0 || get(rule, "ExpiredObjectDeleteMarker") != true || get(rule, "Status") != "Enabled" {
+				t.Errorf("noncurrent version rule = %s", jsonOf(rule))
 			}
 		})
 
@@ -71,7 +88,7 @@ func TestGuardrails(t *testing.T) {
 					t.Errorf("%s DeletionPolicy %q UpdateReplacePolicy %q, want Retain for both", id, r.DeletionPolicy, r.UpdateReplacePolicy)
 				}
 			}
-			if _, bucket := tm.one(t, "AWS::S3::Bucket"); bucket.DeletionPolicy != "Delete" {
+			if bucket.DeletionPolicy != "Delete" {
 				t.Errorf("bucket DeletionPolicy = %q, want Delete: the stack's policy still applies to its own resources", bucket.DeletionPolicy)
 			}
 		})

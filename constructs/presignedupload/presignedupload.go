@@ -83,6 +83,7 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps) awss3.Bucket {
 			Expiration: p.UploadExpiration,
 		})
 	}
+	rules = append(rules, versionRules(p)...)
 	var logsPrefix *string
 	if p.ServerAccessLogsBucket != nil {
 		logsPrefix = p.ServerAccessLogsPrefix
@@ -105,6 +106,7 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps) awss3.Bucket {
 		ServerAccessLogsBucket: p.ServerAccessLogsBucket,
 		ServerAccessLogsPrefix: logsPrefix,
 		EventBridgeEnabled:     p.EventBridgeEnabled,
+		Versioned:              p.Versioned,
 	})
 	if p.ServerAccessLogsBucket == nil {
 		suppress(b, rule{id: "AwsSolutions-S1", reason: "Uploads are authorised one object at a time by short-lived pre-signed URLs and every issuance is logged by the API; S3 server access logs are available through the ServerAccessLogsBucket prop for deployments that must keep them."})

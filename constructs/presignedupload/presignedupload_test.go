@@ -215,6 +215,9 @@ func TestDefaults(t *testing.T) {
 		if len(rules) != 1 || get(rules[0], "AbortIncompleteMultipartUpload", "DaysAfterInitiation") != 1.0 {
 			t.Errorf("lifecycle rules = %s", jsonOf(rules))
 		}
+		if v, ok := bp["VersioningConfiguration"]; ok {
+			t.Errorf("VersioningConfiguration = %s, want none", jsonOf(v))
+		}
 	})
 
 	t.Run("function is arm64 provided.al2023 with JSON logs", func(t *testing.T) {
@@ -559,6 +562,15 @@ func TestPropsValidation(t *testing.T) {
 		{"stage name with a slash", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{StageName: jsii.String("a/b")}
 		}, `stageName "a/b"`},
+		{"versioning an existing bucket", func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{Bucket: awss3.Bucket_FromBucketName(s, jsii.String("B"), jsii.String("bucket")), Versioned: jsii.Bool(true)}
+		}, "versioned configures a new bucket"},
+		{"noncurrent expiration without versioning", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(7))}
+		}, "noncurrentVersionExpiration needs versioned"},
+		{"noncurrent expiration in hours", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{Versioned: jsii.Bool(true), NoncurrentVersionExpiration: awscdk.Duration_Hours(jsii.Number(36))}
+		}, "noncurrentVersionExpiration must be a whole number of days, got 1.5"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -569,7 +581,7 @@ func TestPropsValidation(t *testing.T) {
 				if msg := fmt.Sprint(r); r == nil || !strings.Contains(msg, tc.want) || msg != strings.ToLower(msg[:1])+msg[1:] {
 					t.Errorf("panic = %v, want a lowercase message containing %q", r, tc.want)
 				}
-				if n := len(*stack.Node().Children()); n != 0 && tc.name != "bucket props with an existing bucket" {
+				if n := len(*stack.Node().Children()); n != 0 && !strings.Contains(tc.name, "existing bucket") {
 					t.Errorf("stack has %d children after a rejected construct, want 0", n)
 				}
 			}()

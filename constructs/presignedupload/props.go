@@ -53,6 +53,17 @@ type PresignedUploadApiProps struct {
 	//
 	// Default: false.
 	EventBridgeEnabled *bool
+	// Versioned keeps the earlier versions of an object, so an overwritten
+	// or deleted upload can be restored until NoncurrentVersionExpiration.
+	//
+	// Default: false.
+	Versioned *bool
+	// NoncurrentVersionExpiration deletes a version this long after it
+	// stopped being current, and then the delete markers left with no
+	// versions. Whole days only; only with Versioned.
+	//
+	// Default: - 30 days when Versioned.
+	NoncurrentVersionExpiration awscdk.Duration
 
 	// KeyPrefix is put in front of every generated key, and the function may
 	// write nowhere else. One or more path segments, each ending in '/'.
