@@ -160,3 +160,21 @@ func TestNagCatchesViolations(t *testing.T) {
 	}()
 	nagErrors(stack)
 }
+
+// An environment's alarmTopicArn becomes every alarm's action.
+func TestAlarmTopicSetting(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []string{}}})
+	arn := "arn:aws:sns:eu-west-1:123456789012:ops"
+	stack := NewPresignedUploadStack(app, "Alarmed", &PresignedUploadStackProps{Settings: environments.Environment{AlarmTopicArn: arn}})
+	alarms := *assertions.Template_FromStack(stack, nil).FindResources(jsii.String("AWS::CloudWatch::Alarm"), nil)
+	if len(alarms) != 3 {
+		t.Errorf("%d alarms, want 3", len(alarms))
+	}
+	for id, a := range alarms {
+		raw, _ := json.Marshal((*a)["Properties"])
+		var props struct{ AlarmActions []string }
+		if err := json.Unmarshal(raw, &props); err != nil || !slices.Equal(props.AlarmActions, []string{arn}) {
+			t.Errorf("%s AlarmActions = %v (%v), want [%s]", id, props.AlarmActions, err, arn)
+		}
+	}
+}

@@ -51,9 +51,14 @@ type Environment struct {
 	WebAclEnabled        bool    `json:"webAclEnabled,omitempty"`
 	WebAclRateLimit      float64 `json:"webAclRateLimit,omitempty"`
 	MemorySize           float64 `json:"memorySize,omitempty"`
+	// AlarmTopicArn is the SNS topic the stack's alarms notify; empty
+	// means they notify nobody.
+	AlarmTopicArn string `json:"alarmTopicArn,omitempty"`
 }
 
 var namePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,63}$`)
+
+var topicArnPattern = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 
 // Parse decodes the value of the "environments" context key: a JSON object
 // (or the map the CDK hands over) from environment name to settings.
@@ -81,6 +86,9 @@ func Parse(v any) (map[string]Environment, error) {
 		}
 		if e.RemovalPolicy != "" && e.RemovalPolicy != "retain" && e.RemovalPolicy != "destroy" {
 			return nil, fmt.Errorf("%s.%s: removalPolicy %q must be \"retain\" or \"destroy\"", ContextKey, name, e.RemovalPolicy)
+		}
+		if e.AlarmTopicArn != "" && !topicArnPattern.MatchString(e.AlarmTopicArn) {
+			return nil, fmt.Errorf("%s.%s: alarmTopicArn %q is not an SNS topic ARN", ContextKey, name, e.AlarmTopicArn)
 		}
 		if err := e.UploadConfig("bucket").Validate(); err != nil {
 			return nil, fmt.Errorf("%s.%s: %w", ContextKey, name, err)

@@ -30,6 +30,7 @@ func withDefaults(props *PresignedUploadApiProps) *PresignedUploadApiProps {
 		p.AutoDeleteObjects = jsii.Bool(p.RemovalPolicy == awscdk.RemovalPolicy_DESTROY)
 	}
 	versioningDefaults(&p)
+	setBool(&p.AlarmsEnabled, true)
 	setString(&p.KeyPrefix, uploadapi.DefaultKeyPrefix)
 	if p.UrlExpiry == nil {
 		p.UrlExpiry = awscdk.Duration_Seconds(jsii.Number(uploadapi.DefaultExpiry.Seconds()))
@@ -110,6 +111,7 @@ func validate(p *PresignedUploadApiProps) {
 		must(days >= 1 && days == float64(int64(days)), "uploadExpiration must be a whole number of days, got %v", days)
 	}
 	validateVersioning(p)
+	validateAlarms(p)
 	checkBytes("maxFileSize", p.MaxFileSize, 1, uploadapi.MaxSinglePutSize)
 	checkBytes("maxMultipartSize", p.MaxMultipartSize, 1, uploadapi.MaxObjectSize)
 	checkBytes("partSize", p.PartSize, uploadapi.MinPartSize, uploadapi.MaxPartSize)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/presigned-upload/presigned-upload/constructs/presignedupload"
@@ -33,6 +35,50 @@ func synthWithAnnotations(t *testing.T, props func(awscdk.Stack) *presigneduploa
 	return tmpl, notes
 }
 
+// checkAlarms checks the three alarms of the construct and that each
+// notifies actions (JSON), or nobody when actions is "".
+func checkAlarms(t *testing.T, tm template, actions string) {
+	t.Helper()
+	_, api := tm.one(t, "AWS::ApiGateway::RestApi")
+	type want struct {
+		namespace, statistic, comparison string
+		threshold                        float64
+		dimension, value                 string
+	}
+	wants := map[string]want{
+		"5XXError":  {"AWS/ApiGateway", "Average", "GreaterThanThreshold", 0.05, "ApiName", jsonOf(api.Properties["Name"])},
+		"Errors":    {"AWS/Lambda", "Sum", "GreaterThanOrEqualToThreshold", 1, "FunctionName", `{"Ref":"UploadHandler`},
+		"Throttles": {"AWS/Lambda", "Sum", "GreaterThanOrEqualToThreshold", 1, "FunctionName", `{"Ref":"UploadHandler`},
+	}
+	alarms := tm.ofType("AWS::CloudWatch::Alarm")
+	if len(alarms) != len(wants) {
+		t.Errorf("%d alarms, want %d", len(alarms), len(wants))
+	}
+	for id, a := range alarms {
+		p := a.Properties
+		metric, _ := p["MetricName"].(string)
+		w, ok := wants[metric]
+		if !ok {
+			t.Errorf("%s watches %q", id, metric)
+			continue
+		}
+		delete(wants, metric)
+		if p["Namespace"] != w.namespace || p["Statistic"] != w.statistic || p["Period"] != 300.0 || p["EvaluationPeriods"] != 1.0 ||
+			p["ComparisonOperator"] != w.comparison || p["Threshold"] != w.threshold || p["TreatMissingData"] != "notBreaching" {
+			t.Errorf("%s = %s", id, jsonOf(p))
+		}
+		if get(p, "Dimensions", 0, "Name") != w.dimension || !strings.HasPrefix(jsonOf(get(p, "Dimensions", 0, "Value")), w.value) {
+			t.Errorf("%s dimensions = %s, want %s %s", id, jsonOf(p["Dimensions"]), w.dimension, w.value)
+		}
+		if got := p["AlarmActions"]; (actions == "" && got != nil) || (actions != "" && jsonOf(got) != actions) {
+			t.Errorf("%s AlarmActions = %s, want %q", id, jsonOf(got), actions)
+		}
+	}
+	for metric := range wants {
+		t.Errorf("no alarm on %s", metric)
+	}
+}
+
 // wafRule returns the web ACL's rule of that name.
 func wafRule(t *testing.T, acl resource, name string) map[string]any {
 	t.Helper()
@@ -47,14 +93,20 @@ func wafRule(t *testing.T, acl resource, name string) map[string]any {
 
 func TestGuardrails(t *testing.T) {
 	t.Run("every option on", func(t *testing.T) {
-		tm, _ := synthWithAnnotations(t, func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+		tm, _ := synthWithAnnotations(t, func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{
+				AlarmTopic:    awssns.NewTopic(s, jsii.String("Alarms"), nil),
 				WebAclEnabled: jsii.Bool(true),
 				RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 				Versioned:     jsii.Bool(true),
 			}
 		})
 		_, bucket := tm.one(t, "AWS::S3::Bucket")
+
+		t.Run("alarms notify the topic", func(t *testing.T) {
+			topic, _ := tm.one(t, "AWS::SNS::Topic")
+			checkAlarms(t, tm, `[{"Ref":"`+topic+`"}]`)
+		})
 
 		t.Run("versioned bucket expires noncurrent versions after 30 days", func(t *testing.T) {
 			if got := get(bucket.Properties, "VersioningConfiguration", "Status"); got != "Enabled" {
@@ -156,6 +208,20 @@ func TestGuardrails(t *testing.T) {
 				if re.MatchString(path) {
 					t.Errorf("%s matches %s, which must keep the 8 KB body limit", re, path)
 				}
+			}
+		})
+	})
+
+	t.Run("opted out, with an existing bucket", func(t *testing.T) {
+		tm, _ := synthWithAnnotations(t, func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{
+				Bucket:        awss3.Bucket_FromBucketName(s, jsii.String("Existing"), jsii.String("my-existing-bucket")),
+				AlarmsEnabled: jsii.Bool(false),
+			}
+		})
+		t.Run("no alarms", func(t *testing.T) {
+			if n := tm.count("AWS::CloudWatch::Alarm"); n != 0 {
+				t.Errorf("%d alarms, want 0", n)
 			}
 		})
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -44,6 +45,9 @@ type PresignedUploadApi struct {
 	WebAcl awswafv2.CfnWebACL
 	// UploadUrlEndpoint is the full URL of POST/GET /get-upload-url.
 	UploadUrlEndpoint *string
+	// Alarms watch the API's 5XX rate and the function's errors and
+	// throttles; nil unless AlarmsEnabled.
+	Alarms []awscloudwatch.Alarm
 }
 
 // NewPresignedUploadApi creates the upload API under a new scope named id.
@@ -64,6 +68,7 @@ func NewPresignedUploadApi(scope constructs.Construct, id *string, props *Presig
 		c.ApiKey, c.UsagePlan = newUsagePlan(c, p)
 	}
 	c.WebAcl = newWebAcl(c, p)
+	c.Alarms = newAlarms(c, p)
 	return c
 }
 
@@ -204,6 +209,7 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps) awsapigateway.Res
 	// this stack never leaves that setting pointing at a deleted role.
 	api := awsapigateway.NewRestApi(c.Construct, jsii.String("Api"), &awsapigateway.RestApiProps{
 		Description:                 jsii.String("Issues pre-signed S3 upload URLs"),
+		RestApiName:                 apiName(c),
 		EndpointConfiguration:       &awsapigateway.EndpointConfiguration{Types: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL}},
 		CloudWatchRole:              jsii.Bool(true),
 		CloudWatchRoleRemovalPolicy: awscdk.RemovalPolicy_RETAIN,

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/presigned-upload/presigned-upload/constructs/presignedupload"
@@ -373,6 +374,9 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("required = %v", got)
 		}
 	})
+	t.Run("alarms watch the 5XX rate, function errors and throttles, notifying nobody", func(t *testing.T) {
+		checkAlarms(t, tm, "")
+	})
 	t.Run("optional parts are absent", func(t *testing.T) {
 		for _, typ := range []string{"AWS::ApiGateway::ApiKey", "AWS::ApiGateway::UsagePlan", "AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation", "AWS::KMS::Key"} {
 			if n := tm.count(typ); n != 0 {
@@ -571,18 +575,22 @@ func TestPropsValidation(t *testing.T) {
 		{"noncurrent expiration in hours", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{Versioned: jsii.Bool(true), NoncurrentVersionExpiration: awscdk.Duration_Hours(jsii.Number(36))}
 		}, "noncurrentVersionExpiration must be a whole number of days, got 1.5"},
+		{"alarm topic with alarms off", func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{AlarmsEnabled: jsii.Bool(false), AlarmTopic: awssns.Topic_FromTopicArn(s, jsii.String("T"), jsii.String("arn:aws:sns:eu-west-1:123456789012:ops"))}
+		}, "alarmTopic needs alarmsEnabled"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			stack := newStack()
 			props := tc.props(stack)
+			before := len(*stack.Node().Children()) // what the props themselves added
 			defer func() {
 				r := recover()
 				if msg := fmt.Sprint(r); r == nil || !strings.Contains(msg, tc.want) || msg != strings.ToLower(msg[:1])+msg[1:] {
 					t.Errorf("panic = %v, want a lowercase message containing %q", r, tc.want)
 				}
-				if n := len(*stack.Node().Children()); n != 0 && !strings.Contains(tc.name, "existing bucket") {
-					t.Errorf("stack has %d children after a rejected construct, want 0", n)
+				if n := len(*stack.Node().Children()); n != before {
+					t.Errorf("stack has %d children after a rejected construct, want %d", n, before)
 				}
 			}()
 			presignedupload.NewPresignedUploadApi(stack, jsii.String("Upload"), props)

@@ -5,6 +5,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 )
 
 // PresignedUploadApiProps configures a [NewPresignedUploadApi]. Every field is
@@ -167,4 +168,15 @@ type PresignedUploadApiProps struct {
 	//
 	// Default: - awslogs.RetentionDays_ONE_MONTH.
 	LogRetention awslogs.RetentionDays
+
+	// AlarmsEnabled creates CloudWatch alarms on the API's share of 5XX
+	// answers (over 5% in 5 minutes) and on any error or throttle of the
+	// function. No traffic does not alarm.
+	//
+	// Default: true.
+	AlarmsEnabled *bool
+	// AlarmTopic is notified when an alarm fires. Only with AlarmsEnabled.
+	//
+	// Default: - alarms notify nobody.
+	AlarmTopic awssns.ITopic
 }
