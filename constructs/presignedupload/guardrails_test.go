@@ -79,6 +79,38 @@ func checkAlarms(t *testing.T, tm template, actions string) {
 	}
 }
 
+// checkBucketGuardrails checks that the construct's bucket refuses SSE-C
+// uploads and that its policy denies the function role's requests signed
+// more than maxAgeMs milliseconds ago, on the key prefix.
+func checkBucketGuardrails(t *testing.T, tm template, maxAgeMs float64) {
+	t.Helper()
+	bucketID, bucket := tm.one(t, "AWS::S3::Bucket")
+	rule := get(bucket.Properties, "BucketEncryption", "ServerSideEncryptionConfiguration", 0)
+	if got := jsonOf(get(rule, "BlockedEncryptionTypes", "EncryptionType")); got != `["SSE-C"]` {
+		t.Errorf("blocked encryption types = %s, want [SSE-C]", got)
+	}
+	_, policy := tm.one(t, "AWS::S3::BucketPolicy")
+	var stale map[string]any
+	for _, s := range get(policy.Properties, "PolicyDocument", "Statement").([]any) {
+		if get(s, "Sid") == "DenyStaleSignatures" {
+			stale = s.(map[string]any)
+		}
+	}
+	if stale == nil {
+		t.Fatalf("bucket policy %s has no DenyStaleSignatures statement", jsonOf(policy.Properties["PolicyDocument"]))
+	}
+	if stale["Effect"] != "Deny" || jsonOf(stale["Action"]) != `"s3:*"` ||
+		get(stale, "Condition", "NumericGreaterThan", "s3:signatureAge") != maxAgeMs {
+		t.Errorf("DenyStaleSignatures = %s, want Deny s3:* when s3:signatureAge > %v", jsonOf(stale), maxAgeMs)
+	}
+	if got := jsonOf(get(stale, "Principal", "AWS")); !strings.Contains(got, `"Fn::GetAtt":["UploadHandlerRole`) || !strings.HasSuffix(got, `"Arn"]}`) {
+		t.Errorf("DenyStaleSignatures principal = %s, want the function's role", got)
+	}
+	if got := jsonOf(stale["Resource"]); !strings.Contains(got, bucketID) || !strings.HasSuffix(got, `/uploads/*"]]}`) {
+		t.Errorf("DenyStaleSignatures resource = %s, want the bucket's uploads/ prefix", got)
+	}
+}
+
 // wafRule returns the web ACL's rule of that name.
 func wafRule(t *testing.T, acl resource, name string) map[string]any {
 	t.Helper()
@@ -99,10 +131,14 @@ func TestGuardrails(t *testing.T) {
 				WebAclEnabled: jsii.Bool(true),
 				RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 				Versioned:     jsii.Bool(true),
+				UrlExpiry:     awscdk.Duration_Minutes(jsii.Number(10)),
 			}
 		})
 		_, bucket := tm.one(t, "AWS::S3::Bucket")
 
+		t.Run("bucket refuses signatures older than 10 minutes plus clock skew", func(t *testing.T) {
+			checkBucketGuardrails(t, tm, 900000)
+		})
 		t.Run("alarms notify the topic", func(t *testing.T) {
 			topic, _ := tm.one(t, "AWS::SNS::Topic")
 			checkAlarms(t, tm, `[{"Ref":"`+topic+`"}]`)
@@ -215,8 +251,18 @@ func TestGuardrails(t *testing.T) {
 	t.Run("opted out, with an existing bucket", func(t *testing.T) {
 		tm, _ := synthWithAnnotations(t, func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{
-				Bucket:        awss3.Bucket_FromBucketName(s, jsii.String("Existing"), jsii.String("my-existing-bucket")),
+				Bucket:        awss3.NewBucket(s, jsii.String("Existing"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)}),
 				AlarmsEnabled: jsii.Bool(false),
+			}
+		})
+		t.Run("an existing bucket's encryption and policy are left alone", func(t *testing.T) {
+			_, bucket := tm.one(t, "AWS::S3::Bucket")
+			if got := get(bucket.Properties, "BucketEncryption", "ServerSideEncryptionConfiguration", 0, "BlockedEncryptionTypes"); got != nil {
+				t.Errorf("existing bucket's blocked encryption types = %s, want none set", jsonOf(got))
+			}
+			_, policy := tm.one(t, "AWS::S3::BucketPolicy")
+			if doc := jsonOf(policy.Properties["PolicyDocument"]); strings.Contains(doc, "signatureAge") {
+				t.Errorf("existing bucket's policy %s gained a statement", doc)
 			}
 		})
 		t.Run("no alarms", func(t *testing.T) {

@@ -62,6 +62,9 @@ func NewPresignedUploadApi(scope constructs.Construct, id *string, props *Presig
 		c.Bucket = newBucket(c, p)
 	}
 	c.Function = newFunction(c, p)
+	if p.Bucket == nil {
+		denyStaleSignatures(c, p)
+	}
 	c.Api = newApi(c, p)
 	c.UploadUrlEndpoint = c.Api.UrlForPath(jsii.String(UploadUrlPath))
 	if *p.ApiKeyRequired {
@@ -112,6 +115,9 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps) awss3.Bucket {
 		ServerAccessLogsPrefix: logsPrefix,
 		EventBridgeEnabled:     p.EventBridgeEnabled,
 		Versioned:              p.Versioned,
+		// An SSE-C object is readable only with the key its uploader kept:
+		// nothing that processes uploads could read it.
+		BlockedEncryptionTypes: &[]awss3.BlockedEncryptionType{awss3.BlockedEncryptionType_SSE_C()},
 	})
 	if p.ServerAccessLogsBucket == nil {
 		suppress(b, rule{id: "AwsSolutions-S1", reason: "Uploads are authorised one object at a time by short-lived pre-signed URLs and every issuance is logged by the API; S3 server access logs are available through the ServerAccessLogsBucket prop for deployments that must keep them."})

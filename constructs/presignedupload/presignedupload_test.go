@@ -204,7 +204,7 @@ func TestDefaults(t *testing.T) {
 				t.Errorf("AllowedHeaders %v lack %s, which issued URLs may require", allowed, h)
 			}
 		}
-		if got := strs(get(rule, "AllowedMethods")); !slices.Equal(got, []string{"PUT", "POST", "GET", "HEAD"}) {
+		if got := strs(get(rule, "AllowedMethods")); !slices.Equal(got, []string{"PUT", "POST"}) {
 			t.Errorf("AllowedMethods = %v", got)
 		}
 		if got := strs(get(rule, "AllowedOrigins")); !slices.Equal(got, []string{"*"}) {
@@ -373,6 +373,9 @@ func TestDefaults(t *testing.T) {
 		if got := strs(get(model.Properties, "Schema", "required")); !slices.Equal(got, []string{"fileName", "contentType"}) {
 			t.Errorf("required = %v", got)
 		}
+	})
+	t.Run("bucket refuses SSE-C and the role's signatures older than 5 minutes plus clock skew", func(t *testing.T) {
+		checkBucketGuardrails(t, tm, 600000)
 	})
 	t.Run("alarms watch the 5XX rate, function errors and throttles, notifying nobody", func(t *testing.T) {
 		checkAlarms(t, tm, "")

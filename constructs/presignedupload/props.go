@@ -16,8 +16,10 @@ type PresignedUploadApiProps struct {
 	// bucket-configuring props below must be left unset.
 	//
 	// Default: - a new bucket: all public access blocked, TLS-only policy,
-	// BucketOwnerEnforced, SSE-S3 (or SSE-KMS with EncryptionKey), CORS for
-	// AllowedOrigins, incomplete multipart uploads aborted after 1 day.
+	// BucketOwnerEnforced, SSE-S3 (or SSE-KMS with EncryptionKey), SSE-C
+	// blocked, the function role's signatures refused once older than
+	// UrlExpiry plus 5 minutes, CORS for AllowedOrigins, incomplete
+	// multipart uploads aborted after 1 day.
 	Bucket awss3.IBucket
 	// EncryptionKey encrypts new objects with SSE-KMS (with an S3 Bucket Key).
 	// The function's role is granted kms:GenerateDataKey on it, because a
