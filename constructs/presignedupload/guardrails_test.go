@@ -2,6 +2,7 @@ package presignedupload_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -111,6 +112,17 @@ func checkBucketGuardrails(t *testing.T, tm template, maxAgeMs float64) {
 	}
 }
 
+// noPanic turns an assertion's panic into a test error.
+func noPanic(t *testing.T, f func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Error(r)
+		}
+	}()
+	f()
+}
+
 // wafRule returns the web ACL's rule of that name.
 func wafRule(t *testing.T, acl resource, name string) map[string]any {
 	t.Helper()
@@ -125,17 +137,28 @@ func wafRule(t *testing.T, acl resource, name string) map[string]any {
 
 func TestGuardrails(t *testing.T) {
 	t.Run("every option on", func(t *testing.T) {
-		tm, _ := synthWithAnnotations(t, func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+		tm, notes := synthWithAnnotations(t, func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{
-				AlarmTopic:    awssns.NewTopic(s, jsii.String("Alarms"), nil),
-				WebAclEnabled: jsii.Bool(true),
-				RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-				Versioned:     jsii.Bool(true),
-				UrlExpiry:     awscdk.Duration_Minutes(jsii.Number(10)),
+				AllowedOrigins: jsii.Strings("https://uploads.example.com:8443", "https://shop.test", "https://notexample.com", "https://example.com.mycompany.net"),
+				AlarmTopic:     awssns.NewTopic(s, jsii.String("Alarms"), nil),
+				WebAclEnabled:  jsii.Bool(true),
+				RemovalPolicy:  awscdk.RemovalPolicy_DESTROY,
+				Versioned:      jsii.Bool(true),
+				UrlExpiry:      awscdk.Duration_Minutes(jsii.Number(10)),
 			}
 		})
 		_, bucket := tm.one(t, "AWS::S3::Bucket")
 
+		t.Run("synth warns about placeholder origins by the setting's name", func(t *testing.T) {
+			noPanic(t, func() {
+				notes.HasWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String(`allowedOrigins lists https://uploads\.example\.com:8443, https://shop\.test,`)))
+			})
+			for _, m := range *notes.FindWarning(jsii.String("*"), assertions.Match_AnyValue()) {
+				if msg := fmt.Sprint(m.Entry.Data); strings.Contains(msg, "notexample.com") || strings.Contains(msg, "mycompany") {
+					t.Errorf("warning names a real domain: %s", msg)
+				}
+			}
+		})
 		t.Run("bucket refuses signatures older than 10 minutes plus clock skew", func(t *testing.T) {
 			checkBucketGuardrails(t, tm, 900000)
 		})
@@ -249,7 +272,7 @@ func TestGuardrails(t *testing.T) {
 	})
 
 	t.Run("opted out, with an existing bucket", func(t *testing.T) {
-		tm, _ := synthWithAnnotations(t, func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+		tm, notes := synthWithAnnotations(t, func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{
 				Bucket:        awss3.NewBucket(s, jsii.String("Existing"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)}),
 				AlarmsEnabled: jsii.Bool(false),
@@ -264,6 +287,11 @@ func TestGuardrails(t *testing.T) {
 			if doc := jsonOf(policy.Properties["PolicyDocument"]); strings.Contains(doc, "signatureAge") {
 				t.Errorf("existing bucket's policy %s gained a statement", doc)
 			}
+		})
+		t.Run("no warning for any origin", func(t *testing.T) {
+			noPanic(t, func() {
+				notes.HasNoWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("allowedOrigins")))
+			})
 		})
 		t.Run("no alarms", func(t *testing.T) {
 			if n := tm.count("AWS::CloudWatch::Alarm"); n != 0 {

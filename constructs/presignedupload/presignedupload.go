@@ -72,6 +72,7 @@ func NewPresignedUploadApi(scope constructs.Construct, id *string, props *Presig
 	}
 	c.WebAcl = newWebAcl(c, p)
 	c.Alarms = newAlarms(c, p)
+	warnPlaceholderOrigins(c, p)
 	return c
 }
 

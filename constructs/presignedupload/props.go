@@ -108,7 +108,9 @@ type PresignedUploadApiProps struct {
 	// Default: false, so the tutorial's PUT with only Content-Type works.
 	PreventOverwrite *bool
 	// AllowedOrigins are the browser origins allowed by the API's CORS and
-	// the bucket's CORS rule: "*" or scheme://host[:port] values.
+	// the bucket's CORS rule: "*" or scheme://host[:port] values. Synth
+	// warns about a host on a domain reserved for examples, such as
+	// example.com or .test.
 	//
 	// Default: - ["*"].
 	AllowedOrigins *[]*string
