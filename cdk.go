@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -27,7 +28,11 @@ type PresignedUploadStackProps struct {
 // NewPresignedUploadStack creates the upload API and its outputs.
 func NewPresignedUploadStack(scope constructs.Construct, id string, props *PresignedUploadStackProps) awscdk.Stack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
-	api := presignedupload.NewPresignedUploadApi(stack, jsii.String("Upload"), constructProps(props.Settings))
+	p := constructProps(props.Settings)
+	if arn := props.Settings.AlarmTopicArn; arn != "" {
+		p.AlarmTopic = awssns.Topic_FromTopicArn(stack, jsii.String("AlarmTopic"), jsii.String(arn))
+	}
+	api := presignedupload.NewPresignedUploadApi(stack, jsii.String("Upload"), p)
 
 	output(stack, "ApiUrl", api.Api.Url(), "Base URL of the API stage")
 	output(stack, "UploadUrlEndpoint", api.UploadUrlEndpoint, "POST or GET here for an upload URL")
@@ -54,6 +59,7 @@ func constructProps(e environments.Environment) *presignedupload.PresignedUpload
 	p.WebAclEnabled = jsii.Bool(e.WebAclEnabled)
 	p.WebAclRateLimit = optNumber(e.WebAclRateLimit)
 	p.MemorySize = optNumber(e.MemorySize)
+	p.Versioned = jsii.Bool(e.Versioned)
 	if e.RemovalPolicy == "destroy" {
 		p.RemovalPolicy = awscdk.RemovalPolicy_DESTROY
 	}

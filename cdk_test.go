@@ -118,7 +118,7 @@ func TestApp(t *testing.T) {
 	}
 	t.Run("prod is locked down", func(t *testing.T) {
 		p := envs["prod"]
-		if p.RemovalPolicy != "retain" || !p.ApiKeyRequired || !p.WebAclEnabled || !p.RequireSize || !p.PreventOverwrite || slices.Contains(p.AllowedOrigins, "*") {
+		if p.RemovalPolicy != "retain" || !p.ApiKeyRequired || !p.WebAclEnabled || !p.RequireSize || !p.PreventOverwrite || !p.Versioned || slices.Contains(p.AllowedOrigins, "*") {
 			t.Errorf("prod settings = %+v", p)
 		}
 	})
@@ -218,6 +218,24 @@ func TestEverySettingReachesTheFunction(t *testing.T) {
 		want.Bucket = "<UploadBucket84BF9F0F>"
 		if got := functionConfig(t, *fn); !reflect.DeepEqual(got, want) {
 			t.Errorf("deployed config = %+v\nwant              %+v", got, want)
+		}
+	}
+}
+
+// An environment's alarmTopicArn becomes every alarm's action.
+func TestAlarmTopicSetting(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []string{}}})
+	arn := "arn:aws:sns:eu-west-1:123456789012:ops"
+	stack := NewPresignedUploadStack(app, "Alarmed", &PresignedUploadStackProps{Settings: environments.Environment{AlarmTopicArn: arn}})
+	alarms := *assertions.Template_FromStack(stack, nil).FindResources(jsii.String("AWS::CloudWatch::Alarm"), nil)
+	if len(alarms) != 3 {
+		t.Errorf("%d alarms, want 3", len(alarms))
+	}
+	for id, a := range alarms {
+		raw, _ := json.Marshal((*a)["Properties"])
+		var props struct{ AlarmActions []string }
+		if err := json.Unmarshal(raw, &props); err != nil || !slices.Equal(props.AlarmActions, []string{arn}) {
+			t.Errorf("%s AlarmActions = %v (%v), want [%s]", id, props.AlarmActions, err, arn)
 		}
 	}
 }

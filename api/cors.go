@@ -20,9 +20,9 @@ var UploadHeaders = []string{"Content-Type", "Content-Length", "Content-MD5", "I
 
 // The bucket's CORS rule, as the construct deploys it and local mode applies
 // it: browsers may PUT and POST uploads and read the ETag that multipart
-// completion needs.
+// completion needs. Nothing issues download URLs, so no GET or HEAD.
 var (
-	BucketCORSMethods       = []string{"PUT", "POST", "GET", "HEAD"}
+	BucketCORSMethods       = []string{"PUT", "POST"}
 	BucketCORSExposeHeaders = []string{"ETag"}
 )
 

@@ -34,6 +34,9 @@ type Environment struct {
 	// the stack creates.
 	api.Config
 	UploadExpirationDays int `json:"uploadExpirationDays,omitempty"`
+	// Versioned keeps earlier versions of overwritten or deleted uploads
+	// for 30 days.
+	Versioned bool `json:"versioned,omitempty"`
 
 	StageName            string  `json:"stageName,omitempty"`
 	ThrottlingRateLimit  float64 `json:"throttlingRateLimit,omitempty"`
@@ -42,9 +45,14 @@ type Environment struct {
 	WebAclEnabled        bool    `json:"webAclEnabled,omitempty"`
 	WebAclRateLimit      float64 `json:"webAclRateLimit,omitempty"`
 	MemorySize           float64 `json:"memorySize,omitempty"`
+	// AlarmTopicArn is the SNS topic the stack's alarms notify; empty
+	// means they notify nobody.
+	AlarmTopicArn string `json:"alarmTopicArn,omitempty"`
 }
 
 var namePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,63}$`)
+
+var topicArnPattern = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 
 // Parse decodes the value of the "environments" context key: a JSON object
 // (or the map the CDK hands over) from environment name to settings.
@@ -75,6 +83,9 @@ func Parse(v any) (map[string]Environment, error) {
 		}
 		if e.Bucket != "" {
 			return nil, fmt.Errorf("%s.%s: bucket is not a setting: each stack creates its bucket", ContextKey, name)
+		}
+		if e.AlarmTopicArn != "" && !topicArnPattern.MatchString(e.AlarmTopicArn) {
+			return nil, fmt.Errorf("%s.%s: alarmTopicArn %q is not an SNS topic ARN", ContextKey, name, e.AlarmTopicArn)
 		}
 		if err := e.UploadConfig("bucket").Validate(); err != nil {
 			return nil, fmt.Errorf("%s.%s: %w", ContextKey, name, err)

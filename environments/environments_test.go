@@ -14,6 +14,7 @@ func TestEnvironmentSettingsAreChecked(t *testing.T) {
 		"bad removal policy": map[string]any{"dev": map[string]any{"removalPolicy": "delete"}},
 		"bad origin":         map[string]any{"dev": map[string]any{"allowedOrigins": []string{"example.com"}}},
 		"bad name":           map[string]any{"dev/1": map[string]any{}},
+		"bad alarm topic":    map[string]any{"dev": map[string]any{"alarmTopicArn": "arn:aws:sqs:eu-west-1:123456789012:ops"}},
 		"not an object":      []string{"dev"},
 	} {
 		if _, err := environments.Parse(v); err == nil {

@@ -22,6 +22,8 @@ func withDefaults(props *PresignedUploadApiProps) *PresignedUploadApiProps {
 	if p.AutoDeleteObjects == nil && p.Bucket == nil {
 		p.AutoDeleteObjects = jsii.Bool(p.RemovalPolicy == awscdk.RemovalPolicy_DESTROY)
 	}
+	versioningDefaults(&p)
+	setBool(&p.AlarmsEnabled, true)
 	setString(&p.StageName, "prod")
 	setNumber(&p.ThrottlingRateLimit, 100)
 	setNumber(&p.ThrottlingBurstLimit, 200)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -45,6 +46,9 @@ type PresignedUploadApi struct {
 	WebAcl awswafv2.CfnWebACL
 	// UploadUrlEndpoint is the full URL of POST/GET /get-upload-url.
 	UploadUrlEndpoint *string
+	// Alarms watch the API's 5XX rate and the function's errors and
+	// throttles; nil unless AlarmsEnabled.
+	Alarms []awscloudwatch.Alarm
 }
 
 // NewPresignedUploadApi creates the upload API under a new scope named id.
@@ -61,12 +65,17 @@ func NewPresignedUploadApi(scope constructs.Construct, id *string, props *Presig
 	}
 	cfg.Bucket = *c.Bucket.BucketName()
 	c.Function = newFunction(c, p, cfg)
+	if p.Bucket == nil {
+		denyStaleSignatures(c, cfg)
+	}
 	c.Api = newApi(c, p, cfg)
 	c.UploadUrlEndpoint = c.Api.UrlForPath(jsii.String(api.UploadURL.Resource))
 	if *p.ApiKeyRequired {
 		c.ApiKey, c.UsagePlan = newUsagePlan(c, p)
 	}
 	c.WebAcl = newWebAcl(c, p)
+	c.Alarms = newAlarms(c, p)
+	warnPlaceholderOrigins(c, cfg)
 	return c
 }
 
@@ -86,6 +95,7 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config
 			Expiration: p.UploadExpiration,
 		})
 	}
+	rules = append(rules, versionRules(p)...)
 	var logsPrefix *string
 	if p.ServerAccessLogsBucket != nil {
 		logsPrefix = p.ServerAccessLogsPrefix
@@ -108,6 +118,10 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config
 		ServerAccessLogsBucket: p.ServerAccessLogsBucket,
 		ServerAccessLogsPrefix: logsPrefix,
 		EventBridgeEnabled:     p.EventBridgeEnabled,
+		Versioned:              p.Versioned,
+		// An SSE-C object is readable only with the key its uploader kept:
+		// nothing that processes uploads could read it.
+		BlockedEncryptionTypes: &[]awss3.BlockedEncryptionType{awss3.BlockedEncryptionType_SSE_C()},
 	})
 	if p.ServerAccessLogsBucket == nil {
 		suppress(b, rule{id: "AwsSolutions-S1", reason: "Uploads are authorised one object at a time by short-lived pre-signed URLs and every issuance is logged by the API; S3 server access logs are available through the ServerAccessLogsBucket prop for deployments that must keep them."})
@@ -186,11 +200,15 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config) a
 		Retention:     p.LogRetention,
 		RemovalPolicy: p.RemovalPolicy,
 	})
+	// The CloudWatch role backs API Gateway's one logging setting per account
+	// and region, which every API there shares: it is retained, so deleting
+	// this stack never leaves that setting pointing at a deleted role.
 	restApi := awsapigateway.NewRestApi(c.Construct, jsii.String("Api"), &awsapigateway.RestApiProps{
 		Description:                 jsii.String("Issues pre-signed S3 upload URLs"),
+		RestApiName:                 apiName(c),
 		EndpointConfiguration:       &awsapigateway.EndpointConfiguration{Types: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL}},
 		CloudWatchRole:              jsii.Bool(true),
-		CloudWatchRoleRemovalPolicy: p.RemovalPolicy,
+		CloudWatchRoleRemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 		DeployOptions: &awsapigateway.StageOptions{
 			StageName:            p.StageName,
 			ThrottlingRateLimit:  p.ThrottlingRateLimit,
@@ -350,19 +368,23 @@ func newWebAcl(c *PresignedUploadApi, p *PresignedUploadApiProps) awswafv2.CfnWe
 		}
 	}
 	rules := []any{}
-	for i, group := range []string{"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"} {
+	for _, group := range []string{commonRuleSet, "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"} {
 		rules = append(rules, &awswafv2.CfnWebACL_RuleProperty{
 			Name:           jsii.String(group),
-			Priority:       jsii.Number(float64(i)),
+			Priority:       jsii.Number(float64(len(rules))),
 			OverrideAction: &awswafv2.CfnWebACL_OverrideActionProperty{None: map[string]any{}},
 			Statement: &awswafv2.CfnWebACL_StatementProperty{
 				ManagedRuleGroupStatement: &awswafv2.CfnWebACL_ManagedRuleGroupStatementProperty{
-					VendorName: jsii.String("AWS"),
-					Name:       jsii.String(group),
+					VendorName:          jsii.String("AWS"),
+					Name:                jsii.String(group),
+					RuleActionOverrides: ruleActionOverrides(group),
 				},
 			},
 			VisibilityConfig: visibility(group),
 		})
+		if group == commonRuleSet {
+			rules = append(rules, largeBodyRule(float64(len(rules)), visibility(largeBodyRuleName)))
+		}
 	}
 	rules = append(rules, &awswafv2.CfnWebACL_RuleProperty{
 		Name:     jsii.String("RateLimitPerIp"),
@@ -387,17 +409,6 @@ func newWebAcl(c *PresignedUploadApi, p *PresignedUploadApiProps) awswafv2.CfnWe
 		WebAclArn:   acl.AttrArn(),
 	})
 	return acl
-}
-
-func derefAll(p *[]*string) []string {
-	if p == nil {
-		return nil
-	}
-	out := make([]string, 0, len(*p))
-	for _, s := range *p {
-		out = append(out, *s)
-	}
-	return out
 }
 
 func must(cond bool, format string, args ...any) {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/presigned-upload/presigned-upload/api"
@@ -26,9 +27,10 @@ type template struct {
 }
 
 type resource struct {
-	Type           string
-	Properties     map[string]any
-	DeletionPolicy string
+	Type                string
+	Properties          map[string]any
+	DeletionPolicy      string
+	UpdateReplacePolicy string
 }
 
 // newStack returns a stack whose assets are not bundled, so no Go build runs.
@@ -227,7 +229,7 @@ func TestDefaults(t *testing.T) {
 				t.Errorf("AllowedHeaders %v lack %s, which issued URLs may require", allowed, h)
 			}
 		}
-		if got := strs(get(rule, "AllowedMethods")); !slices.Equal(got, []string{"PUT", "POST", "GET", "HEAD"}) {
+		if got := strs(get(rule, "AllowedMethods")); !slices.Equal(got, []string{"PUT", "POST"}) {
 			t.Errorf("AllowedMethods = %v", got)
 		}
 		if got := strs(get(rule, "AllowedOrigins")); !slices.Equal(got, []string{"*"}) {
@@ -238,6 +240,9 @@ func TestDefaults(t *testing.T) {
 		rules := get(bp, "LifecycleConfiguration", "Rules").([]any)
 		if len(rules) != 1 || get(rules[0], "AbortIncompleteMultipartUpload", "DaysAfterInitiation") != 1.0 {
 			t.Errorf("lifecycle rules = %s", jsonOf(rules))
+		}
+		if v, ok := bp["VersioningConfiguration"]; ok {
+			t.Errorf("VersioningConfiguration = %s, want none", jsonOf(v))
 		}
 	})
 
@@ -392,6 +397,12 @@ func TestDefaults(t *testing.T) {
 		if got := strs(get(model.Properties, "Schema", "required")); !slices.Equal(got, []string{"fileName", "contentType"}) {
 			t.Errorf("required = %v", got)
 		}
+	})
+	t.Run("bucket refuses SSE-C and the role's signatures older than 5 minutes plus clock skew", func(t *testing.T) {
+		checkBucketGuardrails(t, tm, 600000)
+	})
+	t.Run("alarms watch the 5XX rate, function errors and throttles, notifying nobody", func(t *testing.T) {
+		checkAlarms(t, tm, "")
 	})
 	t.Run("optional parts are absent", func(t *testing.T) {
 		for _, typ := range []string{"AWS::ApiGateway::ApiKey", "AWS::ApiGateway::UsagePlan", "AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation", "AWS::KMS::Key"} {
@@ -592,18 +603,31 @@ func TestPropsValidation(t *testing.T) {
 		{"stage name with a slash", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{StageName: jsii.String("a/b")}
 		}, `stageName "a/b"`},
+		{"versioning an existing bucket", func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{Bucket: awss3.Bucket_FromBucketName(s, jsii.String("B"), jsii.String("bucket")), Versioned: jsii.Bool(true)}
+		}, "versioned configures a new bucket"},
+		{"noncurrent expiration without versioning", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(7))}
+		}, "noncurrentVersionExpiration needs versioned"},
+		{"noncurrent expiration in hours", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{Versioned: jsii.Bool(true), NoncurrentVersionExpiration: awscdk.Duration_Hours(jsii.Number(36))}
+		}, "noncurrentVersionExpiration must be a whole number of days, got 1.5"},
+		{"alarm topic with alarms off", func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{AlarmsEnabled: jsii.Bool(false), AlarmTopic: awssns.Topic_FromTopicArn(s, jsii.String("T"), jsii.String("arn:aws:sns:eu-west-1:123456789012:ops"))}
+		}, "alarmTopic needs alarmsEnabled"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			stack := newStack()
 			props := tc.props(stack)
+			before := len(*stack.Node().Children()) // what the props themselves added
 			defer func() {
 				r := recover()
 				if msg := fmt.Sprint(r); r == nil || !strings.Contains(msg, tc.want) || msg != strings.ToLower(msg[:1])+msg[1:] {
 					t.Errorf("panic = %v, want a lowercase message containing %q", r, tc.want)
 				}
-				if n := len(*stack.Node().Children()); n != 0 && tc.name != "bucket props with an existing bucket" && tc.name != "size as a token" {
-					t.Errorf("stack has %d children after a rejected construct, want 0", n)
+				if n := len(*stack.Node().Children()); n != before {
+					t.Errorf("stack has %d children after a rejected construct, want %d", n, before)
 				}
 			}()
 			presignedupload.NewPresignedUploadApi(stack, jsii.String("Upload"), props)

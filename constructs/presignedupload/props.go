@@ -5,6 +5,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 )
 
 // PresignedUploadApiProps configures a [NewPresignedUploadApi]. Every field is
@@ -15,8 +16,10 @@ type PresignedUploadApiProps struct {
 	// bucket-configuring props below must be left unset.
 	//
 	// Default: - a new bucket: all public access blocked, TLS-only policy,
-	// BucketOwnerEnforced, SSE-S3 (or SSE-KMS with EncryptionKey), CORS for
-	// AllowedOrigins, incomplete multipart uploads aborted after 1 day.
+	// BucketOwnerEnforced, SSE-S3 (or SSE-KMS with EncryptionKey), SSE-C
+	// blocked, the function role's signatures refused once older than
+	// UrlExpiry plus 5 minutes, CORS for AllowedOrigins, incomplete
+	// multipart uploads aborted after 1 day.
 	Bucket awss3.IBucket
 	// EncryptionKey encrypts new objects with SSE-KMS (with an S3 Bucket Key).
 	// The function's role is granted kms:GenerateDataKey on it, because a
@@ -25,7 +28,8 @@ type PresignedUploadApiProps struct {
 	// Default: - S3-managed keys (SSE-S3).
 	EncryptionKey awskms.IKey
 	// RemovalPolicy applies to the bucket and the log groups. DESTROY also
-	// empties the bucket on stack deletion (see AutoDeleteObjects).
+	// empties the bucket on stack deletion (see AutoDeleteObjects). API
+	// Gateway's account logging role is shared and always retained.
 	//
 	// Default: - awscdk.RemovalPolicy_RETAIN.
 	RemovalPolicy awscdk.RemovalPolicy
@@ -52,6 +56,17 @@ type PresignedUploadApiProps struct {
 	//
 	// Default: false.
 	EventBridgeEnabled *bool
+	// Versioned keeps the earlier versions of an object, so an overwritten
+	// or deleted upload can be restored until NoncurrentVersionExpiration.
+	//
+	// Default: false.
+	Versioned *bool
+	// NoncurrentVersionExpiration deletes a version this long after it
+	// stopped being current, and then the delete markers left with no
+	// versions. Whole days only; only with Versioned.
+	//
+	// Default: - 30 days when Versioned.
+	NoncurrentVersionExpiration awscdk.Duration
 
 	// KeyPrefix is put in front of every generated key, and the function may
 	// write nowhere else. One or more path segments, each ending in '/'.
@@ -93,7 +108,9 @@ type PresignedUploadApiProps struct {
 	// Default: false, so the tutorial's PUT with only Content-Type works.
 	PreventOverwrite *bool
 	// AllowedOrigins are the browser origins allowed by the API's CORS and
-	// the bucket's CORS rule: "*" or scheme://host[:port] values.
+	// the bucket's CORS rule: "*" or scheme://host[:port] values. Synth
+	// warns about a host on a domain reserved for examples, such as
+	// example.com or .test.
 	//
 	// Default: - ["*"].
 	AllowedOrigins *[]*string
@@ -130,7 +147,9 @@ type PresignedUploadApiProps struct {
 	UsagePlanQuotaPerDay *float64
 	// WebAclEnabled creates a REGIONAL WAFv2 web ACL for the stage with the
 	// AWS managed Common, KnownBadInputs and Amazon IP reputation rule
-	// groups and a per-IP rate-based rule.
+	// groups and a per-IP rate-based rule. The Common rule set's 8 KB body
+	// limit is lifted on the multipart parts and complete routes only, whose
+	// bodies grow with the part count; the function caps them at 1 MiB.
 	//
 	// Default: false.
 	WebAclEnabled *bool
@@ -153,4 +172,15 @@ type PresignedUploadApiProps struct {
 	//
 	// Default: - awslogs.RetentionDays_ONE_MONTH.
 	LogRetention awslogs.RetentionDays
+
+	// AlarmsEnabled creates CloudWatch alarms on the API's share of 5XX
+	// answers (over 5% in 5 minutes) and on any error or throttle of the
+	// function. No traffic does not alarm.
+	//
+	// Default: true.
+	AlarmsEnabled *bool
+	// AlarmTopic is notified when an alarm fires. Only with AlarmsEnabled.
+	//
+	// Default: - alarms notify nobody.
+	AlarmTopic awssns.ITopic
 }

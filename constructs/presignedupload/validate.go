@@ -30,6 +30,8 @@ func validate(p *PresignedUploadApiProps) {
 		days := *p.UploadExpiration.ToDays(&awscdk.TimeConversionOptions{Integral: jsii.Bool(false)})
 		must(days >= 1 && days == float64(int64(days)), "uploadExpiration must be a whole number of days, got %v", days)
 	}
+	validateVersioning(p)
+	validateAlarms(p)
 	if !unresolved(p.StageName) {
 		must(stageNamePattern.MatchString(*p.StageName), "stageName %q must be 1-128 letters, digits, '-' or '_'", *p.StageName)
 	}

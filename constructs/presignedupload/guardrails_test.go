@@ -1,0 +1,302 @@
+package presignedupload_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/constructs/presignedupload"
+)
+
+// synthWithAnnotations synthesizes once and returns the template and the
+// stack's annotations. Annotations are read first: they force a synth,
+// which the template then reuses.
+func synthWithAnnotations(t *testing.T, props func(awscdk.Stack) *presignedupload.PresignedUploadApiProps) (template, assertions.Annotations) {
+	t.Helper()
+	stack := newStack()
+	presignedupload.NewPresignedUploadApi(stack, jsii.String("Upload"), props(stack))
+	notes := assertions.Annotations_FromStack(stack)
+	raw, err := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tmpl template
+	if err := json.Unmarshal(raw, &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	return tmpl, notes
+}
+
+// checkAlarms checks the three alarms of the construct and that each
+// notifies actions (JSON), or nobody when actions is "".
+func checkAlarms(t *testing.T, tm template, actions string) {
+	t.Helper()
+	_, api := tm.one(t, "AWS::ApiGateway::RestApi")
+	type want struct {
+		namespace, statistic, comparison string
+		threshold                        float64
+		dimension, value                 string
+	}
+	wants := map[string]want{
+		"5XXError":  {"AWS/ApiGateway", "Average", "GreaterThanThreshold", 0.05, "ApiName", jsonOf(api.Properties["Name"])},
+		"Errors":    {"AWS/Lambda", "Sum", "GreaterThanOrEqualToThreshold", 1, "FunctionName", `{"Ref":"UploadHandler`},
+		"Throttles": {"AWS/Lambda", "Sum", "GreaterThanOrEqualToThreshold", 1, "FunctionName", `{"Ref":"UploadHandler`},
+	}
+	alarms := tm.ofType("AWS::CloudWatch::Alarm")
+	if len(alarms) != len(wants) {
+		t.Errorf("%d alarms, want %d", len(alarms), len(wants))
+	}
+	for id, a := range alarms {
+		p := a.Properties
+		metric, _ := p["MetricName"].(string)
+		w, ok := wants[metric]
+		if !ok {
+			t.Errorf("%s watches %q", id, metric)
+			continue
+		}
+		delete(wants, metric)
+		if p["Namespace"] != w.namespace || p["Statistic"] != w.statistic || p["Period"] != 300.0 || p["EvaluationPeriods"] != 1.0 ||
+			p["ComparisonOperator"] != w.comparison || p["Threshold"] != w.threshold || p["TreatMissingData"] != "notBreaching" {
+			t.Errorf("%s = %s", id, jsonOf(p))
+		}
+		if get(p, "Dimensions", 0, "Name") != w.dimension || !strings.HasPrefix(jsonOf(get(p, "Dimensions", 0, "Value")), w.value) {
+			t.Errorf("%s dimensions = %s, want %s %s", id, jsonOf(p["Dimensions"]), w.dimension, w.value)
+		}
+		if got := p["AlarmActions"]; (actions == "" && got != nil) || (actions != "" && jsonOf(got) != actions) {
+			t.Errorf("%s AlarmActions = %s, want %q", id, jsonOf(got), actions)
+		}
+	}
+	for metric := range wants {
+		t.Errorf("no alarm on %s", metric)
+	}
+}
+
+// checkBucketGuardrails checks that the construct's bucket refuses SSE-C
+// uploads and that its policy denies the function role's requests signed
+// more than maxAgeMs milliseconds ago, on the key prefix.
+func checkBucketGuardrails(t *testing.T, tm template, maxAgeMs float64) {
+	t.Helper()
+	bucketID, bucket := tm.one(t, "AWS::S3::Bucket")
+	rule := get(bucket.Properties, "BucketEncryption", "ServerSideEncryptionConfiguration", 0)
+	if got := jsonOf(get(rule, "BlockedEncryptionTypes", "EncryptionType")); got != `["SSE-C"]` {
+		t.Errorf("blocked encryption types = %s, want [SSE-C]", got)
+	}
+	_, policy := tm.one(t, "AWS::S3::BucketPolicy")
+	var stale map[string]any
+	for _, s := range get(policy.Properties, "PolicyDocument", "Statement").([]any) {
+		if get(s, "Sid") == "DenyStaleSignatures" {
+			stale = s.(map[string]any)
+		}
+	}
+	if stale == nil {
+		t.Fatalf("bucket policy %s has no DenyStaleSignatures statement", jsonOf(policy.Properties["PolicyDocument"]))
+	}
+	if stale["Effect"] != "Deny" || jsonOf(stale["Action"]) != `"s3:*"` ||
+		get(stale, "Condition", "NumericGreaterThan", "s3:signatureAge") != maxAgeMs {
+		t.Errorf("DenyStaleSignatures = %s, want Deny s3:* when s3:signatureAge > %v", jsonOf(stale), maxAgeMs)
+	}
+	if got := jsonOf(get(stale, "Principal", "AWS")); !strings.Contains(got, `"Fn::GetAtt":["UploadHandlerRole`) || !strings.HasSuffix(got, `"Arn"]}`) {
+		t.Errorf("DenyStaleSignatures principal = %s, want the function's role", got)
+	}
+	if got := jsonOf(stale["Resource"]); !strings.Contains(got, bucketID) || !strings.HasSuffix(got, `/uploads/*"]]}`) {
+		t.Errorf("DenyStaleSignatures resource = %s, want the bucket's uploads/ prefix", got)
+	}
+}
+
+// noPanic turns an assertion's panic into a test error.
+func noPanic(t *testing.T, f func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Error(r)
+		}
+	}()
+	f()
+}
+
+// wafRule returns the web ACL's rule of that name.
+func wafRule(t *testing.T, acl resource, name string) map[string]any {
+	t.Helper()
+	for _, r := range acl.Properties["Rules"].([]any) {
+		if get(r, "Name") == name {
+			return r.(map[string]any)
+		}
+	}
+	t.Fatalf("no web ACL rule %s in %s", name, jsonOf(acl.Properties["Rules"]))
+	return nil
+}
+
+func TestGuardrails(t *testing.T) {
+	t.Run("every option on", func(t *testing.T) {
+		tm, notes := synthWithAnnotations(t, func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{
+				AllowedOrigins: jsii.Strings("https://uploads.example.com:8443", "https://shop.test", "https://notexample.com", "https://example.com.mycompany.net"),
+				AlarmTopic:     awssns.NewTopic(s, jsii.String("Alarms"), nil),
+				WebAclEnabled:  jsii.Bool(true),
+				RemovalPolicy:  awscdk.RemovalPolicy_DESTROY,
+				Versioned:      jsii.Bool(true),
+				UrlExpiry:      awscdk.Duration_Minutes(jsii.Number(10)),
+			}
+		})
+		_, bucket := tm.one(t, "AWS::S3::Bucket")
+
+		t.Run("synth warns about placeholder origins by the setting's name", func(t *testing.T) {
+			noPanic(t, func() {
+				notes.HasWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String(`allowedOrigins lists https://uploads\.example\.com:8443, https://shop\.test,`)))
+			})
+			for _, m := range *notes.FindWarning(jsii.String("*"), assertions.Match_AnyValue()) {
+				if msg := fmt.Sprint(m.Entry.Data); strings.Contains(msg, "notexample.com") || strings.Contains(msg, "mycompany") {
+					t.Errorf("warning names a real domain: %s", msg)
+				}
+			}
+		})
+		t.Run("bucket refuses signatures older than 10 minutes plus clock skew", func(t *testing.T) {
+			checkBucketGuardrails(t, tm, 900000)
+		})
+		t.Run("alarms notify the topic", func(t *testing.T) {
+			topic, _ := tm.one(t, "AWS::SNS::Topic")
+			checkAlarms(t, tm, `[{"Ref":"`+topic+`"}]`)
+		})
+
+		t.Run("versioned bucket expires noncurrent versions after 30 days", func(t *testing.T) {
+			if got := get(bucket.Properties, "VersioningConfiguration", "Status"); got != "Enabled" {
+				t.Errorf("versioning status = %v, want Enabled", got)
+			}
+			var rule any
+			for _, r := range get(bucket.Properties, "LifecycleConfiguration", "Rules").([]any) {
+				if get(r, "Id") == "ExpireNoncurrentVersions" {
+					rule = r
+				}
+			}
+			if get(rule, "NoncurrentVersionExpiration", "NoncurrentDays") != 30.0 || get(rule, "ExpiredObjectDeleteMarker") != true || get(rule, "Status") != "Enabled" {
+				t.Errorf("noncurrent version rule = %s", jsonOf(rule))
+			}
+		})
+
+		t.Run("API Gateway's account logging role outlives a DESTROY stack", func(t *testing.T) {
+			retained := map[string]resource{}
+			for id, r := range tm.ofType("AWS::IAM::Role") {
+				if strings.Contains(jsonOf(r.Properties["AssumeRolePolicyDocument"]), "apigateway.amazonaws.com") {
+					retained[id] = r
+				}
+			}
+			if len(retained) != 1 {
+				t.Fatalf("%d roles API Gateway assumes, want 1", len(retained))
+			}
+			id, account := tm.one(t, "AWS::ApiGateway::Account")
+			retained[id] = account
+			for id, r := range retained {
+				if r.DeletionPolicy != "Retain" || r.UpdateReplacePolicy != "Retain" {
+					t.Errorf("%s DeletionPolicy %q UpdateReplacePolicy %q, want Retain for both", id, r.DeletionPolicy, r.UpdateReplacePolicy)
+				}
+			}
+			if bucket.DeletionPolicy != "Delete" {
+				t.Errorf("bucket DeletionPolicy = %q, want Delete: the stack's policy still applies to its own resources", bucket.DeletionPolicy)
+			}
+		})
+
+		t.Run("web ACL lets large multipart bodies through and no others", func(t *testing.T) {
+			_, acl := tm.one(t, "AWS::WAFv2::WebACL")
+			common := wafRule(t, acl, "AWSManagedRulesCommonRuleSet")
+			overrides := jsonOf(get(common, "Statement", "ManagedRuleGroupStatement", "RuleActionOverrides"))
+			if overrides != `[{"ActionToUse":{"Count":{}},"Name":"SizeRestrictions_BODY"}]` {
+				t.Errorf("Common rule set overrides = %s, want SizeRestrictions_BODY counted", overrides)
+			}
+			priorities := map[float64]bool{}
+			for _, r := range acl.Properties["Rules"].([]any) {
+				p := get(r, "Priority").(float64)
+				if priorities[p] {
+					t.Errorf("two rules with priority %v", p)
+				}
+				priorities[p] = true
+			}
+			rule := wafRule(t, acl, "SizeRestrictionsBodyExceptMultipart")
+			if p, c := get(rule, "Priority").(float64), get(common, "Priority").(float64); p <= c {
+				t.Errorf("exception priority %v, want after the Common rule set's %v: the label must exist when it runs", p, c)
+			}
+			if jsonOf(get(rule, "Action")) != `{"Block":{}}` {
+				t.Errorf("exception action = %s, want Block", jsonOf(get(rule, "Action")))
+			}
+			both := get(rule, "Statement", "AndStatement", "Statements")
+			if got := get(both, 0, "LabelMatchStatement", "Key"); got != "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body" {
+				t.Errorf("label = %v", got)
+			}
+			match := get(both, 1, "NotStatement", "Statement", "RegexMatchStatement")
+			if jsonOf(get(match, "FieldToMatch")) != `{"UriPath":{}}` {
+				t.Errorf("regex inspects %s, want the URI path", jsonOf(get(match, "FieldToMatch")))
+			}
+			re, err := regexp.Compile(get(match, "RegexString").(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if re.NumSubexp() != 0 {
+				t.Errorf("%s has capturing groups, which WAF refuses", re)
+			}
+			routePath := func(stage, route string) string {
+				return stage + strings.ReplaceAll(route, "{uploadId}", "abc.DEF-123")
+			}
+			for _, path := range []string{
+				"/prod/multipart/abc.DEF-123/complete",
+				routePath("/prod", api.CompleteMultipart.Resource),
+				routePath("/prod", api.SignParts.Resource),
+				routePath("", api.CompleteMultipart.Resource), // a custom domain without a base path
+			} {
+				if !re.MatchString(path) {
+					t.Errorf("%s does not match %s, so large bodies there are blocked", re, path)
+				}
+			}
+			for _, path := range []string{
+				"/prod/get-upload-url",
+				routePath("/prod", api.UploadForm.Resource),
+				routePath("/prod", api.StartMultipart.Resource),
+				routePath("/prod", api.AbortMultipart.Resource),
+				"/prod/multipart/a/b/complete",
+				"/prod/multipart//complete",
+				"/prod/multipart/a/complete/x",
+				"/a/b/multipart/x/complete",
+			} {
+				if re.MatchString(path) {
+					t.Errorf("%s matches %s, which must keep the 8 KB body limit", re, path)
+				}
+			}
+		})
+	})
+
+	t.Run("opted out, with an existing bucket", func(t *testing.T) {
+		tm, notes := synthWithAnnotations(t, func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{
+				Bucket:        awss3.NewBucket(s, jsii.String("Existing"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)}),
+				AlarmsEnabled: jsii.Bool(false),
+			}
+		})
+		t.Run("an existing bucket's encryption and policy are left alone", func(t *testing.T) {
+			_, bucket := tm.one(t, "AWS::S3::Bucket")
+			if got := get(bucket.Properties, "BucketEncryption", "ServerSideEncryptionConfiguration", 0, "BlockedEncryptionTypes"); got != nil {
+				t.Errorf("existing bucket's blocked encryption types = %s, want none set", jsonOf(got))
+			}
+			_, policy := tm.one(t, "AWS::S3::BucketPolicy")
+			if doc := jsonOf(policy.Properties["PolicyDocument"]); strings.Contains(doc, "signatureAge") {
+				t.Errorf("existing bucket's policy %s gained a statement", doc)
+			}
+		})
+		t.Run("no warning for any origin", func(t *testing.T) {
+			noPanic(t, func() {
+				notes.HasNoWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("allowedOrigins")))
+			})
+		})
+		t.Run("no alarms", func(t *testing.T) {
+			if n := tm.count("AWS::CloudWatch::Alarm"); n != 0 {
+				t.Errorf("%d alarms, want 0", n)
+			}
+		})
+	})
+}
