@@ -160,7 +160,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if static != nil {
 		fmt.Fprintf(stdout, "  Web page: %s/\n", apiURL)
 	}
-	fmt.Fprintf(stdout, "  S3:       %s  bucket %s, access key %s, secret %s\n", gw.Endpoint, bucket, s3gw.AccessKey, s3gw.SecretKey)
+	fmt.Fprintf(stdout, "  S3:       %s  bucket %s, access key %s, secret %s\n", gw.Endpoint, bucket, gw.AccessKey, gw.SecretKey)
 	fmt.Fprintf(stdout, "  Data:     %s  (objects under %s)\n", o.data, filepath.Join(gw.Root, bucket))
 	keyHeader := ""
 	if apiKey != "" {
