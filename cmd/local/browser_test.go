@@ -245,7 +245,7 @@ func TestBrowserUploads(t *testing.T) {
 		if !strings.Contains(r.Class, "failed") || r.Status != "Cancelled." {
 			t.Errorf("row = %+v, want Cancelled.", r)
 		}
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(60 * time.Second)
 		for {
 			resp, err := http.Get(p.API + "/multipart/" + url.PathEscape(uploadID) + "/parts?fileKey=" + url.QueryEscape(fileKey))
 			if err != nil {

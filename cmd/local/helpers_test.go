@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -64,7 +66,9 @@ type flow struct {
 	apiKey string
 }
 
-func newFlow(t *testing.T, cfg api.Config, apiKey string) *flow {
+// newFlow serves cfg over a fresh bucket; presign options, when given,
+// change how the handler signs.
+func newFlow(t *testing.T, cfg api.Config, apiKey string, presign ...func(*s3.PresignOptions)) *flow {
 	t.Helper()
 	f := &flow{t: t, bucket: fmt.Sprintf("test-%d", buckets.Add(1)), s3: gw.Client(), apiKey: apiKey}
 	cfg.Bucket = f.bucket
@@ -73,7 +77,7 @@ func newFlow(t *testing.T, cfg api.Config, apiKey string) *flow {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	h, err := uploadapi.New(cfg, s3.NewPresignClient(f.s3), f.s3, uploadapi.WithLogger(quiet))
+	h, err := uploadapi.New(cfg, s3.NewPresignClient(f.s3, presign...), f.s3, uploadapi.WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,9 +130,9 @@ func (f *flow) uploadURL(req any) api.UploadURLResponse {
 	return out
 }
 
-// put sends body to a pre-signed URL with the given headers, as any HTTP
-// client would: Content-Length is the body's real length.
-func put(t *testing.T, url string, headers map[string]string, body []byte) (int, string) {
+// putRequest is a PUT of body to a pre-signed URL with the given headers,
+// as any HTTP client sends it: Content-Length is the body's real length.
+func putRequest(t *testing.T, url string, headers map[string]string, body []byte) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest("PUT", url, bytes.NewReader(body))
 	if err != nil {
@@ -139,13 +143,60 @@ func put(t *testing.T, url string, headers map[string]string, body []byte) (int,
 			req.Header.Set(k, v)
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	return req
+}
+
+// put sends an upload S3 should accept and returns its status and body.
+func put(t *testing.T, url string, headers map[string]string, body []byte) (int, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(putRequest(t, url, headers, body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// expectRefused checks that S3 refused an upload, given what the client
+// got back: status want, or a cut connection, as a server may answer before
+// reading the whole body and close it. It returns S3's answer, "" when the
+// connection was cut. Callers then prove that nothing was stored.
+func expectRefused(t *testing.T, resp *http.Response, err error, want int) string {
+	t.Helper()
+	if err != nil {
+		// A reset or close while the body is being written; net.ErrClosed
+		// when the transport's reader saw it first and closed the connection
+		// under the writer.
+		cut := false
+		for _, e := range []error{syscall.ECONNRESET, syscall.EPIPE, io.EOF, io.ErrUnexpectedEOF, net.ErrClosed} {
+			cut = cut || errors.Is(err, e)
+		}
+		if !cut {
+			t.Fatalf("upload failed with %v, want status %d or a cut connection", err, want)
+		}
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Errorf("upload = %d %s, want %d", resp.StatusCode, b, want)
+	}
+	return string(b)
+}
+
+// partNumbers lists the parts S3 holds for an upload, straight from S3.
+func (f *flow) partNumbers(key, uploadID string) []int32 {
+	f.t.Helper()
+	out, err := f.s3.ListParts(context.Background(), &s3.ListPartsInput{Bucket: aws.String(f.bucket), Key: aws.String(key), UploadId: aws.String(uploadID)})
+	if err != nil {
+		f.t.Fatalf("list parts of %s: %v", key, err)
+	}
+	var nums []int32
+	for _, p := range out.Parts {
+		nums = append(nums, aws.ToInt32(p.PartNumber))
+	}
+	return nums
 }
 
 // object reads a stored object; ok is false when there is none.

@@ -57,6 +57,8 @@ type localProc struct {
 	lines     chan string
 	API, Key  string
 	Data, Env string
+	// S3 is the S3 endpoint, S3Key and S3Secret its credentials.
+	S3, S3Key, S3Secret string
 }
 
 // startLocal runs local mode on free loopback ports with a fresh data
@@ -99,6 +101,12 @@ func startLocal(t *testing.T, env, cdkJSON string, extra ...string) *localProc {
 	}
 	if m := regexp.MustCompile(`API key:\s+(\S+)`).FindStringSubmatch(text); m != nil {
 		p.Key = m[1]
+	}
+	if m := regexp.MustCompile(`S3:\s+(http://\S+)\s+bucket \S+, access key (\S+), secret (\S+)`).FindStringSubmatch(text); m != nil {
+		p.S3, p.S3Key, p.S3Secret = m[1], m[2], m[3]
+	}
+	if m := regexp.MustCompile(`Data:\s+(\S+)`).FindStringSubmatch(text); m != nil {
+		p.Data = m[1] // -data among extra wins over the fresh directory
 	}
 	if p.API == "" {
 		t.Fatalf("banner lacks the API URL:\n%s", text)

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -152,6 +153,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		APIKey:   apiKey,
 		Static:   static,
 		Log:      log,
+		Hosts:    listenHosts(o.addr, ln.Addr()),
 	})
 	if err != nil {
 		return err
@@ -164,7 +166,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if static != nil {
 		fmt.Fprintf(stdout, "  Web page: %s/\n", apiURL)
 	}
-	fmt.Fprintf(stdout, "  S3:       %s  bucket %s, access key %s, secret %s\n", gw.Endpoint, bucket, s3gw.AccessKey, s3gw.SecretKey)
+	fmt.Fprintf(stdout, "  S3:       %s  bucket %s, access key %s, secret %s\n", gw.Endpoint, bucket, gw.AccessKey, gw.SecretKey)
 	fmt.Fprintf(stdout, "  Data:     %s  (objects under %s)\n", o.data, filepath.Join(gw.Root, bucket))
 	keyHeader := ""
 	if apiKey != "" {
@@ -205,6 +207,19 @@ func newKey() string {
 	var b [20]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// listenHosts are the names requests may be addressed to besides loopback
+// ones: the host of -addr as given and the address it bound, so that
+// -addr 192.168.1.5:8080 or -addr myhost.lan:8080 is reachable by that name.
+func listenHosts(configured string, bound net.Addr) []string {
+	var hosts []string
+	for _, a := range []string{configured, bound.String()} {
+		if h, _, err := net.SplitHostPort(a); err == nil && h != "" && !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
 }
 
 func isDir(p string) bool {

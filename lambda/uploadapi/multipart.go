@@ -245,8 +245,16 @@ func (h *Handler) checkKey(key string) *apiError {
 }
 
 func (h *Handler) uploadID(req events.APIGatewayProxyRequest) (string, *apiError) {
+	// S3 servers that keep uploads in directories (versitygw's posix
+	// backend) join the ID into a file path: no separators, no dot-only
+	// names. S3's own IDs, UUIDs and base64 IDs all fit.
 	id := req.PathParameters["uploadId"]
-	if id == "" || len(id) > 1024 || strings.ContainsFunc(id, func(r rune) bool { return r < 0x21 || r == 0x7f }) {
+	ok := len(id) <= 1024 && strings.Trim(id, ".") != ""
+	for i := 0; ok && i < len(id); i++ {
+		c := id[i]
+		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("._-~=+", c) >= 0
+	}
+	if !ok {
 		return "", badRequest("uploadId is missing or malformed")
 	}
 	return id, nil

@@ -1,7 +1,9 @@
 // Package apigw stands in for the API Gateway stage in local mode: it turns
 // HTTP requests into the proxy events the deployed stage sends the Lambda,
 // answers CORS preflight as the stage's OPTIONS methods do, checks the API
-// key, and gives its own errors the stage's gateway-response shape.
+// key, and gives its own errors the stage's gateway-response shape. It
+// answers only requests addressed to loopback names or the configured hosts,
+// so a web page cannot reach it through DNS rebinding.
 package apigw
 
 import (
@@ -48,6 +50,10 @@ type Config struct {
 	Static http.Handler
 	// Log receives one line per request.
 	Log *slog.Logger
+	// Hosts are the names and addresses, besides loopback ones, that
+	// requests may be addressed to (in the Host header, with any port);
+	// requests to any other name get 403.
+	Hosts []string
 }
 
 // Stage is an http.Handler that behaves like the deployed API stage.
@@ -78,6 +84,10 @@ func (s *Stage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Stage) serve(w http.ResponseWriter, r *http.Request) {
+	if !s.hostAllowed(r.Host) {
+		s.refuseHost(w, r)
+		return
+	}
 	resource, params, methods := s.match(r.URL.EscapedPath())
 	if resource == "" {
 		if s.cfg.Static != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {

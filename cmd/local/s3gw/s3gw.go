@@ -6,6 +6,8 @@ package s3gw
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -25,13 +27,8 @@ import (
 	"github.com/presigned-upload/presigned-upload/api"
 )
 
-// Credentials of the local server's only account. They open nothing but a
-// server on loopback.
-const (
-	AccessKey = "presigned-local"
-	SecretKey = "presigned-local-secret"
-	Region    = "us-east-1"
-)
+// Region is the region the server signs and verifies for.
+const Region = "us-east-1"
 
 // Server is a running gateway.
 type Server struct {
@@ -39,7 +36,11 @@ type Server struct {
 	Endpoint string
 	// Root is the directory that holds the buckets: an object is the file
 	// Root/<bucket>/<key>.
-	Root     string
+	Root string
+	// AccessKey and SecretKey are the server's only account, new for each
+	// start: another program on this machine cannot guess them.
+	AccessKey, SecretKey string
+
 	cancel   context.CancelFunc
 	done     chan error
 	stopOnce sync.Once
@@ -81,11 +82,12 @@ func Start(addr, dataDir string) (*Server, error) {
 	ln.Close()
 
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{Endpoint: "http://" + addr, Root: root, cancel: cancel, done: make(chan error, 1)}
+	s := &Server{Endpoint: "http://" + addr, Root: root, AccessKey: "local-" + randomHex(8), SecretKey: randomHex(20),
+		cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		s.done <- embedgw.RunVersityGW(ctx, be, &embedgw.Config{
-			RootUserAccess:    AccessKey,
-			RootUserSecret:    SecretKey,
+			RootUserAccess:    s.AccessKey,
+			RootUserSecret:    s.SecretKey,
 			Region:            Region,
 			Ports:             []string{addr},
 			MaxConnections:    512,
@@ -101,6 +103,12 @@ func Start(addr, dataDir string) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms.
+	return hex.EncodeToString(b)
 }
 
 func waitForPort(addr string, done chan error) error {
@@ -144,7 +152,7 @@ func (s *Server) Client() *s3.Client {
 		BaseEndpoint: aws.String(s.Endpoint),
 		UsePathStyle: true,
 		Region:       Region,
-		Credentials:  credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(s.AccessKey, s.SecretKey, ""),
 	})
 }
 
