@@ -59,7 +59,7 @@ var buckets atomic.Int64
 // flow is the API stage in front of the real handler, over a fresh bucket
 // of the real gateway.
 type flow struct {
-	t      *testing.T
+	t      testing.TB
 	api    *httptest.Server
 	bucket string
 	s3     *s3.Client
@@ -68,7 +68,7 @@ type flow struct {
 
 // newFlow serves cfg over a fresh bucket; presign options, when given,
 // change how the handler signs.
-func newFlow(t *testing.T, cfg api.Config, apiKey string, presign ...func(*s3.PresignOptions)) *flow {
+func newFlow(t testing.TB, cfg api.Config, apiKey string, presign ...func(*s3.PresignOptions)) *flow {
 	t.Helper()
 	f := &flow{t: t, bucket: fmt.Sprintf("test-%d", buckets.Add(1)), s3: gw.Client(), apiKey: apiKey}
 	cfg.Bucket = f.bucket
