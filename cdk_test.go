@@ -191,6 +191,7 @@ func TestEverySettingReachesTheFunction(t *testing.T) {
 	c.MaxFileSize, c.MaxMultipartSize, c.PartSize = 1<<20, 1<<30, 8<<20
 	c.RequireSize, c.PreventOverwrite = true, true
 	c.AllowedOrigins = []string{"https://a.example", "http://localhost:8080"}
+	c.SessionPrefix = "open-uploads/"
 	// Fail here, not silently below, when api.Config gains a field this
 	// test does not set.
 	v := reflect.ValueOf(*c)

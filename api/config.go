@@ -53,6 +53,11 @@ type Config struct {
 	// AllowedOrigins are the browser origins allowed to call the API. ["*"]
 	// allows any. Default: ["*"].
 	AllowedOrigins []string `json:"allowedOrigins,omitempty"`
+	// SessionPrefix holds one small object per multipart upload in
+	// progress, written when it starts: the size it declared, which binds
+	// every later call. Outside KeyPrefix, so no upload can overwrite one.
+	// Default: "upload-sessions/".
+	SessionPrefix string `json:"sessionPrefix,omitempty"`
 }
 
 // ConfigEnv is the environment variable through which the deployed function
@@ -66,6 +71,7 @@ const (
 	DefaultMaxFileSize              = Bytes(MaxSinglePutSize)
 	DefaultMaxMultipartSize         = Bytes(MaxObjectSize)
 	DefaultPartSize         Bytes   = 16 << 20
+	DefaultSessionPrefix            = "upload-sessions/"
 )
 
 // WithDefaults returns a copy of c with every unset field given its default.
@@ -88,7 +94,17 @@ func (c Config) WithDefaults() Config {
 	if c.PartSize == 0 {
 		c.PartSize = DefaultPartSize
 	}
+	if c.SessionPrefix == "" {
+		c.SessionPrefix = DefaultSessionPrefix
+	}
 	return c
+}
+
+// SizeRequired reports whether every upload URL must sign the file's size:
+// when RequireSize is on, and whenever MaxFileSize is below S3's own
+// single-PUT limit, which is then the only other bound on an unsigned PUT.
+func (c Config) SizeRequired() bool {
+	return c.RequireSize || c.MaxFileSize < Bytes(MaxSinglePutSize)
 }
 
 // Encode returns c as the JSON that [DecodeConfig] reads.
@@ -137,6 +153,11 @@ func (c Config) Validate() error {
 	}
 	if err := ValidateKeyPrefix(c.KeyPrefix); err != nil {
 		errs = append(errs, err)
+	}
+	if !prefixPattern.MatchString(c.SessionPrefix) || len(c.SessionPrefix) > 256 {
+		bad("sessionPrefix", "%q must be segments of letters, digits, '.', '-' or '_', each ending in '/'", c.SessionPrefix)
+	} else if strings.HasPrefix(c.SessionPrefix, c.KeyPrefix) || strings.HasPrefix(c.KeyPrefix, c.SessionPrefix) {
+		bad("sessionPrefix", "%q overlaps keyPrefix %q: uploads could overwrite sessions", c.SessionPrefix, c.KeyPrefix)
 	}
 	if d := c.UrlExpiry.Duration(); d < time.Second || d > MaxExpiry {
 		bad("urlExpiry", "%s is outside 1s to %s", d, MaxExpiry)

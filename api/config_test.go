@@ -71,6 +71,7 @@ func TestConfigCodecCarriesEveryField(t *testing.T) {
 	want.AllowedContentTypes = []string{"image/*", "application/pdf"}
 	want.MaxFileSize, want.MaxMultipartSize, want.PartSize = 1<<20, 1<<30, 8<<20
 	want.AllowedOrigins = []string{"https://a.example", "http://localhost:8080"}
+	want.SessionPrefix = "sessions-x/"
 	if d := want.WithDefaults(); !reflect.DeepEqual(d, want) {
 		t.Fatalf("the test's config is not fully set: defaults changed it to %+v", d)
 	}

@@ -10,6 +10,14 @@ const (
 	CodeMethodNotAllowed     = "MethodNotAllowed"
 	CodeNotFound             = "NotFound"
 	CodeInternal             = "InternalError"
+	// CodeFormUnavailable: form uploads are off while preventOverwrite is
+	// on, because S3 cannot make a POST upload conditional.
+	CodeFormUnavailable = "FormUploadUnavailable"
+	// CodePreconditionFailed: preventOverwrite found an object with the key.
+	CodePreconditionFailed = "PreconditionFailed"
+	// CodeNoSuchUpload: the multipart upload is not in progress (never
+	// started here, completed, aborted or expired).
+	CodeNoSuchUpload = "NoSuchUpload"
 )
 
 // ErrorResponse is the JSON body of every failed response.

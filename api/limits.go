@@ -52,3 +52,27 @@ func (p Plan) PartLength(n int) int64 {
 }
 
 func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+
+// MaxETagLength bounds a part's ETag as the completion request carries it:
+// S3's part ETags are 32 hex digits in quotes; 64 characters leave room for
+// other S3 implementations while the largest completion (10,000 parts)
+// stays under MaxRequestBody.
+const MaxETagLength = 66
+
+// ValidETag reports whether s has the shape of a part ETag: optionally
+// quoted, then 1 to 64 letters, digits or '-'.
+func ValidETag(s string) bool {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

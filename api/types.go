@@ -21,7 +21,7 @@ type UploadURLRequest struct {
 }
 
 func (UploadURLRequest) requiredBy(c Config) []string {
-	if c.RequireSize {
+	if c.SizeRequired() {
 		return []string{"size"}
 	}
 	return nil
@@ -33,6 +33,8 @@ var Formats = map[string]string{
 	// A base64 SHA-256 digest, as S3's x-amz-checksum-sha256 header
 	// carries it: 43 characters and one '=' of padding.
 	"sha256": `^[A-Za-z0-9+/]{43}=$`,
+	// A part's ETag, as ValidETag checks it.
+	"etag": `^("[0-9A-Za-z-]{1,64}"|[0-9A-Za-z-]{1,64})$`,
 }
 
 // UploadURLResponse tells the client where and how to PUT the file.
@@ -132,7 +134,7 @@ type ListPartsResponse struct {
 // CompletedPart names a part to assemble.
 type CompletedPart struct {
 	PartNumber int    `json:"partNumber" jsonschema:"required,minimum=1"`
-	ETag       string `json:"etag" jsonschema:"required,minLength=1,maxLength=256"`
+	ETag       string `json:"etag" jsonschema:"required,format=etag"`
 }
 
 // CompleteRequest assembles the parts into the object.

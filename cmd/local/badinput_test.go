@@ -44,7 +44,7 @@ func hostileRequests(key string) []hostile {
 func TestBadInputEndToEnd(t *testing.T) {
 	const key = "test-key-123"
 	origin := "https://app.example"
-	f := newFlow(t, api.Config{AllowedOrigins: []string{origin}, AllowedContentTypes: []string{"text/*", "image/*"}, MaxFileSize: 1 << 30}, key)
+	f := newFlow(t, api.Config{AllowedOrigins: []string{origin}, AllowedContentTypes: []string{"text/*", "image/*"}}, key)
 	reqs := hostileRequests(key)
 	for _, r := range reqs {
 		t.Run(r.name, func(t *testing.T) {

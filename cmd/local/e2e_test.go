@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -135,6 +136,88 @@ func TestPreventOverwrite(t *testing.T) {
 	if data, _, _ := f.object(got.FileKey); string(data) != "original" {
 		t.Errorf("object = %q, want the original", data)
 	}
+
+	t.Run("multipart completion does not replace an object", func(t *testing.T) {
+		f := newFlow(t, api.Config{PreventOverwrite: true, PartSize: 5 << 20}, "")
+		up := f.start(6 << 20)
+		var signed api.SignPartsResponse
+		f.post(partsURL(up.UploadID), api.SignPartsRequest{FileKey: up.FileKey, Size: 6 << 20, PartNumbers: []int{1, 2}}, 200, &signed)
+		var done []api.CompletedPart
+		for i, n := range []int{5 << 20, 1 << 20} {
+			resp, err := http.DefaultClient.Do(putRequest(t, signed.Parts[i].URL, signed.Parts[i].Headers, bytes.Repeat([]byte("p"), n)))
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("part %d: %v %v", i+1, resp, err)
+			}
+			resp.Body.Close()
+			done = append(done, api.CompletedPart{PartNumber: i + 1, ETag: resp.Header.Get("ETag")})
+		}
+		// Meanwhile an object appears under the key.
+		if _, err := f.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(up.FileKey),
+			Body: strings.NewReader("first")}); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(api.CompleteRequest{FileKey: up.FileKey, Parts: done})
+		status, _, body := f.call("POST", "/multipart/"+up.UploadID+"/complete", string(b), nil)
+		if status != 412 || !strings.Contains(string(body), "PreconditionFailed") {
+			t.Errorf("complete over an existing object = %d %s, want 412", status, body)
+		}
+		if data, _, _ := f.object(up.FileKey); string(data) != "first" {
+			t.Errorf("object = %q, want the first one kept", data)
+		}
+		if got := f.partNumbers(up.FileKey, up.UploadID); len(got) != 2 {
+			t.Errorf("S3 holds parts %v, want the upload kept", got)
+		}
+	})
+	t.Run("form uploads are off", func(t *testing.T) {
+		status, _, body := f.call("POST", api.UploadForm.Resource, `{"fileName":"a.txt","contentType":"text/plain"}`, nil)
+		if status != 400 || !strings.Contains(string(body), "preventOverwrite") {
+			t.Errorf("form with preventOverwrite = %d %s, want 400 naming the setting", status, body)
+		}
+	})
+}
+
+// No route stores an object over the limit configured for it: with
+// maxFileSize below S3's 5 GiB, every upload URL signs the length, and a
+// form's policy carries the range.
+func TestMaxFileSizeHoldsOnEveryRoute(t *testing.T) {
+	const limit = 1 << 20
+	f := newFlow(t, api.Config{MaxFileSize: limit}, "")
+	t.Run("no size: refused by the model and by the function", func(t *testing.T) {
+		for _, path := range []string{api.UploadURL.Resource} {
+			status, _, body := f.call("POST", path, `{"fileName":"a.bin","contentType":"application/octet-stream"}`, nil)
+			if status != 400 || !strings.Contains(string(body), "size") {
+				t.Errorf("POST without size = %d %s, want 400", status, body)
+			}
+		}
+		status, _, body := f.call("GET", api.UploadURLQuery.Resource+"?fileName=a.bin&contentType=application/octet-stream", "", nil)
+		if status != 400 || !strings.Contains(string(body), "size") {
+			t.Errorf("GET without size = %d %s, want 400", status, body)
+		}
+	})
+	t.Run("declared over the limit", func(t *testing.T) {
+		status, _, body := f.call("POST", api.UploadURL.Resource, `{"fileName":"a.bin","contentType":"application/octet-stream","size":1048577}`, nil)
+		if status != 413 {
+			t.Errorf("size over the limit = %d %s, want 413", status, body)
+		}
+	})
+	t.Run("a body over the declared size", func(t *testing.T) {
+		size := int64(limit)
+		got := f.uploadURL(api.UploadURLRequest{FileName: "a.bin", ContentType: "application/octet-stream", Size: &size})
+		resp, err := http.DefaultClient.Do(putRequest(t, got.UploadURL, got.Headers, bytes.Repeat([]byte("x"), limit+1)))
+		expectRefused(t, resp, err, 403)
+		if _, _, ok := f.object(got.FileKey); ok {
+			t.Error("an object over the limit was stored")
+		}
+	})
+	t.Run("a form over the limit", func(t *testing.T) {
+		var form api.UploadFormResponse
+		f.post(api.UploadForm.Resource, map[string]string{"fileName": "a.bin", "contentType": "application/octet-stream"}, 200, &form)
+		resp, err := postForm(form, bytes.Repeat([]byte("x"), limit+1))
+		expectRefused(t, resp, err, 400)
+		if _, _, ok := f.object(form.FileKey); ok {
+			t.Error("a form stored an object over the limit")
+		}
+	})
 }
 
 func TestHostileFileNames(t *testing.T) {
@@ -163,6 +246,21 @@ func TestHostileFileNames(t *testing.T) {
 		}
 		if _, _, ok := f.object(got.FileKey); !ok {
 			t.Errorf("%q: nothing stored at %q", name, got.FileKey)
+		}
+	}
+}
+
+// Active content is refused end to end unless named exactly; image/* does
+// not admit SVG.
+func TestActiveContentIsRefused(t *testing.T) {
+	f := newFlow(t, api.Config{AllowedContentTypes: []string{"image/*", "text/html"}}, "")
+	for _, tc := range []struct {
+		contentType string
+		want        int
+	}{{"image/png", 200}, {"image/svg+xml", 415}, {"text/html", 200}, {"application/xhtml+xml", 415}, {"image/*", 400}} {
+		status, _, body := f.call("POST", api.UploadURL.Resource, `{"fileName":"a","contentType":"`+tc.contentType+`"}`, nil)
+		if status != tc.want {
+			t.Errorf("%s: %d %s, want %d", tc.contentType, status, body, tc.want)
 		}
 	}
 }

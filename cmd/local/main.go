@@ -174,7 +174,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		keyHeader = " -H 'X-Api-Key: " + apiKey + "'"
 	}
 	fmt.Fprintf(stdout, "Try:\n  curl -s -X POST %s%s -H 'Content-Type: application/json'%s -d '{\"fileName\":\"hello.txt\",\"contentType\":\"text/plain\"%s}'\n",
-		apiURL, api.UploadURL.Resource, keyHeader, sizeField(cfg.RequireSize))
+		apiURL, api.UploadURL.Resource, keyHeader, sizeField(cfg.SizeRequired()))
 	fmt.Fprintln(stdout, "Ctrl-C stops; the data stays.")
 
 	errc := make(chan error, 1)

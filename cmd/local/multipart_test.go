@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -15,12 +14,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/presigned-upload/presigned-upload/api"
-	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 	"github.com/presigned-upload/presigned-upload/uploader"
 )
 
@@ -198,15 +195,24 @@ func TestMultipartRules(t *testing.T) {
 	})
 	t.Run("an uploadId used with another key fails", func(t *testing.T) {
 		a, b := f.start(size), f.start(size)
-		parts := sign(a, b.FileKey) // a's upload, b's key
-		resp, err := http.DefaultClient.Do(putRequest(t, parts.Parts[0].URL, parts.Parts[0].Headers, part1))
-		expectRefused(t, resp, err, 404)
+		// a's upload, b's key: the API signs nothing for it.
+		f.post(partsURL(a.UploadID), api.SignPartsRequest{FileKey: b.FileKey, Size: size, PartNumbers: []int{1}}, 404, nil)
 		status, _, body := f.call("GET", partsURL(a.UploadID)+"?fileKey="+url.QueryEscape(b.FileKey), "", nil)
 		if status != 404 {
 			t.Errorf("list with another key = %d %s, want 404", status, body)
 		}
 		if got := append(f.partNumbers(a.FileKey, a.UploadID), f.partNumbers(b.FileKey, b.UploadID)...); len(got) != 0 {
-			t.Errorf("S3 holds parts %v after refusing the part", got)
+			t.Errorf("S3 holds parts %v", got)
+		}
+	})
+	t.Run("the size declared at the start binds the parts signed", func(t *testing.T) {
+		up := f.start(size)
+		for _, other := range []int64{api.MaxObjectSize, 100 << 20, size - 1} {
+			b, _ := json.Marshal(api.SignPartsRequest{FileKey: up.FileKey, Size: other, PartNumbers: []int{1}})
+			status, _, body := f.call("POST", partsURL(up.UploadID), string(b), nil)
+			if status != 400 || !strings.Contains(string(body), "declared when the upload started") {
+				t.Errorf("signing for %d bytes after declaring %d = %d %s, want 400", other, size, status, body)
+			}
 		}
 	})
 	t.Run("keys the API did not issue are refused", func(t *testing.T) {
@@ -227,39 +233,57 @@ func TestMultipartRules(t *testing.T) {
 			}
 		}
 	})
-	t.Run("parts over the limit at completion are aborted, not assembled", func(t *testing.T) {
-		up := f.start(size)
+	t.Run("parts over the declared size are aborted at completion, not assembled", func(t *testing.T) {
+		up := f.start(size) // 6 MiB declared: 5 MiB + 1 MiB
 		parts := sign(up, up.FileKey)
-		etags := make([]string, 2)
-		for i, body := range [][]byte{part1, part2} {
-			req, _ := http.NewRequest("PUT", parts.Parts[i].URL, bytes.NewReader(body))
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil || resp.StatusCode != 200 {
-				t.Fatalf("part %d: %v %v", i+1, resp, err)
-			}
-			resp.Body.Close()
-			etags[i] = resp.Header.Get("ETag")
+		status, msg := put(t, parts.Parts[0].URL, parts.Parts[0].Headers, part1)
+		if status != 200 {
+			t.Fatalf("part 1 PUT = %d %s", status, msg)
 		}
-		// The same bucket behind an API whose limit is now lower.
-		strict, err := uploadapi.New(api.Config{Bucket: f.bucket, PartSize: 5 << 20, MaxMultipartSize: 5 << 20}, s3.NewPresignClient(f.s3), f.s3,
-			uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
-		if err != nil {
+		// Part 2 written with the S3 server's own credentials, as anyone
+		// holding them could: 2 MiB, so the parts hold 7 MiB.
+		if _, err := f.s3.UploadPart(context.Background(), &s3.UploadPartInput{Bucket: aws.String(f.bucket), Key: aws.String(up.FileKey),
+			UploadId: aws.String(up.UploadID), PartNumber: aws.Int32(2), Body: bytes.NewReader(bytes.Repeat([]byte("c"), 2<<20))}); err != nil {
 			t.Fatal(err)
 		}
-		body, _ := json.Marshal(api.CompleteRequest{FileKey: up.FileKey, Parts: []api.CompletedPart{{PartNumber: 1, ETag: etags[0]}, {PartNumber: 2, ETag: etags[1]}}})
-		resp, _ := strict.Handle(context.Background(), events.APIGatewayProxyRequest{
-			Resource: api.CompleteMultipart.Resource, HTTPMethod: "POST", Body: string(body),
-			PathParameters: map[string]string{"uploadId": up.UploadID},
-		})
-		if resp.StatusCode != 413 || !strings.Contains(resp.Body, "aborted") {
-			t.Errorf("complete over the limit = %d %s, want 413 and an abort", resp.StatusCode, resp.Body)
+		var listed api.ListPartsResponse
+		_, _, body := f.call("GET", partsURL(up.UploadID)+"?fileKey="+url.QueryEscape(up.FileKey), "", nil)
+		_ = json.Unmarshal(body, &listed)
+		var parts2 []api.CompletedPart
+		for _, p := range listed.Parts {
+			parts2 = append(parts2, api.CompletedPart{PartNumber: p.PartNumber, ETag: p.ETag})
+		}
+		b, _ := json.Marshal(api.CompleteRequest{FileKey: up.FileKey, Parts: parts2})
+		status, _, resp := f.call("POST", "/multipart/"+up.UploadID+"/complete", string(b), nil)
+		if status != 413 || !strings.Contains(string(resp), "aborted") {
+			t.Errorf("complete of 7 MiB after declaring 6 = %d %s, want 413 and an abort", status, resp)
 		}
 		if _, _, ok := f.object(up.FileKey); ok {
 			t.Error("an oversize upload was assembled")
 		}
-		status, _, _ := f.call("GET", partsURL(up.UploadID)+"?fileKey="+url.QueryEscape(up.FileKey), "", nil)
+		status, _, _ = f.call("GET", partsURL(up.UploadID)+"?fileKey="+url.QueryEscape(up.FileKey), "", nil)
 		if status != 404 {
 			t.Errorf("list after the abort = %d, want 404", status)
+		}
+	})
+	t.Run("missing parts are named and the upload is kept", func(t *testing.T) {
+		up := f.start(size)
+		parts := sign(up, up.FileKey)
+		if status, msg := put(t, parts.Parts[0].URL, parts.Parts[0].Headers, part1); status != 200 {
+			t.Fatalf("part 1 PUT = %d %s", status, msg)
+		}
+		var listed api.ListPartsResponse
+		_, _, body := f.call("GET", partsURL(up.UploadID)+"?fileKey="+url.QueryEscape(up.FileKey), "", nil)
+		if err := json.Unmarshal(body, &listed); err != nil || len(listed.Parts) != 1 {
+			t.Fatalf("listed parts = %s", body)
+		}
+		b, _ := json.Marshal(api.CompleteRequest{FileKey: up.FileKey, Parts: []api.CompletedPart{{PartNumber: 1, ETag: listed.Parts[0].ETag}}})
+		status, _, resp := f.call("POST", "/multipart/"+up.UploadID+"/complete", string(b), nil)
+		if status != 400 || !strings.Contains(string(resp), "parts 2 of 2 are missing") {
+			t.Errorf("complete with part 2 missing = %d %s, want 400 naming it", status, resp)
+		}
+		if got := f.partNumbers(up.FileKey, up.UploadID); len(got) != 1 {
+			t.Errorf("S3 holds parts %v after the refusal, want part 1 kept", got)
 		}
 	})
 	t.Run("size over MaxMultipartSize is 413", func(t *testing.T) {
@@ -277,17 +301,7 @@ func TestFormUpload(t *testing.T) {
 		f.post(api.UploadForm.Resource, map[string]string{"fileName": "form.txt", "contentType": "text/plain"}, 200, &out)
 		return out
 	}
-	send := func(got api.UploadFormResponse, content []byte) (*http.Response, error) {
-		var body bytes.Buffer
-		w := multipart.NewWriter(&body)
-		for k, v := range got.Fields {
-			_ = w.WriteField(k, v)
-		}
-		fw, _ := w.CreateFormFile("file", "form.txt")
-		_, _ = fw.Write(content)
-		_ = w.Close()
-		return http.Post(got.URL, w.FormDataContentType(), &body)
-	}
+	send := postForm
 	t.Run("within maxSize is stored", func(t *testing.T) {
 		got := form()
 		if got.MaxSize != 1024 {
@@ -316,4 +330,17 @@ func TestFormUpload(t *testing.T) {
 			t.Error("an oversize form upload was stored")
 		}
 	})
+}
+
+// postForm sends content through an issued form, fields first, file last.
+func postForm(got api.UploadFormResponse, content []byte) (*http.Response, error) {
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	for k, v := range got.Fields {
+		_ = w.WriteField(k, v)
+	}
+	fw, _ := w.CreateFormFile("file", "form.txt")
+	_, _ = fw.Write(content)
+	_ = w.Close()
+	return http.Post(got.URL, w.FormDataContentType(), &body)
 }

@@ -87,6 +87,12 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config
 	rules := []*awss3.LifecycleRule{{
 		Id:                                  jsii.String("AbortIncompleteMultipartUploads"),
 		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+	}, {
+		// A session outlives its upload only when neither completion nor
+		// abort ran; the upload itself is gone after a day.
+		Id:         jsii.String("ExpireUploadSessions"),
+		Prefix:     jsii.String(cfg.SessionPrefix),
+		Expiration: awscdk.Duration_Days(jsii.Number(2)),
 	}}
 	if p.UploadExpiration != nil {
 		rules = append(rules, &awss3.LifecycleRule{
@@ -164,14 +170,22 @@ func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Conf
 		Actions:   jsii.Strings("s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"),
 		Resources: jsii.Strings(*c.Bucket.ArnForObjects(jsii.String(cfg.KeyPrefix + "*"))),
 	}))
+	// Each multipart upload's session: written at the start, read by the
+	// later calls, deleted at the end. Outside the key prefix, so no
+	// upload URL can reach it.
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("UploadSessions"),
+		Actions:   jsii.Strings("s3:PutObject", "s3:GetObject", "s3:DeleteObject"),
+		Resources: jsii.Strings(*c.Bucket.ArnForObjects(jsii.String(cfg.SessionPrefix + "*"))),
+	}))
 	if p.EncryptionKey != nil {
 		// Multipart uploads under SSE-KMS need Decrypt as well.
 		p.EncryptionKey.Grant(role, jsii.String("kms:GenerateDataKey"), jsii.String("kms:Decrypt"))
 	}
 	suppress(role.Node().FindChild(jsii.String("DefaultPolicy")), rule{
 		id:        "AwsSolutions-IAM5",
-		reason:    "Object keys are generated per request, so the upload actions (PutObject, ListMultipartUploadParts, AbortMultipartUpload) must name the key prefix with a trailing wildcard; nothing outside the prefix is granted, and no read or delete.",
-		appliesTo: `^Resource::<.*\.Arn>/` + regexp.QuoteMeta(cfg.KeyPrefix) + `\*$`,
+		reason:    "Object keys are generated per request, so the upload actions (PutObject, ListMultipartUploadParts, AbortMultipartUpload) must name the key prefix with a trailing wildcard, and the session actions (PutObject, GetObject, DeleteObject) the session prefix; nothing outside the two prefixes is granted, and no read or delete of uploads.",
+		appliesTo: `^Resource::<.*\.Arn>/(` + regexp.QuoteMeta(cfg.KeyPrefix) + `|` + regexp.QuoteMeta(cfg.SessionPrefix) + `)\*$`,
 	})
 
 	// The whole configuration is one JSON value, read by the same type.

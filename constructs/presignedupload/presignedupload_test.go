@@ -236,9 +236,10 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("AllowedOrigins = %v, want [*]", got)
 		}
 	})
-	t.Run("lifecycle aborts incomplete multipart uploads after a day", func(t *testing.T) {
+	t.Run("lifecycle aborts incomplete multipart uploads after a day and drops their sessions after two", func(t *testing.T) {
 		rules := get(bp, "LifecycleConfiguration", "Rules").([]any)
-		if len(rules) != 1 || get(rules[0], "AbortIncompleteMultipartUpload", "DaysAfterInitiation") != 1.0 {
+		if len(rules) != 2 || get(rules[0], "AbortIncompleteMultipartUpload", "DaysAfterInitiation") != 1.0 ||
+			get(rules[1], "Prefix") != api.DefaultSessionPrefix || get(rules[1], "ExpirationInDays") != 2.0 {
 			t.Errorf("lifecycle rules = %s", jsonOf(rules))
 		}
 		if v, ok := bp["VersioningConfiguration"]; ok {
@@ -267,21 +268,36 @@ func TestDefaults(t *testing.T) {
 			}
 		}
 	})
-	t.Run("role may only put objects under the prefix and write its logs", func(t *testing.T) {
-		var all []string
+	t.Run("role may only put objects under the prefix, keep sessions and write its logs", func(t *testing.T) {
+		want := map[string]struct {
+			actions  []string
+			resource string
+		}{
+			"Uploads":        {[]string{"s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject"}, `/uploads/*"]]}`},
+			"UploadSessions": {[]string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"}, `/upload-sessions/*"]]}`},
+		}
+		var logs []string
+		seen := 0
 		for _, s := range tm.statements(t) {
 			acts := actions(s)
-			all = append(all, acts...)
-			res := jsonOf(s["Resource"])
-			for _, a := range acts {
-				if strings.HasPrefix(a, "s3:") && !strings.HasSuffix(res, `/uploads/*"]]}`) {
-					t.Errorf("%s on %s, want only the uploads/ prefix", a, res)
+			sort.Strings(acts)
+			w, ok := want[fmt.Sprint(s["Sid"])]
+			if !ok {
+				for _, a := range acts {
+					if !strings.HasPrefix(a, "logs:") {
+						t.Errorf("statement %s grants %s", jsonOf(s), a)
+					}
 				}
+				logs = append(logs, acts...)
+				continue
+			}
+			seen++
+			if !slices.Equal(acts, w.actions) || !strings.HasSuffix(jsonOf(s["Resource"]), w.resource) {
+				t.Errorf("%v: %v on %s, want %v on …%s", s["Sid"], acts, jsonOf(s["Resource"]), w.actions, w.resource)
 			}
 		}
-		sort.Strings(all)
-		if want := []string{"logs:CreateLogStream", "logs:PutLogEvents", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject"}; !slices.Equal(all, want) {
-			t.Errorf("role actions = %v, want %v", all, want)
+		if seen != len(want) || !slices.Equal(logs, []string{"logs:CreateLogStream", "logs:PutLogEvents"}) {
+			t.Errorf("found %d of the S3 statements, log actions %v", seen, logs)
 		}
 		if n := tm.count("AWS::IAM::ManagedPolicy"); n != 0 {
 			t.Errorf("%d managed policies, want 0", n)
@@ -379,7 +395,7 @@ func TestDefaults(t *testing.T) {
 				continue
 			}
 			n++
-			want, err := schema.For(r, api.Config{})
+			want, err := schema.For(r, api.Config{}.WithDefaults())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -465,7 +481,7 @@ func TestOptions(t *testing.T) {
 		}
 		found := false
 		for _, s := range tm.statements(t) {
-			if slices.Contains(actions(s), "s3:PutObject") {
+			if s["Sid"] == "Uploads" && slices.Contains(actions(s), "s3:PutObject") {
 				found = strings.Contains(jsonOf(s["Resource"]), "my-existing-bucket/uploads/*")
 			}
 		}
@@ -541,7 +557,7 @@ func TestOptions(t *testing.T) {
 		}
 		puts := 0
 		for _, s := range tm.statements(t) {
-			if slices.Contains(actions(s), "s3:PutObject") {
+			if s["Sid"] == "Uploads" {
 				puts++
 				if !strings.Contains(jsonOf(s["Resource"]), `/in/*`) {
 					t.Errorf("s3:PutObject on %s, want the in/ prefix", jsonOf(s["Resource"]))
@@ -549,7 +565,7 @@ func TestOptions(t *testing.T) {
 			}
 		}
 		if puts != 1 {
-			t.Errorf("%d statements allow s3:PutObject, want 1", puts)
+			t.Errorf("%d upload statements, want 1", puts)
 		}
 	})
 }

@@ -107,6 +107,14 @@ type PresignedUploadApiProps struct {
 	//
 	// Default: false, so the tutorial's PUT with only Content-Type works.
 	PreventOverwrite *bool
+	// SessionPrefix holds one small object per multipart upload in
+	// progress: the size declared when it started, which binds the parts
+	// signed and the object assembled. It must not overlap KeyPrefix. The
+	// function may read, write and delete there; on a new bucket a
+	// lifecycle rule deletes sessions left behind after 2 days.
+	//
+	// Default: "upload-sessions/".
+	SessionPrefix *string
 	// AllowedOrigins are the browser origins allowed by the API's CORS and
 	// the bucket's CORS rule: "*" or scheme://host[:port] values. Synth
 	// warns about a host on a domain reserved for examples, such as

@@ -12,6 +12,12 @@ import (
 )
 
 func (h *Handler) uploadForm(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
+	if h.cfg.PreventOverwrite {
+		// S3 cannot make a POST upload conditional: a replayed form would
+		// replace the object.
+		return errorResponse(&apiError{http.StatusBadRequest, api.CodeFormUnavailable,
+			"form uploads are off because preventOverwrite is on (S3 has no conditional POST); use " + api.UploadURL.String()})
+	}
 	var in api.UploadFormRequest
 	if err := r.decode(req, &in); err != nil {
 		return errorResponse(err)

@@ -193,6 +193,7 @@ func TestUploadURLRejectsBadInput(t *testing.T) {
 		{"header injection in contentType", api.Config{}, post(`{"fileName":"a","contentType":"text/plain\r\nX-Evil: 1"}`), 400, "BadRequest", "media type"},
 		{"bad checksum", api.Config{}, post(`{"fileName":"a","contentType":"text/plain","checksumSHA256":"abc"}`), 400, "BadRequest", "checksumSHA256"},
 		{"size required", api.Config{RequireSize: true}, post(`{"fileName":"a","contentType":"text/plain"}`), 400, "BadRequest", "size is required"},
+		{"size required below S3's 5 GiB", api.Config{MaxFileSize: 100}, post(`{"fileName":"a","contentType":"text/plain"}`), 400, "BadRequest", "size is required"},
 		{"size over max", api.Config{MaxFileSize: 100}, post(`{"fileName":"a","contentType":"text/plain","size":101}`), 413, "PayloadTooLarge", "101"},
 		{"type not allowed", api.Config{AllowedContentTypes: []string{"image/*", "application/pdf"}}, post(`{"fileName":"a","contentType":"text/html"}`), 415, "UnsupportedMediaType", "text/html"},
 		{"body over 1 MiB", api.Config{}, post(`{"fileName":"` + strings.Repeat("a", 1<<20) + `"}`), 413, "PayloadTooLarge", "1 MiB"},

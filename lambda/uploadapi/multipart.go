@@ -42,9 +42,15 @@ func (h *Handler) startMultipart(ctx context.Context, req events.APIGatewayProxy
 		return h.s3Error(ctx, "create multipart upload", *create.Key, err)
 	}
 	plan := api.PlanParts(in.Size, int64(h.cfg.PartSize))
+	uploadID := aws.ToString(out.UploadId)
+	if err := h.saveSession(ctx, uploadID, session{FileKey: *create.Key, Size: plan.Size, PartSize: plan.PartSize}); err != nil {
+		h.log.ErrorContext(ctx, "write upload session failed", "fileKey", *create.Key, "error", err)
+		h.abort(ctx, uploadID, *create.Key, "no session")
+		return errorResponse(errInternal())
+	}
 	h.log.InfoContext(ctx, "started multipart upload", "fileKey", *create.Key, "size", plan.Size, "parts", plan.PartCount)
 	return jsonResponse(http.StatusOK, api.MultipartStartResponse{
-		UploadID:  aws.ToString(out.UploadId),
+		UploadID:  uploadID,
 		FileKey:   *create.Key,
 		PartSize:  plan.PartSize,
 		PartCount: plan.PartCount,
@@ -65,13 +71,22 @@ func (h *Handler) signParts(ctx context.Context, req events.APIGatewayProxyReque
 		return errorResponse(&apiError{http.StatusRequestEntityTooLarge, api.CodePayloadTooLarge,
 			"size " + strconv.FormatInt(in.Size, 10) + " is over the limit of " + strconv.FormatInt(int64(h.cfg.MaxMultipartSize), 10) + " bytes"})
 	}
-	plan := api.PlanParts(in.Size, int64(h.cfg.PartSize))
 	if len(in.PartNumbers) == 0 || len(in.PartNumbers) > api.MaxPartsPerRequest {
 		return errorResponse(badRequest("partNumbers must list 1 to %d part numbers", api.MaxPartsPerRequest))
 	}
 	if in.ChecksumsSHA256 != nil && len(in.ChecksumsSHA256) != len(in.PartNumbers) {
 		return errorResponse(badRequest("checksumsSHA256 must have one digest per part number"))
 	}
+	// The size declared at the start fixes every part's length; signing
+	// for another would let the parts add up to more.
+	sess, e := h.loadSession(ctx, uploadID, in.FileKey)
+	if e != nil {
+		return errorResponse(e)
+	}
+	if in.Size != sess.Size {
+		return errorResponse(badRequest("size %d differs from the %d bytes declared when the upload started", in.Size, sess.Size))
+	}
+	plan := sess.plan()
 	seen := make(map[int]bool, len(in.PartNumbers))
 	for i, n := range in.PartNumbers {
 		if n < 1 || n > plan.PartCount {
@@ -158,50 +173,97 @@ func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayPr
 		if i > 0 && p.PartNumber <= in.Parts[i-1].PartNumber {
 			return errorResponse(badRequest("parts must be in ascending part-number order without repeats"))
 		}
+		if !api.ValidETag(p.ETag) {
+			return errorResponse(badRequest("parts[%d].etag is not a part ETag", i))
+		}
+	}
+	sess, e := h.loadSession(ctx, uploadID, in.FileKey)
+	if e != nil {
+		return errorResponse(e)
 	}
 	listed, err := h.allParts(ctx, in.FileKey, uploadID)
 	if err != nil {
 		return h.s3Error(ctx, "list parts", in.FileKey, err)
 	}
+	// What S3 holds must be the plan of the declared size: a part of
+	// another length or beyond the last would make another object.
+	plan := sess.plan()
+	var held int64
 	byNumber := make(map[int]api.UploadedPart, len(listed))
 	for _, p := range listed {
 		byNumber[p.PartNumber] = p
+		held += p.Size
 	}
-	var total int64
-	done := make([]types.CompletedPart, 0, len(in.Parts))
-	for _, p := range in.Parts {
-		got, ok := byNumber[p.PartNumber]
-		if !ok || unquote(got.ETag) != unquote(p.ETag) {
-			return errorResponse(badRequest("part %d was not uploaded or its etag does not match", p.PartNumber))
+	for _, p := range listed {
+		if p.PartNumber > plan.PartCount || p.Size != plan.PartLength(p.PartNumber) {
+			h.abort(ctx, uploadID, in.FileKey, "off-plan part")
+			if held > plan.Size {
+				return errorResponse(&apiError{http.StatusRequestEntityTooLarge, api.CodePayloadTooLarge,
+					fmt.Sprintf("the parts hold %d bytes, over the %d declared when the upload started; the upload was aborted", held, plan.Size)})
+			}
+			return errorResponse(badRequest("part %d holds %d bytes where the plan of %d bytes has %d; the upload was aborted",
+				p.PartNumber, p.Size, plan.Size, plan.PartLength(p.PartNumber)))
 		}
-		total += got.Size
-		cp := types.CompletedPart{PartNumber: aws.Int32(int32(p.PartNumber)), ETag: aws.String(got.ETag)}
+	}
+	named := make(map[int]string, len(in.Parts))
+	for _, p := range in.Parts {
+		named[p.PartNumber] = p.ETag
+	}
+	var missing []string
+	done := make([]types.CompletedPart, 0, plan.PartCount)
+	for n := 1; n <= plan.PartCount; n++ {
+		got, ok := byNumber[n]
+		etag, asked := named[n]
+		if !ok || !asked {
+			missing = append(missing, strconv.Itoa(n))
+			continue
+		}
+		if unquote(got.ETag) != unquote(etag) {
+			return errorResponse(badRequest("part %d's etag does not match the part S3 holds", n))
+		}
+		cp := types.CompletedPart{PartNumber: aws.Int32(int32(n)), ETag: aws.String(got.ETag)}
 		if got.ChecksumSHA256 != "" {
 			cp.ChecksumSHA256 = aws.String(got.ChecksumSHA256)
 		}
 		done = append(done, cp)
 	}
-	if total > int64(h.cfg.MaxMultipartSize) {
-		// Never assemble an oversize object; free the parts instead.
-		if _, err := h.multipart.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-			Bucket: aws.String(h.cfg.Bucket), Key: aws.String(in.FileKey), UploadId: aws.String(uploadID),
-		}); err != nil {
-			h.log.ErrorContext(ctx, "abort oversize upload failed", "fileKey", in.FileKey, "error", err)
+	for n := range named {
+		if n > plan.PartCount {
+			return errorResponse(badRequest("part %d is beyond the plan's %d parts", n, plan.PartCount))
 		}
-		return errorResponse(&apiError{http.StatusRequestEntityTooLarge, api.CodePayloadTooLarge,
-			fmt.Sprintf("the parts add up to %d bytes, over the limit of %d; the upload was aborted", total, h.cfg.MaxMultipartSize)})
 	}
-	out, err := h.multipart.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+	if len(missing) > 0 {
+		return errorResponse(badRequest("parts %s of %d are missing (not uploaded or not listed); the upload is kept: send them and complete again",
+			strings.Join(missing, ", "), plan.PartCount))
+	}
+	complete := &s3.CompleteMultipartUploadInput{
 		Bucket:          aws.String(h.cfg.Bucket),
 		Key:             aws.String(in.FileKey),
 		UploadId:        aws.String(uploadID),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: done},
-	})
+	}
+	if h.cfg.PreventOverwrite {
+		complete.IfNoneMatch = aws.String("*")
+	}
+	out, err := h.multipart.CompleteMultipartUpload(ctx, complete)
 	if err != nil {
 		return h.s3Error(ctx, "complete multipart upload", in.FileKey, err)
 	}
-	h.log.InfoContext(ctx, "completed multipart upload", "fileKey", in.FileKey, "size", total, "parts", len(done))
-	return jsonResponse(http.StatusOK, api.CompleteResponse{FileKey: in.FileKey, ETag: aws.ToString(out.ETag), Size: total})
+	h.dropSession(ctx, uploadID, in.FileKey)
+	h.log.InfoContext(ctx, "completed multipart upload", "fileKey", in.FileKey, "size", plan.Size, "parts", len(done))
+	return jsonResponse(http.StatusOK, api.CompleteResponse{FileKey: in.FileKey, ETag: aws.ToString(out.ETag), Size: plan.Size})
+}
+
+// abort frees an upload's parts and its session.
+func (h *Handler) abort(ctx context.Context, uploadID, key, why string) {
+	if _, err := h.multipart.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
+	}); err != nil {
+		h.log.ErrorContext(ctx, "abort failed", "fileKey", key, "reason", why, "error", err)
+		return
+	}
+	h.dropSession(ctx, uploadID, key)
+	h.log.InfoContext(ctx, "aborted multipart upload", "fileKey", key, "reason", why)
 }
 
 func (h *Handler) abortMultipart(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
@@ -216,6 +278,7 @@ func (h *Handler) abortMultipart(ctx context.Context, req events.APIGatewayProxy
 	}); err != nil {
 		return h.s3Error(ctx, "abort multipart upload", key, err)
 	}
+	h.dropSession(ctx, uploadID, key)
 	h.log.InfoContext(ctx, "aborted multipart upload", "fileKey", key)
 	return events.APIGatewayProxyResponse{StatusCode: http.StatusNoContent, Headers: map[string]string{}}
 }
@@ -268,6 +331,11 @@ func (h *Handler) s3Error(ctx context.Context, op, key string, err error) events
 		switch code := apiErr.ErrorCode(); code {
 		case "NoSuchUpload":
 			return errorResponse(&apiError{http.StatusNotFound, code, "no such multipart upload for this fileKey"})
+		case "PreconditionFailed", "ConditionalRequestConflict":
+			// preventOverwrite: an object has this key already. The upload
+			// is kept; retrying cannot succeed.
+			return errorResponse(&apiError{http.StatusPreconditionFailed, api.CodePreconditionFailed,
+				"an object with this key exists and preventOverwrite is on; the upload is kept and was not completed"})
 		case "InvalidPart", "InvalidPartOrder", "EntityTooSmall", "InvalidRequest", "BadDigest", "InvalidArgument":
 			return errorResponse(&apiError{http.StatusBadRequest, code, apiErr.ErrorMessage()})
 		}

@@ -3,10 +3,13 @@ package uploadapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
@@ -50,6 +53,50 @@ type fakeS3 struct {
 	lists     []s3.ListPartsInput
 	completes []s3.CompleteMultipartUploadInput
 	aborts    []s3.AbortMultipartUploadInput
+
+	// objects are the session objects by key; nil starts with the session
+	// of testUploadID: testKey, threePartSize bytes, 16 MiB parts.
+	objects map[string][]byte
+	deletes []string
+}
+
+// sessionKey is where the handler keeps testUploadID's session.
+func sessionKey() string {
+	sum := sha256.Sum256([]byte(testUploadID))
+	return api.DefaultSessionPrefix + hex.EncodeToString(sum[:])
+}
+
+func (f *fakeS3) store() map[string][]byte {
+	if f.objects == nil {
+		f.objects = map[string][]byte{sessionKey(): []byte(`{"fileKey":"` + testKey + `","size":` + strconv.FormatInt(threePartSize, 10) + `,"partSize":16777216}`)}
+	}
+	return f.objects
+}
+
+func (f *fakeS3) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	if err := f.errs["PutObject"]; err != nil {
+		return nil, err
+	}
+	b, _ := io.ReadAll(in.Body)
+	f.store()[aws.ToString(in.Key)] = b
+	return &s3.PutObjectOutput{}, nil
+}
+
+func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	if err := f.errs["GetObject"]; err != nil {
+		return nil, err
+	}
+	b, ok := f.store()[aws.ToString(in.Key)]
+	if !ok {
+		return nil, &smithy.GenericAPIError{Code: "NoSuchKey", Message: "The specified key does not exist."}
+	}
+	return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(b))}, nil
+}
+
+func (f *fakeS3) DeleteObject(_ context.Context, in *s3.DeleteObjectInput, _ ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
+	f.deletes = append(f.deletes, aws.ToString(in.Key))
+	delete(f.store(), aws.ToString(in.Key))
+	return &s3.DeleteObjectOutput{}, nil
 }
 
 func (f *fakeS3) CreateMultipartUpload(_ context.Context, in *s3.CreateMultipartUploadInput, _ ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error) {
@@ -392,7 +439,7 @@ func TestMultipartSignPartsHidesSignerFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := jsonBody(t, api.SignPartsRequest{FileKey: testKey, Size: 10, PartNumbers: []int{1}})
+	body := jsonBody(t, api.SignPartsRequest{FileKey: testKey, Size: threePartSize, PartNumbers: []int{1}})
 	resp := call(t, h, apiRequest("POST", "/multipart/{uploadId}/parts", testUploadID, nil, body))
 	wantError(t, resp, 500, "InternalError", "internal error")
 	if strings.Contains(resp.Body, errPresign.Error()) {
@@ -539,33 +586,43 @@ func TestMultipartCompleteRejects(t *testing.T) {
 		lists    int // ListParts calls
 		aborts   int
 		complete int
+		declared int64 // the size the session declares; 0 means threePartSize
 	}{
 		{"forged etag", api.Config{}, completeBody(t, all, []string{etag(1), `"00000000000000000000000000000bad"`, etag(3)}), nil,
-			400, "BadRequest", "part 2", 1, 0, 0},
-		{"part that was not uploaded", api.Config{}, completeBody(t, []int{1, 2, 3, 4}, append(tags, etag(4))), nil,
-			400, "BadRequest", "part 4", 1, 0, 0},
+			400, "BadRequest", "part 2", 1, 0, 0, 0},
+		{"part beyond the plan", api.Config{}, completeBody(t, []int{1, 2, 3, 4}, append(tags, etag(4))), nil,
+			400, "BadRequest", "part 4", 1, 0, 0, 0},
+		{"missing parts are named and the upload kept", api.Config{}, completeBody(t, []int{1, 3}, []string{etag(1), etag(3)}), nil,
+			400, "BadRequest", "parts 2 of 3 are missing", 1, 0, 0, 0},
+		{"a malformed etag", api.Config{}, completeBody(t, all, []string{etag(1), `"` + strings.Repeat("e", 65) + `"`, etag(3)}), nil,
+			400, "BadRequest", "parts[1].etag", 0, 0, 0, 0},
 		{"parts out of order", api.Config{}, completeBody(t, []int{2, 1, 3}, tags), nil,
-			400, "BadRequest", "ascending", 0, 0, 0},
+			400, "BadRequest", "ascending", 0, 0, 0, 0},
 		{"part repeated", api.Config{}, completeBody(t, []int{1, 1, 3}, tags), nil,
-			400, "BadRequest", "ascending", 0, 0, 0},
+			400, "BadRequest", "ascending", 0, 0, 0, 0},
 		{"no parts", api.Config{}, `{"fileKey":"` + testKey + `","parts":[]}`, nil,
-			400, "BadRequest", "1 to 10000", 0, 0, 0},
+			400, "BadRequest", "1 to 10000", 0, 0, 0, 0},
 		{"fileKey not issued", api.Config{}, `{"fileKey":"uploads/x","parts":[{"partNumber":1,"etag":"x"}]}`, nil,
-			400, "BadRequest", "not a key this API issued", 0, 0, 0},
-		{"parts over MaxMultipartSize are aborted", api.Config{MaxMultipartSize: 20 << 20}, completeBody(t, all, tags), nil,
-			413, "PayloadTooLarge", "aborted", 1, 1, 0},
-		{"over-limit abort failing still answers 413", api.Config{MaxMultipartSize: 20 << 20}, completeBody(t, all, tags),
-			map[string]error{"AbortMultipartUpload": secret}, 413, "PayloadTooLarge", "aborted", 1, 1, 0},
+			400, "BadRequest", "not a key this API issued", 0, 0, 0, 0},
+		{"parts over the declared size are aborted", api.Config{}, completeBody(t, all, tags), nil,
+			413, "PayloadTooLarge", "over the 33554432 declared", 1, 1, 0, 32 << 20},
+		{"over-size abort failing still answers 413", api.Config{}, completeBody(t, all, tags),
+			map[string]error{"AbortMultipartUpload": secret}, 413, "PayloadTooLarge", "aborted", 1, 1, 0, 32 << 20},
+		{"a part off the plan is aborted", api.Config{}, completeBody(t, all, tags), nil,
+			400, "BadRequest", "part 3 holds 5 bytes where the plan of 33554438 bytes has 6", 1, 1, 0, threePartSize + 1},
 		{"S3 refuses a part", api.Config{}, completeBody(t, all, tags), map[string]error{"CompleteMultipartUpload": invalidPart},
-			400, "InvalidPart", invalidPart.Message, 1, 0, 1},
+			400, "InvalidPart", invalidPart.Message, 1, 0, 1, 0},
 		{"S3 failure is hidden", api.Config{}, completeBody(t, all, tags), map[string]error{"CompleteMultipartUpload": secret},
-			500, "InternalError", "internal error", 1, 0, 1},
+			500, "InternalError", "internal error", 1, 0, 1, 0},
 		{"listing failure is hidden", api.Config{}, completeBody(t, all, tags), map[string]error{"ListParts": secret},
-			500, "InternalError", "internal error", 1, 0, 0},
+			500, "InternalError", "internal error", 1, 0, 0, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{parts: heldParts(true), errs: tc.errs}
+			if tc.declared != 0 {
+				fake.objects = map[string][]byte{sessionKey(): []byte(jsonBody(t, map[string]any{"fileKey": testKey, "size": tc.declared, "partSize": 16 << 20}))}
+			}
 			h, _ := newS3Handler(t, tc.cfg, fake)
 			resp := call(t, h, apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, tc.body))
 			wantError(t, resp, tc.status, tc.code, tc.contains)
@@ -626,7 +683,7 @@ func TestMultipartNoSuchUpload(t *testing.T) {
 			return apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, completeBody(t, []int{1}, []string{etag(1)}))
 		}},
 		{"complete, when assembling", "CompleteMultipartUpload", func(t *testing.T) events.APIGatewayProxyRequest {
-			return apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, completeBody(t, []int{1}, []string{etag(1)}))
+			return apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, completeBody(t, []int{1, 2, 3}, []string{etag(1), etag(2), etag(3)}))
 		}},
 		{"abort", "AbortMultipartUpload", func(*testing.T) events.APIGatewayProxyRequest {
 			return apiRequest("DELETE", "/multipart/{uploadId}", testUploadID, query, "")

@@ -1,0 +1,91 @@
+package uploadapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/presigned-upload/presigned-upload/api"
+)
+
+// session is what a multipart upload declared when it started. It is kept
+// as a small object under the session prefix, so that every Lambda
+// instance binds the later calls to it with no state of its own: parts are
+// signed only for this size, and completion assembles only this plan.
+type session struct {
+	FileKey  string `json:"fileKey"`
+	Size     int64  `json:"size"`
+	PartSize int64  `json:"partSize"`
+}
+
+func (s session) plan() api.Plan { return api.PlanParts(s.Size, s.PartSize) }
+
+// sessionKey names an upload's session object. The upload ID is hashed:
+// it is S3's string, not one this API shaped.
+func (h *Handler) sessionKey(uploadID string) string {
+	sum := sha256.Sum256([]byte(uploadID))
+	return h.cfg.SessionPrefix + hex.EncodeToString(sum[:])
+}
+
+func (h *Handler) saveSession(ctx context.Context, uploadID string, s session) error {
+	b, _ := json.Marshal(s)
+	_, err := h.multipart.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:      aws.String(h.cfg.Bucket),
+		Key:         aws.String(h.sessionKey(uploadID)),
+		Body:        bytes.NewReader(b),
+		ContentType: aws.String("application/json"),
+	})
+	return err
+}
+
+// errNoSession answers a call about an upload this API has no session for:
+// never started here, already completed or aborted, or expired.
+var errNoSession = &apiError{http.StatusNotFound, api.CodeNoSuchUpload, "no such multipart upload for this fileKey"}
+
+// loadSession reads the session of uploadID and checks that it is the
+// upload of key.
+func (h *Handler) loadSession(ctx context.Context, uploadID, key string) (session, *apiError) {
+	out, err := h.multipart.GetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(h.cfg.Bucket),
+		Key:    aws.String(h.sessionKey(uploadID)),
+	})
+	var s session
+	if err != nil {
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NoSuchKey" || apiErr.ErrorCode() == "NotFound") {
+			return s, errNoSession
+		}
+		h.log.ErrorContext(ctx, "read upload session failed", "fileKey", key, "error", err)
+		return s, errInternal()
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(out.Body, 4096))
+	if err != nil || json.Unmarshal(b, &s) != nil {
+		h.log.ErrorContext(ctx, "read upload session failed", "fileKey", key, "error", err)
+		return s, errInternal()
+	}
+	if s.FileKey != key {
+		return s, errNoSession
+	}
+	return s, nil
+}
+
+// dropSession deletes the session once the upload is completed or
+// aborted; a leftover one expires with the bucket's lifecycle rule.
+func (h *Handler) dropSession(ctx context.Context, uploadID, key string) {
+	if _, err := h.multipart.DeleteObject(ctx, &s3.DeleteObjectInput{
+		Bucket: aws.String(h.cfg.Bucket),
+		Key:    aws.String(h.sessionKey(uploadID)),
+	}); err != nil {
+		h.log.WarnContext(ctx, "delete upload session failed", "fileKey", key, "error", err)
+	}
+}

@@ -1,0 +1,115 @@
+package uploadapi_test
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go"
+
+	"github.com/presigned-upload/presigned-upload/api"
+)
+
+// The size declared when an upload starts is kept in a session object and
+// binds every later call, whichever instance serves it.
+func TestMultipartSessionBindsTheDeclaredSize(t *testing.T) {
+	t.Run("start writes the session", func(t *testing.T) {
+		fake := &fakeS3{objects: map[string][]byte{}}
+		h, _ := newS3Handler(t, api.Config{}, fake)
+		out := decodeJSON[api.MultipartStartResponse](t, call(t, h, apiRequest("POST", "/multipart", "", nil,
+			`{"fileName":"a.bin","contentType":"application/octet-stream","size":`+strconv.FormatInt(threePartSize, 10)+`}`)))
+		var got map[string]any
+		if err := json.Unmarshal(fake.objects[sessionKey()], &got); err != nil {
+			t.Fatalf("session %q: %v", fake.objects[sessionKey()], err)
+		}
+		if got["fileKey"] != out.FileKey || got["size"] != float64(threePartSize) || got["partSize"] != float64(16<<20) {
+			t.Errorf("session = %v, want the key, the size and the part size", got)
+		}
+	})
+	t.Run("start that cannot write its session aborts", func(t *testing.T) {
+		fake := &fakeS3{objects: map[string][]byte{}, errs: map[string]error{"PutObject": errors.New("secret")}}
+		h, _ := newS3Handler(t, api.Config{}, fake)
+		resp := call(t, h, apiRequest("POST", "/multipart", "", nil, `{"fileName":"a.bin","contentType":"a/b","size":10}`))
+		wantError(t, resp, 500, "InternalError", "internal error")
+		wantCalls(t, fake, 1, 0, 0, 1)
+	})
+	sign := func(size int64) string {
+		return jsonBody(t, api.SignPartsRequest{FileKey: testKey, Size: size, PartNumbers: []int{1}})
+	}
+	for _, tc := range []struct {
+		name    string
+		objects map[string][]byte
+		body    string
+		status  int
+		code    string
+		msg     string
+	}{
+		{"signing for 5 TiB after declaring 32 MiB", nil, sign(api.MaxObjectSize), 400, "BadRequest", "differs from the 33554437 bytes declared"},
+		{"signing for 100 MiB after declaring 32 MiB", nil, sign(100 << 20), 400, "BadRequest", "differs from the 33554437 bytes declared"},
+		{"no session: never started here, or finished", map[string][]byte{}, sign(threePartSize), 404, "NoSuchUpload", "no such multipart upload"},
+		{"a session of another key", map[string][]byte{sessionKey(): []byte(`{"fileKey":"uploads/0123456789abcdefghijklmnop-other.mp4","size":10,"partSize":16777216}`)},
+			sign(10), 404, "NoSuchUpload", "no such multipart upload"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := &fakeS3{objects: tc.objects}
+			h, _ := newS3Handler(t, api.Config{}, fake)
+			wantError(t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/parts", testUploadID, nil, tc.body)), tc.status, tc.code, tc.msg)
+		})
+	}
+	t.Run("completion and abort drop the session", func(t *testing.T) {
+		for _, req := range []struct{ method, resource, body string }{
+			{"POST", "/multipart/{uploadId}/complete", completeBody(t, []int{1, 2, 3}, []string{etag(1), etag(2), etag(3)})},
+			{"DELETE", "/multipart/{uploadId}", ""},
+		} {
+			fake := &fakeS3{parts: heldParts(false)}
+			h, _ := newS3Handler(t, api.Config{}, fake)
+			var q map[string]string
+			if req.method == "DELETE" {
+				q = map[string]string{"fileKey": testKey}
+			}
+			if resp := call(t, h, apiRequest(req.method, req.resource, testUploadID, q, req.body)); resp.StatusCode >= 300 {
+				t.Fatalf("%s: %d %s", req.method, resp.StatusCode, resp.Body)
+			}
+			if _, ok := fake.objects[sessionKey()]; ok || len(fake.deletes) != 1 {
+				t.Errorf("%s left the session (deletes %v)", req.method, fake.deletes)
+			}
+		}
+	})
+}
+
+// With preventOverwrite, completion is conditional too; an existing object
+// gives a 412 that keeps the upload.
+func TestMultipartCompletionPreventsOverwrite(t *testing.T) {
+	body := completeBody(t, []int{1, 2, 3}, []string{etag(1), etag(2), etag(3)})
+	t.Run("sends If-None-Match", func(t *testing.T) {
+		fake := &fakeS3{parts: heldParts(false)}
+		h, _ := newS3Handler(t, api.Config{PreventOverwrite: true}, fake)
+		decodeJSON[api.CompleteResponse](t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, body)))
+		if got := aws.ToString(fake.completes[0].IfNoneMatch); got != "*" {
+			t.Errorf("IfNoneMatch = %q, want *", got)
+		}
+	})
+	t.Run("not without the setting", func(t *testing.T) {
+		fake := &fakeS3{parts: heldParts(false)}
+		h, _ := newS3Handler(t, api.Config{}, fake)
+		decodeJSON[api.CompleteResponse](t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, body)))
+		if fake.completes[0].IfNoneMatch != nil {
+			t.Errorf("IfNoneMatch = %q, want none", *fake.completes[0].IfNoneMatch)
+		}
+	})
+	for _, code := range []string{"PreconditionFailed", "ConditionalRequestConflict"} {
+		t.Run(code+" is a 412 and the upload is kept", func(t *testing.T) {
+			fake := &fakeS3{parts: heldParts(false), errs: map[string]error{"CompleteMultipartUpload": &smithy.GenericAPIError{Code: code}}}
+			h, _ := newS3Handler(t, api.Config{PreventOverwrite: true}, fake)
+			resp := call(t, h, apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, body))
+			wantError(t, resp, 412, "PreconditionFailed", "preventOverwrite")
+			wantCalls(t, fake, 0, 1, 1, 0)
+			if _, ok := fake.objects[sessionKey()]; !ok || !strings.Contains(resp.Body, "kept") {
+				t.Errorf("session dropped or message %s does not say the upload is kept", resp.Body)
+			}
+		})
+	}
+}
