@@ -87,12 +87,12 @@ func benchColdStart(ctx context.Context, root, work string, runs int) ([]row, er
 	if err != nil {
 		return nil, err
 	}
-	benchDir := filepath.Join(root, "bench")
-	hello, err := buildBootstrap(benchDir, filepath.Join(benchDir, "hello"), filepath.Join(work, "hello"))
+	dir := filepath.Join(root, benchDir)
+	hello, err := buildBootstrap(filepath.Join(root, localModuleDir), filepath.Join(dir, "hello"), filepath.Join(work, "hello"))
 	if err != nil {
 		return nil, err
 	}
-	if err := ensureNodeModules(filepath.Join(benchDir, "node")); err != nil {
+	if err := ensureNodeModules(filepath.Join(dir, "node")); err != nil {
 		return nil, err
 	}
 	event, env := apiEvent(), lambdaEnv()
@@ -100,7 +100,7 @@ func benchColdStart(ctx context.Context, root, work string, runs int) ([]row, er
 	cmds := []struct {
 		name string
 		args []string
-	}{{ours, nil}, {hello, nil}, {"node", []string{filepath.Join(benchDir, "node", "bootstrap.mjs")}}}
+	}{{ours, nil}, {hello, nil}, {"node", []string{filepath.Join(dir, "node", "bootstrap.mjs")}}}
 	times := make([][]time.Duration, len(cmds))
 	for i := -2; i < runs; i++ { // two warm-up rounds fill the page cache
 		for j, c := range cmds {

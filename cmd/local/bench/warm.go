@@ -46,7 +46,7 @@ func benchWarm(root string) ([]row, error) {
 			}
 		}
 	})
-	cmd := exec.Command("node", filepath.Join(root, "bench", "node", "warm.mjs"), "20000")
+	cmd := exec.Command("node", filepath.Join(root, benchDir, "node", "warm.mjs"), "20000")
 	cmd.Env = append(cmd.Environ(), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDBENCH", "AWS_SECRET_ACCESS_KEY=bench-secret", "BUCKET_NAME=bench-bucket")
 	out, err := cmd.Output()
 	if err != nil {
