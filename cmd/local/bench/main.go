@@ -2,8 +2,8 @@
 // limits and against the tutorial's Node.js handler, all in one run on this
 // machine, and prints a Markdown table:
 //
-//	go run ./bench            # full run (1 GiB upload, 25 cold starts)
-//	go run ./bench -quick     # smaller, for a quick look
+//	go run ./cmd/local/bench            # full run (1 GiB upload, 41 cold starts)
+//	go run ./cmd/local/bench -quick     # smaller, for a quick look
 package main
 
 import (
@@ -15,6 +15,14 @@ import (
 	"runtime"
 	"strings"
 	"time"
+)
+
+// Where the bench's own files live, relative to the repository root: hello
+// and the Node.js baseline sit next to this file, and hello builds in the
+// local mode's module.
+var (
+	localModuleDir = filepath.Join("cmd", "local")
+	benchDir       = filepath.Join(localModuleDir, "bench")
 )
 
 // row is one line of the results table.

@@ -11,8 +11,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/constructs/golambda"
-	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
 
 // lambdaBuild is the construct's build of a main package, for goarch,
@@ -39,7 +39,7 @@ func buildBootstrap(moduleDir, entry, out string) (string, error) {
 // apiEvent is a tutorial-shaped request as API Gateway delivers it.
 func apiEvent() []byte {
 	b, _ := json.Marshal(map[string]any{
-		"resource": uploadapi.RouteUploadURL, "path": uploadapi.RouteUploadURL, "httpMethod": "POST",
+		"resource": api.UploadURL.Resource, "path": api.UploadURL.Resource, "httpMethod": "POST",
 		"headers": map[string]string{"Content-Type": "application/json"},
 		"body":    `{"fileName":"report.pdf","contentType":"application/pdf"}`,
 	})
@@ -72,14 +72,11 @@ func coldStart(ctx context.Context, event []byte, name string, args []string, en
 }
 
 func lambdaEnv() []string {
-	cfg := uploadapi.Config{Bucket: "bench-bucket"}.WithDefaults()
+	cfg := api.Config{Bucket: "bench-bucket"}.WithDefaults()
 	env := []string{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDBENCH", "AWS_SECRET_ACCESS_KEY=bench-secret",
 		"AWS_SESSION_TOKEN=bench-token", "AWS_LAMBDA_FUNCTION_NAME=bench", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
 		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "BUCKET_NAME=bench-bucket"}
-	for k, v := range cfg.Environment() {
-		env = append(env, k+"="+v)
-	}
-	return env
+	return append(env, api.ConfigEnv+"="+cfg.Encode())
 }
 
 func benchColdStart(ctx context.Context, root, work string, runs int) ([]row, error) {
@@ -87,12 +84,12 @@ func benchColdStart(ctx context.Context, root, work string, runs int) ([]row, er
 	if err != nil {
 		return nil, err
 	}
-	benchDir := filepath.Join(root, "bench")
-	hello, err := buildBootstrap(benchDir, filepath.Join(benchDir, "hello"), filepath.Join(work, "hello"))
+	dir := filepath.Join(root, benchDir)
+	hello, err := buildBootstrap(filepath.Join(root, localModuleDir), filepath.Join(dir, "hello"), filepath.Join(work, "hello"))
 	if err != nil {
 		return nil, err
 	}
-	if err := ensureNodeModules(filepath.Join(benchDir, "node")); err != nil {
+	if err := ensureNodeModules(filepath.Join(dir, "node")); err != nil {
 		return nil, err
 	}
 	event, env := apiEvent(), lambdaEnv()
@@ -100,7 +97,7 @@ func benchColdStart(ctx context.Context, root, work string, runs int) ([]row, er
 	cmds := []struct {
 		name string
 		args []string
-	}{{ours, nil}, {hello, nil}, {"node", []string{filepath.Join(benchDir, "node", "bootstrap.mjs")}}}
+	}{{ours, nil}, {hello, nil}, {"node", []string{filepath.Join(dir, "node", "bootstrap.mjs")}}}
 	times := make([][]time.Duration, len(cmds))
 	for i := -2; i < runs; i++ { // two warm-up rounds fill the page cache
 		for j, c := range cmds {

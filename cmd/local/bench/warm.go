@@ -14,13 +14,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
 
 func benchWarm(root string) ([]row, error) {
 	client := s3.New(s3.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDBENCH", "bench-secret", "bench-token")})
 	presign := s3.NewPresignClient(client)
-	h, err := uploadapi.New(uploadapi.Config{Bucket: "bench-bucket"}, presign, client, uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
+	h, err := uploadapi.New(api.Config{Bucket: "bench-bucket"}, presign, client, uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return nil, err
 	}
@@ -41,12 +42,12 @@ func benchWarm(root string) ([]row, error) {
 		b.ReportAllocs()
 		in := &s3.PutObjectInput{Bucket: aws.String("bench-bucket"), Key: aws.String("uploads/abcdefghijklmnopqrstuvwxyz-report.pdf"), ContentType: aws.String("application/pdf")}
 		for b.Loop() {
-			if _, err := presign.PresignPutObject(ctx, in, s3.WithPresignExpires(uploadapi.DefaultExpiry)); err != nil {
+			if _, err := presign.PresignPutObject(ctx, in, s3.WithPresignExpires(api.DefaultUrlExpiry.Duration())); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-	cmd := exec.Command("node", filepath.Join(root, "bench", "node", "warm.mjs"), "20000")
+	cmd := exec.Command("node", filepath.Join(root, benchDir, "node", "warm.mjs"), "20000")
 	cmd.Env = append(cmd.Environ(), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDBENCH", "AWS_SECRET_ACCESS_KEY=bench-secret", "BUCKET_NAME=bench-bucket")
 	out, err := cmd.Output()
 	if err != nil {

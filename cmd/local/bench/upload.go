@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/cmd/local/apigw"
 	"github.com/presigned-upload/presigned-upload/cmd/local/s3gw"
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
@@ -40,16 +41,21 @@ func benchUpload(ctx context.Context, work string, size int64) ([]row, error) {
 		return nil, err
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	h, err := uploadapi.New(uploadapi.Config{Bucket: bucket}, s3.NewPresignClient(client), client, uploadapi.WithLogger(quiet))
+	settings := api.Config{Bucket: bucket}
+	h, err := uploadapi.New(settings, s3.NewPresignClient(client), client, uploadapi.WithLogger(quiet))
 	if err != nil {
 		return nil, err
 	}
-	api := httptest.NewServer(apigw.New(apigw.Config{Invoke: h.Handle, Routes: uploadapi.Routes, AllowedOrigins: []string{"*"}, Log: quiet}))
-	defer api.Close()
+	stage, err := apigw.New(apigw.Config{Invoke: h.Handle, Routes: api.Routes, Settings: settings, Log: quiet})
+	if err != nil {
+		return nil, err
+	}
+	srv := httptest.NewServer(stage)
+	defer srv.Close()
 
-	const partSize, concurrency = uploadapi.DefaultPartSize, 4
+	const partSize, concurrency = int64(api.DefaultPartSize), 4
 	ours := func() (time.Duration, *uploader.Result, error) {
-		c := &uploader.Client{API: api.URL, Threshold: 1, Concurrency: concurrency, StateDir: filepath.Join(work, "state")}
+		c := &uploader.Client{API: srv.URL, Threshold: 1, Concurrency: concurrency, StateDir: filepath.Join(work, "state")}
 		start := time.Now()
 		res, err := c.UploadFile(ctx, path, "application/octet-stream")
 		return time.Since(start), res, err
