@@ -30,8 +30,14 @@ type Client struct {
 	// https://abc.execute-api.eu-west-1.amazonaws.com/prod or local mode's
 	// http://127.0.0.1:8080.
 	API string
-	// APIKey is sent as X-Api-Key when set.
+	// APIKey is sent as X-Api-Key when set, to the API only: a redirect to
+	// another origin fails with ErrRedirectElsewhere, and S3 never gets it.
 	APIKey string
+	// AllowHTTP allows an http:// API URL whose host is not loopback
+	// (localhost, 127.0.0.0/8, ::1). Default: such a URL fails with
+	// ErrPlainHTTP before any request, since the key would travel in
+	// clear text.
+	AllowHTTP bool
 	// HTTP sends every request. Default: a client with no overall timeout.
 	HTTP *http.Client
 	// Threshold is the size from which files go up in parts. Default: 64 MiB.
@@ -49,6 +55,8 @@ type Client struct {
 	KeepPartial bool
 	// Progress, when set, is called as bytes reach S3.
 	Progress func(Progress)
+
+	apiHTTP *http.Client // HTTP, following redirects only within the API's origin
 }
 
 // Progress reports one file's upload.
@@ -96,6 +104,9 @@ func (e *APIError) Error() string {
 // UploadFile uploads the file at path. contentType "" guesses it from the
 // file name.
 func (c *Client) UploadFile(ctx context.Context, path, contentType string) (*Result, error) {
+	if err := c.checkAPI(); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -132,6 +143,7 @@ func (c *Client) withDefaults() *Client {
 	if cc.HTTP == nil {
 		cc.HTTP = &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 64, ResponseHeaderTimeout: 5 * time.Minute}}
 	}
+	cc.apiHTTP = apiOnly(cc.HTTP, cc.API)
 	if cc.Threshold <= 0 {
 		cc.Threshold = DefaultThreshold
 	}
@@ -278,10 +290,13 @@ func (u *upload) api(ctx context.Context, r api.Route, params []string, in, out 
 			req.Header.Set("X-Api-Key", u.c.APIKey)
 		}
 		u.calls.Add(1)
-		resp, err := u.c.HTTP.Do(req)
+		resp, err := u.c.apiHTTP.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
+			}
+			if errors.Is(err, ErrRedirectElsewhere) {
+				return err
 			}
 			lastErr = err
 			continue

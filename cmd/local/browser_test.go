@@ -23,9 +23,9 @@ const browserEnvironments = `{"context": {"environments": {
   "browserkey": {"allowedOrigins": ["*"], "apiKeyRequired": true}
 }}}`
 
-// browser starts Debian's Chromium headless with a fresh profile. On
+// newBrowser starts Debian's Chromium headless with a fresh profile. On
 // failure the test saves a screenshot and names its path.
-func browser(t *testing.T) context.Context {
+func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("drives a real browser")

@@ -144,7 +144,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		o.web = filepath.Join(root, "web")
 	}
 	if isDir(o.web) {
-		static = webHandler(o.web, apiKey, o.multipartThreshold)
+		static = webHandler(o.web, apiKey, o.multipartThreshold, gw.Endpoint)
 	}
 	stage, err := apigw.New(apigw.Config{
 		Invoke:   h.Handle,
@@ -247,9 +247,15 @@ func findUp(name string) (string, error) {
 }
 
 // webHandler serves the upload page, and config.json that fills in its
-// settings for this local API.
-func webHandler(dir, apiKey string, threshold int64) http.Handler {
+// settings for this local API. s3Endpoint is the origin of the S3 server
+// the upload URLs point at.
+func webHandler(dir, apiKey string, threshold int64, s3Endpoint string) http.Handler {
 	mux := http.NewServeMux()
+	// The page's meta tag allows connections to any https: or loopback
+	// origin; this header, which applies on top of it, narrows them to this
+	// API (the page's own origin, which config.json points it at) and this
+	// S3 server, and forbids framing, which a meta tag cannot.
+	policy := "connect-src 'self' " + s3Endpoint + "; frame-ancestors 'none'"
 	mux.Handle("/", http.FileServer(http.Dir(dir)))
 	mux.HandleFunc("/config.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -260,5 +266,8 @@ func webHandler(dir, apiKey string, threshold int64) http.Handler {
 			"multipartThreshold": threshold,
 		})
 	})
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", policy)
+		mux.ServeHTTP(w, r)
+	})
 }

@@ -33,6 +33,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	var c uploader.Client
 	fs.StringVar(&c.API, "api", os.Getenv("UPLOAD_API"), "API base URL, such as https://ID.execute-api.REGION.amazonaws.com/prod (env UPLOAD_API)")
 	fs.StringVar(&c.APIKey, "api-key", os.Getenv("UPLOAD_API_KEY"), "API key sent as X-Api-Key (env UPLOAD_API_KEY)")
+	fs.BoolVar(&c.AllowHTTP, "insecure-http", false, "allow an http:// API URL to a host other than loopback, which sends the API key in clear text")
 	contentType := fs.String("content-type", "", "media type of the files (default: guessed from each file name)")
 	fs.Int64Var(&c.Threshold, "multipart-threshold", uploader.DefaultThreshold, "files of this many bytes or more go up in parts")
 	fs.IntVar(&c.Concurrency, "parallel", uploader.DefaultConcurrency, "parts sent at once")
@@ -56,6 +57,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	for _, path := range fs.Args() {
 		res, err := c.UploadFile(ctx, path, *contentType)
 		bar.finish()
+		if errors.Is(err, uploader.ErrPlainHTTP) {
+			fmt.Fprintf(stderr, "upload: -api %s: %v; use https, or pass -insecure-http to allow it\n", c.API, uploader.ErrPlainHTTP)
+			return 2
+		}
 		if err != nil {
 			failed++
 			fmt.Fprintf(stderr, "upload: %s: %v\n", path, err)
