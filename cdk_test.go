@@ -116,6 +116,13 @@ func TestApp(t *testing.T) {
 			}
 		})
 	}
+	t.Run("every environment sets its multipart limit", func(t *testing.T) {
+		for name, e := range envs {
+			if e.MaxMultipartSize == 0 {
+				t.Errorf("%s leaves maxMultipartSize at the construct's 5 TiB default", name)
+			}
+		}
+	})
 	t.Run("prod is locked down", func(t *testing.T) {
 		p := envs["prod"]
 		if p.RemovalPolicy != "retain" || !p.ApiKeyRequired || !p.WebAclEnabled || !p.RequireSize || !p.PreventOverwrite || !p.Versioned || slices.Contains(p.AllowedOrigins, "*") {

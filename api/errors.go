@@ -10,6 +10,9 @@ const (
 	CodeMethodNotAllowed     = "MethodNotAllowed"
 	CodeNotFound             = "NotFound"
 	CodeInternal             = "InternalError"
+	// CodeNotJSON: a request body sent with a Content-Type other than
+	// application/json (parameters such as charset are fine).
+	CodeNotJSON = "RequestNotJSON"
 	// CodeFormUnavailable: form uploads are off while preventOverwrite is
 	// on, because S3 cannot make a POST upload conditional.
 	CodeFormUnavailable = "FormUploadUnavailable"

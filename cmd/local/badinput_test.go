@@ -138,3 +138,64 @@ func TestStageAppliesTheRequestModels(t *testing.T) {
 		}
 	})
 }
+
+// A body sent as another Content-Type is still checked against the model,
+// and the function refuses it as not JSON.
+func TestNonJSONBodiesDoNotSkipValidation(t *testing.T) {
+	f := newFlow(t, api.Config{}, "")
+	for _, tc := range []struct {
+		name, contentType, body string
+		status                  int
+		code                    string
+	}{
+		{"valid JSON as text/plain", "text/plain", `{"fileName":"a.txt","contentType":"text/plain"}`, 415, api.CodeNotJSON},
+		{"invalid body as text/plain", "text/plain", `{"fileName":"a.txt","contentType":"text/plain","acl":"public-read"}`, 400, "BAD_REQUEST_BODY"},
+		{"form encoding", "application/x-www-form-urlencoded", `fileName=a.txt&contentType=text/plain`, 400, "BAD_REQUEST_BODY"},
+		{"JSON with a charset", "application/json; charset=utf-8", `{"fileName":"a.txt","contentType":"text/plain"}`, 200, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, _, body := f.call("POST", api.UploadURL.Resource, tc.body, map[string]string{"Content-Type": tc.contentType})
+			var e api.ErrorResponse
+			_ = json.Unmarshal(body, &e)
+			if status != tc.status || e.Code != tc.code {
+				t.Errorf("%d %s, want %d %s", status, body, tc.status, tc.code)
+			}
+		})
+	}
+}
+
+// With several allowed origins, the stage's own errors echo the caller's
+// Origin (gateway responses cannot check a list) and carry nothing but the
+// error; the function's responses name only listed origins; nothing ever
+// allows credentials.
+func TestCORSWithSeveralOrigins(t *testing.T) {
+	const key = "k"
+	f := newFlow(t, api.Config{AllowedOrigins: []string{"https://a.example", "https://b.example"}}, key)
+	for _, tc := range []struct {
+		name, origin, apiKey string
+		status               int
+		allow                string
+	}{
+		{"stage error, listed origin", "https://a.example", "wrong", 403, "https://a.example"},
+		{"stage error, other origin: echoed, error only", "https://evil.example", "wrong", 403, "https://evil.example"},
+		{"function answer, listed origin", "https://b.example", key, 200, "https://b.example"},
+		{"function answer, other origin: none", "https://evil.example", key, 200, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, h, body := f.call("POST", api.UploadURL.Resource, `{"fileName":"a.txt","contentType":"text/plain"}`,
+				map[string]string{"Origin": tc.origin, "X-Api-Key": tc.apiKey})
+			if status != tc.status || h.Get("Access-Control-Allow-Origin") != tc.allow {
+				t.Errorf("%d, Access-Control-Allow-Origin %q, want %d and %q", status, h.Get("Access-Control-Allow-Origin"), tc.status, tc.allow)
+			}
+			if h.Get("Access-Control-Allow-Credentials") != "" {
+				t.Error("a response allows credentials")
+			}
+			if tc.status == 403 {
+				var e map[string]any
+				if err := json.Unmarshal(body, &e); err != nil || len(e) != 2 || e["message"] == nil || e["code"] == nil {
+					t.Errorf("stage error body %s, want only message and code", body)
+				}
+			}
+		})
+	}
+}

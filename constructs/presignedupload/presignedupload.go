@@ -4,6 +4,7 @@
 package presignedupload
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -232,7 +233,7 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config) a
 			DataTraceEnabled:     jsii.Bool(false),
 			MetricsEnabled:       jsii.Bool(true),
 			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(accessLogs),
-			AccessLogFormat:      awsapigateway.AccessLogFormat_JsonWithStandardFields(standardFields()),
+			AccessLogFormat:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat)),
 		},
 		DefaultCorsPreflightOptions: &awsapigateway.CorsOptions{
 			AllowOrigins: jsii.Strings(cfg.AllowedOrigins...),
@@ -262,7 +263,11 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config) a
 	for _, r := range api.Routes {
 		opts := &awsapigateway.MethodOptions{ApiKeyRequired: p.ApiKeyRequired, RequestValidator: validator}
 		if r.InBody() {
-			opts.RequestModels = &map[string]awsapigateway.IModel{"application/json": requestModel(restApi, r, cfg)}
+			// The model also applies to any other Content-Type ($default):
+			// registered for application/json alone, a text/plain body
+			// would skip validation.
+			m := requestModel(restApi, r, cfg)
+			opts.RequestModels = &map[string]awsapigateway.IModel{"application/json": m, "$default": m}
 		} else if q := requiredQuery(r, cfg); len(q) > 0 {
 			opts.RequestParameters = &q
 		}
@@ -278,11 +283,31 @@ func suppressOpenMethod(m awsapigateway.Method) {
 		rule{id: "AwsSolutions-COG4", reason: "No end-user identity is involved: the API is protected by the optional API key, throttling and WAF. Put a Cognito or Lambda authorizer in front when uploads must be tied to users."})
 }
 
-func standardFields() *awsapigateway.JsonWithStandardFieldProps {
-	t := jsii.Bool(true)
-	return &awsapigateway.JsonWithStandardFieldProps{Caller: jsii.Bool(false), HttpMethod: t, Ip: t, Protocol: t,
-		RequestTime: t, ResourcePath: t, ResponseLength: t, Status: t, User: jsii.Bool(false)}
-}
+// accessLogFormat is one JSON line per request. Besides the standard
+// fields it names who called (API key ID, source IP, user agent) and the
+// function invocation that served it, so an object traced from the
+// function's "issued" log line (which carries the same requestId) leads to
+// a caller.
+var accessLogFormat = func() string {
+	b, err := json.Marshal(map[string]string{
+		"requestId":            "$context.requestId",
+		"requestTime":          "$context.requestTime",
+		"ip":                   "$context.identity.sourceIp",
+		"userAgent":            "$context.identity.userAgent",
+		"apiKeyId":             "$context.identity.apiKeyId",
+		"httpMethod":           "$context.httpMethod",
+		"resourcePath":         "$context.resourcePath",
+		"protocol":             "$context.protocol",
+		"status":               "$context.status",
+		"responseLength":       "$context.responseLength",
+		"errorType":            "$context.error.responseType",
+		"integrationRequestId": "$context.integration.requestId",
+	})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 // gatewayResponses gives API Gateway's own errors (bad key, throttling,
 // failed validation) the API's JSON error shape and CORS headers, so a

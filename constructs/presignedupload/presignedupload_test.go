@@ -408,6 +408,41 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("%d models, want one per POST route (%d)", got, n)
 		}
 	})
+	t.Run("every POST method validates any Content-Type against its model", func(t *testing.T) {
+		n := 0
+		for _, m := range tm.ofType("AWS::ApiGateway::Method") {
+			if m.Properties["HttpMethod"] != "POST" {
+				continue
+			}
+			n++
+			models, _ := m.Properties["RequestModels"].(map[string]any)
+			if len(models) != 2 || models["application/json"] == nil || jsonOf(models["$default"]) != jsonOf(models["application/json"]) {
+				t.Errorf("RequestModels = %s, want the same model for application/json and $default", jsonOf(models))
+			}
+		}
+		if n == 0 {
+			t.Fatal("no POST methods")
+		}
+	})
+	t.Run("access log names the caller and the invocation", func(t *testing.T) {
+		_, stage := tm.one(t, "AWS::ApiGateway::Stage")
+		var format map[string]string
+		if err := json.Unmarshal([]byte(get(stage.Properties, "AccessLogSetting", "Format").(string)), &format); err != nil {
+			t.Fatal(err)
+		}
+		for field, variable := range map[string]string{"requestId": "$context.requestId", "ip": "$context.identity.sourceIp",
+			"apiKeyId": "$context.identity.apiKeyId", "userAgent": "$context.identity.userAgent", "integrationRequestId": "$context.integration.requestId"} {
+			if format[field] != variable {
+				t.Errorf("access log %s = %q, want %s", field, format[field], variable)
+			}
+		}
+	})
+	t.Run("no response allows credentials", func(t *testing.T) {
+		raw, _ := json.Marshal(tm.Resources)
+		if strings.Contains(strings.ToLower(string(raw)), "access-control-allow-credentials") {
+			t.Error("the template sends Access-Control-Allow-Credentials somewhere")
+		}
+	})
 	t.Run("request model requires fileName and contentType", func(t *testing.T) {
 		model := tm.model(t, api.UploadURL.Name)
 		if got := strs(get(model.Properties, "Schema", "required")); !slices.Equal(got, []string{"fileName", "contentType"}) {

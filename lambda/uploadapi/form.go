@@ -45,7 +45,7 @@ func (h *Handler) uploadForm(ctx context.Context, req events.APIGatewayProxyRequ
 		fields[k] = v
 	}
 	fields["Content-Type"] = in.ContentType
-	h.log.InfoContext(ctx, "issued upload form", "fileKey", key, "contentType", in.ContentType)
+	h.log.InfoContext(ctx, "issued upload form", caller(req, "fileKey", key, "contentType", in.ContentType)...)
 	return jsonResponse(http.StatusOK, api.UploadFormResponse{
 		URL: signed.URL, Fields: fields, FileKey: key,
 		ExpiresIn: int64(h.cfg.UrlExpiry), MaxSize: int64(h.cfg.MaxFileSize),

@@ -338,3 +338,43 @@ func TestInternalErrorHidesDetail(t *testing.T) {
 		t.Errorf("500 lacks CORS headers: %v", resp.Headers)
 	}
 }
+
+// A body's Content-Type must be JSON: API Gateway validates other types
+// against the same model, and the function refuses them on its own too.
+func TestRequestBodyMustBeJSON(t *testing.T) {
+	h, _ := newHandler(t, api.Config{})
+	for _, tc := range []struct {
+		contentType string
+		want        int
+	}{
+		{"application/json", 200}, {"application/json; charset=utf-8", 200}, {"Application/JSON", 200}, {"", 200},
+		{"text/plain", 415}, {"application/x-www-form-urlencoded", 415}, {"application/jsonx", 415}, {"not a type", 415},
+	} {
+		req := post(`{"fileName":"a.txt","contentType":"text/plain"}`)
+		req.Headers = map[string]string{"Content-Type": tc.contentType}
+		if tc.contentType == "" {
+			req.Headers = nil
+		}
+		resp := call(t, h, req)
+		if resp.StatusCode != tc.want || tc.want == 415 && !strings.Contains(resp.Body, `"code":"RequestNotJSON"`) {
+			t.Errorf("Content-Type %q: %d %s, want %d", tc.contentType, resp.StatusCode, resp.Body, tc.want)
+		}
+	}
+}
+
+// The line that records an issued key names API Gateway's request ID and
+// the caller's IP, so the access log leads from the key to the caller.
+func TestIssuedLogNamesTheRequestAndCaller(t *testing.T) {
+	h, logs := newHandler(t, api.Config{})
+	req := post(`{"fileName":"a.txt","contentType":"text/plain"}`)
+	req.RequestContext.RequestID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+	req.RequestContext.Identity.SourceIP = "203.0.113.7"
+	out := decodeOK(t, call(t, h, req))
+	var line map[string]any
+	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+		t.Fatalf("log %q: %v", logs.String(), err)
+	}
+	if line["msg"] != "issued upload url" || line["fileKey"] != out.FileKey || line["apiRequestId"] != req.RequestContext.RequestID || line["sourceIp"] != "203.0.113.7" {
+		t.Errorf("log line = %v", line)
+	}
+}

@@ -48,7 +48,7 @@ func (h *Handler) startMultipart(ctx context.Context, req events.APIGatewayProxy
 		h.abort(ctx, uploadID, *create.Key, "no session")
 		return errorResponse(errInternal())
 	}
-	h.log.InfoContext(ctx, "started multipart upload", "fileKey", *create.Key, "size", plan.Size, "parts", plan.PartCount)
+	h.log.InfoContext(ctx, "started multipart upload", caller(req, "fileKey", *create.Key, "size", plan.Size, "parts", plan.PartCount)...)
 	return jsonResponse(http.StatusOK, api.MultipartStartResponse{
 		UploadID:  uploadID,
 		FileKey:   *create.Key,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -24,6 +25,12 @@ import (
 func (r *boundRoute) decode(req events.APIGatewayProxyRequest, dst any) *apiError {
 	var body []byte
 	if r.InBody() {
+		if ct := header(req.Headers, "Content-Type"); ct != "" {
+			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+				return &apiError{http.StatusUnsupportedMediaType, api.CodeNotJSON,
+					"request body must be JSON sent as Content-Type: application/json, not " + strconv.Quote(ct)}
+			}
+		}
 		var e *apiError
 		if body, e = requestBody(req); e != nil {
 			return e

@@ -43,7 +43,7 @@ func (h *Handler) uploadURL(ctx context.Context, req events.APIGatewayProxyReque
 		h.log.ErrorContext(ctx, "presign put failed", "fileKey", *put.Key, "error", err)
 		return errorResponse(errInternal())
 	}
-	h.log.InfoContext(ctx, "issued upload url", "fileKey", *put.Key, "contentType", *put.ContentType, "size", aws.ToInt64(put.ContentLength))
+	h.log.InfoContext(ctx, "issued upload url", caller(req, "fileKey", *put.Key, "contentType", *put.ContentType, "size", aws.ToInt64(put.ContentLength))...)
 	return jsonResponse(http.StatusOK, api.UploadURLResponse{
 		UploadURL: signed.URL,
 		FileKey:   *put.Key,

@@ -3,7 +3,6 @@ package apigw
 import (
 	"bytes"
 	"fmt"
-	"mime"
 	"net/http"
 	"strings"
 
@@ -64,7 +63,7 @@ func (m *models) check(method, resource string, r *http.Request, body []byte) (c
 		}
 	}
 	sch := m.body[key]
-	if sch == nil || !jsonBody(r.Header.Get("Content-Type")) {
+	if sch == nil { // models apply whatever the Content-Type: they are registered for $default too
 		return "", ""
 	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
@@ -75,17 +74,6 @@ func (m *models) check(method, resource string, r *http.Request, body []byte) (c
 		return "BAD_REQUEST_BODY", "Invalid request body: " + describe(err)
 	}
 	return "", ""
-}
-
-// jsonBody reports whether API Gateway picks the application/json model
-// for a request with this Content-Type: the model is registered for
-// application/json, which is also what a request without one is taken as.
-func jsonBody(contentType string) bool {
-	if contentType == "" {
-		return true
-	}
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == "application/json"
 }
 
 // describe flattens a validation error into one line of its causes.
