@@ -15,7 +15,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/presigned-upload/presigned-upload/constructs/presignedupload"
-	"github.com/presigned-upload/presigned-upload/environments"
+	"github.com/presigned-upload/presigned-upload/internal/environments"
 )
 
 // PresignedUploadStackProps configures a NewPresignedUploadStack.

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/presigned-upload/presigned-upload/api"
-	"github.com/presigned-upload/presigned-upload/environments"
+	"github.com/presigned-upload/presigned-upload/internal/environments"
 )
 
 // cdkContext returns cdk.json's context, as the CLI would hand it to the app,

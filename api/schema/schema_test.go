@@ -62,7 +62,8 @@ func TestModelsFollowTheRequestTypes(t *testing.T) {
 					t.Errorf("model properties = %v, want the type's fields %v", props, want)
 				}
 				var required []string
-				for _, n := range doc["required"].([]any) {
+				names, _ := doc["required"].([]any)
+				for _, n := range names {
 					required = append(required, n.(string))
 				}
 				if want := r.Required(cfg); !slices.Equal(required, want) {

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
-	"github.com/presigned-upload/presigned-upload/cmd/local/s3gw"
+	"github.com/presigned-upload/presigned-upload/cmd/local/internal/s3gw"
 )
 
 // TestLocalModeS3Credentials runs local mode twice over one data directory:

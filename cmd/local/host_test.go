@@ -12,7 +12,7 @@ import (
 
 	"github.com/presigned-upload/presigned-upload/api"
 
-	"github.com/presigned-upload/presigned-upload/cmd/local/apigw"
+	"github.com/presigned-upload/presigned-upload/cmd/local/internal/apigw"
 )
 
 // TestLocalModeHostCheck runs local mode and addresses its API and page to

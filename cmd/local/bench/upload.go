@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/presigned-upload/presigned-upload/api"
-	"github.com/presigned-upload/presigned-upload/cmd/local/apigw"
-	"github.com/presigned-upload/presigned-upload/cmd/local/s3gw"
+	"github.com/presigned-upload/presigned-upload/cmd/local/internal/apigw"
+	"github.com/presigned-upload/presigned-upload/cmd/local/internal/s3gw"
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 	"github.com/presigned-upload/presigned-upload/uploader"
 )

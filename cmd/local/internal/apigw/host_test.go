@@ -13,7 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/presigned-upload/presigned-upload/cmd/local/apigw"
+	"github.com/presigned-upload/presigned-upload/cmd/local/internal/apigw"
 )
 
 // TestHostNames pins which Host headers the stage answers: loopback names

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/presigned-upload/presigned-upload/environments"
+	"github.com/presigned-upload/presigned-upload/internal/environments"
 )
 
 func TestEnvironmentSettingsAreChecked(t *testing.T) {
