@@ -24,7 +24,7 @@ func TestEnvironmentSettingsAreChecked(t *testing.T) {
 }
 
 func TestLoad(t *testing.T) {
-	envs, err := environments.Load(filepath.Join("..", "cdk.json"))
+	envs, err := environments.Load(filepath.Join("..", "..", "cdk.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
