@@ -58,6 +58,12 @@ type Config struct {
 	// every later call. Outside KeyPrefix, so no upload can overwrite one.
 	// Default: "upload-sessions/".
 	SessionPrefix string `json:"sessionPrefix,omitempty"`
+	// SignIn means every request comes through an authorizer that
+	// verified the caller (Cognito or an OIDC issuer): keys are owned per
+	// caller (<keyPrefix><callerId>/…), every route that takes a fileKey
+	// refuses another caller's, and the file routes exist. The construct
+	// sets it when sign-in is configured; it is not a prop of its own.
+	SignIn bool `json:"signIn,omitempty"`
 }
 
 // ConfigEnv is the environment variable through which the deployed function

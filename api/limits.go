@@ -53,6 +53,9 @@ func (p Plan) PartLength(n int) int64 {
 
 func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 
+// DownloadExpiry is how long a download URL stays valid.
+const DownloadExpiry = time.Minute
+
 // MaxETagLength bounds a part's ETag as the completion request carries it:
 // S3's part ETags are 32 hex digits in quotes; 64 characters leave room for
 // other S3 implementations while the largest completion (10,000 parts)

@@ -24,6 +24,9 @@ type Route struct {
 	Resource string
 	// Name names the route's request model (letters and digits only).
 	Name string
+	// SignedIn marks a route that exists only when callers sign in
+	// (Config.SignIn): it serves the caller's own files.
+	SignedIn bool
 	// request is the request type; nil when the route takes none. A type
 	// rather than a value keeps Route comparable.
 	request reflect.Type
@@ -48,6 +51,13 @@ var (
 	ListParts = route(http.MethodGet, "/multipart/{uploadId}/parts", "ListPartsQuery", UploadRef{})
 	// CompleteMultipart assembles the uploaded parts into the object.
 	CompleteMultipart = route(http.MethodPost, "/multipart/{uploadId}/complete", "CompleteRequest", CompleteRequest{})
+	// ListFiles lists the caller's stored files, a page at a time.
+	ListFiles = signedIn(route(http.MethodGet, "/files", "ListFilesQuery", ListFilesRequest{}))
+	// DownloadURL returns a short-lived pre-signed GET of one of the
+	// caller's files that downloads it under its name.
+	DownloadURL = signedIn(route(http.MethodPost, "/download-url", "DownloadUrlRequest", DownloadURLRequest{}))
+	// DeleteFile deletes one of the caller's files.
+	DeleteFile = signedIn(route(http.MethodDelete, "/files", "DeleteFileQuery", UploadRef{}))
 )
 
 // Routes lists every method the API serves. The construct creates a method
@@ -58,6 +68,26 @@ func route(method, resource, name string, request any) Route {
 	r := Route{Method: method, Resource: resource, Name: name, request: reflect.TypeOf(request)}
 	Routes = append(Routes, r)
 	return r
+}
+
+// signedIn marks the route, the last one added, as existing only with
+// sign-in.
+func signedIn(r Route) Route {
+	r.SignedIn = true
+	Routes[len(Routes)-1] = r
+	return r
+}
+
+// RoutesFor returns the routes the API serves under the settings c: all
+// of them with sign-in, all but the signed-in ones without.
+func RoutesFor(c Config) []Route {
+	out := make([]Route, 0, len(Routes))
+	for _, r := range Routes {
+		if !r.SignedIn || c.SignIn {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Request returns a zero value of the route's request type, or nil.

@@ -149,3 +149,41 @@ type CompleteResponse struct {
 	ETag    string `json:"etag"`
 	Size    int64  `json:"size"`
 }
+
+// ListFilesRequest asks for a page of the caller's files.
+type ListFilesRequest struct {
+	// ContinuationToken is the previous page's NextToken; empty for the first.
+	ContinuationToken string `json:"continuationToken,omitempty" jsonschema:"maxLength=2048"`
+	// MaxFiles bounds the page. Default and most: 1,000.
+	MaxFiles *int64 `json:"maxFiles,omitempty" jsonschema:"minimum=1,maximum=1000"`
+}
+
+// FileInfo is one stored file of the caller's.
+type FileInfo struct {
+	FileKey string `json:"fileKey"`
+	// FileName is the key's name part: the sanitised name the file was
+	// uploaded with.
+	FileName     string `json:"fileName"`
+	Size         int64  `json:"size"`
+	LastModified string `json:"lastModified"` // RFC 3339
+}
+
+// ListFilesResponse is a page of the caller's files, newest keys in no
+// particular order; NextToken is empty on the last page.
+type ListFilesResponse struct {
+	Files     []FileInfo `json:"files"`
+	NextToken string     `json:"nextToken,omitempty"`
+}
+
+// DownloadURLRequest asks for a download URL of one of the caller's files.
+type DownloadURLRequest struct {
+	FileKey string `json:"fileKey" jsonschema:"required,minLength=1,maxLength=1024"`
+}
+
+// DownloadURLResponse is a pre-signed GET that makes a browser save the
+// file under FileName (Content-Disposition: attachment).
+type DownloadURLResponse struct {
+	DownloadURL string `json:"downloadUrl"`
+	FileName    string `json:"fileName"`
+	ExpiresIn   int64  `json:"expiresIn"`
+}

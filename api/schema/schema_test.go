@@ -92,6 +92,7 @@ func TestModelsAcceptClientRequestsAndRefuseBadOnes(t *testing.T) {
 		api.StartMultipart.String():    api.MultipartStartRequest{FileName: "a.bin", ContentType: "application/octet-stream", Size: 1 << 30, ChecksumAlgorithm: "SHA256"},
 		api.SignParts.String():         api.SignPartsRequest{FileKey: "uploads/x", Size: 1 << 30, PartNumbers: []int{1, 2}, ChecksumsSHA256: []string{sum, sum}},
 		api.CompleteMultipart.String(): api.CompleteRequest{FileKey: "uploads/x", Parts: []api.CompletedPart{{PartNumber: 1, ETag: `"abc"`}}},
+		api.DownloadURL.String():       api.DownloadURLRequest{FileKey: "uploads/x"},
 	}
 	bad := map[string][]string{
 		api.UploadURL.String(): {

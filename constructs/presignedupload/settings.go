@@ -96,13 +96,14 @@ func configOf(p *PresignedUploadApiProps) (api.Config, map[string]bool) {
 	return c, unresolved
 }
 
-// settingFields are the api.Config fields that props carry: all but
-// Bucket, which is the bucket the construct uses.
+// settingFields are the api.Config fields that props carry: all but those
+// the construct derives, Bucket (the bucket it uses) and SignIn (set when
+// a sign-in prop is).
 func settingFields() []reflect.StructField {
 	t := reflect.TypeFor[api.Config]()
 	out := make([]reflect.StructField, 0, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
-		if f := t.Field(i); f.Name != "Bucket" {
+		if f := t.Field(i); f.Name != "Bucket" && f.Name != "SignIn" {
 			out = append(out, f)
 		}
 	}

@@ -84,6 +84,9 @@ func Parse(v any) (map[string]Environment, error) {
 		if e.Bucket != "" {
 			return nil, fmt.Errorf("%s.%s: bucket is not a setting: each stack creates its bucket", ContextKey, name)
 		}
+		if e.SignIn {
+			return nil, fmt.Errorf("%s.%s: signIn is not a setting: configure a sign-in (cognito or oidc) instead", ContextKey, name)
+		}
 		if e.AlarmTopicArn != "" && !topicArnPattern.MatchString(e.AlarmTopicArn) {
 			return nil, fmt.Errorf("%s.%s: alarmTopicArn %q is not an SNS topic ARN", ContextKey, name, e.AlarmTopicArn)
 		}
