@@ -3,6 +3,7 @@ package api_test
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,5 +97,24 @@ func TestDecodeConfigRefuses(t *testing.T) {
 				t.Errorf("DecodeConfig(%s) = %+v, want an error", s, c)
 			}
 		})
+	}
+}
+
+func TestCallerID(t *testing.T) {
+	seen := map[string]string{}
+	for _, sub := range []string{"auth0|abc", "google-oauth2|1234567890", "üñîçødé 🚀", strings.Repeat("x", 300), "a/../b", ""} {
+		for _, iss := range []string{"https://a.example", "https://b.example"} {
+			id := api.CallerID(iss, sub)
+			if !api.IsCallerID(id) || id != api.CallerID(iss, sub) {
+				t.Errorf("CallerID(%q, %q) = %q, not a stable caller ID", iss, sub, id)
+			}
+			if prev, dup := seen[id]; dup {
+				t.Errorf("CallerID collides for %q and %q", prev, iss+" "+sub)
+			}
+			seen[id] = iss + " " + sub
+		}
+	}
+	if api.CallerID("https://a.example/", "x") == api.CallerID("https://a.example", "/x") {
+		t.Error("issuer and subject are not separated")
 	}
 }

@@ -10,6 +10,9 @@ const (
 	CodeMethodNotAllowed     = "MethodNotAllowed"
 	CodeNotFound             = "NotFound"
 	CodeInternal             = "InternalError"
+	// CodeForbidden: a fileKey of another caller's (with sign-in), or a
+	// request without a verified caller.
+	CodeForbidden = "Forbidden"
 	// CodeNotJSON: a request body sent with a Content-Type other than
 	// application/json (parameters such as charset are fine).
 	CodeNotJSON = "RequestNotJSON"

@@ -81,7 +81,7 @@ func newFlow(t testing.TB, cfg api.Config, apiKey string, presign ...func(*s3.Pr
 	if err != nil {
 		t.Fatal(err)
 	}
-	stage, err := apigw.New(apigw.Config{Invoke: h.Handle, Routes: api.Routes, Settings: cfg, APIKey: apiKey, Log: quiet})
+	stage, err := apigw.New(apigw.Config{Invoke: h.Handle, Settings: cfg, APIKey: apiKey, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -148,7 +148,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	stage, err := apigw.New(apigw.Config{
 		Invoke:   h.Handle,
-		Routes:   api.Routes,
 		Settings: cfg,
 		APIKey:   apiKey,
 		Static:   static,

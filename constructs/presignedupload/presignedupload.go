@@ -260,7 +260,7 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config) a
 		Proxy:           jsii.Bool(true),
 		AllowTestInvoke: jsii.Bool(false),
 	})
-	for _, r := range api.Routes {
+	for _, r := range api.RoutesFor(cfg) {
 		opts := &awsapigateway.MethodOptions{ApiKeyRequired: p.ApiKeyRequired, RequestValidator: validator}
 		if r.InBody() {
 			// The model also applies to any other Content-Type ($default):

@@ -50,9 +50,9 @@ func jsonResponse(status int, v any) events.APIGatewayProxyResponse {
 	}
 }
 
-// caller appends who asked to a log line's attributes: API Gateway's request
-// ID (the access log's requestId) and the source IP, so an issued key can be
-// traced to the request and the caller behind it.
-func caller(req events.APIGatewayProxyRequest, attrs ...any) []any {
+// requestAttrs appends who asked to a log line's attributes: API Gateway's
+// request ID (the access log's requestId) and the source IP, so an issued
+// key can be traced to the request and the caller behind it.
+func requestAttrs(req events.APIGatewayProxyRequest, attrs ...any) []any {
 	return append(attrs, "apiRequestId", req.RequestContext.RequestID, "sourceIp", req.RequestContext.Identity.SourceIP)
 }

@@ -18,6 +18,10 @@ func (h *Handler) uploadForm(ctx context.Context, req events.APIGatewayProxyRequ
 		return errorResponse(&apiError{http.StatusBadRequest, api.CodeFormUnavailable,
 			"form uploads are off because preventOverwrite is on (S3 has no conditional POST); use " + api.UploadURL.String()})
 	}
+	caller, e := h.callerOf(req)
+	if e != nil {
+		return errorResponse(e)
+	}
 	var in api.UploadFormRequest
 	if err := r.decode(req, &in); err != nil {
 		return errorResponse(err)
@@ -25,7 +29,7 @@ func (h *Handler) uploadForm(ctx context.Context, req events.APIGatewayProxyRequ
 	if err := h.checkFile(in.FileName, in.ContentType, nil, int64(h.cfg.MaxFileSize)); err != nil {
 		return errorResponse(err)
 	}
-	key := BuildKey(h.cfg.KeyPrefix, h.newID(), in.FileName)
+	key := BuildKey(h.prefixFor(caller), h.newID(), in.FileName)
 	signed, err := h.presign.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key)},
 		func(o *s3.PresignPostOptions) {
 			o.Expires = h.cfg.UrlExpiry.Duration()
@@ -45,7 +49,7 @@ func (h *Handler) uploadForm(ctx context.Context, req events.APIGatewayProxyRequ
 		fields[k] = v
 	}
 	fields["Content-Type"] = in.ContentType
-	h.log.InfoContext(ctx, "issued upload form", caller(req, "fileKey", key, "contentType", in.ContentType)...)
+	h.log.InfoContext(ctx, "issued upload form", requestAttrs(req, "fileKey", key, "contentType", in.ContentType)...)
 	return jsonResponse(http.StatusOK, api.UploadFormResponse{
 		URL: signed.URL, Fields: fields, FileKey: key,
 		ExpiresIn: int64(h.cfg.UrlExpiry), MaxSize: int64(h.cfg.MaxFileSize),

@@ -26,11 +26,12 @@ type Presigner interface {
 	PresignPutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
 	PresignUploadPart(ctx context.Context, in *s3.UploadPartInput, optFns ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
 	PresignPostObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.PresignPostOptions)) (*s3.PresignedPostRequest, error)
+	PresignGetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
 }
 
-// MultipartAPI is the part of the S3 API the multipart routes call.
-// *s3.Client satisfies it.
-type MultipartAPI interface {
+// BucketAPI is the part of the S3 API the handler calls: the multipart
+// routes, their sessions and the caller's files. *s3.Client satisfies it.
+type BucketAPI interface {
 	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
 	ListParts(ctx context.Context, in *s3.ListPartsInput, optFns ...func(*s3.Options)) (*s3.ListPartsOutput, error)
 	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
@@ -39,6 +40,9 @@ type MultipartAPI interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+	// The caller's files (files.go).
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 }
 
 // Handler serves the upload API. Build it with [New]; it is safe for
@@ -46,7 +50,7 @@ type MultipartAPI interface {
 type Handler struct {
 	cfg       api.Config
 	presign   Presigner
-	multipart MultipartAPI
+	bucket    BucketAPI
 	newID     func() string
 	log       *slog.Logger
 	routes    map[routeKey]*boundRoute
@@ -85,6 +89,9 @@ func (h *Handler) bind() map[api.Route]serveFunc {
 		api.ListParts:         h.listParts,
 		api.CompleteMultipart: h.completeMultipart,
 		api.AbortMultipart:    h.abortMultipart,
+		api.ListFiles:         h.listFiles,
+		api.DownloadURL:       h.downloadURL,
+		api.DeleteFile:        h.deleteFile,
 	}
 }
 
@@ -95,19 +102,19 @@ type Option func(*Handler)
 func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 
 // New returns a Handler for cfg after applying the defaults and validating
-// it. p signs URLs; mp serves the multipart routes that call S3.
-func New(cfg api.Config, p Presigner, mp MultipartAPI, opts ...Option) (*Handler, error) {
+// it. p signs URLs; b serves the routes that call S3.
+func New(cfg api.Config, p Presigner, b BucketAPI, opts ...Option) (*Handler, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	h := &Handler{cfg: cfg, presign: p, multipart: mp, newID: newID, log: slog.Default(),
+	h := &Handler{cfg: cfg, presign: p, bucket: b, newID: newID, log: slog.Default(),
 		routes: map[routeKey]*boundRoute{}, resources: map[string]bool{}}
 	for _, o := range opts {
 		o(h)
 	}
 	bound := h.bind()
-	for _, r := range api.Routes {
+	for _, r := range api.RoutesFor(cfg) {
 		serve, ok := bound[r]
 		if !ok {
 			panic("uploadapi: no method serves " + r.String())

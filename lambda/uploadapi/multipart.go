@@ -18,6 +18,10 @@ import (
 )
 
 func (h *Handler) startMultipart(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
+	caller, e := h.callerOf(req)
+	if e != nil {
+		return errorResponse(e)
+	}
 	var in api.MultipartStartRequest
 	if err := r.decode(req, &in); err != nil {
 		return errorResponse(err)
@@ -27,7 +31,7 @@ func (h *Handler) startMultipart(ctx context.Context, req events.APIGatewayProxy
 	}
 	create := &s3.CreateMultipartUploadInput{
 		Bucket:      aws.String(h.cfg.Bucket),
-		Key:         aws.String(BuildKey(h.cfg.KeyPrefix, h.newID(), in.FileName)),
+		Key:         aws.String(BuildKey(h.prefixFor(caller), h.newID(), in.FileName)),
 		ContentType: aws.String(in.ContentType),
 	}
 	switch in.ChecksumAlgorithm {
@@ -37,18 +41,18 @@ func (h *Handler) startMultipart(ctx context.Context, req events.APIGatewayProxy
 	default:
 		return errorResponse(badRequest("checksumAlgorithm %q is not supported; use \"SHA256\" or leave it out", in.ChecksumAlgorithm))
 	}
-	out, err := h.multipart.CreateMultipartUpload(ctx, create)
+	out, err := h.bucket.CreateMultipartUpload(ctx, create)
 	if err != nil {
 		return h.s3Error(ctx, "create multipart upload", *create.Key, err)
 	}
 	plan := api.PlanParts(in.Size, int64(h.cfg.PartSize))
 	uploadID := aws.ToString(out.UploadId)
-	if err := h.saveSession(ctx, uploadID, session{FileKey: *create.Key, Size: plan.Size, PartSize: plan.PartSize}); err != nil {
+	if err := h.saveSession(ctx, uploadID, session{FileKey: *create.Key, Owner: caller, Size: plan.Size, PartSize: plan.PartSize}); err != nil {
 		h.log.ErrorContext(ctx, "write upload session failed", "fileKey", *create.Key, "error", err)
 		h.abort(ctx, uploadID, *create.Key, "no session")
 		return errorResponse(errInternal())
 	}
-	h.log.InfoContext(ctx, "started multipart upload", caller(req, "fileKey", *create.Key, "size", plan.Size, "parts", plan.PartCount)...)
+	h.log.InfoContext(ctx, "started multipart upload", requestAttrs(req, "fileKey", *create.Key, "size", plan.Size, "parts", plan.PartCount)...)
 	return jsonResponse(http.StatusOK, api.MultipartStartResponse{
 		UploadID:  uploadID,
 		FileKey:   *create.Key,
@@ -60,7 +64,7 @@ func (h *Handler) startMultipart(ctx context.Context, req events.APIGatewayProxy
 
 func (h *Handler) signParts(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
 	var in api.SignPartsRequest
-	uploadID, e := h.target(req, r, &in, func() string { return in.FileKey })
+	uploadID, caller, e := h.target(req, r, &in, func() string { return in.FileKey })
 	if e != nil {
 		return errorResponse(e)
 	}
@@ -79,7 +83,7 @@ func (h *Handler) signParts(ctx context.Context, req events.APIGatewayProxyReque
 	}
 	// The size declared at the start fixes every part's length; signing
 	// for another would let the parts add up to more.
-	sess, e := h.loadSession(ctx, uploadID, in.FileKey)
+	sess, e := h.loadSession(ctx, uploadID, in.FileKey, caller)
 	if e != nil {
 		return errorResponse(e)
 	}
@@ -125,7 +129,7 @@ func (h *Handler) signParts(ctx context.Context, req events.APIGatewayProxyReque
 
 func (h *Handler) listParts(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
 	var in api.UploadRef
-	uploadID, e := h.target(req, r, &in, func() string { return in.FileKey })
+	uploadID, _, e := h.target(req, r, &in, func() string { return in.FileKey })
 	if e != nil {
 		return errorResponse(e)
 	}
@@ -141,7 +145,7 @@ func (h *Handler) allParts(ctx context.Context, key, uploadID string) ([]api.Upl
 	parts := []api.UploadedPart{}
 	in := &s3.ListPartsInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), UploadId: aws.String(uploadID), MaxParts: aws.Int32(1000)}
 	for {
-		out, err := h.multipart.ListParts(ctx, in)
+		out, err := h.bucket.ListParts(ctx, in)
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +166,7 @@ func (h *Handler) allParts(ctx context.Context, key, uploadID string) ([]api.Upl
 
 func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
 	var in api.CompleteRequest
-	uploadID, e := h.target(req, r, &in, func() string { return in.FileKey })
+	uploadID, caller, e := h.target(req, r, &in, func() string { return in.FileKey })
 	if e != nil {
 		return errorResponse(e)
 	}
@@ -177,7 +181,7 @@ func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayPr
 			return errorResponse(badRequest("parts[%d].etag is not a part ETag", i))
 		}
 	}
-	sess, e := h.loadSession(ctx, uploadID, in.FileKey)
+	sess, e := h.loadSession(ctx, uploadID, in.FileKey, caller)
 	if e != nil {
 		return errorResponse(e)
 	}
@@ -245,7 +249,7 @@ func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayPr
 	if h.cfg.PreventOverwrite {
 		complete.IfNoneMatch = aws.String("*")
 	}
-	out, err := h.multipart.CompleteMultipartUpload(ctx, complete)
+	out, err := h.bucket.CompleteMultipartUpload(ctx, complete)
 	if err != nil {
 		return h.s3Error(ctx, "complete multipart upload", in.FileKey, err)
 	}
@@ -256,7 +260,7 @@ func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayPr
 
 // abort frees an upload's parts and its session.
 func (h *Handler) abort(ctx context.Context, uploadID, key, why string) {
-	if _, err := h.multipart.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+	if _, err := h.bucket.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
 	}); err != nil {
 		h.log.ErrorContext(ctx, "abort failed", "fileKey", key, "reason", why, "error", err)
@@ -268,12 +272,12 @@ func (h *Handler) abort(ctx context.Context, uploadID, key, why string) {
 
 func (h *Handler) abortMultipart(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
 	var in api.UploadRef
-	uploadID, e := h.target(req, r, &in, func() string { return in.FileKey })
+	uploadID, _, e := h.target(req, r, &in, func() string { return in.FileKey })
 	if e != nil {
 		return errorResponse(e)
 	}
 	key := in.FileKey
-	if _, err := h.multipart.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+	if _, err := h.bucket.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
 	}); err != nil {
 		return h.s3Error(ctx, "abort multipart upload", key, err)
@@ -283,28 +287,21 @@ func (h *Handler) abortMultipart(ctx context.Context, req events.APIGatewayProxy
 	return events.APIGatewayProxyResponse{StatusCode: http.StatusNoContent, Headers: map[string]string{}}
 }
 
-// target reads which upload a request is about: the uploadId from the path,
-// the request into in, and then the fileKey that key reports.
-func (h *Handler) target(req events.APIGatewayProxyRequest, r *boundRoute, in any, key func() string) (string, *apiError) {
-	uploadID, e := h.uploadID(req)
+// target reads which upload a request is about and who asks: the uploadId
+// from the path, the request into in, the caller, and then checks the
+// fileKey that key reports is the caller's.
+func (h *Handler) target(req events.APIGatewayProxyRequest, r *boundRoute, in any, key func() string) (uploadID, caller string, _ *apiError) {
+	caller, e := h.callerOf(req)
 	if e != nil {
-		return "", e
+		return "", "", e
+	}
+	if uploadID, e = h.uploadID(req); e != nil {
+		return "", "", e
 	}
 	if e := r.decode(req, in); e != nil {
-		return "", e
+		return "", "", e
 	}
-	return uploadID, h.checkKey(key())
-}
-
-// checkKey accepts only keys this API could have issued.
-func (h *Handler) checkKey(key string) *apiError {
-	if key == "" {
-		return badRequest("fileKey is required")
-	}
-	if !IsIssuedKey(h.cfg.KeyPrefix, key) {
-		return badRequest("fileKey %q is not a key this API issued", key)
-	}
-	return nil
+	return uploadID, caller, h.checkKey(key(), caller)
 }
 
 func (h *Handler) uploadID(req events.APIGatewayProxyRequest) (string, *apiError) {

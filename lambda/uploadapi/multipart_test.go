@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,8 +57,9 @@ type fakeS3 struct {
 
 	// objects are the session objects by key; nil starts with the session
 	// of testUploadID: testKey, threePartSize bytes, 16 MiB parts.
-	objects map[string][]byte
-	deletes []string
+	objects     map[string][]byte
+	deletes     []string
+	listObjects []s3.ListObjectsV2Input
 }
 
 // sessionKey is where the handler keeps testUploadID's session.
@@ -91,6 +93,37 @@ func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*
 		return nil, &smithy.GenericAPIError{Code: "NoSuchKey", Message: "The specified key does not exist."}
 	}
 	return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(b))}, nil
+}
+
+func (f *fakeS3) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	f.listObjects = append(f.listObjects, *in)
+	if err := f.errs["ListObjectsV2"]; err != nil {
+		return nil, err
+	}
+	var keys []string
+	for k := range f.store() {
+		if strings.HasPrefix(k, aws.ToString(in.Prefix)) && k > aws.ToString(in.ContinuationToken) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	out := &s3.ListObjectsV2Output{IsTruncated: aws.Bool(false)}
+	for _, k := range keys {
+		if len(out.Contents) == int(aws.ToInt32(in.MaxKeys)) {
+			out.IsTruncated, out.NextContinuationToken = aws.Bool(true), out.Contents[len(out.Contents)-1].Key
+			break
+		}
+		out.Contents = append(out.Contents, types.Object{Key: aws.String(k), Size: aws.Int64(int64(len(f.objects[k]))),
+			LastModified: aws.Time(time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))})
+	}
+	return out, nil
+}
+
+func (f *fakeS3) HeadObject(_ context.Context, in *s3.HeadObjectInput, _ ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
+	if _, ok := f.store()[aws.ToString(in.Key)]; !ok {
+		return nil, &smithy.GenericAPIError{Code: "NotFound", Message: "Not Found"}
+	}
+	return &s3.HeadObjectOutput{}, nil
 }
 
 func (f *fakeS3) DeleteObject(_ context.Context, in *s3.DeleteObjectInput, _ ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {

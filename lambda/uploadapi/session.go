@@ -22,7 +22,9 @@ import (
 // instance binds the later calls to it with no state of its own: parts are
 // signed only for this size, and completion assembles only this plan.
 type session struct {
-	FileKey  string `json:"fileKey"`
+	FileKey string `json:"fileKey"`
+	// Owner is the caller that started the upload ("" without sign-in).
+	Owner    string `json:"owner,omitempty"`
 	Size     int64  `json:"size"`
 	PartSize int64  `json:"partSize"`
 }
@@ -38,7 +40,7 @@ func (h *Handler) sessionKey(uploadID string) string {
 
 func (h *Handler) saveSession(ctx context.Context, uploadID string, s session) error {
 	b, _ := json.Marshal(s)
-	_, err := h.multipart.PutObject(ctx, &s3.PutObjectInput{
+	_, err := h.bucket.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:      aws.String(h.cfg.Bucket),
 		Key:         aws.String(h.sessionKey(uploadID)),
 		Body:        bytes.NewReader(b),
@@ -52,9 +54,9 @@ func (h *Handler) saveSession(ctx context.Context, uploadID string, s session) e
 var errNoSession = &apiError{http.StatusNotFound, api.CodeNoSuchUpload, "no such multipart upload for this fileKey"}
 
 // loadSession reads the session of uploadID and checks that it is the
-// upload of key.
-func (h *Handler) loadSession(ctx context.Context, uploadID, key string) (session, *apiError) {
-	out, err := h.multipart.GetObject(ctx, &s3.GetObjectInput{
+// upload of key, started by caller.
+func (h *Handler) loadSession(ctx context.Context, uploadID, key, caller string) (session, *apiError) {
+	out, err := h.bucket.GetObject(ctx, &s3.GetObjectInput{
 		Bucket: aws.String(h.cfg.Bucket),
 		Key:    aws.String(h.sessionKey(uploadID)),
 	})
@@ -76,13 +78,16 @@ func (h *Handler) loadSession(ctx context.Context, uploadID, key string) (sessio
 	if s.FileKey != key {
 		return s, errNoSession
 	}
+	if s.Owner != caller {
+		return s, &apiError{http.StatusForbidden, api.CodeForbidden, "this upload belongs to another caller"}
+	}
 	return s, nil
 }
 
 // dropSession deletes the session once the upload is completed or
 // aborted; a leftover one expires with the bucket's lifecycle rule.
 func (h *Handler) dropSession(ctx context.Context, uploadID, key string) {
-	if _, err := h.multipart.DeleteObject(ctx, &s3.DeleteObjectInput{
+	if _, err := h.bucket.DeleteObject(ctx, &s3.DeleteObjectInput{
 		Bucket: aws.String(h.cfg.Bucket),
 		Key:    aws.String(h.sessionKey(uploadID)),
 	}); err != nil {

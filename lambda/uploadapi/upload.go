@@ -16,6 +16,10 @@ import (
 )
 
 func (h *Handler) uploadURL(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
+	caller, e := h.callerOf(req)
+	if e != nil {
+		return errorResponse(e)
+	}
 	var in api.UploadURLRequest
 	if err := r.decode(req, &in); err != nil {
 		return errorResponse(err)
@@ -25,7 +29,7 @@ func (h *Handler) uploadURL(ctx context.Context, req events.APIGatewayProxyReque
 	}
 	put := &s3.PutObjectInput{
 		Bucket:        aws.String(h.cfg.Bucket),
-		Key:           aws.String(BuildKey(h.cfg.KeyPrefix, h.newID(), in.FileName)),
+		Key:           aws.String(BuildKey(h.prefixFor(caller), h.newID(), in.FileName)),
 		ContentType:   aws.String(in.ContentType),
 		ContentLength: in.Size,
 	}
@@ -43,7 +47,7 @@ func (h *Handler) uploadURL(ctx context.Context, req events.APIGatewayProxyReque
 		h.log.ErrorContext(ctx, "presign put failed", "fileKey", *put.Key, "error", err)
 		return errorResponse(errInternal())
 	}
-	h.log.InfoContext(ctx, "issued upload url", caller(req, "fileKey", *put.Key, "contentType", *put.ContentType, "size", aws.ToInt64(put.ContentLength))...)
+	h.log.InfoContext(ctx, "issued upload url", requestAttrs(req, "fileKey", *put.Key, "contentType", *put.ContentType, "size", aws.ToInt64(put.ContentLength))...)
 	return jsonResponse(http.StatusOK, api.UploadURLResponse{
 		UploadURL: signed.URL,
 		FileKey:   *put.Key,

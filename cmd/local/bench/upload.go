@@ -46,7 +46,7 @@ func benchUpload(ctx context.Context, work string, size int64) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	stage, err := apigw.New(apigw.Config{Invoke: h.Handle, Routes: api.Routes, Settings: settings, Log: quiet})
+	stage, err := apigw.New(apigw.Config{Invoke: h.Handle, Settings: settings, Log: quiet})
 	if err != nil {
 		return nil, err
 	}

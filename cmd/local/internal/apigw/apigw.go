@@ -39,10 +39,9 @@ type InvokeFunc func(context.Context, events.APIGatewayProxyRequest) (events.API
 type Config struct {
 	// Invoke handles every routed request.
 	Invoke InvokeFunc
-	// Routes are the methods the stage serves.
-	Routes []api.Route
-	// Settings are the handler's settings, from which the routes' request
-	// models are derived as the construct derives them.
+	// Settings are the handler's settings: the stage serves the routes
+	// they call for (api.RoutesFor), with the request models derived as the
+	// construct derives them.
 	Settings api.Config
 	// APIKey, when set, must arrive in X-Api-Key on every routed method.
 	APIKey string
@@ -59,6 +58,7 @@ type Config struct {
 // Stage is an http.Handler that behaves like the deployed API stage.
 type Stage struct {
 	cfg    Config
+	routes []api.Route
 	models *models
 }
 
@@ -68,11 +68,12 @@ func New(cfg Config) (*Stage, error) {
 		cfg.Log = slog.Default()
 	}
 	cfg.Settings = cfg.Settings.WithDefaults()
-	m, err := newModels(cfg.Routes, cfg.Settings)
+	routes := api.RoutesFor(cfg.Settings)
+	m, err := newModels(routes, cfg.Settings)
 	if err != nil {
 		return nil, err
 	}
-	return &Stage{cfg: cfg, models: m}, nil
+	return &Stage{cfg: cfg, routes: routes, models: m}, nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -135,7 +136,7 @@ func (s *Stage) serve(w http.ResponseWriter, r *http.Request) {
 // match finds the resource whose template matches path.
 func (s *Stage) match(path string) (resource string, params map[string]string, methods []string) {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
-	for _, rt := range s.cfg.Routes {
+	for _, rt := range s.routes {
 		p, ok := matchTemplate(rt.Resource, parts)
 		if !ok {
 			continue

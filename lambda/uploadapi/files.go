@@ -1,0 +1,132 @@
+package uploadapi
+
+import (
+	"context"
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/presigned-upload/presigned-upload/api"
+)
+
+// The caller's own files; these routes exist only with sign-in, so a
+// caller is always known here.
+
+func (h *Handler) listFiles(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
+	caller, e := h.callerOf(req)
+	if e != nil {
+		return errorResponse(e)
+	}
+	var in api.ListFilesRequest
+	if e := r.decode(req, &in); e != nil {
+		return errorResponse(e)
+	}
+	maxFiles := int32(1000)
+	if in.MaxFiles != nil {
+		if *in.MaxFiles < 1 || *in.MaxFiles > 1000 {
+			return errorResponse(badRequest("maxFiles %d is outside 1 to 1000", *in.MaxFiles))
+		}
+		maxFiles = int32(*in.MaxFiles)
+	}
+	prefix := h.prefixFor(caller)
+	list := &s3.ListObjectsV2Input{Bucket: aws.String(h.cfg.Bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(maxFiles)}
+	if in.ContinuationToken != "" {
+		list.ContinuationToken = aws.String(in.ContinuationToken)
+	}
+	out, err := h.bucket.ListObjectsV2(ctx, list)
+	if err != nil {
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidArgument" {
+			return errorResponse(badRequest("continuationToken is not one this API returned"))
+		}
+		h.log.ErrorContext(ctx, "list files failed", "caller", caller, "error", err)
+		return errorResponse(errInternal())
+	}
+	resp := api.ListFilesResponse{Files: make([]api.FileInfo, 0, len(out.Contents))}
+	for _, o := range out.Contents {
+		key := aws.ToString(o.Key)
+		if !IsIssuedKey(prefix, key) {
+			continue // not an upload of this API's making
+		}
+		resp.Files = append(resp.Files, api.FileInfo{
+			FileKey:      key,
+			FileName:     fileName(key),
+			Size:         aws.ToInt64(o.Size),
+			LastModified: aws.ToTime(o.LastModified).UTC().Format(time.RFC3339),
+		})
+	}
+	if aws.ToBool(out.IsTruncated) {
+		resp.NextToken = aws.ToString(out.NextContinuationToken)
+	}
+	return jsonResponse(http.StatusOK, resp)
+}
+
+// fileName is the name part of an issued key: what follows "<id>-".
+func fileName(key string) string {
+	rest := key[strings.LastIndexByte(key, '/')+1:]
+	return rest[min(len(rest), 27):]
+}
+
+func (h *Handler) downloadURL(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
+	caller, e := h.callerOf(req)
+	if e != nil {
+		return errorResponse(e)
+	}
+	var in api.DownloadURLRequest
+	if e := r.decode(req, &in); e != nil {
+		return errorResponse(e)
+	}
+	if e := h.checkKey(in.FileKey, caller); e != nil {
+		return errorResponse(e)
+	}
+	if _, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(in.FileKey)}); err != nil {
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NotFound" || apiErr.ErrorCode() == "NoSuchKey") {
+			return errorResponse(&apiError{http.StatusNotFound, api.CodeNotFound, "no such file"})
+		}
+		h.log.ErrorContext(ctx, "head object failed", "fileKey", in.FileKey, "error", err)
+		return errorResponse(errInternal())
+	}
+	name := fileName(in.FileKey)
+	signed, err := h.presign.PresignGetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(h.cfg.Bucket),
+		Key:    aws.String(in.FileKey),
+		// Always a download, never a page: whatever the stored type, the
+		// browser saves the file under its name (RFC 6266, with RFC 5987
+		// encoding where the name needs it).
+		ResponseContentDisposition: aws.String(mime.FormatMediaType("attachment", map[string]string{"filename": name})),
+	}, s3.WithPresignExpires(api.DownloadExpiry))
+	if err != nil {
+		h.log.ErrorContext(ctx, "presign get failed", "fileKey", in.FileKey, "error", err)
+		return errorResponse(errInternal())
+	}
+	h.log.InfoContext(ctx, "issued download url", requestAttrs(req, "fileKey", in.FileKey, "caller", caller)...)
+	return jsonResponse(http.StatusOK, api.DownloadURLResponse{DownloadURL: signed.URL, FileName: name, ExpiresIn: int64(api.DownloadExpiry.Seconds())})
+}
+
+func (h *Handler) deleteFile(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
+	caller, e := h.callerOf(req)
+	if e != nil {
+		return errorResponse(e)
+	}
+	var in api.UploadRef
+	if e := r.decode(req, &in); e != nil {
+		return errorResponse(e)
+	}
+	if e := h.checkKey(in.FileKey, caller); e != nil {
+		return errorResponse(e)
+	}
+	if _, err := h.bucket.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(in.FileKey)}); err != nil {
+		h.log.ErrorContext(ctx, "delete object failed", "fileKey", in.FileKey, "error", err)
+		return errorResponse(errInternal())
+	}
+	h.log.InfoContext(ctx, "deleted file", requestAttrs(req, "fileKey", in.FileKey, "caller", caller)...)
+	return events.APIGatewayProxyResponse{StatusCode: http.StatusNoContent, Headers: map[string]string{}}
+}
