@@ -15,18 +15,22 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		cfg     api.Config
 		setting string
 	}{
-		"no bucket":         {api.Config{}, "bucket"},
-		"prefix traversal":  {api.Config{Bucket: "b", KeyPrefix: "../"}, "keyPrefix"},
-		"prefix no slash":   {api.Config{Bucket: "b", KeyPrefix: "uploads"}, "keyPrefix"},
-		"prefix absolute":   {api.Config{Bucket: "b", KeyPrefix: "/uploads/"}, "keyPrefix"},
-		"expiry too long":   {api.Config{Bucket: "b", UrlExpiry: api.Seconds(13 * time.Hour / time.Second)}, "urlExpiry"},
-		"max size too big":  {api.Config{Bucket: "b", MaxFileSize: 6 << 30}, "maxFileSize"},
-		"multipart too big": {api.Config{Bucket: "b", MaxMultipartSize: 6 << 40}, "maxMultipartSize"},
-		"part too small":    {api.Config{Bucket: "b", PartSize: 1 << 20}, "partSize"},
-		"bad content type":  {api.Config{Bucket: "b", AllowedContentTypes: []string{"image"}}, "allowedContentTypes"},
-		"bad origin":        {api.Config{Bucket: "b", AllowedOrigins: []string{"https://a.example/path"}}, "allowedOrigins"},
-		"origin with space": {api.Config{Bucket: "b", AllowedOrigins: []string{" https://a.example"}}, "allowedOrigins"},
-		"star and origin":   {api.Config{Bucket: "b", AllowedOrigins: []string{"*", "https://a.example"}}, "allowedOrigins"},
+		"no bucket":                      {api.Config{}, "bucket"},
+		"prefix traversal":               {api.Config{Bucket: "b", KeyPrefix: "../"}, "keyPrefix"},
+		"prefix no slash":                {api.Config{Bucket: "b", KeyPrefix: "uploads"}, "keyPrefix"},
+		"prefix absolute":                {api.Config{Bucket: "b", KeyPrefix: "/uploads/"}, "keyPrefix"},
+		"expiry too long":                {api.Config{Bucket: "b", UrlExpiry: api.Seconds(13 * time.Hour / time.Second)}, "urlExpiry"},
+		"max size too big":               {api.Config{Bucket: "b", MaxFileSize: 6 << 30}, "maxFileSize"},
+		"multipart too big":              {api.Config{Bucket: "b", MaxMultipartSize: 6 << 40}, "maxMultipartSize"},
+		"part too small":                 {api.Config{Bucket: "b", PartSize: 1 << 20}, "partSize"},
+		"bad content type":               {api.Config{Bucket: "b", AllowedContentTypes: []string{"image"}}, "allowedContentTypes"},
+		"bad origin":                     {api.Config{Bucket: "b", AllowedOrigins: []string{"https://a.example/path"}}, "allowedOrigins"},
+		"origin with space":              {api.Config{Bucket: "b", AllowedOrigins: []string{" https://a.example"}}, "allowedOrigins"},
+		"star and origin":                {api.Config{Bucket: "b", AllowedOrigins: []string{"*", "https://a.example"}}, "allowedOrigins"},
+		"sessions inside the key prefix": {api.Config{Bucket: "b", KeyPrefix: "uploads/", SessionPrefix: "uploads/s/"}, "sessionPrefix"},
+		"key prefix inside the sessions": {api.Config{Bucket: "b", KeyPrefix: "s/uploads/", SessionPrefix: "s/"}, "sessionPrefix"},
+		"the same prefix":                {api.Config{Bucket: "b", KeyPrefix: "u/", SessionPrefix: "u/"}, "sessionPrefix"},
+		"bad session prefix":             {api.Config{Bucket: "b", SessionPrefix: "../"}, "sessionPrefix"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := tc.cfg.WithDefaults().Validate()

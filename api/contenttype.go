@@ -11,6 +11,10 @@ var activeContentTypes = []string{
 	"text/xml", "application/xml", "text/xsl",
 	"text/javascript", "application/javascript", "application/x-javascript",
 	"application/ecmascript", "text/ecmascript",
+	// More names browsers run as script.
+	"text/x-javascript", "application/x-ecmascript", "text/jscript", "text/livescript", "text/x-ecmascript",
+	// Types browsers sniff, and may then render as HTML.
+	"unknown/unknown", "application/unknown",
 }
 
 // IsActiveContent reports whether the media type mt (lowercase, without

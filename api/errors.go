@@ -10,6 +10,9 @@ const (
 	CodeMethodNotAllowed     = "MethodNotAllowed"
 	CodeNotFound             = "NotFound"
 	CodeInternal             = "InternalError"
+	// CodeUploadAborted: completion found parts off the upload's plan and
+	// aborted it; start again. (Parts over the declared size: 413.)
+	CodeUploadAborted = "UploadAborted"
 	// CodeForbidden: a fileKey of another caller's (with sign-in), or a
 	// request without a verified caller.
 	CodeForbidden = "Forbidden"

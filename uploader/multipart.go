@@ -126,7 +126,16 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 			return
 		}
 		if completing {
-			err = fmt.Errorf("%w (all %d parts are in S3 and the upload %s is kept: run the same upload again to complete it)", err, plan.PartCount, st.FileKey)
+			var ae *APIError
+			switch {
+			case errors.As(err, &ae) && ae.Status == http.StatusPreconditionFailed:
+				// preventOverwrite: the key has an object; no retry can help.
+				u.dropState()
+			case errors.As(err, &ae) && (ae.Status == http.StatusRequestEntityTooLarge || ae.Code == api.CodeUploadAborted):
+				u.dropState() // the API aborted the upload
+			default:
+				err = fmt.Errorf("%w (all %d parts are in S3 and the upload %s is kept: run the same upload again to complete it)", err, plan.PartCount, st.FileKey)
+			}
 			return
 		}
 		if u.c.KeepPartial {

@@ -85,7 +85,8 @@ async function api(route, params, input, signal) {
   if (settings.apiKey.value) headers["X-Api-Key"] = settings.apiKey.value;
   let res;
   try {
-    res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+    // redirect "error": the API key goes to the API's origin only.
+    res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal, redirect: "error" });
   } catch (err) {
     if (signal && signal.aborted) throw err;
     throw new UploadError(`Cannot reach the API at ${base}. Check the endpoint and that this page's origin is allowed.`);
@@ -95,7 +96,8 @@ async function api(route, params, input, signal) {
   try { data = text ? JSON.parse(text) : {}; } catch { /* not JSON */ }
   if (!res.ok) {
     const why = data.message || text || res.statusText;
-    throw new UploadError(`The API refused the request: ${why} (${res.status}${data.code ? " " + data.code : ""}).`);
+    throw Object.assign(new UploadError(`The API refused the request: ${why} (${res.status}${data.code ? " " + data.code : ""}).`),
+      { status: res.status, code: data.code });
   }
   return data;
 }
@@ -221,6 +223,12 @@ async function uploadParts(file, contentType, ui, signal) {
     await api(ROUTES.completeMultipart, { uploadId }, { fileKey, parts }, signal);
   } catch (err) {
     if (signal.aborted) throw err;
+    // The API aborted the upload, or an object has the key and
+    // preventOverwrite is on: nothing to finish.
+    if (err.status === 412 || err.status === 413 || err.code === "UploadAborted") {
+      localStorage.removeItem(resumeKey(file));
+      throw err;
+    }
     // Every part is in S3: keep the upload and its resume state, so the
     // same file chosen again only completes it.
     throw new UploadError(`${err.message} All ${count} parts are stored and the upload is kept: choose the same file again to finish it.`);

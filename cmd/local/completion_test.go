@@ -64,3 +64,23 @@ func TestFailedCompletionKeepsTheUpload(t *testing.T) {
 		})
 	}
 }
+
+// A completion that cannot succeed on a retry (412: an object has the key
+// and preventOverwrite is on; 413: the API aborted the upload) is not kept.
+func TestFinalCompletionRefusalsDropTheUpload(t *testing.T) {
+	for _, status := range []int{http.StatusPreconditionFailed, http.StatusRequestEntityTooLarge} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			f := newFlow(t, api.Config{PartSize: 5 << 20}, "")
+			path, _ := writeFile(t, 12<<20)
+			stateDir := t.TempDir()
+			c := &uploader.Client{API: f.api.URL, Threshold: 1, StateDir: stateDir, HTTP: &http.Client{Transport: &refuseCompletion{status: status}}}
+			_, err := c.UploadFile(context.Background(), path, "")
+			if err == nil || strings.Contains(err.Error(), "kept") {
+				t.Fatalf("err = %v, want a refusal that does not say the upload is kept", err)
+			}
+			if entries, _ := os.ReadDir(stateDir); len(entries) != 0 {
+				t.Errorf("resume state %v kept for an upload no retry can finish", entries)
+			}
+		})
+	}
+}

@@ -68,7 +68,7 @@ type PresignedUploadApiProps struct {
 	// Default: - 30 days when Versioned.
 	NoncurrentVersionExpiration awscdk.Duration
 
-	// KeyPrefix is put in front of every generated key, and the function may
+	// KeyPrefix is put in front of every generated key, and uploads may
 	// write nowhere else. One or more path segments, each ending in '/'.
 	//
 	// Default: "uploads/".
@@ -80,10 +80,12 @@ type PresignedUploadApiProps struct {
 	// AllowedContentTypes lists the media types clients may upload, such as
 	// "image/png" or "image/*". Other types get 415.
 	//
-	// Default: - any media type.
+	// Default: - any passive media type: HTML, SVG, XML and script types
+	// are refused unless listed exactly.
 	AllowedContentTypes *[]*string
 	// MaxFileSize is the largest declared size the API accepts for one PUT
-	// or form upload; at most 5 GiB, S3's single-PUT limit.
+	// or form upload; at most 5 GiB, S3's single-PUT limit. Below 5 GiB,
+	// every upload URL must sign its size (size becomes required).
 	//
 	// Default: - 5 GiB.
 	MaxFileSize awscdk.Size

@@ -52,7 +52,7 @@ func PropsFromConfig(c api.Config) *PresignedUploadApiProps {
 // whose value is an unresolved token (known only at deploy time).
 func configOf(p *PresignedUploadApiProps) (api.Config, map[string]bool) {
 	var c api.Config
-	unresolved := map[string]bool{}
+	tokens := map[string]bool{}
 	cv, pv := reflect.ValueOf(&c).Elem(), reflect.ValueOf(p).Elem()
 	for _, f := range settingFields() {
 		prop := pv.FieldByName(f.Name)
@@ -64,7 +64,7 @@ func configOf(p *PresignedUploadApiProps) (api.Config, map[string]bool) {
 		var v any
 		switch x := prop.Interface().(type) {
 		case *string:
-			v, token = *x, unresolved1(x)
+			v, token = *x, unresolved(x)
 		case *bool:
 			v = *x
 		case *[]*string:
@@ -72,7 +72,7 @@ func configOf(p *PresignedUploadApiProps) (api.Config, map[string]bool) {
 			for _, s := range *x {
 				must(s != nil, "%s has a nil entry", name)
 				ss = append(ss, *s)
-				token = token || unresolved1(s)
+				token = token || unresolved(s)
 			}
 			v = ss
 		case awscdk.Size:
@@ -89,11 +89,11 @@ func configOf(p *PresignedUploadApiProps) (api.Config, map[string]bool) {
 			panic(fmt.Sprintf("presignedupload: prop %s has no api.Config conversion", f.Name))
 		}
 		if token {
-			unresolved[name] = true
+			tokens[name] = true
 		}
 		cv.FieldByIndex(f.Index).Set(reflect.ValueOf(v).Convert(f.Type))
 	}
-	return c, unresolved
+	return c, tokens
 }
 
 // settingFields are the api.Config fields that props carry: all but those
@@ -135,4 +135,3 @@ func flatten(err error) []error {
 
 func lowerFirst(s string) string { return strings.ToLower(s[:1]) + s[1:] }
 
-func unresolved1(s *string) bool { return *awscdk.Token_IsUnresolved(s) }

@@ -193,6 +193,8 @@ func TestUploadURLRejectsBadInput(t *testing.T) {
 		{"header injection in contentType", api.Config{}, post(`{"fileName":"a","contentType":"text/plain\r\nX-Evil: 1"}`), 400, "BadRequest", "media type"},
 		{"bad checksum", api.Config{}, post(`{"fileName":"a","contentType":"text/plain","checksumSHA256":"abc"}`), 400, "BadRequest", "checksumSHA256"},
 		{"size required", api.Config{RequireSize: true}, post(`{"fileName":"a","contentType":"text/plain"}`), 400, "BadRequest", "size is required"},
+		{"size null is no size", api.Config{RequireSize: true}, post(`{"fileName":"a","contentType":"text/plain","size":null}`), 400, "BadRequest", "size is required"},
+		{"fileName null is no name", api.Config{}, post(`{"fileName":null,"contentType":"text/plain"}`), 400, "BadRequest", "fileName is required"},
 		{"size required below S3's 5 GiB", api.Config{MaxFileSize: 100}, post(`{"fileName":"a","contentType":"text/plain"}`), 400, "BadRequest", "size is required"},
 		{"size over max", api.Config{MaxFileSize: 100}, post(`{"fileName":"a","contentType":"text/plain","size":101}`), 413, "PayloadTooLarge", "101"},
 		{"type not allowed", api.Config{AllowedContentTypes: []string{"image/*", "application/pdf"}}, post(`{"fileName":"a","contentType":"text/html"}`), 415, "UnsupportedMediaType", "text/html"},

@@ -205,8 +205,8 @@ func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayPr
 				return errorResponse(&apiError{http.StatusRequestEntityTooLarge, api.CodePayloadTooLarge,
 					fmt.Sprintf("the parts hold %d bytes, over the %d declared when the upload started; the upload was aborted", held, plan.Size)})
 			}
-			return errorResponse(badRequest("part %d holds %d bytes where the plan of %d bytes has %d; the upload was aborted",
-				p.PartNumber, p.Size, plan.Size, plan.PartLength(p.PartNumber)))
+			return errorResponse(&apiError{http.StatusBadRequest, api.CodeUploadAborted, fmt.Sprintf("part %d holds %d bytes where the plan of %d bytes has %d; the upload was aborted",
+				p.PartNumber, p.Size, plan.Size, plan.PartLength(p.PartNumber))})
 		}
 	}
 	named := make(map[int]string, len(in.Parts))
@@ -249,6 +249,8 @@ func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayPr
 	if h.cfg.PreventOverwrite {
 		complete.IfNoneMatch = aws.String("*")
 	}
+	// S3 itself refuses to assemble another total than the declared one.
+	complete.MpuObjectSize = aws.Int64(plan.Size)
 	out, err := h.bucket.CompleteMultipartUpload(ctx, complete)
 	if err != nil {
 		return h.s3Error(ctx, "complete multipart upload", in.FileKey, err)

@@ -62,8 +62,9 @@ func present(req events.APIGatewayProxyRequest, body []byte, inBody bool, name s
 	}
 	var fields map[string]json.RawMessage
 	_ = json.Unmarshal(body, &fields)
-	_, ok := fields[name]
-	return ok
+	raw, ok := fields[name]
+	return ok && string(bytes.TrimSpace(raw)) != "null" // null is no value
+
 }
 
 // fieldIndex returns the index of t's field whose json name is name.

@@ -66,6 +66,13 @@ func (h *Handler) loadSession(ctx context.Context, uploadID, key, caller string)
 		if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NoSuchKey" || apiErr.ErrorCode() == "NotFound") {
 			return s, errNoSession
 		}
+		// The role may not list the bucket (that would let it see every
+		// key), and without s3:ListBucket S3 answers a missing key with
+		// 403 AccessDenied rather than 404.
+		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDenied" {
+			h.log.WarnContext(ctx, "upload session unreadable: taken as missing", "fileKey", key, "error", err)
+			return s, errNoSession
+		}
 		h.log.ErrorContext(ctx, "read upload session failed", "fileKey", key, "error", err)
 		return s, errInternal()
 	}

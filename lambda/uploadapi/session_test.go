@@ -50,11 +50,15 @@ func TestMultipartSessionBindsTheDeclaredSize(t *testing.T) {
 		{"signing for 5 TiB after declaring 32 MiB", nil, sign(api.MaxObjectSize), 400, "BadRequest", "differs from the 33554437 bytes declared"},
 		{"signing for 100 MiB after declaring 32 MiB", nil, sign(100 << 20), 400, "BadRequest", "differs from the 33554437 bytes declared"},
 		{"no session: never started here, or finished", map[string][]byte{}, sign(threePartSize), 404, "NoSuchUpload", "no such multipart upload"},
+		{"no session, as S3 says it to a role that cannot list", nil, sign(threePartSize), 404, "NoSuchUpload", "no such multipart upload"},
 		{"a session of another key", map[string][]byte{sessionKey(): []byte(`{"fileKey":"uploads/0123456789abcdefghijklmnop-other.mp4","size":10,"partSize":16777216}`)},
 			sign(10), 404, "NoSuchUpload", "no such multipart upload"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{objects: tc.objects}
+			if strings.Contains(tc.name, "cannot list") {
+				fake.errs = map[string]error{"GetObject": &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"}}
+			}
 			h, _ := newS3Handler(t, api.Config{}, fake)
 			wantError(t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/parts", testUploadID, nil, tc.body)), tc.status, tc.code, tc.msg)
 		})
