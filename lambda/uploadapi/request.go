@@ -25,7 +25,7 @@ import (
 func (r *boundRoute) decode(req events.APIGatewayProxyRequest, dst any) *apiError {
 	var body []byte
 	if r.InBody() {
-		if ct := header(req.Headers, "Content-Type"); ct != "" {
+		if ct := header(req.Headers, "Content-Type"); ct != "" && !strings.EqualFold(ct, "application/json") {
 			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 				return &apiError{http.StatusUnsupportedMediaType, api.CodeNotJSON,
 					"request body must be JSON sent as Content-Type: application/json, not " + strconv.Quote(ct)}
