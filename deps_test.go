@@ -17,6 +17,7 @@ var localOnly = []string{
 	"github.com/gofiber",
 	"github.com/segmentio/kafka-go",
 	"github.com/chromedp",
+	"github.com/oauth2-proxy/mockoidc",
 	"github.com/presigned-upload/presigned-upload/cmd/local",
 }
 
