@@ -9,6 +9,16 @@ import (
 // callerIDEncoding spells caller IDs in lowercase letters and digits.
 var callerIDEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
+// The keys of the context a token authorizer passes to the function: the
+// verified token's issuer and subject, and the caller ID made of them.
+// (A Cognito user pool authorizer passes its claims instead, with the same
+// iss and sub.)
+const (
+	ContextIssuer   = "iss"
+	ContextSubject  = "sub"
+	ContextCallerID = "callerId"
+)
+
 // CallerIDLength is the length of a caller ID: 130 bits of SHA-256.
 const CallerIDLength = 26
 

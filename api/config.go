@@ -7,6 +7,7 @@ import (
 	"mime"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -160,7 +161,7 @@ func (c Config) Validate() error {
 	if err := ValidateKeyPrefix(c.KeyPrefix); err != nil {
 		errs = append(errs, err)
 	}
-	if !prefixPattern.MatchString(c.SessionPrefix) || len(c.SessionPrefix) > 256 {
+	if !prefixPattern().MatchString(c.SessionPrefix) || len(c.SessionPrefix) > 256 {
 		bad("sessionPrefix", "%q must be segments of letters, digits, '.', '-' or '_', each ending in '/'", c.SessionPrefix)
 	} else if strings.HasPrefix(c.SessionPrefix, c.KeyPrefix) || strings.HasPrefix(c.KeyPrefix, c.SessionPrefix) {
 		bad("sessionPrefix", "%q overlaps keyPrefix %q: uploads could overwrite sessions", c.SessionPrefix, c.KeyPrefix)
@@ -195,7 +196,8 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-var prefixPattern = regexp.MustCompile(`^([A-Za-z0-9_-][A-Za-z0-9._-]*/)+$`)
+// Compiled on first use: the functions' cold start need not pay for them.
+var prefixPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([A-Za-z0-9_-][A-Za-z0-9._-]*/)+$`) })
 
 // ValidateKeyPrefix reports whether p can prefix generated keys: one or more
 // path segments of letters, digits, '.', '-' and '_', each ending in '/' and
@@ -205,7 +207,7 @@ func ValidateKeyPrefix(p string) error {
 	if len(p) > 256 {
 		return &SettingError{"keyPrefix", fmt.Sprintf("%q is longer than 256 characters", p)}
 	}
-	if !prefixPattern.MatchString(p) {
+	if !prefixPattern().MatchString(p) {
 		return &SettingError{"keyPrefix", fmt.Sprintf("%q must be segments of letters, digits, '.', '-' or '_', each ending in '/'", p)}
 	}
 	return nil
@@ -224,12 +226,12 @@ func ValidateContentTypePattern(p string) error {
 	return nil
 }
 
-var originPattern = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$`)
+var originPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$`) })
 
 // ValidateOrigin reports whether o is "*" or a browser origin such as
 // "https://app.example.com" (scheme, host and optional port, no path).
 func ValidateOrigin(o string) error {
-	if o == "*" || originPattern.MatchString(o) {
+	if o == "*" || originPattern().MatchString(o) {
 		return nil
 	}
 	return &SettingError{"allowedOrigins", fmt.Sprintf("has %q, which is not \"*\" or scheme://host[:port]", o)}

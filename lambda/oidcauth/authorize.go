@@ -7,20 +7,13 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 // ErrUnauthorized is what Authorize returns for a token it refuses. API
 // Gateway answers 401 for exactly this message, so it cannot follow Go's
 // lowercase convention.
 var ErrUnauthorized = errors.New("Unauthorized")
-
-// Keys of the context Authorize returns, which API Gateway hands to the
-// upload function as requestContext.authorizer.<key>, all strings.
-const (
-	ContextIssuer   = "iss"
-	ContextSubject  = "sub"
-	ContextCallerID = "callerId"
-)
 
 // Authorize is the TOKEN authorizer: req.AuthorizationToken is the
 // request's Authorization header, "Bearer <jwt>" ("bearer" in any case) or
@@ -67,9 +60,9 @@ func (v *Verifier) Authorize(ctx context.Context, req events.APIGatewayCustomAut
 			}},
 		},
 		Context: map[string]any{
-			ContextIssuer:   caller.Issuer,
-			ContextSubject:  caller.Subject,
-			ContextCallerID: id,
+			api.ContextIssuer:   caller.Issuer,
+			api.ContextSubject:  caller.Subject,
+			api.ContextCallerID: id,
 		},
 	}, nil
 }

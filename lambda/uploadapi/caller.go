@@ -24,8 +24,8 @@ func (h *Handler) callerOf(req events.APIGatewayProxyRequest) (string, *apiError
 	if claims, ok := auth["claims"].(map[string]any); ok {
 		auth = claims
 	}
-	iss, _ := auth["iss"].(string)
-	sub, _ := auth["sub"].(string)
+	iss, _ := auth[api.ContextIssuer].(string)
+	sub, _ := auth[api.ContextSubject].(string)
 	if iss == "" || sub == "" {
 		return "", errNoCaller
 	}
