@@ -32,6 +32,9 @@ import (
 // MaxPayload is API Gateway's request payload limit (10 MB).
 const MaxPayload = 10 << 20
 
+// AuthorizerFunc is a Lambda TOKEN authorizer.
+type AuthorizerFunc func(context.Context, events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error)
+
 // InvokeFunc is the Lambda handler the stage integrates with.
 type InvokeFunc func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
 
@@ -45,6 +48,13 @@ type Config struct {
 	Settings api.Config
 	// APIKey, when set, must arrive in X-Api-Key on every routed method.
 	APIKey string
+	// Authorizer, when set, is a TOKEN authorizer the stage runs on every
+	// routed method but OPTIONS with the Authorization header, as the
+	// deployed stage does; its context reaches the function as
+	// requestContext.authorizer. With Claims, the context is put under
+	// "claims", the shape a Cognito user pool authorizer gives.
+	Authorizer AuthorizerFunc
+	Claims     bool
 	// Static serves GET requests for paths no route claims; nil serves none.
 	Static http.Handler
 	// Log receives one line per request.
@@ -111,6 +121,10 @@ func (s *Stage) serve(w http.ResponseWriter, r *http.Request) {
 		s.gatewayError(w, r, http.StatusForbidden, "INVALID_API_KEY", "Forbidden")
 		return
 	}
+	authorizer, ok := s.authorize(w, r, resource)
+	if !ok {
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxPayload+1))
 	if err != nil {
 		s.gatewayError(w, r, http.StatusBadRequest, "BAD_REQUEST_BODY", "could not read the request body")
@@ -124,7 +138,9 @@ func (s *Stage) serve(w http.ResponseWriter, r *http.Request) {
 		s.gatewayError(w, r, http.StatusBadRequest, code, msg)
 		return
 	}
-	resp, err := s.cfg.Invoke(r.Context(), event(r, resource, params, body))
+	ev := event(r, resource, params, body)
+	ev.RequestContext.Authorizer = authorizer
+	resp, err := s.cfg.Invoke(r.Context(), ev)
 	if err != nil {
 		s.cfg.Log.Error("function error", "error", err)
 		s.gatewayError(w, r, http.StatusBadGateway, "DEFAULT_5XX", "Internal server error")
@@ -299,4 +315,51 @@ type statusRecorder struct {
 func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
+}
+
+// authorize runs the stage's authorizer, answering 401 for a refused token
+// and 500 when the authorizer fails, as API Gateway does. It returns the
+// requestContext.authorizer the function gets.
+func (s *Stage) authorize(w http.ResponseWriter, r *http.Request, resource string) (map[string]any, bool) {
+	if s.cfg.Authorizer == nil {
+		return nil, true
+	}
+	token := r.Header.Get("Authorization")
+	if token == "" {
+		s.gatewayError(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized")
+		return nil, false
+	}
+	arn := "arn:aws:execute-api:local:000000000000:local/local/" + r.Method + resource
+	resp, err := s.cfg.Authorizer(r.Context(), events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: token, MethodArn: arn})
+	switch {
+	case err != nil && err.Error() == "Unauthorized":
+		s.gatewayError(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized")
+		return nil, false
+	case err != nil:
+		s.cfg.Log.Error("authorizer failed", "error", err)
+		s.gatewayError(w, r, http.StatusInternalServerError, "AUTHORIZER_FAILURE", "Internal server error")
+		return nil, false
+	case !allows(resp.PolicyDocument):
+		s.gatewayError(w, r, http.StatusForbidden, "ACCESS_DENIED", "User is not authorized to access this resource")
+		return nil, false
+	}
+	ctx := map[string]any{"principalId": resp.PrincipalID}
+	for k, v := range resp.Context {
+		ctx[k] = v
+	}
+	if s.cfg.Claims {
+		return map[string]any{"claims": resp.Context}, true
+	}
+	return ctx, true
+}
+
+// allows reports whether a policy allows execute-api:Invoke somewhere; the
+// stand-in serves one stage, so any allowed resource is this one.
+func allows(p events.APIGatewayCustomAuthorizerPolicy) bool {
+	for _, st := range p.Statement {
+		if st.Effect == "Allow" && slices.Contains(st.Action, "execute-api:Invoke") {
+			return true
+		}
+	}
+	return false
 }
