@@ -339,11 +339,11 @@ func TestDefaults(t *testing.T) {
 			ref, _ := get(m.Properties, "ResourceId", "Ref").(string)
 			methods[verb+" "+paths[ref]] = m.Properties
 		}
-		if len(methods) != len(api.Routes) {
-			t.Errorf("%d methods, want one per route (%d): %v", len(methods), len(api.Routes), sortedKeys(methods))
+		if len(methods) != len(api.RoutesFor(api.Config{})) {
+			t.Errorf("%d methods, want one per route (%d): %v", len(methods), len(api.RoutesFor(api.Config{})), sortedKeys(methods))
 		}
 		for key, m := range methods {
-			if get(m, "Integration", "Type") != "AWS_PROXY" || m["ApiKeyRequired"] == true || m["RequestValidatorId"] == nil {
+			if get(m, "Integration", "Type") != "AWS_PROXY" || m["ApiKeyRequired"] == true || m["RequestValidatorId"] == nil || m["AuthorizerId"] != nil {
 				t.Errorf("%s = %s", key, jsonOf(m))
 			}
 		}
@@ -390,7 +390,7 @@ func TestDefaults(t *testing.T) {
 	})
 	t.Run("each POST route's model is the schema derived from its request type", func(t *testing.T) {
 		n := 0
-		for _, r := range api.Routes {
+		for _, r := range api.RoutesFor(api.Config{}) {
 			if !r.InBody() {
 				continue
 			}
@@ -436,6 +436,9 @@ func TestDefaults(t *testing.T) {
 				t.Errorf("access log %s = %q, want %s", field, format[field], variable)
 			}
 		}
+		if v, ok := format["caller"]; ok {
+			t.Errorf("without sign-in, access log caller = %q, want none", v)
+		}
 	})
 	t.Run("no response allows credentials", func(t *testing.T) {
 		raw, _ := json.Marshal(tm.Resources)
@@ -476,7 +479,7 @@ func TestOptions(t *testing.T) {
 			get(plan.Properties, "Throttle", "RateLimit") != 10.0 || get(plan.Properties, "Throttle", "BurstLimit") != 20.0 {
 			t.Errorf("usage plan = %s", jsonOf(plan.Properties))
 		}
-		for _, m := range tm.each(t, "AWS::ApiGateway::Method", len(api.Routes)+resources) {
+		for _, m := range tm.each(t, "AWS::ApiGateway::Method", len(api.RoutesFor(api.Config{}))+resources) {
 			if want := m.Properties["HttpMethod"] != "OPTIONS"; m.Properties["ApiKeyRequired"] != want && !(m.Properties["ApiKeyRequired"] == nil && !want) {
 				t.Errorf("%v ApiKeyRequired = %v, want %v", m.Properties["HttpMethod"], m.Properties["ApiKeyRequired"], want)
 			}
