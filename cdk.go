@@ -32,6 +32,7 @@ func NewPresignedUploadStack(scope constructs.Construct, id string, props *Presi
 	if arn := props.Settings.AlarmTopicArn; arn != "" {
 		p.AlarmTopic = awssns.Topic_FromTopicArn(stack, jsii.String("AlarmTopic"), jsii.String(arn))
 	}
+	signInProps(stack, props.Settings, p)
 	api := presignedupload.NewPresignedUploadApi(stack, jsii.String("Upload"), p)
 
 	output(stack, "ApiUrl", api.Api.Url(), "Base URL of the API stage")
@@ -40,6 +41,7 @@ func NewPresignedUploadStack(scope constructs.Construct, id string, props *Presi
 	if api.ApiKey != nil {
 		output(stack, "ApiKeyId", api.ApiKey.KeyId(), "ID of the API key; its value: aws apigateway get-api-key --api-key <id> --include-value --query value --output text")
 	}
+	signInOutputs(stack, api)
 	return stack
 }
 

@@ -101,6 +101,11 @@ func TestApp(t *testing.T) {
 			if _, ok := outputs["ApiKeyId"]; ok != envs[name].ApiKeyRequired {
 				t.Errorf("ApiKeyId output present = %v, want %v", ok, envs[name].ApiKeyRequired)
 			}
+			for _, o := range []string{"SignInIssuer", "SignInClientId", "SignInScope", "SignInDomain"} {
+				if _, ok := outputs[o]; ok != (envs[name].Cognito != nil) {
+					t.Errorf("%s output present = %v, want %v", o, ok, envs[name].Cognito != nil)
+				}
+			}
 		})
 		t.Run(name+"/the function runs with the settings local mode uses", func(t *testing.T) {
 			fns := *tm.FindResources(jsii.String("AWS::Lambda::Function"), map[string]any{"Properties": map[string]any{"Handler": "bootstrap"}})
@@ -125,8 +130,37 @@ func TestApp(t *testing.T) {
 	})
 	t.Run("prod is locked down", func(t *testing.T) {
 		p := envs["prod"]
-		if p.RemovalPolicy != "retain" || !p.ApiKeyRequired || !p.WebAclEnabled || !p.RequireSize || !p.PreventOverwrite || !p.Versioned || slices.Contains(p.AllowedOrigins, "*") {
+		if p.RemovalPolicy != "retain" || !p.WebAclEnabled || !p.RequireSize || !p.PreventOverwrite || !p.Versioned || slices.Contains(p.AllowedOrigins, "*") {
 			t.Errorf("prod settings = %+v", p)
+		}
+	})
+	t.Run("prod signs callers in with a pool it creates, instead of an API key", func(t *testing.T) {
+		// A key shipped in a public page protects nothing.
+		p := envs["prod"]
+		if p.Cognito == nil || p.Cognito.UserPoolId != "" || p.Oidc != nil || p.ApiKeyRequired {
+			t.Errorf("prod cognito = %+v, oidc = %+v, apiKeyRequired = %v", p.Cognito, p.Oidc, p.ApiKeyRequired)
+		}
+		tm := assertions.Template_FromStack(stackOf(app, "PresignedUpload-prod"), nil)
+		if n := len(*tm.FindResources(jsii.String("AWS::Cognito::UserPool"), nil)); n != 1 {
+			t.Errorf("%d user pools, want 1", n)
+		}
+		client := *tm.FindResources(jsii.String("AWS::Cognito::UserPoolClient"), nil)
+		for _, c := range client {
+			raw, _ := json.Marshal((*c)["Properties"])
+			var props struct{ CallbackURLs []string }
+			if err := json.Unmarshal(raw, &props); err != nil || !slices.Equal(props.CallbackURLs, []string{p.AllowedOrigins[0] + "/"}) {
+				t.Errorf("callback URLs = %v, want [%s/]", props.CallbackURLs, p.AllowedOrigins[0])
+			}
+		}
+		if len(client) != 1 {
+			t.Errorf("%d app clients, want 1", len(client))
+		}
+	})
+	t.Run("dev requires an API key and expires uploads after 7 days", func(t *testing.T) {
+		// A deployed dev stage is never an anonymous file drop.
+		d := envs["dev"]
+		if !d.ApiKeyRequired || d.UploadExpirationDays != 7 {
+			t.Errorf("dev apiKeyRequired = %v, uploadExpirationDays = %d", d.ApiKeyRequired, d.UploadExpirationDays)
 		}
 	})
 }

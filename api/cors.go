@@ -20,11 +20,22 @@ var UploadHeaders = []string{"Content-Type", "Content-Length", "Content-MD5", "I
 
 // The bucket's CORS rule, as the construct deploys it and local mode applies
 // it: browsers may PUT and POST uploads and read the ETag that multipart
-// completion needs. Nothing issues download URLs, so no GET or HEAD.
+// completion needs. Without sign-in nothing issues download URLs, so no GET
+// or HEAD; [BucketCORSMethodsFor] adds them where the download route exists.
 var (
 	BucketCORSMethods       = []string{"PUT", "POST"}
 	BucketCORSExposeHeaders = []string{"ETag"}
 )
+
+// BucketCORSMethodsFor returns the methods the bucket's CORS rule allows
+// under the settings c: BucketCORSMethods, and GET and HEAD with sign-in,
+// whose download route hands out pre-signed GETs.
+func BucketCORSMethodsFor(c Config) []string {
+	if !c.SignIn {
+		return BucketCORSMethods
+	}
+	return append(slices.Clip(BucketCORSMethods), "GET", "HEAD")
+}
 
 // BucketCORSMaxAgeSeconds is how long browsers may cache the bucket's preflight.
 const BucketCORSMaxAgeSeconds = 3000

@@ -38,7 +38,13 @@ func TestLocalModeS3Credentials(t *testing.T) {
 	if first.S3Key == "" || first.S3Secret == "" || first.Data != data {
 		t.Fatalf("banner lacks the S3 credentials or the data directory: %+v", first)
 	}
-	resp, err := http.Post(first.API+api.UploadURL.Resource, "application/json", strings.NewReader(`{"fileName":"kept.txt","contentType":"text/plain"}`))
+	req, err := http.NewRequest("POST", first.API+api.UploadURL.Resource, strings.NewReader(`{"fileName":"kept.txt","contentType":"text/plain"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Api-Key", first.Key)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func newFlow(t testing.TB, cfg api.Config, apiKey string, presign ...func(*s3.Pr
 	f := &flow{t: t, bucket: fmt.Sprintf("test-%d", buckets.Add(1)), s3: gw.Client(), apiKey: apiKey}
 	cfg.Bucket = f.bucket
 	cfg = cfg.WithDefaults()
-	if err := s3gw.EnsureBucket(context.Background(), f.s3, f.bucket, cfg.AllowedOrigins); err != nil {
+	if err := s3gw.EnsureBucket(context.Background(), f.s3, f.bucket, cfg); err != nil {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)

@@ -34,6 +34,7 @@ func TestLocalModeHostCheck(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Host = host
+		req.Header.Set("X-Api-Key", p.Key)
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}

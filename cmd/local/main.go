@@ -47,9 +47,9 @@ func main() {
 }
 
 type options struct {
-	addr, s3Addr, data, env, cdkJSON, apiKey, web string
-	verbose                                       bool
-	multipartThreshold                            int64
+	addr, s3Addr, oidcAddr, data, env, cdkJSON, apiKey, web string
+	verbose                                                 bool
+	multipartThreshold                                      int64
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -58,6 +58,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "where the API listens")
 	fs.StringVar(&o.s3Addr, "s3-addr", "127.0.0.1:9000", "where the S3 server listens")
+	fs.StringVar(&o.oidcAddr, "oidc-addr", "127.0.0.1:9100", "where the sign-in provider listens, for an environment that signs callers in (a fixed port keeps the issuer, and so each user's files, the same across runs)")
 	fs.StringVar(&o.data, "data", "", "data directory (default: .local-data next to cdk.json)")
 	fs.StringVar(&o.env, "env", "dev", "which cdk.json environment's settings to apply")
 	fs.StringVar(&o.cdkJSON, "cdk-json", "", "path of cdk.json (default: found from the working directory upwards)")
@@ -126,7 +127,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	bucket := "presigned-upload-" + o.env
 	client := gw.Client()
 	cfg := env.UploadConfig(bucket)
-	if err := s3gw.EnsureBucket(ctx, client, bucket, cfg.AllowedOrigins); err != nil {
+	if err := s3gw.EnsureBucket(ctx, client, bucket, cfg); err != nil {
 		return err
 	}
 	h, err := uploadapi.New(cfg, s3.NewPresignClient(client), client, uploadapi.WithLogger(log))
@@ -139,27 +140,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			apiKey = newKey()
 		}
 	}
+	apiURL := "http://" + ln.Addr().String()
+	var signIn *signInSetup
+	if env.SignsIn() {
+		if signIn, err = startSignIn(ctx, o.oidcAddr, apiURL, env.Cognito != nil, log); err != nil {
+			return err
+		}
+		defer signIn.provider.Close()
+	}
 	var static http.Handler
 	if o.web == "" {
 		o.web = filepath.Join(root, "web")
 	}
 	if isDir(o.web) {
-		static = webHandler(o.web, apiKey, o.multipartThreshold, gw.Endpoint)
+		static = webHandler(o.web, apiKey, o.multipartThreshold, gw.Endpoint, signIn)
 	}
-	stage, err := apigw.New(apigw.Config{
+	stageCfg := apigw.Config{
 		Invoke:   h.Handle,
 		Settings: cfg,
 		APIKey:   apiKey,
 		Static:   static,
 		Log:      log,
 		Hosts:    listenHosts(o.addr, ln.Addr()),
-	})
+	}
+	if signIn != nil {
+		stageCfg.Authorizer, stageCfg.Claims = signIn.verifier.Authorize, signIn.claims
+	}
+	stage, err := apigw.New(stageCfg)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: stage, ReadHeaderTimeout: 10 * time.Second}
 
-	apiURL := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "Local mode, environment %q (settings from %s)\n", o.env, o.cdkJSON)
 	fmt.Fprintf(stdout, "  API:      %s%s  (POST or GET)\n", apiURL, api.UploadURL.Resource)
 	if static != nil {
@@ -171,6 +183,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if apiKey != "" {
 		fmt.Fprintf(stdout, "  API key:  %s  (send it as X-Api-Key)\n", apiKey)
 		keyHeader = " -H 'X-Api-Key: " + apiKey + "'"
+	}
+	if signIn != nil {
+		fmt.Fprintf(stdout, "  Sign-in:  %s  client %s (any user name, no password)\n", signIn.provider.Issuer, signIn.provider.ClientID)
+		fmt.Fprintf(stdout, "  Token:    %s  (user %s, valid 1 hour)\n", signIn.token, defaultUser)
+		keyHeader += " -H 'Authorization: Bearer " + signIn.token + "'"
 	}
 	fmt.Fprintf(stdout, "Try:\n  curl -s -X POST %s%s -H 'Content-Type: application/json'%s -d '{\"fileName\":\"hello.txt\",\"contentType\":\"text/plain\"%s}'\n",
 		apiURL, api.UploadURL.Resource, keyHeader, sizeField(cfg.SizeRequired()))
@@ -248,22 +265,34 @@ func findUp(name string) (string, error) {
 // webHandler serves the upload page, and config.json that fills in its
 // settings for this local API. s3Endpoint is the origin of the S3 server
 // the upload URLs point at.
-func webHandler(dir, apiKey string, threshold int64, s3Endpoint string) http.Handler {
+func webHandler(dir, apiKey string, threshold int64, s3Endpoint string, signIn *signInSetup) http.Handler {
 	mux := http.NewServeMux()
 	// The page's meta tag allows connections to any https: or loopback
 	// origin; this header, which applies on top of it, narrows them to this
 	// API (the page's own origin, which config.json points it at) and this
 	// S3 server, and forbids framing, which a meta tag cannot.
-	policy := "connect-src 'self' " + s3Endpoint + "; frame-ancestors 'none'"
+	policy := "connect-src 'self' " + s3Endpoint
+	if signIn != nil {
+		policy += " " + signIn.origin // the page exchanges and refreshes tokens there
+	}
+	policy += "; frame-ancestors 'none'"
 	mux.Handle("/", http.FileServer(http.Dir(dir)))
 	mux.HandleFunc("/config.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		_ = json.NewEncoder(w).Encode(map[string]any{
+		settings := map[string]any{
 			"apiUrl":             "http://" + r.Host,
 			"apiKey":             apiKey,
 			"multipartThreshold": threshold,
-		})
+		}
+		if signIn != nil {
+			settings["signIn"] = map[string]any{
+				"issuer":   signIn.provider.Issuer,
+				"clientId": signIn.provider.ClientID,
+				"scopes":   strings.Join(signIn.provider.Scopes, " "),
+			}
+		}
+		_ = json.NewEncoder(w).Encode(settings)
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", policy)

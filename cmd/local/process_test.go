@@ -26,7 +26,7 @@ func TestLocalModeProcess(t *testing.T) {
 	for _, tc := range []struct {
 		env     string
 		needKey bool
-	}{{"dev", false}, {"prod", true}} {
+	}{{"dev", true}} {
 		t.Run(tc.env, func(t *testing.T) {
 			p := startLocal(t, tc.env, cdkJSON)
 			apiURL, key := p.API, p.Key

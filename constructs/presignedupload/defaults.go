@@ -48,6 +48,7 @@ func withDefaults(props *PresignedUploadApiProps) *PresignedUploadApiProps {
 func handlerConfig(p *PresignedUploadApiProps) api.Config {
 	cfg, unresolved := configOf(p)
 	cfg = cfg.WithDefaults()
+	cfg.SignIn = p.CognitoSignIn != nil || p.OidcSignIn != nil
 	unresolved["bucket"] = true
 	checkConfig(cfg, unresolved)
 	return cfg

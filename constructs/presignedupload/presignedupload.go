@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -50,6 +51,32 @@ type PresignedUploadApi struct {
 	// Alarms watch the API's 5XX rate and the function's errors and
 	// throttles; nil unless AlarmsEnabled.
 	Alarms []awscloudwatch.Alarm
+
+	// UserPool signs callers in: the one passed in CognitoSignIn, or the one
+	// created; nil unless CognitoSignIn.
+	UserPool awscognito.IUserPool
+	// UserPoolClient is the page's public app client; nil unless
+	// CognitoSignIn.
+	UserPoolClient awscognito.UserPoolClient
+	// UserPoolDomain serves the hosted sign-in pages; nil unless
+	// CognitoSignIn created a domain.
+	UserPoolDomain awscognito.UserPoolDomain
+	// HostedUiUrl is the base URL of the hosted sign-in pages
+	// (https://<prefix>.auth.<region>.amazoncognito.com); nil unless
+	// UserPoolDomain.
+	HostedUiUrl *string
+	// Scope is the OAuth scope an access token needs to call the API; nil
+	// unless CognitoSignIn.
+	Scope *string
+	// AuthorizerFunction is the Go Lambda that verifies OpenID Connect
+	// tokens; nil unless OidcSignIn.
+	AuthorizerFunction awslambda.Function
+	// Authorizer guards every method but OPTIONS; nil without sign-in.
+	Authorizer awsapigateway.IAuthorizer
+	// Issuer is the iss of the tokens the API accepts; nil without sign-in.
+	Issuer *string
+
+	auth *signIn
 }
 
 // NewPresignedUploadApi creates the upload API under a new scope named id.
@@ -58,6 +85,7 @@ func NewPresignedUploadApi(scope constructs.Construct, id *string, props *Presig
 	p := withDefaults(props)
 	validate(p)
 	cfg := handlerConfig(p)
+	signInDefaults(p, cfg)
 
 	c := &PresignedUploadApi{Construct: constructs.NewConstruct(scope, id)}
 	c.Bucket = p.Bucket
@@ -69,6 +97,7 @@ func NewPresignedUploadApi(scope constructs.Construct, id *string, props *Presig
 	if p.Bucket == nil {
 		denyStaleSignatures(c, cfg)
 	}
+	c.auth = newSignIn(c, p)
 	c.Api = newApi(c, p, cfg)
 	c.UploadUrlEndpoint = c.Api.UrlForPath(jsii.String(api.UploadURL.Resource))
 	if *p.ApiKeyRequired {
@@ -139,8 +168,8 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config
 // bucketCors lets browsers on the allowed origins send every header an
 // issued URL can ask for, and read the ETag that multipart completion needs.
 func bucketCors(cfg api.Config) *awss3.CorsRule {
-	methods := make([]awss3.HttpMethods, 0, len(api.BucketCORSMethods))
-	for _, m := range api.BucketCORSMethods {
+	var methods []awss3.HttpMethods
+	for _, m := range api.BucketCORSMethodsFor(cfg) {
 		methods = append(methods, awss3.HttpMethods(m))
 	}
 	return &awss3.CorsRule{
@@ -179,13 +208,16 @@ func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Conf
 		Actions:   jsii.Strings("s3:PutObject", "s3:GetObject", "s3:DeleteObject"),
 		Resources: jsii.Strings(*c.Bucket.ArnForObjects(jsii.String(cfg.SessionPrefix + "*"))),
 	}))
+	if cfg.SignIn {
+		grantFiles(role, c.Bucket, cfg)
+	}
 	if p.EncryptionKey != nil {
 		// Multipart uploads under SSE-KMS need Decrypt as well.
 		p.EncryptionKey.Grant(role, jsii.String("kms:GenerateDataKey"), jsii.String("kms:Decrypt"))
 	}
 	suppress(role.Node().FindChild(jsii.String("DefaultPolicy")), rule{
 		id:        "AwsSolutions-IAM5",
-		reason:    "Object keys are generated per request, so the upload actions (PutObject, ListMultipartUploadParts, AbortMultipartUpload) must name the key prefix with a trailing wildcard, and the session actions (PutObject, GetObject, DeleteObject) the session prefix; nothing outside the two prefixes is granted, and no read or delete of uploads.",
+		reason:    "Object keys are generated per request, so the upload actions (PutObject, ListMultipartUploadParts, AbortMultipartUpload) must name the key prefix with a trailing wildcard, and the session actions (PutObject, GetObject, DeleteObject) the session prefix; nothing outside the two prefixes is granted" + filesReason(cfg),
 		appliesTo: `^Resource::<.*\.Arn>/(` + regexp.QuoteMeta(cfg.KeyPrefix) + `|` + regexp.QuoteMeta(cfg.SessionPrefix) + `)\*$`,
 	})
 
@@ -233,7 +265,7 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config) a
 			DataTraceEnabled:     jsii.Bool(false),
 			MetricsEnabled:       jsii.Bool(true),
 			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(accessLogs),
-			AccessLogFormat:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat)),
+			AccessLogFormat:      awsapigateway.AccessLogFormat_Custom(jsii.String(c.auth.accessLogFormat())),
 		},
 		DefaultCorsPreflightOptions: &awsapigateway.CorsOptions{
 			AllowOrigins: jsii.Strings(cfg.AllowedOrigins...),
@@ -262,6 +294,7 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config) a
 	})
 	for _, r := range api.RoutesFor(cfg) {
 		opts := &awsapigateway.MethodOptions{ApiKeyRequired: p.ApiKeyRequired, RequestValidator: validator}
+		c.auth.apply(opts)
 		if r.InBody() {
 			// The model also applies to any other Content-Type ($default):
 			// registered for application/json alone, a text/plain body
@@ -272,7 +305,7 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config) a
 			opts.RequestParameters = &q
 		}
 		m := restApi.Root().ResourceForPath(jsii.String(r.Resource)).AddMethod(jsii.String(r.Method), integration, opts)
-		suppressOpenMethod(m)
+		c.auth.suppressMethod(m)
 	}
 	return restApi
 }

@@ -343,7 +343,7 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("%d methods, want one per route without sign-in (%d): %v", len(methods), len(want), sortedKeys(methods))
 		}
 		for key, m := range methods {
-			if get(m, "Integration", "Type") != "AWS_PROXY" || m["ApiKeyRequired"] == true || m["RequestValidatorId"] == nil {
+			if get(m, "Integration", "Type") != "AWS_PROXY" || m["ApiKeyRequired"] == true || m["RequestValidatorId"] == nil || m["AuthorizerId"] != nil {
 				t.Errorf("%s = %s", key, jsonOf(m))
 			}
 		}
@@ -435,6 +435,9 @@ func TestDefaults(t *testing.T) {
 			if format[field] != variable {
 				t.Errorf("access log %s = %q, want %s", field, format[field], variable)
 			}
+		}
+		if v, ok := format["caller"]; ok {
+			t.Errorf("without sign-in, access log caller = %q, want none", v)
 		}
 	})
 	t.Run("no response allows credentials", func(t *testing.T) {

@@ -193,4 +193,21 @@ type PresignedUploadApiProps struct {
 	//
 	// Default: - alarms notify nobody.
 	AlarmTopic awssns.ITopic
+
+	// CognitoSignIn signs callers in with an Amazon Cognito user pool: every
+	// method but OPTIONS needs an access token with the API's upload scope,
+	// each caller owns the keys under its own prefix, and the routes for the
+	// caller's own files exist. Combines with ApiKeyRequired; not with
+	// OidcSignIn.
+	//
+	// Default: - no sign-in: callers are anonymous, or known only by the
+	// API key.
+	CognitoSignIn *CognitoSignInProps
+	// OidcSignIn signs callers in with the tokens of any OpenID Connect
+	// issuer (Auth0, Okta, Entra ID, Google, Keycloak…), checked by a Go
+	// token authorizer; otherwise like CognitoSignIn. Not with
+	// CognitoSignIn.
+	//
+	// Default: - no sign-in.
+	OidcSignIn *OidcSignInProps
 }

@@ -48,6 +48,11 @@ type Environment struct {
 	// AlarmTopicArn is the SNS topic the stack's alarms notify; empty
 	// means they notify nobody.
 	AlarmTopicArn string `json:"alarmTopicArn,omitempty"`
+
+	// Cognito or Oidc signs callers in (at most one); neither means
+	// anonymous callers, or callers known only by the API key.
+	Cognito *CognitoSettings `json:"cognito,omitempty"`
+	Oidc    *OidcSettings    `json:"oidc,omitempty"`
 }
 
 var namePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,63}$`)
@@ -86,6 +91,9 @@ func Parse(v any) (map[string]Environment, error) {
 		}
 		if e.SignIn {
 			return nil, fmt.Errorf("%s.%s: signIn is not a setting: configure a sign-in (cognito or oidc) instead", ContextKey, name)
+		}
+		if err := e.checkSignIn(); err != nil {
+			return nil, fmt.Errorf("%s.%s: %w", ContextKey, name, err)
 		}
 		if e.AlarmTopicArn != "" && !topicArnPattern.MatchString(e.AlarmTopicArn) {
 			return nil, fmt.Errorf("%s.%s: alarmTopicArn %q is not an SNS topic ARN", ContextKey, name, e.AlarmTopicArn)
@@ -136,5 +144,6 @@ func Names(envs map[string]Environment) []string {
 func (e Environment) UploadConfig(bucket string) api.Config {
 	c := e.Config
 	c.Bucket = bucket
+	c.SignIn = e.SignsIn()
 	return c.WithDefaults()
 }

@@ -16,6 +16,9 @@ func TestEnvironmentSettingsAreChecked(t *testing.T) {
 		"bad name":           map[string]any{"dev/1": map[string]any{}},
 		"bad alarm topic":    map[string]any{"dev": map[string]any{"alarmTopicArn": "arn:aws:sqs:eu-west-1:123456789012:ops"}},
 		"not an object":      []string{"dev"},
+		"two sign-ins":       map[string]any{"dev": map[string]any{"cognito": map[string]any{}, "oidc": map[string]any{"issuerUrl": "https://i.example", "audience": "a"}}},
+		"bad mfa":            map[string]any{"dev": map[string]any{"cognito": map[string]any{"mfa": "sometimes"}}},
+		"signIn set by hand": map[string]any{"dev": map[string]any{"signIn": true}},
 	} {
 		if _, err := environments.Parse(v); err == nil {
 			t.Errorf("%s: Parse accepted %v", name, v)

@@ -37,7 +37,7 @@ func benchUpload(ctx context.Context, work string, size int64) ([]row, error) {
 	defer gw.Stop()
 	client := gw.Client()
 	const bucket = "bench"
-	if err := s3gw.EnsureBucket(ctx, client, bucket, []string{"*"}); err != nil {
+	if err := s3gw.EnsureBucket(ctx, client, bucket, api.Config{Bucket: bucket}); err != nil {
 		return nil, err
 	}
 	quiet := slog.New(slog.DiscardHandler)

@@ -157,8 +157,8 @@ func (s *Server) Client() *s3.Client {
 }
 
 // EnsureBucket creates the bucket if it does not exist yet and gives it the
-// CORS rule the construct deploys, for these origins.
-func EnsureBucket(ctx context.Context, c *s3.Client, bucket string, origins []string) error {
+// CORS rule the construct deploys for these settings.
+func EnsureBucket(ctx context.Context, c *s3.Client, bucket string, settings api.Config) error {
 	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
 	var owned *types.BucketAlreadyOwnedByYou
 	var exists *types.BucketAlreadyExists
@@ -168,8 +168,8 @@ func EnsureBucket(ctx context.Context, c *s3.Client, bucket string, origins []st
 	_, err = c.PutBucketCors(ctx, &s3.PutBucketCorsInput{
 		Bucket: aws.String(bucket),
 		CORSConfiguration: &types.CORSConfiguration{CORSRules: []types.CORSRule{{
-			AllowedMethods: api.BucketCORSMethods,
-			AllowedOrigins: origins,
+			AllowedMethods: api.BucketCORSMethodsFor(settings),
+			AllowedOrigins: settings.WithDefaults().AllowedOrigins,
 			AllowedHeaders: api.UploadHeaders,
 			ExposeHeaders:  api.BucketCORSExposeHeaders,
 			MaxAgeSeconds:  aws.Int32(api.BucketCORSMaxAgeSeconds),
