@@ -41,3 +41,22 @@ func BenchmarkPresignPutObject(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHandleSignedIn is BenchmarkHandle for a caller the authorizer
+// verified: reading the caller and building the owned key is its only
+// extra work.
+func BenchmarkHandleSignedIn(b *testing.B) {
+	h, err := uploadapi.New(api.Config{Bucket: "bench-bucket", SignIn: true}, testPresigner(), nil, uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := post(`{"fileName":"report.pdf","contentType":"application/pdf"}`)
+	req.RequestContext.Authorizer = map[string]any{"claims": map[string]any{"iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc", "sub": "0a1b2c3d-4e5f"}}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if resp, _ := h.Handle(ctx, req); resp.StatusCode != 200 {
+			b.Fatal(resp.Body)
+		}
+	}
+}
