@@ -1,0 +1,312 @@
+// Package verifier checks what was really stored after an upload and tells
+// the application, once per stored object version.
+//
+// S3 sends an Object Created event for every way the API stores an object
+// (PUT, form POST, multipart completion); EventBridge routes those under the
+// key prefix to a queue, and the deployed function receives them in batches
+// ([Handler.Handle]). For each object the verifier reads its metadata and
+// at most its first 4 KiB (one ranged GET), never the whole object, and
+// checks, in this order, with the first failure naming the reason:
+//
+//   - the key is one the API issues (with sign-in, under an owner's
+//     segment, reported as the event's owner): api.ReasonUnknownKey;
+//   - the stored size is within the limit of the path that stored it:
+//     api.ReasonTooLarge;
+//   - the stored Content-Type is admitted by the allow-list:
+//     api.ReasonTypeNotAllowed;
+//   - the sniffed type is not active content the allow-list does not name
+//     exactly: api.ReasonActiveContent;
+//   - the sniffed type is consistent with the stored Content-Type (see
+//     related): api.ReasonTypeMismatch;
+//   - with the malware scan on, GuardDuty's result (below).
+//
+// A verified object gets the status tag api.StatusTag=verified and an
+// Upload Verified event; a rejected one gets StatusTag=rejected, the reason
+// in api.ReasonTag and an Upload Rejected event. Tags are merged: every
+// other tag on the object (GuardDuty's among them) is kept. Objects outside
+// the key prefix are not the API's and are left alone.
+//
+// # Exactly one outcome
+//
+// Deliveries come at least once, out of order, and duplicates may run at
+// the same time. The arbiter is a marker object under Settings.MarkerPrefix,
+// named by the object version's idempotency key (bucket, key, and version ID
+// or ETag) and created with If-None-Match: *, that holds the outcome. The
+// run that creates it tags the object and publishes; every other run gets
+// 412 and only makes sure the object carries the marker's status. A run
+// that dies after creating the marker leaves it unpublished with a lease
+// (the run's deadline); a later delivery after the lease takes it over with
+// If-Match and publishes the recorded outcome, so an event is neither lost
+// nor, within a lease, sent twice.
+//
+// An event about an object that has since been replaced or deleted is
+// stale: its ETag or version is no longer the object's current one, and it
+// changes nothing. Without versioning the tagging call can only name the
+// key, so after tagging the verifier checks that the object is still the
+// one it judged, and if it was replaced in between, puts back the new
+// object's own status (its marker's, or none while it is pending).
+//
+// # Malware scan
+//
+// With Settings.MalwareScan on, GuardDuty Malware Protection for S3 scans
+// the prefix and the verifier also receives its "GuardDuty Malware
+// Protection Object Scan Result" events. Both kinds of event run the same
+// checks; an S3 event reads the scan result from GuardDuty's object tag
+// (GuardDutyMalwareScanStatus). Whichever arrives first with everything
+// known decides:
+//
+//   - NO_THREATS_FOUND, content checks passed: verified.
+//   - THREATS_FOUND: rejected, api.ReasonMalware.
+//   - UNSUPPORTED (GuardDuty skipped it), and any object over GuardDuty's
+//     100 GB limit without waiting: rejected, api.ReasonScanUnsupported.
+//   - ACCESS_DENIED: rejected, api.ReasonScanAccessDenied, and logged as
+//     an error: GuardDuty's role cannot read the bucket.
+//   - FAILED, or a status this code does not know: rejected,
+//     api.ReasonScanFailed.
+//   - No result yet: a content failure rejects at once; otherwise the
+//     delivery fails and the queue delivers it again, until
+//     Settings.MalwareScanTimeout after the object was stored, when it is
+//     rejected with api.ReasonScanTimeout.
+//
+// Anything but a clean scan is rejected: with the scan on, Upload Verified
+// means scanned and clean. A rejected object is kept (tagged) until the
+// bucket's lifecycle rule deletes it, so an operator can rescan and
+// re-send its events.
+//
+// The deployed function, local mode and the tests all call the same
+// [Handler]; main only wires it.
+package verifier
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/presigned-upload/presigned-upload/api"
+)
+
+// BucketAPI is the part of the S3 API the verifier calls. *s3.Client
+// satisfies it.
+type BucketAPI interface {
+	// HeadObject reads the stored size, Content-Type, ETag and version.
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	// GetObject reads the first 4 KiB of an object, and markers.
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	// PutObject writes markers, conditionally.
+	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	GetObjectTagging(ctx context.Context, in *s3.GetObjectTaggingInput, optFns ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error)
+	PutObjectTagging(ctx context.Context, in *s3.PutObjectTaggingInput, optFns ...func(*s3.Options)) (*s3.PutObjectTaggingOutput, error)
+}
+
+// Publisher sends the upload events. *eventbridge.Client satisfies it.
+type Publisher interface {
+	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+}
+
+// Handler verifies stored objects. Build it with [New]; it is safe for
+// concurrent use.
+type Handler struct {
+	cfg    api.Config
+	set    Settings
+	bucket BucketAPI
+	events Publisher
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// Option changes how [New] builds a Handler.
+type Option func(*Handler)
+
+// WithLogger sends the handler's log lines to l instead of slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
+
+// WithClock makes the handler read the time from now instead of time.Now:
+// it decides scan timeouts and marker leases.
+func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = now } }
+
+// New returns a Handler for cfg and s after applying their defaults and
+// validating them. b is the upload bucket; p publishes the events.
+func New(cfg api.Config, s Settings, b BucketAPI, p Publisher, opts ...Option) (*Handler, error) {
+	cfg, s = cfg.WithDefaults(), s.WithDefaults()
+	if err := errors.Join(cfg.Validate(), s.Validate(cfg)); err != nil {
+		return nil, err
+	}
+	h := &Handler{cfg: cfg, set: s, bucket: b, events: p, log: slog.Default(), now: time.Now}
+	for _, o := range opts {
+		o(h)
+	}
+	return h, nil
+}
+
+// ErrPending means the outcome is not decided yet: the malware scan has
+// not reported, or another run holds the object's marker. The event must be
+// delivered again later.
+var ErrPending = errors.New("outcome not decided yet")
+
+// Handle verifies the objects of one batch from the queue, each record's
+// body an EventBridge event. It reports the records to deliver again as
+// batch item failures and never returns an error, which would make the
+// queue deliver the whole batch again.
+func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	for _, msg := range batch.Records {
+		if err := h.handleMessage(ctx, msg); err != nil {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+func (h *Handler) handleMessage(ctx context.Context, msg events.SQSMessage) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			h.log.ErrorContext(ctx, "verifier panic", "messageId", msg.MessageId, "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	var ev events.EventBridgeEvent
+	if err := json.Unmarshal([]byte(msg.Body), &ev); err != nil {
+		h.log.ErrorContext(ctx, "message is not an EventBridge event", "messageId", msg.MessageId, "error", err)
+		return err
+	}
+	err = h.HandleEvent(ctx, ev)
+	switch {
+	case errors.Is(err, ErrPending):
+		h.log.InfoContext(ctx, "delivery postponed", "messageId", msg.MessageId, "eventId", ev.ID, "why", err)
+	case err != nil:
+		h.log.ErrorContext(ctx, "verification failed", "messageId", msg.MessageId, "eventId", ev.ID, "error", err)
+	}
+	return err
+}
+
+// HandleEvent verifies the object one EventBridge event is about: S3's
+// Object Created, or GuardDuty's scan result when the malware scan is on.
+// It ignores every other event. A nil error means the event is done with,
+// even when it changed nothing; an error (ErrPending among them) means it
+// must be delivered again.
+func (h *Handler) HandleEvent(ctx context.Context, ev events.EventBridgeEvent) error {
+	e, ok, err := decodeEvent(ev)
+	if err != nil || !ok {
+		return err
+	}
+	log := h.log.With("fileKey", e.key, "etag", e.etag, "versionId", e.versionID, "eventId", ev.ID)
+	switch {
+	case e.bucket != h.cfg.Bucket:
+		log.WarnContext(ctx, "event for another bucket ignored", "bucket", e.bucket)
+		return nil
+	case !strings.HasPrefix(e.key, h.cfg.KeyPrefix):
+		return nil // not the API's object
+	case e.scan != "" && !h.set.MalwareScan:
+		log.WarnContext(ctx, "malware scan result ignored: the malware scan is off", "scanResult", e.scan)
+		return nil
+	}
+	obj, err := h.current(ctx, e)
+	if errors.Is(err, errStale) {
+		log.InfoContext(ctx, "stale event ignored: the object was replaced or deleted since", "sequencer", e.sequencer)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	o, err := h.judge(ctx, e, obj)
+	if errors.Is(err, errStale) {
+		log.InfoContext(ctx, "stale event ignored: the object was replaced while it was read", "sequencer", e.sequencer)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if o.Event.Reason == api.ReasonScanAccessDenied {
+		log.ErrorContext(ctx, "GuardDuty could not read the object: check its role's permissions on the bucket")
+	}
+	return h.settle(ctx, obj, o, e.scan, log)
+}
+
+// object is the stored object version an event is about, as HeadObject
+// reads it.
+type object struct {
+	key, etag, versionID string
+	size                 int64
+	contentType          string
+	lastModified         time.Time
+}
+
+// errStale means the event is about an object version that is no longer
+// the key's current one.
+var errStale = errors.New("stale event")
+
+// current reads the key's current object and checks that it is the version
+// the event is about.
+func (h *Handler) current(ctx context.Context, e objectEvent) (object, error) {
+	obj, err := h.head(ctx, e.key)
+	if err != nil {
+		return obj, err
+	}
+	if e.versionID != "" && e.versionID != obj.versionID || e.versionID == "" && e.etag != obj.etag {
+		return obj, errStale
+	}
+	return obj, nil
+}
+
+// outcome is what the checks decided: Status and the event's detail, whose
+// Reason says why when rejected.
+type outcome struct {
+	Status string          `json:"status"`
+	Event  api.UploadEvent `json:"event"`
+}
+
+// judge runs the checks on obj. It returns ErrPending while the malware
+// scan result is still to come.
+func (h *Handler) judge(ctx context.Context, e objectEvent, obj object) (outcome, error) {
+	owner, issued := h.ownerOf(obj.key)
+	o := outcome{Event: api.UploadEvent{
+		Bucket: h.cfg.Bucket, FileKey: obj.key, Owner: owner, FileName: fileName(obj.key, issued),
+		Size: obj.size, ContentType: obj.contentType, ETag: obj.etag, VersionID: obj.versionID,
+		IdempotencyKey: idempotencyKey(h.cfg.Bucket, obj),
+	}}
+	reject := func(reason string) (outcome, error) {
+		o.Status, o.Event.Reason = api.StatusRejected, reason
+		return o, nil
+	}
+	declared := essence(obj.contentType)
+	if declared == "" && obj.contentType == "" {
+		declared = "application/octet-stream" // S3's own default
+	}
+	switch {
+	case !issued:
+		return reject(api.ReasonUnknownKey)
+	case obj.size > h.limitFor(e.stored, obj.etag):
+		return reject(api.ReasonTooLarge)
+	case declared == "" || !api.ContentTypeAllowed(h.cfg.AllowedContentTypes, declared):
+		return reject(api.ReasonTypeNotAllowed)
+	}
+	head, err := h.firstBytes(ctx, obj)
+	if err != nil {
+		return o, err
+	}
+	reason, detected := h.contentReason(declared, head)
+	o.Event.DetectedType = detected
+	if reason != "" {
+		return reject(reason)
+	}
+	if h.set.MalwareScan {
+		reason, err := h.scanReason(ctx, e, obj)
+		if err != nil {
+			return o, err
+		}
+		if reason != "" {
+			return reject(reason)
+		}
+	}
+	o.Status = api.StatusVerified
+	return o, nil
+}
