@@ -65,6 +65,10 @@ type Config struct {
 	// refuses another caller's, and the file routes exist. The construct
 	// sets it when sign-in is configured; it is not a prop of its own.
 	SignIn bool `json:"signIn,omitempty"`
+	// Verified means the verifier checks every stored object: download
+	// URLs are issued only for verified objects, and GET /uploads/status
+	// exists. The construct sets it while its verifier is on.
+	Verified bool `json:"verified,omitempty"`
 }
 
 // ConfigEnv is the environment variable through which the deployed function

@@ -13,6 +13,9 @@ const (
 	// CodeUploadAborted: completion found parts off the upload's plan and
 	// aborted it; start again. (Parts over the declared size: 413.)
 	CodeUploadAborted = "UploadAborted"
+	// CodeNotVerified: a download of an object the verifier has not passed
+	// (still pending, or rejected: the message says which and why).
+	CodeNotVerified = "NotVerified"
 	// CodeForbidden: a fileKey of another caller's (with sign-in), or a
 	// request without a verified caller.
 	CodeForbidden = "Forbidden"

@@ -27,6 +27,9 @@ type Route struct {
 	// SignedIn marks a route that exists only when callers sign in
 	// (Config.SignIn): it serves the caller's own files.
 	SignedIn bool
+	// Verified marks a route that exists only when the verifier checks
+	// every stored object (Config.Verified).
+	Verified bool
 	// request is the request type; nil when the route takes none. A type
 	// rather than a value keeps Route comparable.
 	request reflect.Type
@@ -58,6 +61,9 @@ var (
 	DownloadURL = signedIn(route(http.MethodPost, "/download-url", "DownloadUrlRequest", DownloadURLRequest{}))
 	// DeleteFile deletes one of the caller's files.
 	DeleteFile = signedIn(route(http.MethodDelete, "/files", "DeleteFileQuery", UploadRef{}))
+	// UploadStatus answers whether a stored object passed the verifier's
+	// checks: pending, verified or rejected with the reason.
+	UploadStatus = verified(route(http.MethodGet, "/uploads/status", "UploadStatusQuery", UploadRef{}))
 )
 
 // Routes lists every method the API serves. The construct creates a method
@@ -78,12 +84,21 @@ func signedIn(r Route) Route {
 	return r
 }
 
-// RoutesFor returns the routes the API serves under the settings c: all
-// of them with sign-in, all but the signed-in ones without.
+// verified marks the route, the last one added, as existing only with the
+// verifier.
+func verified(r Route) Route {
+	r.Verified = true
+	Routes[len(Routes)-1] = r
+	return r
+}
+
+// RoutesFor returns the routes the API serves under the settings c: the
+// signed-in ones only with sign-in, the verified ones only with the
+// verifier.
 func RoutesFor(c Config) []Route {
 	out := make([]Route, 0, len(Routes))
 	for _, r := range Routes {
-		if !r.SignedIn || c.SignIn {
+		if (!r.SignedIn || c.SignIn) && (!r.Verified || c.Verified) {
 			out = append(out, r)
 		}
 	}

@@ -103,7 +103,7 @@ func settingFields() []reflect.StructField {
 	t := reflect.TypeFor[api.Config]()
 	out := make([]reflect.StructField, 0, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
-		if f := t.Field(i); f.Name != "Bucket" && f.Name != "SignIn" {
+		if f := t.Field(i); f.Name != "Bucket" && f.Name != "SignIn" && f.Name != "Verified" {
 			out = append(out, f)
 		}
 	}

@@ -86,7 +86,19 @@ func (h *Handler) downloadURL(ctx context.Context, req events.APIGatewayProxyReq
 	if e := h.checkKey(in.FileKey, caller); e != nil {
 		return errorResponse(e)
 	}
-	if _, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(in.FileKey)}); err != nil {
+	if h.cfg.Verified {
+		// Nothing unchecked is served back: only what the verifier passed.
+		st, e := h.status(ctx, in.FileKey)
+		if e != nil {
+			return errorResponse(e)
+		}
+		switch st.Status {
+		case api.StatusPending:
+			return errorResponse(&apiError{http.StatusConflict, api.CodeNotVerified, "the file is still being checked; ask again shortly"})
+		case api.StatusRejected:
+			return errorResponse(&apiError{http.StatusConflict, api.CodeNotVerified, "the file was rejected: " + st.Reason})
+		}
+	} else if _, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(in.FileKey)}); err != nil {
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NotFound" || apiErr.ErrorCode() == "NoSuchKey") {
 			return errorResponse(&apiError{http.StatusNotFound, api.CodeNotFound, "no such file"})

@@ -43,6 +43,8 @@ type BucketAPI interface {
 	// The caller's files (files.go).
 	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	// An object's verification status (status.go).
+	GetObjectTagging(ctx context.Context, in *s3.GetObjectTaggingInput, optFns ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error)
 }
 
 // Handler serves the upload API. Build it with [New]; it is safe for
@@ -92,6 +94,7 @@ func (h *Handler) bind() map[api.Route]serveFunc {
 		api.ListFiles:         h.listFiles,
 		api.DownloadURL:       h.downloadURL,
 		api.DeleteFile:        h.deleteFile,
+		api.UploadStatus:      h.uploadStatus,
 	}
 }
 

@@ -58,6 +58,7 @@ type fakeS3 struct {
 	// objects are the session objects by key; nil starts with the session
 	// of testUploadID: testKey, threePartSize bytes, 16 MiB parts.
 	objects     map[string][]byte
+	tags        map[string]map[string]string // by key
 	deletes     []string
 	listObjects []s3.ListObjectsV2Input
 }
@@ -124,6 +125,17 @@ func (f *fakeS3) HeadObject(_ context.Context, in *s3.HeadObjectInput, _ ...func
 		return nil, &smithy.GenericAPIError{Code: "NotFound", Message: "Not Found"}
 	}
 	return &s3.HeadObjectOutput{}, nil
+}
+
+func (f *fakeS3) GetObjectTagging(_ context.Context, in *s3.GetObjectTaggingInput, _ ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error) {
+	if _, ok := f.store()[aws.ToString(in.Key)]; !ok {
+		return nil, &smithy.GenericAPIError{Code: "NoSuchKey", Message: "The specified key does not exist."}
+	}
+	out := &s3.GetObjectTaggingOutput{}
+	for k, v := range f.tags[aws.ToString(in.Key)] {
+		out.TagSet = append(out.TagSet, types.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	return out, nil
 }
 
 func (f *fakeS3) DeleteObject(_ context.Context, in *s3.DeleteObjectInput, _ ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {

@@ -1,0 +1,63 @@
+package uploadapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/presigned-upload/presigned-upload/api"
+)
+
+// uploadStatus answers what the verifier decided about a stored object,
+// from the tags it writes: pending until it has.
+func (h *Handler) uploadStatus(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
+	caller, e := h.callerOf(req)
+	if e != nil {
+		return errorResponse(e)
+	}
+	var in api.UploadRef
+	if e := r.decode(req, &in); e != nil {
+		return errorResponse(e)
+	}
+	if e := h.checkKey(in.FileKey, caller); e != nil {
+		return errorResponse(e)
+	}
+	st, e := h.status(ctx, in.FileKey)
+	if e != nil {
+		return errorResponse(e)
+	}
+	return jsonResponse(http.StatusOK, st)
+}
+
+// status reads the verifier's tags of key.
+func (h *Handler) status(ctx context.Context, key string) (api.UploadStatusResponse, *apiError) {
+	out, err := h.bucket.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key)})
+	if err != nil {
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NoSuchKey" || apiErr.ErrorCode() == "NotFound") {
+			return api.UploadStatusResponse{}, &apiError{http.StatusNotFound, api.CodeNotFound, "no such file"}
+		}
+		h.log.ErrorContext(ctx, "read tags failed", "fileKey", key, "error", err)
+		return api.UploadStatusResponse{}, errInternal()
+	}
+	st := api.UploadStatusResponse{Status: api.StatusPending}
+	for _, t := range out.TagSet {
+		switch aws.ToString(t.Key) {
+		case api.StatusTag:
+			if v := aws.ToString(t.Value); v == api.StatusVerified || v == api.StatusRejected {
+				st.Status = v
+			}
+		case api.ReasonTag:
+			st.Reason = aws.ToString(t.Value)
+		}
+	}
+	if st.Status != api.StatusRejected {
+		st.Reason = ""
+	}
+	return st, nil
+}

@@ -1,0 +1,61 @@
+package uploadapi_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/presigned-upload/presigned-upload/api"
+)
+
+// With the verifier, the status route reports its decision from the
+// object's tags, and download URLs are issued only for verified objects.
+func TestVerifiedUploads(t *testing.T) {
+	prefix := "uploads/" + api.CallerID(issuer, "alice") + "/"
+	key := func(name string) string { return prefix + strings.Repeat("0", 26) + "-" + name }
+	fake := &fakeS3{
+		objects: map[string][]byte{key("new.png"): {1}, key("ok.png"): {1}, key("bad.png"): {1}},
+		tags: map[string]map[string]string{
+			key("ok.png"):  {api.StatusTag: api.StatusVerified, "GuardDutyMalwareScanStatus": "NO_THREATS_FOUND"},
+			key("bad.png"): {api.StatusTag: api.StatusRejected, api.ReasonTag: api.ReasonTypeMismatch},
+		},
+	}
+	h, _ := newS3Handler(t, api.Config{SignIn: true, Verified: true}, fake)
+	status := func(k, who string) (int, string) {
+		resp := call(t, h, as(apiRequest("GET", "/uploads/status", "", map[string]string{"fileKey": k}, ""), who, true))
+		return resp.StatusCode, resp.Body
+	}
+	for _, tc := range []struct {
+		key, want string
+	}{
+		{key("new.png"), `{"status":"pending"}`},
+		{key("ok.png"), `{"status":"verified"}`},
+		{key("bad.png"), `{"status":"rejected","reason":"type-mismatch"}`},
+	} {
+		if code, body := status(tc.key, "alice"); code != 200 || body != tc.want {
+			t.Errorf("status of %s = %d %s, want %s", tc.key, code, body, tc.want)
+		}
+	}
+	if code, body := status(key("gone.png"), "alice"); code != 404 {
+		t.Errorf("status of a missing file = %d %s, want 404", code, body)
+	}
+	if code, body := status(key("ok.png"), "bob"); code != 403 {
+		t.Errorf("bob asking about alice's file = %d %s, want 403", code, body)
+	}
+	download := func(k string) (int, string) {
+		resp := call(t, h, as(apiRequest("POST", "/download-url", "", nil, `{"fileKey":"`+k+`"}`), "alice", true))
+		return resp.StatusCode, resp.Body
+	}
+	if code, body := download(key("ok.png")); code != 200 {
+		t.Errorf("download of a verified file = %d %s", code, body)
+	}
+	for k, msg := range map[string]string{key("new.png"): "still being checked", key("bad.png"): "rejected: type-mismatch"} {
+		if code, body := download(k); code != 409 || !strings.Contains(body, msg) || !strings.Contains(body, api.CodeNotVerified) {
+			t.Errorf("download of %s = %d %s, want 409 saying %q", k, code, body, msg)
+		}
+	}
+	t.Run("the route exists only with the verifier", func(t *testing.T) {
+		h, _ := newS3Handler(t, api.Config{}, &fakeS3{})
+		resp := call(t, h, apiRequest("GET", "/uploads/status", "", map[string]string{"fileKey": testKey}, ""))
+		wantError(t, resp, 404, "NotFound", "no route")
+	})
+}
