@@ -272,9 +272,11 @@ func describe(code, description string) string {
 	return code
 }
 
-// Resume returns the cached sign-in for c's issuer and client, refreshed if
-// its access token has expired; ErrNoSession when there is none or it can
-// no longer be used.
+// Resume returns the cached sign-in for c's issuer and client, with its
+// access token refreshed at once, so that a sign-in the issuer has ended
+// (revoked, expired, or made by an issuer that has since changed its keys)
+// is found out here; ErrNoSession when there is none or it can no longer
+// be used.
 func Resume(ctx context.Context, c Config) (*Session, error) {
 	c, err := c.withDefaults()
 	if err != nil {
@@ -291,7 +293,13 @@ func Resume(ctx context.Context, c Config) (*Session, error) {
 	if json.Unmarshal(b, &s.tok) != nil || s.tok.Issuer != c.Issuer || s.tok.ClientID != c.ClientID || s.tok.AccessToken == "" {
 		return nil, ErrNoSession
 	}
-	if _, err := s.Token(ctx); err != nil {
+	if s.tok.RefreshToken == "" {
+		if time.Now().After(s.tok.Expiry) {
+			return nil, fmt.Errorf("%w: the access token has expired and there is no refresh token", ErrNoSession)
+		}
+		return s, nil
+	}
+	if err := s.refresh(ctx); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoSession, err)
 	}
 	return s, nil
@@ -346,18 +354,23 @@ func (s *Session) Token(ctx context.Context) (string, error) {
 		}
 		return "", errors.New("the access token has expired and there is no refresh token: sign in again")
 	}
-	err := s.exchange(ctx, s.tok.TokenEndpoint, url.Values{
-		"grant_type":    {"refresh_token"},
-		"refresh_token": {s.tok.RefreshToken},
-		"client_id":     {s.cfg.ClientID},
-	})
-	if err != nil {
+	if err := s.refresh(ctx); err != nil {
 		if time.Now().Before(s.tok.Expiry) {
 			return s.tok.AccessToken, nil // still valid; the next call tries again
 		}
 		return "", fmt.Errorf("refresh the access token: %w", err)
 	}
 	return s.tok.AccessToken, nil
+}
+
+// refresh trades the refresh token for a new access token. The caller holds
+// mu, or owns s alone.
+func (s *Session) refresh(ctx context.Context) error {
+	return s.exchange(ctx, s.tok.TokenEndpoint, url.Values{
+		"grant_type":    {"refresh_token"},
+		"refresh_token": {s.tok.RefreshToken},
+		"client_id":     {s.cfg.ClientID},
+	})
 }
 
 // User names the signed-in user, from the ID token if there is one, else

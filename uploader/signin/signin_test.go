@@ -169,13 +169,24 @@ func TestLogin(t *testing.T) {
 			t.Error("the cache file lacks the access token")
 		}
 
-		t.Run("a later run resumes it without the browser", func(t *testing.T) {
+		t.Run("a later run resumes it without the browser, refreshed", func(t *testing.T) {
 			again, err := signin.Resume(context.Background(), signin.Config{Issuer: p.URL + "/", ClientID: p.clientID, CacheDir: dir})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := again.Token(context.Background()); got != tok {
-				t.Errorf("resumed token %q, want the cached %q", got, tok)
+			got, _ := again.Token(context.Background())
+			if got == tok || !strings.Contains(got, ".access-") || again.User() != "alice" {
+				t.Errorf("resumed token %q for %q, want a new one for alice", got, again.User())
+			}
+			tok = got
+		})
+		t.Run("a sign-in the issuer has ended is no session", func(t *testing.T) {
+			p.mu.Lock()
+			p.refused = true
+			p.mu.Unlock()
+			defer func() { p.mu.Lock(); p.refused = false; p.mu.Unlock() }()
+			if _, err := signin.Resume(context.Background(), signin.Config{Issuer: p.URL, ClientID: p.clientID, CacheDir: dir}); !errors.Is(err, signin.ErrNoSession) {
+				t.Errorf("err = %v, want ErrNoSession", err)
 			}
 		})
 		t.Run("another client has no session", func(t *testing.T) {
