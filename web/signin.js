@@ -159,8 +159,10 @@ export class SignIn {
 
   store(got, { issuer, clientId, tokenEndpoint }) {
     const prev = this.tokens() || {};
+    // expires_in, else the token's exp; failing both, a guess that a 401
+    // corrects (api() refreshes once on one).
     const expiresIn = Number(got.expires_in) || (claims(got.access_token).exp || 0) - Date.now() / 1000;
-    const lifetime = Math.max(1000, expiresIn * 1000);
+    const lifetime = expiresIn > 0 ? Math.max(1000, expiresIn * 1000) : 5 * 60 * 1000;
     sessionStorage.setItem(TOKENS, JSON.stringify({
       issuer, clientId, tokenEndpoint,
       accessToken: got.access_token,
