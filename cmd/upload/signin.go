@@ -36,7 +36,7 @@ func (e usageError) Error() string { return string(e) }
 
 func addSignInFlags(fs *flag.FlagSet) *signInFlags {
 	f := &signInFlags{}
-	fs.StringVar(&f.token, "token", os.Getenv("UPLOAD_TOKEN"), "access token sent as Authorization: Bearer (env UPLOAD_TOKEN)")
+	fs.StringVar(&f.token, "token", os.Getenv("UPLOAD_TOKEN"), "access token sent as Authorization: Bearer (env UPLOAD_TOKEN, which other users cannot see in the process list)")
 	fs.BoolVar(&f.login, "login", false, "sign in through the browser, or reuse the cached sign-in, and send its access token, refreshed as needed")
 	fs.IntVar(&f.port, "login-port", signin.DefaultPort, "port of the redirect URI http://localhost:PORT/callback, which must be registered with the issuer (0: any free port, where the issuer accepts any)")
 	fs.StringVar(&f.issuer, "issuer", os.Getenv("UPLOAD_ISSUER"), "issuer URL for -login: the stack's SignInIssuer output (env UPLOAD_ISSUER; local mode's comes from its /config.json)")
