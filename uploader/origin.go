@@ -11,14 +11,18 @@ import (
 
 // ErrPlainHTTP is returned for an http:// API URL whose host is not a
 // loopback address, unless Client.AllowHTTP is set.
-var ErrPlainHTTP = errors.New("plain http to a host other than loopback would send the API key and the upload URLs in clear text")
+var ErrPlainHTTP = errors.New("plain http to a host other than loopback would send the API key or token and the upload URLs in clear text")
 
 // ErrRedirectElsewhere is returned when the API redirects to another
-// origin: the request carries the API key, which goes to the API only.
-var ErrRedirectElsewhere = errors.New("the API redirected to another origin; not following it with the API key")
+// origin: the request carries the API key or token, which go to the API
+// only.
+var ErrRedirectElsewhere = errors.New("the API redirected to another origin; not following it with the API key or token")
 
-// checkAPI refuses an API URL the client must not send its key to.
-func (c *Client) checkAPI() error {
+// CheckAPI refuses an API URL the client must not send its key or token
+// to: one without a host, or plain http to a host other than loopback
+// (ErrPlainHTTP) unless AllowHTTP is set. UploadFile checks it first; call
+// it to fail before signing in.
+func (c *Client) CheckAPI() error {
 	u, err := url.Parse(c.API)
 	if err != nil {
 		return fmt.Errorf("API URL: %w", err)
@@ -47,9 +51,10 @@ func isLoopback(host string) bool {
 }
 
 // apiOnly returns a copy of hc that follows redirects only within the
-// origin of apiURL. net/http drops Authorization and Cookie on a redirect
-// to another host but copies every other header of the first request,
-// X-Api-Key included.
+// origin of apiURL. net/http copies every custom header of the first
+// request, X-Api-Key included, to wherever a redirect leads, and
+// Authorization to the same host on another port or scheme (plain http
+// too) and to its subdomains.
 func apiOnly(hc *http.Client, apiURL string) *http.Client {
 	home, _ := url.Parse(apiURL)
 	c := *hc

@@ -33,6 +33,10 @@ type Client struct {
 	// APIKey is sent as X-Api-Key when set, to the API only: a redirect to
 	// another origin fails with ErrRedirectElsewhere, and S3 never gets it.
 	APIKey string
+	// Token, when set, gives the access token sent as Authorization: Bearer
+	// on every API call, asked for anew before each; like the key, it goes
+	// to the API's origin only.
+	Token TokenSource
 	// AllowHTTP allows an http:// API URL whose host is not loopback
 	// (localhost, 127.0.0.0/8, ::1). Default: such a URL fails with
 	// ErrPlainHTTP before any request, since the key would travel in
@@ -104,7 +108,7 @@ func (e *APIError) Error() string {
 // UploadFile uploads the file at path. contentType "" guesses it from the
 // file name.
 func (c *Client) UploadFile(ctx context.Context, path, contentType string) (*Result, error) {
-	if err := c.checkAPI(); err != nil {
+	if err := c.CheckAPI(); err != nil {
 		return nil, err
 	}
 	f, err := os.Open(path)
@@ -154,9 +158,7 @@ func (c *Client) withDefaults() *Client {
 		cc.Attempts = DefaultAttempts
 	}
 	if cc.StateDir == "" {
-		if dir, err := os.UserCacheDir(); err == nil {
-			cc.StateDir = filepath.Join(dir, "presigned-upload")
-		}
+		cc.StateDir = DefaultStateDir()
 	}
 	return &cc
 }
@@ -288,6 +290,13 @@ func (u *upload) api(ctx context.Context, r api.Route, params []string, in, out 
 		}
 		if u.c.APIKey != "" {
 			req.Header.Set("X-Api-Key", u.c.APIKey)
+		}
+		if u.c.Token != nil {
+			token, err := u.c.Token.Token(ctx)
+			if err != nil {
+				return fmt.Errorf("sign-in: %w", err)
+			}
+			req.Header.Set("Authorization", "Bearer "+token)
 		}
 		u.calls.Add(1)
 		resp, err := u.c.apiHTTP.Do(req)

@@ -1,9 +1,17 @@
 // The upload page: asks the API for pre-signed URLs and sends files straight
 // to S3, with one PUT for small files and parallel, resumable parts for
-// large ones. No build step, no dependencies.
+// large ones; with sign-in, lists the caller's files. No build step, no
+// dependencies.
+
+import { SignIn, SignInError } from "./signin.js";
 
 const $ = (sel) => document.querySelector(sel);
-const settings = { apiUrl: $("#api-url"), apiKey: $("#api-key") };
+const settings = {
+  apiUrl: $("#api-url"), apiKey: $("#api-key"),
+  issuer: $("#signin-issuer"), clientId: $("#signin-client-id"), scopes: $("#signin-scopes"),
+};
+// Settings remembered in localStorage, by key. Tokens never are: see signin.js.
+const remembered = { apiUrl: "apiUrl", apiKey: "apiKey", issuer: "signInIssuer", clientId: "signInClientId", scopes: "signInScopes" };
 const PARALLEL = 4;
 const ATTEMPTS = 4;
 let multipartThreshold = 64 * 1024 * 1024;
@@ -11,8 +19,7 @@ let multipartThreshold = 64 * 1024 * 1024;
 // --- settings: remembered in localStorage, pre-filled by local mode -------
 
 async function loadSettings() {
-  settings.apiUrl.value = localStorage.getItem("apiUrl") || "";
-  settings.apiKey.value = localStorage.getItem("apiKey") || "";
+  for (const [name, key] of Object.entries(remembered)) settings[name].value = localStorage.getItem(key) || "";
   try {
     // Local mode serves this file; a static host usually does not.
     const res = await fetch("config.json", { cache: "no-store" });
@@ -21,18 +28,35 @@ async function loadSettings() {
       if (cfg.apiUrl) settings.apiUrl.value = cfg.apiUrl;
       if (cfg.apiKey !== undefined) settings.apiKey.value = cfg.apiKey;
       if (cfg.multipartThreshold) multipartThreshold = cfg.multipartThreshold;
+      // Local mode knows whether its environment signs callers in.
+      const signIn = cfg.signIn || {};
+      settings.issuer.value = signIn.issuer || "";
+      settings.clientId.value = signIn.clientId || "";
+      settings.scopes.value = signIn.scopes || "";
       saveSettings();
     }
   } catch { /* no config: keep what the user typed before */ }
+  configureSignIn();
+  try {
+    await auth.finish();
+  } catch (err) {
+    account.message = err instanceof SignInError ? err.message : `Sign-in failed: ${err.message}`;
+  }
+  renderAccount();
   document.body.dataset.ready = "true";
 }
 
 function saveSettings() {
-  localStorage.setItem("apiUrl", settings.apiUrl.value.trim());
-  localStorage.setItem("apiKey", settings.apiKey.value);
+  for (const [name, key] of Object.entries(remembered)) {
+    localStorage.setItem(key, name === "apiKey" ? settings.apiKey.value : settings[name].value.trim());
+  }
 }
-settings.apiUrl.addEventListener("change", saveSettings);
-settings.apiKey.addEventListener("change", saveSettings);
+for (const input of Object.values(settings)) input.addEventListener("change", saveSettings);
+for (const input of [settings.issuer, settings.clientId, settings.scopes]) {
+  input.addEventListener("change", () => { configureSignIn(); renderAccount(); });
+}
+// The fields save as they change; there is nothing to submit.
+$("#settings").addEventListener("submit", (e) => e.preventDefault());
 
 // --- errors a person can read ----------------------------------------------
 
@@ -67,7 +91,10 @@ const ROUTES = {
   "signParts": { "method": "POST", "resource": "/multipart/{uploadId}/parts" },
   "listParts": { "method": "GET", "resource": "/multipart/{uploadId}/parts" },
   "completeMultipart": { "method": "POST", "resource": "/multipart/{uploadId}/complete" },
-  "abortMultipart": { "method": "DELETE", "resource": "/multipart/{uploadId}" }
+  "abortMultipart": { "method": "DELETE", "resource": "/multipart/{uploadId}" },
+  "listFiles": { "method": "GET", "resource": "/files" },
+  "downloadUrl": { "method": "POST", "resource": "/download-url" },
+  "deleteFile": { "method": "DELETE", "resource": "/files" }
 };
 
 // api calls a route: params fill its path, and input is its JSON body or,
@@ -84,12 +111,28 @@ async function api(route, params, input, signal) {
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (settings.apiKey.value) headers["X-Api-Key"] = settings.apiKey.value;
   let res;
-  try {
-    // redirect "error": the API key goes to the API's origin only.
-    res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal, redirect: "error" });
-  } catch (err) {
-    if (signal && signal.aborted) throw err;
-    throw new UploadError(`Cannot reach the API at ${base}. Check the endpoint and that this page's origin is allowed.`);
+  for (let attempt = 1; ; attempt++) {
+    let token;
+    try {
+      token = await auth.accessToken();
+    } catch (err) {
+      throw new UploadError(err.message);
+    }
+    if (token) headers.Authorization = "Bearer " + token;
+    try {
+      // redirect "error": the key and the token go to the API's origin only.
+      res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal, redirect: "error" });
+    } catch (err) {
+      if (signal && signal.aborted) throw err;
+      throw new UploadError(`Cannot reach the API at ${base}. Check the endpoint and that this page's origin is allowed.`);
+    }
+    // A token refused before its time (revoked, or a clock ahead of ours):
+    // refresh it once and try again.
+    if (res.status !== 401 || !token || attempt > 1 || !auth.tokens()?.refreshToken) break;
+    try { await auth.refresh(); } catch { break; }
+  }
+  if (res.status === 401 && auth.configured && !auth.signedIn) {
+    throw Object.assign(new UploadError("Sign in first: the API accepts signed-in callers only (401)."), { status: 401 });
   }
   const text = await res.text();
   let data = {};
@@ -281,6 +324,7 @@ async function start(files) {
       li.querySelector("progress").value = 100;
       ui.status(`Uploaded as ${fileKey}`);
       cancel.remove();
+      if (auth.signedIn) loadFiles();
     }).catch((err) => {
       li.classList.add("failed");
       if (err.name === "AbortError") ui.status("Cancelled.");
@@ -298,5 +342,116 @@ const zone = $("#drop-zone");
 zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
 zone.addEventListener("dragleave", () => zone.classList.remove("over"));
 zone.addEventListener("drop", (e) => { e.preventDefault(); zone.classList.remove("over"); start([...e.dataTransfer.files]); });
+
+// --- sign-in -----------------------------------------------------------------------
+
+const account = { box: $("#account"), status: $("#account-status"), button: $("#sign-in"), message: "", shown: false };
+const auth = new SignIn((message) => { if (message) account.message = message; renderAccount(); });
+
+function configureSignIn() {
+  auth.configure({ issuer: settings.issuer.value, clientId: settings.clientId.value, scopes: settings.scopes.value });
+}
+
+// renderAccount shows the sign-in button when sign-in is set up, and the
+// caller's files while signed in.
+function renderAccount() {
+  const signedIn = auth.signedIn;
+  account.box.hidden = !auth.configured && !signedIn;
+  account.button.textContent = signedIn ? "Sign out" : "Sign in";
+  account.status.textContent = signedIn ? `Signed in as ${auth.user() || "an unnamed user"}` : account.message || "Not signed in.";
+  files.section.hidden = !signedIn;
+  if (signedIn && !account.shown) loadFiles();
+  if (!signedIn && account.shown) {
+    files.generation++; // drop answers still on their way
+    files.list.replaceChildren();
+  }
+  account.shown = signedIn;
+}
+
+account.button.addEventListener("click", async () => {
+  account.message = "";
+  account.button.disabled = true;
+  try {
+    if (auth.signedIn) await auth.signOut();
+    else await auth.signIn(); // leaves the page
+  } catch (err) {
+    account.message = err instanceof SignInError ? err.message : `Sign-in failed: ${err.message}`;
+  } finally {
+    account.button.disabled = false;
+    renderAccount();
+  }
+});
+
+// --- the caller's files ----------------------------------------------------------
+
+const files = {
+  section: $("#files"), list: $("#file-list"), status: $("#files-status"), more: $("#files-more"),
+  next: "", generation: 0,
+};
+
+// loadFiles lists the caller's files from the first page, or appends the
+// next page. A newer load makes an older one's answer moot.
+async function loadFiles(more = false) {
+  const generation = more ? files.generation : ++files.generation;
+  files.section.dataset.state = "loading";
+  files.status.textContent = "Loading your files…";
+  try {
+    const got = await api(ROUTES.listFiles, {}, more && files.next ? { continuationToken: files.next } : undefined);
+    if (generation !== files.generation) return;
+    if (!more) files.list.replaceChildren();
+    for (const f of got.files) files.list.append(fileRow(f));
+    files.next = got.nextToken || "";
+    files.more.hidden = !files.next;
+    files.status.textContent = files.list.children.length ? "" : "No files yet.";
+  } catch (err) {
+    if (generation !== files.generation) return;
+    files.status.textContent = err.message;
+  }
+  files.section.dataset.state = "ready";
+}
+
+function fileRow(f) {
+  const li = $("#file-row").content.firstElementChild.cloneNode(true);
+  const download = li.querySelector(".download");
+  const del = li.querySelector(".delete");
+  li.dataset.fileKey = f.fileKey;
+  li.querySelector(".name").textContent = f.fileName;
+  li.querySelector(".meta").textContent = `${fmt(f.size)} · ${new Date(f.lastModified).toLocaleString()}`;
+  download.setAttribute("aria-label", `Download ${f.fileName}`);
+  del.setAttribute("aria-label", `Delete ${f.fileName}`);
+  download.addEventListener("click", async () => {
+    download.disabled = true;
+    try {
+      const got = await api(ROUTES.downloadUrl, {}, { fileKey: f.fileKey });
+      // A pre-signed GET that answers Content-Disposition: attachment: the
+      // browser saves the file and stays on this page.
+      location.assign(got.downloadUrl);
+      files.status.textContent = `Downloading ${f.fileName}…`;
+    } catch (err) {
+      files.status.textContent = err.message;
+    } finally {
+      download.disabled = false;
+    }
+  });
+  del.addEventListener("click", async () => {
+    if (!confirm(`Delete ${f.fileName}? This cannot be undone here.`)) return;
+    del.disabled = true;
+    try {
+      await api(ROUTES.deleteFile, {}, { fileKey: f.fileKey });
+      // Keep keyboard focus in the list: on the next file, or the previous.
+      const next = li.nextElementSibling || li.previousElementSibling;
+      li.remove();
+      (next ? next.querySelector(".delete") : $("#files-refresh")).focus();
+      files.status.textContent = `Deleted ${f.fileName}.` + (files.list.children.length ? "" : " No files left.");
+    } catch (err) {
+      files.status.textContent = err.message;
+      del.disabled = false;
+    }
+  });
+  return li;
+}
+
+$("#files-refresh").addEventListener("click", () => loadFiles());
+files.more.addEventListener("click", () => loadFiles(true));
 
 loadSettings();

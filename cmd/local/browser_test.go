@@ -20,7 +20,8 @@ import (
 // browserEnvironments are the cdk.json settings the page is tested under.
 const browserEnvironments = `{"context": {"environments": {
   "browser":    {"allowedOrigins": ["*"], "partSize": 5242880, "allowedContentTypes": ["text/plain", "application/octet-stream"]},
-  "browserkey": {"allowedOrigins": ["*"], "apiKeyRequired": true}
+  "browserkey": {"allowedOrigins": ["*"], "apiKeyRequired": true},
+  "browsersignin": {"allowedOrigins": ["*"], "partSize": 5242880, "cognito": {}}
 }}}`
 
 // newBrowser starts Debian's Chromium headless with a fresh profile. On
@@ -173,15 +174,15 @@ func TestBrowserUploads(t *testing.T) {
 		if err := chromedp.Run(ctx, chromedp.Focus("#api-url", chromedp.ByQuery)); err != nil {
 			t.Fatal(err)
 		}
-		for range 2 {
+		for range 3 {
 			var id string
 			if err := chromedp.Run(ctx, chromedp.KeyEvent("\t"), chromedp.Evaluate(`document.activeElement.id`, &id)); err != nil {
 				t.Fatal(err)
 			}
 			order = append(order, id)
 		}
-		if strings.Join(order, ",") != "api-key,file-input" {
-			t.Errorf("Tab from the endpoint reaches %v, want the key field, then the file picker", order)
+		if strings.Join(order, ",") != "api-key,signin-settings,file-input" {
+			t.Errorf("Tab from the endpoint reaches %v, want the key field, the sign-in settings, then the file picker", order)
 		}
 	})
 	t.Run("narrow screen: no sideways scrolling", func(t *testing.T) {

@@ -59,6 +59,9 @@ type localProc struct {
 	Data, Env string
 	// S3 is the S3 endpoint, S3Key and S3Secret its credentials.
 	S3, S3Key, S3Secret string
+	// Issuer and ClientID name the sign-in provider of an environment that
+	// signs callers in, and Token is the banner's ready token.
+	Issuer, ClientID, Token string
 }
 
 // startLocal runs local mode on free loopback ports with a fresh data
@@ -104,6 +107,12 @@ func startLocal(t *testing.T, env, cdkJSON string, extra ...string) *localProc {
 	}
 	if m := regexp.MustCompile(`S3:\s+(http://\S+)\s+bucket \S+, access key (\S+), secret (\S+)`).FindStringSubmatch(text); m != nil {
 		p.S3, p.S3Key, p.S3Secret = m[1], m[2], m[3]
+	}
+	if m := regexp.MustCompile(`Sign-in:\s+(\S+)\s+client (\S+)`).FindStringSubmatch(text); m != nil {
+		p.Issuer, p.ClientID = m[1], m[2]
+	}
+	if m := regexp.MustCompile(`Token:\s+(\S+)`).FindStringSubmatch(text); m != nil {
+		p.Token = m[1]
 	}
 	if m := regexp.MustCompile(`Data:\s+(\S+)`).FindStringSubmatch(text); m != nil {
 		p.Data = m[1] // -data among extra wins over the fresh directory

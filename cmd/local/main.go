@@ -50,6 +50,7 @@ type options struct {
 	addr, s3Addr, oidcAddr, data, env, cdkJSON, apiKey, web string
 	verbose                                                 bool
 	multipartThreshold                                      int64
+	tokenTTL                                                time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -64,6 +65,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.cdkJSON, "cdk-json", "", "path of cdk.json (default: found from the working directory upwards)")
 	fs.StringVar(&o.apiKey, "api-key", "", "API key to require when the environment requires one (default: a new random key)")
 	fs.StringVar(&o.web, "web", "", "folder of the upload page served at / (default: web next to cdk.json)")
+	fs.DurationVar(&o.tokenTTL, "token-ttl", time.Hour, "lifetime of the access tokens the sign-in provider issues; a short one shows clients refreshing theirs")
 	fs.BoolVar(&o.verbose, "v", false, "log every request")
 	fs.Int64Var(&o.multipartThreshold, "multipart-threshold", 64<<20, "size from which the web page uploads in parts")
 	if err := fs.Parse(args); err != nil {
@@ -143,7 +145,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	apiURL := "http://" + ln.Addr().String()
 	var signIn *signInSetup
 	if env.SignsIn() {
-		if signIn, err = startSignIn(ctx, o.oidcAddr, apiURL, env.Cognito != nil, log); err != nil {
+		if signIn, err = startSignIn(ctx, o.oidcAddr, apiURL, env.Cognito != nil, o.tokenTTL, log); err != nil {
 			return err
 		}
 		defer signIn.provider.Close()
@@ -186,7 +188,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if signIn != nil {
 		fmt.Fprintf(stdout, "  Sign-in:  %s  client %s (any user name, no password)\n", signIn.provider.Issuer, signIn.provider.ClientID)
-		fmt.Fprintf(stdout, "  Token:    %s  (user %s, valid 1 hour)\n", signIn.token, defaultUser)
+		fmt.Fprintf(stdout, "  Token:    %s  (user %s, valid %s)\n", signIn.token, defaultUser, o.tokenTTL)
 		keyHeader += " -H 'Authorization: Bearer " + signIn.token + "'"
 	}
 	fmt.Fprintf(stdout, "Try:\n  curl -s -X POST %s%s -H 'Content-Type: application/json'%s -d '{\"fileName\":\"hello.txt\",\"contentType\":\"text/plain\"%s}'\n",

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/presigned-upload/presigned-upload/cmd/local/internal/oidcdev"
 	"github.com/presigned-upload/presigned-upload/lambda/oidcauth"
@@ -31,12 +32,12 @@ type signInSetup struct {
 	token string
 }
 
-func startSignIn(ctx context.Context, addr, apiURL string, cognito bool, log *slog.Logger) (*signInSetup, error) {
+func startSignIn(ctx context.Context, addr, apiURL string, cognito bool, tokenTTL time.Duration, log *slog.Logger) (*signInSetup, error) {
 	origins := []string{apiURL}
 	if u, err := url.Parse(apiURL); err == nil && strings.HasPrefix(u.Host, "127.0.0.1:") {
 		origins = append(origins, "http://localhost:"+u.Port())
 	}
-	p, err := oidcdev.Start(addr, oidcdev.Options{Origins: origins})
+	p, err := oidcdev.Start(addr, oidcdev.Options{Origins: origins, AccessTTL: tokenTTL})
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -118,83 +117,6 @@ func TestRefusedTokensNeverReachTheFunction(t *testing.T) {
 		status, _, body := f.call("POST", api.UploadURL.Resource, `{"fileName":"a.txt","contentType":"text/plain"}`, map[string]string{"Authorization": "Bearer " + good})
 		if status != 200 {
 			t.Errorf("%d %s", status, body)
-		}
-	})
-}
-
-// Bob cannot reach alice's uploads or files through any route, and each
-// sees only their own files.
-func TestTwoUsers(t *testing.T) {
-	f := newSignedInFlow(t, "*")
-	alice, bob := map[string]string{"Authorization": "Bearer " + f.token("alice")}, map[string]string{"Authorization": "Bearer " + f.token("bob")}
-	call := func(who map[string]string, method, path, body string) (int, []byte) {
-		status, _, b := f.call(method, path, body, who)
-		return status, b
-	}
-	// Alice stores a file, and starts a multipart upload.
-	status, body := call(alice, "POST", api.UploadURL.Resource, `{"fileName":"a.txt","contentType":"text/plain","size":5}`)
-	var putURL api.UploadURLResponse
-	if err := json.Unmarshal(body, &putURL); status != 200 || err != nil {
-		t.Fatalf("alice's upload URL: %d %s", status, body)
-	}
-	if code, msg := put(t, putURL.UploadURL, putURL.Headers, []byte("hello")); code != 200 {
-		t.Fatalf("PUT: %d %s", code, msg)
-	}
-	if !strings.HasPrefix(putURL.FileKey, "uploads/"+api.CallerID(f.provider.Issuer, "alice")+"/") {
-		t.Errorf("alice's key %s is not under her caller ID", putURL.FileKey)
-	}
-	status, body = call(alice, "POST", api.StartMultipart.Resource, `{"fileName":"big.bin","contentType":"application/octet-stream","size":6291456}`)
-	var up api.MultipartStartResponse
-	if err := json.Unmarshal(body, &up); status != 200 || err != nil {
-		t.Fatalf("alice's multipart start: %d %s", status, body)
-	}
-	q := "?fileKey=" + url.QueryEscape(up.FileKey)
-	for _, tc := range []struct{ name, method, path, body string }{
-		{"sign parts", "POST", api.SignParts.Path(up.UploadID), `{"fileKey":"` + up.FileKey + `","size":6291456,"partNumbers":[1]}`},
-		{"list parts", "GET", api.ListParts.Path(up.UploadID) + q, ""},
-		{"complete", "POST", api.CompleteMultipart.Path(up.UploadID), `{"fileKey":"` + up.FileKey + `","parts":[{"partNumber":1,"etag":"abc"}]}`},
-		{"abort", "DELETE", api.AbortMultipart.Path(up.UploadID) + q, ""},
-		{"download", "POST", api.DownloadURL.Resource, `{"fileKey":"` + putURL.FileKey + `"}`},
-		{"delete", "DELETE", api.DeleteFile.Resource + "?fileKey=" + url.QueryEscape(putURL.FileKey), ""},
-	} {
-		t.Run("bob cannot "+tc.name, func(t *testing.T) {
-			status, body := call(bob, tc.method, tc.path, tc.body)
-			if status != 403 || !strings.Contains(string(body), "Forbidden") {
-				t.Errorf("%d %s, want 403", status, body)
-			}
-		})
-	}
-	files := func(who map[string]string) []api.FileInfo {
-		status, body := call(who, "GET", api.ListFiles.Resource, "")
-		var out api.ListFilesResponse
-		if err := json.Unmarshal(body, &out); status != 200 || err != nil {
-			t.Fatalf("list: %d %s", status, body)
-		}
-		return out.Files
-	}
-	if got := files(bob); len(got) != 0 {
-		t.Errorf("bob sees %v", got)
-	}
-	if got := files(alice); len(got) != 1 || got[0].FileKey != putURL.FileKey || got[0].FileName != "a.txt" || got[0].Size != 5 {
-		t.Errorf("alice sees %+v", got)
-	}
-	t.Run("alice downloads her file under its name", func(t *testing.T) {
-		status, body := call(alice, "POST", api.DownloadURL.Resource, `{"fileKey":"`+putURL.FileKey+`"}`)
-		var dl api.DownloadURLResponse
-		if err := json.Unmarshal(body, &dl); status != 200 || err != nil {
-			t.Fatalf("%d %s", status, body)
-		}
-		got, disposition := getBody(t, dl.DownloadURL)
-		if string(got) != "hello" || disposition != "attachment; filename=a.txt" {
-			t.Errorf("downloaded %q with Content-Disposition %q", got, disposition)
-		}
-	})
-	t.Run("alice deletes it", func(t *testing.T) {
-		if status, body := call(alice, "DELETE", api.DeleteFile.Resource+"?fileKey="+url.QueryEscape(putURL.FileKey), ""); status != 204 {
-			t.Fatalf("%d %s", status, body)
-		}
-		if got := files(alice); len(got) != 0 {
-			t.Errorf("alice still sees %v", got)
 		}
 	})
 }

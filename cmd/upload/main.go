@@ -1,7 +1,8 @@
 // Command upload sends files through the upload API: a single pre-signed PUT
 // below a threshold, a parallel, resumable multipart upload above it.
 //
-//	go run ./cmd/upload -api URL [-api-key KEY] FILE...
+//	go run ./cmd/upload -api URL [-api-key KEY] [-token TOKEN | -login] FILE...
+//	go run ./cmd/upload -api URL -login -list
 package main
 
 import (
@@ -27,7 +28,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	fs := flag.NewFlagSet("upload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: upload -api URL [flags] FILE...")
+		fmt.Fprintln(stderr, "usage: upload -api URL [flags] FILE...\n       upload -api URL [-token TOKEN | -login] -list")
 		fs.PrintDefaults()
 	}
 	var c uploader.Client
@@ -39,17 +40,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	fs.IntVar(&c.Concurrency, "parallel", uploader.DefaultConcurrency, "parts sent at once")
 	fs.IntVar(&c.Attempts, "attempts", uploader.DefaultAttempts, "tries per request before giving up")
 	fs.BoolVar(&c.KeepPartial, "keep-partial", false, "on failure keep the multipart upload so that running again resumes it")
-	fs.StringVar(&c.StateDir, "state-dir", "", "where resume state is kept (default: the user cache directory)")
+	fs.StringVar(&c.StateDir, "state-dir", "", "where resume state and the cached sign-in are kept (default: the user cache directory)")
 	quiet := fs.Bool("q", false, "no progress bar")
+	signIn := addSignInFlags(fs)
+	list := fs.Bool("list", false, "list the signed-in caller's files instead of uploading")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	if c.API == "" || fs.NArg() == 0 {
+	if c.API == "" || fs.NArg() == 0 && !*list && !signIn.logout {
 		fs.Usage()
 		return 2
+	}
+	if err := c.CheckAPI(); err != nil {
+		if errors.Is(err, uploader.ErrPlainHTTP) {
+			fmt.Fprintf(stderr, "upload: -api %s: %v; use https, or pass -insecure-http to allow it\n", c.API, uploader.ErrPlainHTTP)
+		} else {
+			fmt.Fprintf(stderr, "upload: -api: %v\n", err)
+		}
+		return 2
+	}
+	if code, done := signIn.apply(ctx, &c, stderr); done {
+		return code
+	}
+	if *list {
+		return listFiles(ctx, &c, stdout, stderr)
 	}
 	bar := newProgressBar(stderr, tty && !*quiet)
 	c.Progress = bar.update
@@ -57,10 +74,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	for _, path := range fs.Args() {
 		res, err := c.UploadFile(ctx, path, *contentType)
 		bar.finish()
-		if errors.Is(err, uploader.ErrPlainHTTP) {
-			fmt.Fprintf(stderr, "upload: -api %s: %v; use https, or pass -insecure-http to allow it\n", c.API, uploader.ErrPlainHTTP)
-			return 2
-		}
 		if err != nil {
 			failed++
 			fmt.Fprintf(stderr, "upload: %s: %v\n", path, err)
