@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -119,19 +117,4 @@ func TestRefusedTokensNeverReachTheFunction(t *testing.T) {
 			t.Errorf("%d %s", status, body)
 		}
 	})
-}
-
-// getBody GETs a URL and returns the body and its Content-Disposition.
-func getBody(t *testing.T, u string) ([]byte, string) {
-	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET: %d %s", resp.StatusCode, b)
-	}
-	return b, resp.Header.Get("Content-Disposition")
 }
