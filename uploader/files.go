@@ -2,6 +2,8 @@ package uploader
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/presigned-upload/presigned-upload/api"
 )
@@ -25,5 +27,32 @@ func (c *Client) Files(ctx context.Context) ([]api.FileInfo, error) {
 			return out, nil
 		}
 		req.ContinuationToken = page.NextToken
+	}
+}
+
+// Status asks the API what the verifier decided about fileKey: pending,
+// verified, or rejected with a reason. The route exists only on an API
+// whose verifier is on.
+func (c *Client) Status(ctx context.Context, fileKey string) (api.UploadStatusResponse, error) {
+	var out api.UploadStatusResponse
+	if err := c.CheckAPI(); err != nil {
+		return out, err
+	}
+	u := &upload{c: c.withDefaults()}
+	err := u.api(ctx, api.UploadStatus, nil, api.UploadRef{FileKey: fileKey}, &out)
+	return out, err
+}
+
+// WaitChecked polls Status every interval until the verifier has decided
+// (verified or rejected) or ctx ends.
+func (c *Client) WaitChecked(ctx context.Context, fileKey string, interval time.Duration) (api.UploadStatusResponse, error) {
+	for {
+		st, err := c.Status(ctx, fileKey)
+		if err != nil || st.Status != api.StatusPending {
+			return st, err
+		}
+		if err := sleep(ctx, interval); err != nil {
+			return st, fmt.Errorf("%s is still %s: %w", fileKey, st.Status, err)
+		}
 	}
 }

@@ -94,7 +94,8 @@ const ROUTES = {
   "abortMultipart": { "method": "DELETE", "resource": "/multipart/{uploadId}" },
   "listFiles": { "method": "GET", "resource": "/files" },
   "downloadUrl": { "method": "POST", "resource": "/download-url" },
-  "deleteFile": { "method": "DELETE", "resource": "/files" }
+  "deleteFile": { "method": "DELETE", "resource": "/files" },
+  "uploadStatus": { "method": "GET", "resource": "/uploads/status" }
 };
 
 // api calls a route: params fill its path, and input is its JSON body or,
@@ -325,12 +326,39 @@ async function start(files) {
       ui.status(`Uploaded as ${fileKey}`);
       cancel.remove();
       if (auth.signedIn) loadFiles();
+      showOutcome(fileKey, ui, li);
     }).catch((err) => {
       li.classList.add("failed");
       if (err.name === "AbortError") ui.status("Cancelled.");
       else ui.status(err instanceof UploadError ? err.message : `Upload failed: ${err.message}`);
       cancel.remove();
     });
+  }
+}
+
+// showOutcome waits for the verifier's decision on a stored file and shows
+// it: "Verified", or "Rejected: <reason>". An API without the verifier has
+// no status route (404): nothing to show.
+async function showOutcome(fileKey, ui, li) {
+  for (let i = 0; i < 120; i++) {
+    let st;
+    try {
+      st = await api(ROUTES.uploadStatus, {}, { fileKey });
+    } catch {
+      return; // no verifier here, or the API is gone: the upload itself succeeded
+    }
+    if (st.status === "verified") {
+      ui.status(`Uploaded as ${fileKey} · Verified`);
+      li.dataset.outcome = "verified";
+      return;
+    }
+    if (st.status === "rejected") {
+      ui.status(`Uploaded as ${fileKey} · Rejected: ${st.reason || "no reason given"}`);
+      li.dataset.outcome = "rejected";
+      li.classList.add("rejected");
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
   }
 }
 

@@ -14,7 +14,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/uploader"
 )
 
@@ -44,6 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	quiet := fs.Bool("q", false, "no progress bar")
 	signIn := addSignInFlags(fs)
 	list := fs.Bool("list", false, "list the signed-in caller's files instead of uploading")
+	wait := fs.Bool("wait", false, "after each upload, wait for the verifier's outcome, print it, and exit 1 if a file is rejected")
+	waitTimeout := fs.Duration("wait-timeout", 2*time.Minute, "how long -wait waits for each outcome")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -87,6 +91,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 			how = fmt.Sprintf("%d parts sent", res.PartsSent)
 			if res.PartsSkipped > 0 {
 				how += fmt.Sprintf(", %d resumed", res.PartsSkipped)
+			}
+		}
+		if *wait {
+			wctx, cancel := context.WithTimeout(ctx, *waitTimeout)
+			st, err := c.WaitChecked(wctx, res.FileKey, time.Second)
+			cancel()
+			switch {
+			case err != nil:
+				failed++
+				fmt.Fprintf(stderr, "upload: %s: no outcome: %v\n", path, err)
+			case st.Status == api.StatusRejected:
+				failed++
+				how += "\trejected: " + st.Reason
+			default:
+				how += "\t" + st.Status
 			}
 		}
 		fmt.Fprintf(stdout, "%s\t%s\t%d bytes\t%s\n", path, res.FileKey, res.Size, how)
