@@ -107,10 +107,10 @@ func TestApp(t *testing.T) {
 				}
 			}
 		})
-		t.Run(name+"/the function runs with the settings local mode uses", func(t *testing.T) {
+		t.Run(name+"/the functions run with the settings local mode uses", func(t *testing.T) {
 			fns := *tm.FindResources(jsii.String("AWS::Lambda::Function"), map[string]any{"Properties": map[string]any{"Handler": "bootstrap"}})
-			if len(fns) != 1 {
-				t.Fatalf("%d Go functions, want 1", len(fns))
+			if len(fns) != 2 {
+				t.Fatalf("%d Go functions, want 2: the upload function and the verifier", len(fns))
 			}
 			for _, fn := range fns {
 				got := functionConfig(t, *fn)
@@ -252,8 +252,8 @@ func TestEverySettingReachesTheFunction(t *testing.T) {
 	app := newApp(&awscdk.AppProps{Context: &ctx})
 	tm := assertions.Template_FromStack(stackOf(app, "PresignedUpload-x"), nil)
 	fns := *tm.FindResources(jsii.String("AWS::Lambda::Function"), map[string]any{"Properties": map[string]any{"Handler": "bootstrap"}})
-	if len(fns) != 1 {
-		t.Fatalf("%d Go functions, want 1", len(fns))
+	if len(fns) != 2 {
+		t.Fatalf("%d Go functions, want 2: the upload function and the verifier", len(fns))
 	}
 	for _, fn := range fns {
 		want := *c
@@ -270,8 +270,8 @@ func TestAlarmTopicSetting(t *testing.T) {
 	arn := "arn:aws:sns:eu-west-1:123456789012:ops"
 	stack := NewPresignedUploadStack(app, "Alarmed", &PresignedUploadStackProps{Settings: environments.Environment{AlarmTopicArn: arn}})
 	alarms := *assertions.Template_FromStack(stack, nil).FindResources(jsii.String("AWS::CloudWatch::Alarm"), nil)
-	if len(alarms) != 3 {
-		t.Errorf("%d alarms, want 3", len(alarms))
+	if len(alarms) != 5 {
+		t.Errorf("%d alarms, want 5: the upload API's 3 and the verifier's 2", len(alarms))
 	}
 	for id, a := range alarms {
 		raw, _ := json.Marshal((*a)["Properties"])

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -29,7 +30,8 @@ func cdkCLI(t *testing.T) string {
 }
 
 // TestCLISynth runs the pinned CLI the way a user does, with bundling on:
-// both stacks synthesize and the function's asset is a small arm64 bootstrap.
+// both stacks synthesize and each Go function's asset is a small arm64
+// bootstrap.
 func TestCLISynth(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the CDK CLI and a Go cross-build")
@@ -55,34 +57,38 @@ func TestCLISynth(t *testing.T) {
 		if err := json.Unmarshal(raw, &tmpl); err != nil {
 			t.Fatal(err)
 		}
-		var asset string
+		var assets []string
 		for _, r := range tmpl.Resources {
 			if r.Type == "AWS::Lambda::Function" && r.Properties["Handler"] == "bootstrap" {
-				asset, _ = r.Metadata["aws:asset:path"].(string)
+				asset, _ := r.Metadata["aws:asset:path"].(string)
+				assets = append(assets, asset)
 			}
 		}
-		if asset == "" {
-			t.Fatalf("%s: no Go function with an asset", stack)
+		// The upload function and the verifier.
+		if len(assets) != 2 || slices.Contains(assets, "") {
+			t.Fatalf("%s: Go function assets %q, want 2", stack, assets)
 		}
-		bootstrap := filepath.Join(out, asset, "bootstrap")
-		st, err := os.Stat(bootstrap)
-		if err != nil {
-			t.Fatalf("%s: %v", stack, err)
+		for _, asset := range assets {
+			bootstrap := filepath.Join(out, asset, "bootstrap")
+			st, err := os.Stat(bootstrap)
+			if err != nil {
+				t.Fatalf("%s: %v", stack, err)
+			}
+			if st.Size() > 10<<20 {
+				t.Errorf("%s: %s is %d bytes, over the 10 MiB budget", stack, bootstrap, st.Size())
+			}
+			if z := zippedSize(t, bootstrap); z > 4<<20 {
+				t.Errorf("%s: %s zips to %d bytes, over the 4 MiB budget", stack, bootstrap, z)
+			}
+			f, err := elf.Open(bootstrap)
+			if err != nil {
+				t.Fatalf("%s: %s is not ELF: %v", stack, bootstrap, err)
+			}
+			if f.Machine != elf.EM_AARCH64 {
+				t.Errorf("%s: %s machine = %v, want aarch64", stack, bootstrap, f.Machine)
+			}
+			f.Close()
 		}
-		if st.Size() > 10<<20 {
-			t.Errorf("%s: bootstrap is %d bytes, over the 10 MiB budget", stack, st.Size())
-		}
-		if z := zippedSize(t, bootstrap); z > 4<<20 {
-			t.Errorf("%s: bootstrap zips to %d bytes, over the 4 MiB budget", stack, z)
-		}
-		f, err := elf.Open(bootstrap)
-		if err != nil {
-			t.Fatalf("%s: bootstrap is not ELF: %v", stack, err)
-		}
-		if f.Machine != elf.EM_AARCH64 {
-			t.Errorf("%s: bootstrap machine = %v, want aarch64", stack, f.Machine)
-		}
-		f.Close()
 		if stack == "PresignedUpload-prod" && !strings.Contains(string(raw), "AWS::WAFv2::WebACL") {
 			t.Errorf("prod template has no web ACL")
 		}

@@ -16,18 +16,14 @@ const apiServerErrorRate = 0.05
 // any Throttles mean requests refused for lack of concurrency. The API's
 // 5XXError metric is 0 or 1 per request, so its Average is the share of
 // requests that got a 5XX, whether from the function or from API Gateway.
-// No traffic is no problem: missing data does not breach.
+// No traffic is no problem: missing data does not breach. The verifier's
+// alarms join them (verifierAlarms).
 func newAlarms(c *PresignedUploadApi, p *PresignedUploadApiProps) []awscloudwatch.Alarm {
 	if !*p.AlarmsEnabled {
 		return nil
 	}
 	period := awscdk.Duration_Minutes(jsii.Number(5))
-	alarms := []struct {
-		id, description string
-		metric          awscloudwatch.IMetric
-		threshold       float64
-		comparison      awscloudwatch.ComparisonOperator
-	}{
+	alarms := []alarmSpec{
 		{
 			id:          "ApiServerErrorsAlarm",
 			description: "More than 5% of the upload API's requests got a 5XX answer in 5 minutes; the function's log has the causes.",
@@ -50,6 +46,7 @@ func newAlarms(c *PresignedUploadApi, p *PresignedUploadApiProps) []awscloudwatc
 			comparison:  awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 		},
 	}
+	alarms = append(alarms, c.verifierAlarms(period)...)
 	out := make([]awscloudwatch.Alarm, 0, len(alarms))
 	for _, a := range alarms {
 		alarm := awscloudwatch.NewAlarm(c.Construct, jsii.String(a.id), &awscloudwatch.AlarmProps{
@@ -66,6 +63,14 @@ func newAlarms(c *PresignedUploadApi, p *PresignedUploadApiProps) []awscloudwatc
 		out = append(out, alarm)
 	}
 	return out
+}
+
+// alarmSpec is one alarm: its construct ID, what it says, and when it fires.
+type alarmSpec struct {
+	id, description string
+	metric          awscloudwatch.IMetric
+	threshold       float64
+	comparison      awscloudwatch.ComparisonOperator
 }
 
 func validateAlarms(p *PresignedUploadApiProps) {

@@ -23,6 +23,7 @@ func withDefaults(props *PresignedUploadApiProps) *PresignedUploadApiProps {
 		p.AutoDeleteObjects = jsii.Bool(p.RemovalPolicy == awscdk.RemovalPolicy_DESTROY)
 	}
 	versioningDefaults(&p)
+	verifierDefaults(&p)
 	setBool(&p.AlarmsEnabled, true)
 	setString(&p.StageName, "prod")
 	setNumber(&p.ThrottlingRateLimit, 100)

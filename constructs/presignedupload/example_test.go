@@ -11,7 +11,8 @@ import (
 )
 
 // A minimal deployment is one statement: nil props give a private bucket,
-// the Go function and a REST API with CORS preflight. Props set limits in
+// the Go function, a REST API with CORS preflight, and the verifier (the
+// second function) that checks what was stored. Props set limits in
 // the CDK's own units.
 func ExampleNewPresignedUploadApi() {
 	// Bundling is skipped here so the example builds no Go binary; a real
@@ -32,6 +33,6 @@ func ExampleNewPresignedUploadApi() {
 	}
 	// Output:
 	// AWS::S3::Bucket 1
-	// AWS::Lambda::Function 1
+	// AWS::Lambda::Function 2
 	// AWS::ApiGateway::RestApi 1
 }

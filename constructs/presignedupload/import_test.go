@@ -77,8 +77,8 @@ func main() {
 	}
 	run("run", ".")
 	boots, _ := filepath.Glob(filepath.Join(out, "asset.*", "bootstrap"))
-	if len(boots) != 1 {
-		t.Fatalf("found %d bootstrap assets in %s, want 1", len(boots), out)
+	if len(boots) != 2 {
+		t.Fatalf("found %d bootstrap assets in %s, want 2: the upload function and the verifier", len(boots), out)
 	}
 	tmpl, err := os.ReadFile(filepath.Join(out, "Consumer.template.json"))
 	if err != nil {

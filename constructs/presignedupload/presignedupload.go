@@ -13,10 +13,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsguardduty"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -76,6 +79,28 @@ type PresignedUploadApi struct {
 	// Issuer is the iss of the tokens the API accepts; nil without sign-in.
 	Issuer *string
 
+	// EventBus receives the Upload Verified and Upload Rejected events
+	// (source "presigned-upload"); OnUploadVerified and OnUploadRejected
+	// route them. nil unless VerifierEnabled.
+	EventBus awsevents.EventBus
+	// VerifierFunction is the Go Lambda that checks stored uploads; nil
+	// unless VerifierEnabled.
+	VerifierFunction awslambda.Function
+	// VerifierQueue holds the bucket's (and GuardDuty's) events until the
+	// verifier has handled them; nil unless VerifierEnabled.
+	VerifierQueue awssqs.Queue
+	// VerifierDeadLetterQueue receives the events the verifier failed on 5
+	// times and those EventBridge could not deliver; an alarm watches it.
+	// nil unless VerifierEnabled.
+	VerifierDeadLetterQueue awssqs.Queue
+	// MalwareProtectionPlan has GuardDuty scan the uploads; nil unless
+	// MalwareScanEnabled.
+	MalwareProtectionPlan awsguardduty.CfnMalwareProtectionPlan
+	// MalwareScanRole is the role GuardDuty scans and tags uploads with;
+	// with an existing bucket under SSE-KMS, grant it kms:Decrypt and
+	// kms:GenerateDataKey on the key. nil unless MalwareScanEnabled.
+	MalwareScanRole awsiam.Role
+
 	auth *signIn
 }
 
@@ -86,6 +111,7 @@ func NewPresignedUploadApi(scope constructs.Construct, id *string, props *Presig
 	validate(p)
 	cfg := handlerConfig(p)
 	signInDefaults(p, cfg)
+	vs := verifierSettings(p, cfg)
 
 	c := &PresignedUploadApi{Construct: constructs.NewConstruct(scope, id)}
 	c.Bucket = p.Bucket
@@ -97,6 +123,7 @@ func NewPresignedUploadApi(scope constructs.Construct, id *string, props *Presig
 	if p.Bucket == nil {
 		denyStaleSignatures(c, cfg)
 	}
+	newVerifier(c, p, cfg, vs)
 	c.auth = newSignIn(c, p)
 	c.Api = newApi(c, p, cfg)
 	c.UploadUrlEndpoint = c.Api.UrlForPath(jsii.String(api.UploadURL.Resource))
@@ -153,7 +180,6 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config
 		AutoDeleteObjects:      p.AutoDeleteObjects,
 		ServerAccessLogsBucket: p.ServerAccessLogsBucket,
 		ServerAccessLogsPrefix: logsPrefix,
-		EventBridgeEnabled:     p.EventBridgeEnabled,
 		Versioned:              p.Versioned,
 		// An SSE-C object is readable only with the key its uploader kept:
 		// nothing that processes uploads could read it.

@@ -31,6 +31,7 @@ type resource struct {
 	Properties          map[string]any
 	DeletionPolicy      string
 	UpdateReplacePolicy string
+	Metadata            map[string]any
 }
 
 // newStack returns a stack whose assets are not bundled, so no Go build runs.
@@ -238,7 +239,8 @@ func TestDefaults(t *testing.T) {
 	})
 	t.Run("lifecycle aborts incomplete multipart uploads after a day and drops their sessions after two", func(t *testing.T) {
 		rules := get(bp, "LifecycleConfiguration", "Rules").([]any)
-		if len(rules) != 2 || get(rules[0], "AbortIncompleteMultipartUpload", "DaysAfterInitiation") != 1.0 ||
+		// Then the verifier's two rules (verifier_test.go).
+		if len(rules) != 4 || get(rules[0], "AbortIncompleteMultipartUpload", "DaysAfterInitiation") != 1.0 ||
 			get(rules[1], "Prefix") != api.DefaultSessionPrefix || get(rules[1], "ExpirationInDays") != 2.0 {
 			t.Errorf("lifecycle rules = %s", jsonOf(rules))
 		}
@@ -262,19 +264,20 @@ func TestDefaults(t *testing.T) {
 		}
 	})
 	t.Run("log groups have a retention", func(t *testing.T) {
-		for id, lg := range tm.each(t, "AWS::Logs::LogGroup", 2) {
+		for id, lg := range tm.each(t, "AWS::Logs::LogGroup", 3) {
 			if lg.Properties["RetentionInDays"] != 30.0 {
 				t.Errorf("%s RetentionInDays = %v, want 30", id, lg.Properties["RetentionInDays"])
 			}
 		}
 	})
-	t.Run("role may only put objects under the prefix, keep sessions and write its logs", func(t *testing.T) {
+	t.Run("role may only put objects under the prefix, read their status tags, keep sessions and write its logs", func(t *testing.T) {
 		want := map[string]struct {
 			actions  []string
 			resource string
 		}{
 			"Uploads":        {[]string{"s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject"}, `/uploads/*"]]}`},
 			"UploadSessions": {[]string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"}, `/upload-sessions/*"]]}`},
+			"UploadStatus":   {[]string{"s3:GetObjectTagging"}, `/uploads/*"]]}`},
 		}
 		var logs []string
 		seen := 0
@@ -557,7 +560,7 @@ func TestOptions(t *testing.T) {
 		if !strings.Contains(jsonOf(get(bucket.Properties, "LifecycleConfiguration")), `"ExpirationInDays":30,"Id":"ExpireUploads","Prefix":"uploads/"`) {
 			t.Errorf("lifecycle = %s", jsonOf(get(bucket.Properties, "LifecycleConfiguration")))
 		}
-		for id, lg := range tm.each(t, "AWS::Logs::LogGroup", 2) {
+		for id, lg := range tm.each(t, "AWS::Logs::LogGroup", 3) {
 			if lg.DeletionPolicy != "Delete" {
 				t.Errorf("log group %s DeletionPolicy = %q, want Delete", id, lg.DeletionPolicy)
 			}

@@ -19,7 +19,9 @@ type PresignedUploadApiProps struct {
 	// BucketOwnerEnforced, SSE-S3 (or SSE-KMS with EncryptionKey), SSE-C
 	// blocked, the function role's signatures refused once older than
 	// UrlExpiry plus 5 minutes, CORS for AllowedOrigins, incomplete
-	// multipart uploads aborted after 1 day.
+	// multipart uploads aborted after 1 day; with VerifierEnabled also
+	// EventBridge notifications, reads of unverified uploads denied, and
+	// rejected uploads deleted after RejectedObjectExpiration.
 	Bucket awss3.IBucket
 	// EncryptionKey encrypts new objects with SSE-KMS (with an S3 Bucket Key).
 	// The function's role is granted kms:GenerateDataKey on it, because a
@@ -52,9 +54,10 @@ type PresignedUploadApiProps struct {
 	// Default: - "s3-access-logs/" when ServerAccessLogsBucket is set.
 	ServerAccessLogsPrefix *string
 	// EventBridgeEnabled sends the bucket's events, such as Object Created,
-	// to Amazon EventBridge.
+	// to Amazon EventBridge, set on the bucket itself (no custom resource).
+	// The verifier receives its events this way.
 	//
-	// Default: false.
+	// Default: - true with VerifierEnabled, false otherwise.
 	EventBridgeEnabled *bool
 	// Versioned keeps the earlier versions of an object, so an overwritten
 	// or deleted upload can be restored until NoncurrentVersionExpiration.
@@ -210,4 +213,48 @@ type PresignedUploadApiProps struct {
 	//
 	// Default: - no sign-in.
 	OidcSignIn *OidcSignInProps
+
+	// VerifierEnabled checks every object stored under KeyPrefix and
+	// publishes one event per stored object version on the construct's own
+	// EventBus: the bucket sends its events to EventBridge, a rule routes
+	// every PUT, form POST and multipart completion under KeyPrefix to a
+	// queue, and a Go function checks the object's key, size and first
+	// 4 KiB, tags it upload-status=verified or rejected and publishes
+	// Upload Verified or Upload Rejected. On a bucket the construct
+	// creates, nobody but the verifier (and the malware scan) can read an
+	// object under KeyPrefix until it is verified. With an existing Bucket,
+	// turn on its EventBridge notifications yourself.
+	//
+	// Default: true.
+	VerifierEnabled *bool
+	// MarkerPrefix holds one small object per verified or rejected object
+	// version: the record that lets exactly one delivery publish its event.
+	// It must not overlap KeyPrefix or SessionPrefix. On a new bucket a
+	// lifecycle rule deletes markers after 30 days. Only with
+	// VerifierEnabled.
+	//
+	// Default: "upload-verifications/".
+	MarkerPrefix *string
+	// RejectedObjectExpiration deletes rejected uploads this long after
+	// they were stored (a lifecycle rule on the tag
+	// upload-status=rejected). Whole days only; only with VerifierEnabled,
+	// on a new bucket.
+	//
+	// Default: - 7 days.
+	RejectedObjectExpiration awscdk.Duration
+	// MalwareScanEnabled scans every upload under KeyPrefix with Amazon
+	// GuardDuty Malware Protection for S3 (a protection plan with object
+	// tagging, and the service role AWS documents for it): Upload Verified
+	// then also means GuardDuty found no threat. GuardDuty scans objects up
+	// to 100 GB, so MaxMultipartSize may not be larger, and protects at
+	// most 25 buckets per account and region. Only with VerifierEnabled.
+	//
+	// Default: false.
+	MalwareScanEnabled *bool
+	// MalwareScanTimeout is how long after an object is stored the verifier
+	// waits for its scan result before rejecting it; 1 minute to 24 hours.
+	// Only with MalwareScanEnabled.
+	//
+	// Default: - 1 hour.
+	MalwareScanTimeout awscdk.Duration
 }

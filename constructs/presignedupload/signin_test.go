@@ -135,6 +135,7 @@ func checkFileStatements(t *testing.T, tm template) {
 		"UploadSessions": `["s3:DeleteObject","s3:GetObject","s3:PutObject"] on /upload-sessions/*`,
 		"Files":          `["s3:DeleteObject","s3:GetObject"] on /uploads/*`,
 		"ListFiles":      fmt.Sprintf(`["s3:ListBucket"] on {"Fn::GetAtt":["%s","Arn"]} if {"StringLike":{"s3:prefix":"uploads/*"}}`, bucketID),
+		"UploadStatus":   `["s3:GetObjectTagging"] on /uploads/*`,
 	}
 	got := map[string]string{}
 	for _, s := range tm.statements(t) {
@@ -450,7 +451,7 @@ func TestOidcSignIn(t *testing.T) {
 	})
 	t.Run("authorizer function: Go, its issuer and audience, its own log group", func(t *testing.T) {
 		var fn resource
-		for id, r := range tm.each(t, "AWS::Lambda::Function", 2) {
+		for id, r := range tm.each(t, "AWS::Lambda::Function", 3) { // with the upload function and the verifier
 			if strings.HasPrefix(id, "UploadAuthorizerFunction") {
 				fn = r
 			}

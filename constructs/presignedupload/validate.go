@@ -31,6 +31,7 @@ func validate(p *PresignedUploadApiProps) {
 		must(days >= 1 && days == float64(int64(days)), "uploadExpiration must be a whole number of days, got %v", days)
 	}
 	validateVersioning(p)
+	validateVerifier(p)
 	validateAlarms(p)
 	if !unresolved(p.StageName) {
 		must(stageNamePattern.MatchString(*p.StageName), "stageName %q must be 1-128 letters, digits, '-' or '_'", *p.StageName)

@@ -1,0 +1,73 @@
+package presignedupload
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/lambda/verifier"
+)
+
+// quarantine keeps what was not verified out of reach on a bucket the
+// construct created: S3 itself refuses to serve an object under the key
+// prefix unless its status tag says verified, whoever asks and whoever
+// signed the URL, and only the verifier may write that tag. Rejected
+// objects stay tagged for RejectedObjectExpiration, then go; markers go
+// once no event about their object can still arrive.
+//
+// The exemptions name roles by aws:PrincipalArn in the condition rather
+// than in NotPrincipal: a Lambda function or GuardDuty acts as an
+// assumed-role session (arn:aws:sts::…:assumed-role/<role>/<session>),
+// which a NotPrincipal naming the role does not match, so the deny would
+// apply to them too; aws:PrincipalArn is the role's ARN for every session
+// of it. A request with no principal (anonymous) has no aws:PrincipalArn,
+// and the deny applies.
+func quarantine(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config, s verifier.Settings) {
+	exempt := []*string{c.VerifierFunction.Role().RoleArn()}
+	if c.MalwareScanRole != nil {
+		exempt = append(exempt, c.MalwareScanRole.RoleArn())
+	}
+	uploads := jsii.Strings(*c.Bucket.ArnForObjects(jsii.String(cfg.KeyPrefix + "*")))
+	c.Bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyUnverifiedReads"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("s3:GetObject", "s3:GetObjectVersion"),
+		Resources:  uploads,
+		Conditions: &map[string]any{
+			// Also true when the object has no such tag: pending.
+			"StringNotEquals": map[string]any{"s3:ExistingObjectTag/" + api.StatusTag: api.StatusVerified},
+			"ArnNotEquals":    map[string]any{"aws:PrincipalArn": exempt},
+		},
+	}))
+	// A status tag anyone could write would prove nothing.
+	c.Bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyStatusTagsButVerifier"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("s3:PutObject", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"),
+		Resources:  uploads,
+		Conditions: &map[string]any{
+			"ForAnyValue:StringEquals": map[string]any{"s3:RequestObjectTagKeys": []string{api.StatusTag, api.ReasonTag}},
+			"ArnNotEquals":             map[string]any{"aws:PrincipalArn": exempt},
+		},
+	}))
+
+	b, ok := c.Bucket.(awss3.Bucket)
+	must(ok, "the bucket %s cannot take lifecycle rules", *c.Bucket.Node().Path())
+	// Expiration counts from when the object was stored; the verdict comes
+	// minutes after that, at most MalwareScanTimeout.
+	b.AddLifecycleRule(&awss3.LifecycleRule{
+		Id:         jsii.String("ExpireRejectedUploads"),
+		Prefix:     jsii.String(cfg.KeyPrefix),
+		TagFilters: &map[string]any{api.StatusTag: api.StatusRejected},
+		Expiration: p.RejectedObjectExpiration,
+	})
+	b.AddLifecycleRule(&awss3.LifecycleRule{
+		Id:         jsii.String("ExpireVerificationMarkers"),
+		Prefix:     jsii.String(s.MarkerPrefix),
+		Expiration: awscdk.Duration_Days(jsii.Number(markerExpirationDays)),
+	})
+}
