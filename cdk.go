@@ -62,6 +62,7 @@ func constructProps(e environments.Environment) *presignedupload.PresignedUpload
 	p.WebAclRateLimit = optNumber(e.WebAclRateLimit)
 	p.MemorySize = optNumber(e.MemorySize)
 	p.Versioned = jsii.Bool(e.Versioned)
+	p.VerifierEnabled = e.VerifierEnabled
 	if e.RemovalPolicy == "destroy" {
 		p.RemovalPolicy = awscdk.RemovalPolicy_DESTROY
 	}

@@ -258,6 +258,7 @@ func TestEverySettingReachesTheFunction(t *testing.T) {
 	for _, fn := range fns {
 		want := *c
 		want.Bucket = "<UploadBucket84BF9F0F>"
+		want.Verified = true // the verifier is on unless an environment turns it off
 		if got := functionConfig(t, *fn); !reflect.DeepEqual(got, want) {
 			t.Errorf("deployed config = %+v\nwant              %+v", got, want)
 		}

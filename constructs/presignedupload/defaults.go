@@ -50,6 +50,7 @@ func handlerConfig(p *PresignedUploadApiProps) api.Config {
 	cfg, unresolved := configOf(p)
 	cfg = cfg.WithDefaults()
 	cfg.SignIn = p.CognitoSignIn != nil || p.OidcSignIn != nil
+	cfg.Verified = *p.VerifierEnabled
 	unresolved["bucket"] = true
 	checkConfig(cfg, unresolved)
 	return cfg

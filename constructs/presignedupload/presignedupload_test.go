@@ -342,8 +342,8 @@ func TestDefaults(t *testing.T) {
 			ref, _ := get(m.Properties, "ResourceId", "Ref").(string)
 			methods[verb+" "+paths[ref]] = m.Properties
 		}
-		if want := api.RoutesFor(api.Config{}); len(methods) != len(want) {
-			t.Errorf("%d methods, want one per route without sign-in (%d): %v", len(methods), len(want), sortedKeys(methods))
+		if want := api.RoutesFor(api.Config{Verified: true}); len(methods) != len(want) {
+			t.Errorf("%d methods, want one per route without sign-in, with the verifier (%d): %v", len(methods), len(want), sortedKeys(methods))
 		}
 		for key, m := range methods {
 			if get(m, "Integration", "Type") != "AWS_PROXY" || m["ApiKeyRequired"] == true || m["RequestValidatorId"] == nil || m["AuthorizerId"] != nil {
@@ -393,7 +393,7 @@ func TestDefaults(t *testing.T) {
 	})
 	t.Run("each POST route's model is the schema derived from its request type", func(t *testing.T) {
 		n := 0
-		for _, r := range api.RoutesFor(api.Config{}) {
+		for _, r := range api.RoutesFor(api.Config{Verified: true}) {
 			if !r.InBody() {
 				continue
 			}
@@ -482,7 +482,7 @@ func TestOptions(t *testing.T) {
 			get(plan.Properties, "Throttle", "RateLimit") != 10.0 || get(plan.Properties, "Throttle", "BurstLimit") != 20.0 {
 			t.Errorf("usage plan = %s", jsonOf(plan.Properties))
 		}
-		for _, m := range tm.each(t, "AWS::ApiGateway::Method", len(api.RoutesFor(api.Config{}))+resources) {
+		for _, m := range tm.each(t, "AWS::ApiGateway::Method", len(api.RoutesFor(api.Config{Verified: true}))+resources) {
 			if want := m.Properties["HttpMethod"] != "OPTIONS"; m.Properties["ApiKeyRequired"] != want && !(m.Properties["ApiKeyRequired"] == nil && !want) {
 				t.Errorf("%v ApiKeyRequired = %v, want %v", m.Properties["HttpMethod"], m.Properties["ApiKeyRequired"], want)
 			}

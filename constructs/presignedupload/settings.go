@@ -134,4 +134,3 @@ func flatten(err error) []error {
 }
 
 func lowerFirst(s string) string { return strings.ToLower(s[:1]) + s[1:] }
-

@@ -53,7 +53,14 @@ type Environment struct {
 	// anonymous callers, or callers known only by the API key.
 	Cognito *CognitoSettings `json:"cognito,omitempty"`
 	Oidc    *OidcSettings    `json:"oidc,omitempty"`
+
+	// VerifierEnabled turns the upload verifier off with false; unset
+	// means on, as in the construct.
+	VerifierEnabled *bool `json:"verifierEnabled,omitempty"`
 }
+
+// Verifies reports whether the environment checks every stored object.
+func (e Environment) Verifies() bool { return e.VerifierEnabled == nil || *e.VerifierEnabled }
 
 var namePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,63}$`)
 
@@ -145,5 +152,6 @@ func (e Environment) UploadConfig(bucket string) api.Config {
 	c := e.Config
 	c.Bucket = bucket
 	c.SignIn = e.SignsIn()
+	c.Verified = e.Verifies()
 	return c.WithDefaults()
 }
