@@ -3,7 +3,7 @@
 // rule the construct deploys, and the upload API served by the same handler
 // code the Lambda runs, with the settings of a cdk.json environment.
 //
-//	go run ./cmd/local [-env dev] [-addr 127.0.0.1:8080] [-s3-addr 127.0.0.1:9000] [-data DIR]
+//	go run ./cmd/local [-env dev] [-addr 127.0.0.1:8080] [-s3-addr 127.0.0.1:9000] [-data DIR] [-events-url URL]
 package main
 
 import (
@@ -30,6 +30,7 @@ import (
 
 	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/cmd/local/internal/apigw"
+	"github.com/presigned-upload/presigned-upload/cmd/local/internal/bucketevents"
 	"github.com/presigned-upload/presigned-upload/cmd/local/internal/s3gw"
 	"github.com/presigned-upload/presigned-upload/internal/environments"
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
@@ -48,6 +49,7 @@ func main() {
 
 type options struct {
 	addr, s3Addr, oidcAddr, data, env, cdkJSON, apiKey, web string
+	eventsURL                                               string
 	verbose                                                 bool
 	multipartThreshold                                      int64
 	tokenTTL                                                time.Duration
@@ -67,6 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.web, "web", "", "folder of the upload page served at / (default: web next to cdk.json)")
 	fs.DurationVar(&o.tokenTTL, "token-ttl", time.Hour, "lifetime of the access tokens the sign-in provider issues; a short one shows clients refreshing theirs")
 	fs.BoolVar(&o.verbose, "v", false, "log every request")
+	fs.StringVar(&o.eventsURL, "events-url", "", "also POST each published upload event there, as JSON")
 	fs.Int64Var(&o.multipartThreshold, "multipart-threshold", 64<<20, "size from which the web page uploads in parts")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -74,7 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	return o, nil
+	return o, checkEventsURL(o.eventsURL)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -120,7 +123,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer ln.Close()
 
-	gw, err := s3gw.Start(o.s3Addr, o.data)
+	// The S3 server's event notifications need their endpoint listening first.
+	notifications := bucketevents.New(log, bucketevents.Options{})
+	hook, err := notifications.Listen("127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer notifications.Close()
+	gw, err := s3gw.Start(o.s3Addr, o.data, s3gw.WithEventWebhook(hook))
 	if err != nil {
 		return err
 	}
@@ -130,6 +140,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	client := gw.Client()
 	cfg := env.UploadConfig(bucket)
 	if err := s3gw.EnsureBucket(ctx, client, bucket, cfg); err != nil {
+		return err
+	}
+	if err := verifyUploads(notifications, gw, cfg, bucketevents.NewPublisher(stdout, o.eventsURL, s3gw.Region, log), log); err != nil {
 		return err
 	}
 	h, err := uploadapi.New(cfg, s3.NewPresignClient(client), client, uploadapi.WithLogger(log))
@@ -181,6 +194,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "  S3:       %s  bucket %s, access key %s, secret %s\n", gw.Endpoint, bucket, gw.AccessKey, gw.SecretKey)
 	fmt.Fprintf(stdout, "  Data:     %s  (objects under %s)\n", o.data, filepath.Join(gw.Root, bucket))
+	fmt.Fprintf(stdout, "  Events:   each upload's outcome, one line %q+JSON%s\n", bucketevents.LinePrefix, eventsTo(o.eventsURL))
 	keyHeader := ""
 	if apiKey != "" {
 		fmt.Fprintf(stdout, "  API key:  %s  (send it as X-Api-Key)\n", apiKey)

@@ -23,6 +23,7 @@ import (
 	"github.com/versity/versitygw/backend/meta"
 	"github.com/versity/versitygw/backend/posix"
 	"github.com/versity/versitygw/embedgw"
+	"github.com/versity/versitygw/s3api"
 
 	"github.com/presigned-upload/presigned-upload/api"
 )
@@ -45,11 +46,23 @@ type Server struct {
 	done     chan error
 	stopOnce sync.Once
 	stopErr  error
+	guard    readGuard
+}
+
+// Option changes how [Start] runs the server.
+type Option func(*embedgw.Config)
+
+// WithEventWebhook makes the server POST every bucket event notification
+// (each object stored, tagged or deleted) to url. Something must answer
+// there before Start: the server sends a test event first and does not
+// start when nothing listens.
+func WithEventWebhook(url string) Option {
+	return func(c *embedgw.Config) { c.EventWebhookURL = url }
 }
 
 // Start serves S3 on addr with its data under dataDir, and returns once the
 // server accepts connections. Only one server can run per process.
-func Start(addr, dataDir string) (*Server, error) {
+func Start(addr, dataDir string, options ...Option) (*Server, error) {
 	root := filepath.Join(dataDir, "s3")
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
@@ -84,18 +97,23 @@ func Start(addr, dataDir string) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{Endpoint: "http://" + addr, Root: root, AccessKey: "local-" + randomHex(8), SecretKey: randomHex(20),
 		cancel: cancel, done: make(chan error, 1)}
+	cfg := &embedgw.Config{
+		RootUserAccess:    s.AccessKey,
+		RootUserSecret:    s.SecretKey,
+		Region:            Region,
+		Ports:             []string{addr},
+		MaxConnections:    512,
+		MaxRequests:       256,
+		MultipartMaxParts: 10000,
+		Quiet:             true,
+		KeepAlive:         true,
+		S3Options:         []s3api.Option{s3api.WithMiddleware("/", s.guard.middleware(be))},
+	}
+	for _, o := range options {
+		o(cfg)
+	}
 	go func() {
-		s.done <- embedgw.RunVersityGW(ctx, be, &embedgw.Config{
-			RootUserAccess:    s.AccessKey,
-			RootUserSecret:    s.SecretKey,
-			Region:            Region,
-			Ports:             []string{addr},
-			MaxConnections:    512,
-			MaxRequests:       256,
-			MultipartMaxParts: 10000,
-			Quiet:             true,
-			KeepAlive:         true,
-		})
+		s.done <- embedgw.RunVersityGW(ctx, be, cfg)
 		be.Shutdown()
 	}()
 	if err := waitForPort(addr, s.done); err != nil {

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+
+	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/cmd/local/internal/bucketevents"
+	"github.com/presigned-upload/presigned-upload/cmd/local/internal/s3gw"
+	"github.com/presigned-upload/presigned-upload/lambda/verifier"
+)
+
+// verifyUploads does for cfg's bucket what the deployment does after an
+// upload: the verifier's own code judges each object stored under the key
+// prefix, from the S3 server's notifications turned into the events the
+// deployed rule delivers, and publishes through pub; and pre-signed reads
+// of objects that are not verified are refused, as the bucket policy
+// refuses them.
+func verifyUploads(notifications *bucketevents.Endpoint, gw *s3gw.Server, cfg api.Config, pub verifier.Publisher, log *slog.Logger) error {
+	client := gw.Client()
+	v, err := verifier.New(cfg, verifier.Settings{}, client, pub, verifier.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	cfg = cfg.WithDefaults()
+	notifications.Verify(cfg, v, client)
+	gw.GuardReads(cfg.Bucket, cfg.KeyPrefix)
+	return nil
+}
+
+// checkEventsURL accepts an empty -events-url or an absolute http(s) one.
+func checkEventsURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("-events-url %q: want an http:// or https:// URL", s)
+	}
+	return nil
+}
+
+func eventsTo(eventsURL string) string {
+	if eventsURL == "" {
+		return " (-events-url also POSTs them)"
+	}
+	return ", also POSTed to " + eventsURL
+}
