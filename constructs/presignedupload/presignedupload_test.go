@@ -259,7 +259,7 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("LoggingConfig = %v, want JSON", p["LoggingConfig"])
 		}
 		cfg := handlerConfig(t, fn)
-		if want := (api.Config{Bucket: "<UploadBucket84BF9F0F>"}).WithDefaults(); !reflect.DeepEqual(cfg, want) {
+		if want := (api.Config{Bucket: "<UploadBucket84BF9F0F>", Verified: true}).WithDefaults(); !reflect.DeepEqual(cfg, want) {
 			t.Errorf("handler config = %+v, want defaults %+v", cfg, want)
 		}
 	})
@@ -575,7 +575,7 @@ func TestOptions(t *testing.T) {
 		})
 		want := api.Config{Bucket: "<UploadBucket84BF9F0F>", RequireSize: true, PreventOverwrite: true, KeyPrefix: "in/",
 			AllowedOrigins: []string{"https://a.example", "https://b.example"}, AllowedContentTypes: []string{"image/*"},
-			MaxFileSize: 1 << 20, UrlExpiry: 120}.WithDefaults()
+			MaxFileSize: 1 << 20, UrlExpiry: 120, Verified: true}.WithDefaults()
 		if got := handlerConfig(t, tm.function(t)); !reflect.DeepEqual(got, want) {
 			t.Errorf("handler config = %+v, want %+v", got, want)
 		}

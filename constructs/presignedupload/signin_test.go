@@ -346,7 +346,7 @@ func TestCognitoSignIn(t *testing.T) {
 	})
 	t.Run("the file routes exist", func(t *testing.T) {
 		methods, _ := tm.methods(t)
-		checkRoutes(t, methods, api.Config{SignIn: true})
+		checkRoutes(t, methods, api.Config{SignIn: true, Verified: true})
 	})
 	t.Run("the function runs with signIn", func(t *testing.T) {
 		if cfg := handlerConfig(t, tm.function(t)); !cfg.SignIn {
@@ -447,7 +447,7 @@ func TestOidcSignIn(t *testing.T) {
 			}
 		}
 		checkOpenPreflight(t, options)
-		checkRoutes(t, methods, api.Config{SignIn: true})
+		checkRoutes(t, methods, api.Config{SignIn: true, Verified: true})
 	})
 	t.Run("authorizer function: Go, its issuer and audience, its own log group", func(t *testing.T) {
 		var fn resource

@@ -100,7 +100,7 @@ func (h *Handler) downloadURL(ctx context.Context, req events.APIGatewayProxyReq
 		}
 	} else if _, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(in.FileKey)}); err != nil {
 		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NotFound" || apiErr.ErrorCode() == "NoSuchKey") {
+		if errors.As(err, &apiErr) && missing(apiErr.ErrorCode()) {
 			return errorResponse(&apiError{http.StatusNotFound, api.CodeNotFound, "no such file"})
 		}
 		h.log.ErrorContext(ctx, "head object failed", "fileKey", in.FileKey, "error", err)

@@ -39,7 +39,7 @@ func (h *Handler) status(ctx context.Context, key string) (api.UploadStatusRespo
 	out, err := h.bucket.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key)})
 	if err != nil {
 		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NoSuchKey" || apiErr.ErrorCode() == "NotFound") {
+		if errors.As(err, &apiErr) && missing(apiErr.ErrorCode()) {
 			return api.UploadStatusResponse{}, &apiError{http.StatusNotFound, api.CodeNotFound, "no such file"}
 		}
 		h.log.ErrorContext(ctx, "read tags failed", "fileKey", key, "error", err)
@@ -60,4 +60,12 @@ func (h *Handler) status(ctx context.Context, key string) (api.UploadStatusRespo
 		st.Reason = ""
 	}
 	return st, nil
+}
+
+// missing reports whether S3's error code means the object is not there.
+// The function's role may not list the bucket (it would see every key),
+// and without s3:ListBucket S3 answers a missing key with 403 AccessDenied
+// rather than 404.
+func missing(code string) bool {
+	return code == "NoSuchKey" || code == "NotFound" || code == "AccessDenied"
 }
