@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/versity/versitygw/s3event"
@@ -438,4 +442,96 @@ func TestPresignedReadsNeedVerifiedStatus(t *testing.T) {
 			t.Errorf("pre-signed GET = %d, want 200", status)
 		}
 	})
+}
+
+// Local mode as a user runs it: each outcome printed as one line and
+// POSTed to -events-url as the event a rule's target receives, and a
+// pre-signed read of the rejected file refused by its S3 server.
+func TestLocalModeEvents(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the local mode binary")
+	}
+	posted := make(chan events.EventBridgeEvent, 10)
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev events.EventBridgeEvent
+		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
+			t.Errorf("-events-url got %v", err)
+		}
+		posted <- ev
+	}))
+	defer sink.Close()
+	p := startLocal(t, "dev", filepath.Join(pkgDir, "..", "..", "cdk.json"), "-events-url", sink.URL)
+
+	upload := func(name string, data []byte) string {
+		t.Helper()
+		body := fmt.Sprintf(`{"fileName":%q,"contentType":"text/plain"}`, name)
+		req, _ := http.NewRequest("POST", p.API+api.UploadURL.Resource, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Api-Key", p.Key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var got api.UploadURLResponse
+		if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("POST %s = %d (%v)", api.UploadURL.Resource, resp.StatusCode, err)
+		}
+		if status, msg := put(t, got.UploadURL, got.Headers, data); status != 200 {
+			t.Fatalf("PUT %s = %d %s", name, status, msg)
+		}
+		return got.FileKey
+	}
+	keys := map[string]string{upload("hello.txt", []byte("hello\n")): api.EventUploadVerified, upload("page.txt", htmlAsPNG): api.EventUploadRejected}
+
+	printed := map[string]string{}
+	deadline := time.After(2 * time.Minute)
+	for len(printed) < len(keys) {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				t.Fatal("local mode exited")
+			}
+			js, isEvent := strings.CutPrefix(l, bucketevents.LinePrefix)
+			if !isEvent {
+				continue
+			}
+			var ev events.EventBridgeEvent
+			var d api.UploadEvent
+			if json.Unmarshal([]byte(js), &ev) != nil || json.Unmarshal(ev.Detail, &d) != nil {
+				t.Fatalf("printed %q, want an event's JSON", l)
+			}
+			printed[d.FileKey] = ev.DetailType
+		case <-deadline:
+			t.Fatalf("printed %v within 2 minutes, want an event for each of %v", printed, keys)
+		}
+	}
+	if !maps.Equal(printed, keys) {
+		t.Errorf("printed %v, want %v", printed, keys)
+	}
+	for range keys {
+		select {
+		case ev := <-posted:
+			var d api.UploadEvent
+			_ = json.Unmarshal(ev.Detail, &d)
+			if ev.Source != api.EventSource || keys[d.FileKey] != ev.DetailType {
+				t.Errorf("-events-url got %s from %s about %s", ev.DetailType, ev.Source, d.FileKey)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("-events-url got fewer events than were printed")
+		}
+	}
+
+	client := s3.New(s3.Options{BaseEndpoint: aws.String(p.S3), UsePathStyle: true, Region: s3gw.Region,
+		Credentials: credentials.NewStaticCredentialsProvider(p.S3Key, p.S3Secret, "")})
+	for key, detailType := range keys {
+		req, err := s3.NewPresignClient(client).PresignGetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String("presigned-upload-dev"), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{api.EventUploadVerified: http.StatusOK, api.EventUploadRejected: http.StatusForbidden}[detailType]
+		if status, _ := fetch(t, http.MethodGet, req.URL); status != want {
+			t.Errorf("pre-signed GET of the %s file = %d, want %d", detailType, status, want)
+		}
+	}
 }
