@@ -122,12 +122,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer ln.Close()
 
 	notifications := bucketevents.New(log, bucketevents.Options{})
-	defer notifications.Close()
 	gw, err := s3gw.Start(o.s3Addr, o.data, s3gw.WithEvents(notifications))
 	if err != nil {
 		return err
 	}
 	defer gw.Stop()
+	defer notifications.Close() // first: verifications under way finish against the server
 
 	bucket := "presigned-upload-" + o.env
 	client := gw.Client()
@@ -214,6 +214,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := srv.Shutdown(shutdown); err != nil {
 		return err
 	}
+	_ = notifications.Close()
 	if err := gw.Stop(); err != nil {
 		return err
 	}
