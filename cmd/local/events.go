@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/url"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/cmd/local/internal/bucketevents"
 	"github.com/presigned-upload/presigned-upload/cmd/local/internal/s3gw"
@@ -17,8 +19,8 @@ import (
 // deployed rule delivers, and publishes through pub; and pre-signed reads
 // of objects that are not verified are refused, as the bucket policy
 // refuses them.
-func verifyUploads(notifications *bucketevents.Endpoint, gw *s3gw.Server, cfg api.Config, pub verifier.Publisher, log *slog.Logger) error {
-	client := gw.Client()
+// The verifier reads and tags through client.
+func verifyUploads(notifications *bucketevents.Endpoint, gw *s3gw.Server, client *s3.Client, cfg api.Config, pub verifier.Publisher, log *slog.Logger) error {
 	v, err := verifier.New(cfg, verifier.Settings{}, client, pub, verifier.WithLogger(log))
 	if err != nil {
 		return err

@@ -44,12 +44,14 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	gw, err = s3gw.Start("127.0.0.1:0", dir)
+	gw, err = s3gw.Start("127.0.0.1:0", dir, s3gw.WithEvents(startNotifications()))
 	if err != nil {
 		panic(err)
 	}
 	code := m.Run()
+	http.DefaultClient.CloseIdleConnections()
 	_ = gw.Stop()
+	stopNotifications()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

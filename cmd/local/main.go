@@ -123,18 +123,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer ln.Close()
 
-	// The S3 server's event notifications need their endpoint listening first.
 	notifications := bucketevents.New(log, bucketevents.Options{})
-	hook, err := notifications.Listen("127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	defer notifications.Close()
-	gw, err := s3gw.Start(o.s3Addr, o.data, s3gw.WithEventWebhook(hook))
+	gw, err := s3gw.Start(o.s3Addr, o.data, s3gw.WithEvents(notifications))
 	if err != nil {
 		return err
 	}
 	defer gw.Stop()
+	defer notifications.Close() // first: verifications under way finish against the server
 
 	bucket := "presigned-upload-" + o.env
 	client := gw.Client()
@@ -142,7 +137,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := s3gw.EnsureBucket(ctx, client, bucket, cfg); err != nil {
 		return err
 	}
-	if err := verifyUploads(notifications, gw, cfg, bucketevents.NewPublisher(stdout, o.eventsURL, s3gw.Region, log), log); err != nil {
+	if err := verifyUploads(notifications, gw, client, cfg, bucketevents.NewPublisher(stdout, o.eventsURL, s3gw.Region, log), log); err != nil {
 		return err
 	}
 	h, err := uploadapi.New(cfg, s3.NewPresignClient(client), client, uploadapi.WithLogger(log))
@@ -221,6 +216,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := srv.Shutdown(shutdown); err != nil {
 		return err
 	}
+	_ = notifications.Close()
 	if err := gw.Stop(); err != nil {
 		return err
 	}

@@ -161,7 +161,7 @@ func (f *flow) tags(key string) map[string]string {
 	return m
 }
 
-func pixelPNG(t *testing.T) []byte {
+func pixelPNG(t testing.TB) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, 2, 2))
 	img.Set(1, 1, color.RGBA{B: 255, A: 255})

@@ -63,6 +63,7 @@ func run(ctx context.Context, quick bool) error {
 		{"cold start", func() ([]row, error) { return benchColdStart(ctx, root, work, runs) }},
 		{"warm handler", func() ([]row, error) { return benchWarm(root) }},
 		{"OIDC authorizer", func() ([]row, error) { return benchAuthorizer(ctx, root, work, runs) }},
+		{"verifier cold start", func() ([]row, error) { return benchVerifierColdStart(ctx, root, work, runs) }},
 		{"upload throughput", func() ([]row, error) { return benchUpload(ctx, work, fileSize) }},
 		{"synth", func() ([]row, error) { return benchSynth(root) }},
 	}

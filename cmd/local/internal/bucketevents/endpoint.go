@@ -1,18 +1,19 @@
 // Package bucketevents stands in, in local mode, for what follows an upload
 // when deployed: S3 → EventBridge rule → queue → verifier → event bus. The
-// S3 server posts its bucket event notifications to an [Endpoint], which
-// keeps only what the deployed rule matches (Object Created under the key
-// prefix, stored by PutObject, POST Object or CompleteMultipartUpload),
-// turns each into the EventBridge event the rule delivers and has the
-// verifier's own code judge it, asynchronously, with retries as the queue
-// would make them. A [Publisher] takes the bus's place.
+// S3 server posts its bucket event notifications (S3's record format) to
+// an [Endpoint], which keeps only what the deployed rule matches (Object
+// Created in a bucket it verifies, under the key prefix, stored by
+// PutObject, POST Object or CompleteMultipartUpload), turns each into the
+// EventBridge event the rule delivers and has the verifier's own code judge
+// it, asynchronously, with retries as the queue would make them. A
+// [Publisher] takes the bus's place.
 //
-// The S3 server (versitygw) sends every event type, each fire-and-forget
-// with a short timeout and in no particular order, so the endpoint answers
-// at once and verifies later, in arrival order per key. Its form-POST event
+// The S3 server (versitygw) sends each notification fire-and-forget with a
+// short timeout and in no particular order, so the endpoint answers at once
+// and verifies later, in arrival order per key. Its form-POST notification
 // carries no key (it names the bucket's path); the endpoint finds the
-// object by listing the key prefix for the event's ETag and size, and
-// verifies each match: a stored object that already has its outcome
+// object by listing the key prefix for the notification's ETag and size,
+// and verifies each match: a stored object that already has its outcome
 // changes nothing.
 package bucketevents
 
@@ -23,7 +24,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -87,9 +87,11 @@ func (o Options) withDefaults() Options {
 // record per request.
 const maxNotification = 1 << 20
 
-// Endpoint receives the S3 server's notifications and verifies the stored
-// objects they are about. It is an http.Handler; [Endpoint.Listen] serves
-// it. Build it with [New].
+// Endpoint receives the S3 server's notifications, as an http.Handler, and
+// verifies the stored objects they are about. Build it with [New].
+//
+// Whoever can post to it can only make the verifier look again: the
+// verifier judges what S3 holds, never what a notification claims.
 type Endpoint struct {
 	log  *slog.Logger
 	opts Options
@@ -98,7 +100,6 @@ type Endpoint struct {
 	cancel context.CancelFunc
 	slots  chan struct{}
 	wg     sync.WaitGroup
-	srv    *http.Server
 	// pending counts events received and not yet done with.
 	pending atomic.Int64
 
@@ -142,36 +143,15 @@ func (e *Endpoint) Verify(cfg api.Config, v Verifier, l Lister) {
 	e.buckets[cfg.Bucket] = target{prefix: cfg.KeyPrefix, v: v, list: l}
 }
 
-// Listen serves the endpoint on addr, which should be a loopback address,
-// and returns its URL for the S3 server. Start it before the S3 server:
-// the server sends a test event when it starts and does not start when
-// nothing answers.
-//
-// Whoever can reach it can only make the verifier look again: the
-// verifier judges what S3 holds, never what an event claims.
-func (e *Endpoint) Listen(addr string) (string, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("bucket events address: %w", err)
-	}
-	e.srv = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = e.srv.Serve(ln) }()
-	return "http://" + ln.Addr().String() + "/", nil
-}
-
-// Close stops receiving, abandons the events not yet verified, and waits
-// for the verifications running.
+// Close abandons the events not yet verified, queues nothing more, and
+// waits for the verifications running.
 func (e *Endpoint) Close() error {
-	var err error
-	if e.srv != nil {
-		err = e.srv.Close()
-	}
 	e.mu.Lock()
 	e.closed = true // a notification still being served queues nothing more
 	e.mu.Unlock()
 	e.cancel()
 	e.wg.Wait()
-	return err
+	return nil
 }
 
 // Pending is the number of events received and not yet done with, retries

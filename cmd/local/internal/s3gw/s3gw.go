@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -41,24 +42,24 @@ type Server struct {
 	// AccessKey and SecretKey are the server's only account, new for each
 	// start: another program on this machine cannot guess them.
 	AccessKey, SecretKey string
+	// EventsURL is where the server posts its bucket event notifications,
+	// with [WithEvents]; "" without.
+	EventsURL string
 
 	cancel   context.CancelFunc
 	done     chan error
 	stopOnce sync.Once
 	stopErr  error
 	guard    readGuard
+	events   *notifier
+	// conns carries every Client's requests, so that Stop can close the
+	// idle ones: the server waits for a connection that was opened and
+	// never used until its shutdown times out.
+	conns *http.Transport
 }
 
 // Option changes how [Start] runs the server.
-type Option func(*embedgw.Config)
-
-// WithEventWebhook makes the server POST every bucket event notification
-// (each object stored, tagged or deleted) to url. Something must answer
-// there before Start: the server sends a test event first and does not
-// start when nothing listens.
-func WithEventWebhook(url string) Option {
-	return func(c *embedgw.Config) { c.EventWebhookURL = url }
-}
+type Option func(*Server)
 
 // Start serves S3 on addr with its data under dataDir, and returns once the
 // server accepts connections. Only one server can run per process.
@@ -96,7 +97,8 @@ func Start(addr, dataDir string, options ...Option) (*Server, error) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{Endpoint: "http://" + addr, Root: root, AccessKey: "local-" + randomHex(8), SecretKey: randomHex(20),
-		cancel: cancel, done: make(chan error, 1)}
+		cancel: cancel, done: make(chan error, 1), conns: http.DefaultTransport.(*http.Transport).Clone()}
+	s.conns.MaxIdleConnsPerHost = 64
 	cfg := &embedgw.Config{
 		RootUserAccess:    s.AccessKey,
 		RootUserSecret:    s.SecretKey,
@@ -110,7 +112,15 @@ func Start(addr, dataDir string, options ...Option) (*Server, error) {
 		S3Options:         []s3api.Option{s3api.WithMiddleware("/", s.guard.middleware(be))},
 	}
 	for _, o := range options {
-		o(cfg)
+		o(s)
+	}
+	if s.events != nil {
+		// Listening before the server starts: it sends a test event first.
+		if err := s.events.listen(dataDir, cfg); err != nil {
+			cancel()
+			return nil, err
+		}
+		s.EventsURL = cfg.EventWebhookURL
 	}
 	go func() {
 		s.done <- embedgw.RunVersityGW(ctx, be, cfg)
@@ -118,6 +128,7 @@ func Start(addr, dataDir string, options ...Option) (*Server, error) {
 	}()
 	if err := waitForPort(addr, s.done); err != nil {
 		cancel()
+		s.events.close()
 		return nil, err
 	}
 	return s, nil
@@ -150,6 +161,7 @@ func waitForPort(addr string, done chan error) error {
 // Later calls return the first call's result.
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
+		s.conns.CloseIdleConnections()
 		s.cancel()
 		select {
 		case err := <-s.done:
@@ -159,6 +171,7 @@ func (s *Server) Stop() error {
 		case <-time.After(10 * time.Second):
 			s.stopErr = errors.New("s3 gateway did not stop within 10s")
 		}
+		s.events.close()
 	})
 	return s.stopErr
 }
@@ -171,6 +184,7 @@ func (s *Server) Client() *s3.Client {
 		UsePathStyle: true,
 		Region:       Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(s.AccessKey, s.SecretKey, ""),
+		HTTPClient:   &http.Client{Transport: s.conns},
 	})
 }
 
