@@ -236,6 +236,38 @@ func TestBrowserSignIn(t *testing.T) {
 		keep, keepData = r.FileKey, data
 		awaitListed(t, ctx, "notes.txt")
 	})
+	t.Run("each upload shows the verifier's outcome", func(t *testing.T) {
+		outcome := func(key string) string {
+			t.Helper()
+			js := `(() => { const li = [...document.querySelectorAll(".upload")].find(e => e.dataset.fileKey === ` + jsString(key) + `);
+				return li ? (li.dataset.outcome || "") : ""; })()`
+			if err := chromedp.Run(ctx, chromedp.Poll(js+` !== ""`, nil, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+				t.Fatalf("no outcome shown for %s: %v", key, err)
+			}
+			var got, status string
+			_ = chromedp.Run(ctx, chromedp.Evaluate(js, &got),
+				chromedp.Evaluate(`[...document.querySelectorAll(".upload")].find(e => e.dataset.fileKey === `+jsString(key)+`).querySelector(".status").textContent`, &status))
+			return got + ": " + status
+		}
+		if got := outcome(keep); !strings.HasPrefix(got, "verified: ") || !strings.Contains(got, "Verified") {
+			t.Errorf("text upload shows %q, want Verified", got)
+		}
+		// HTML named .png: the page sends image/png, the verifier sniffs HTML.
+		html := filepath.Join(t.TempDir(), "page.png")
+		if err := os.WriteFile(html, []byte("<!DOCTYPE html><html><script>alert(1)</script></html>"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pick(t, ctx, html)
+		r := finished(t, ctx)
+		if got := outcome(r.FileKey); !strings.HasPrefix(got, "rejected: ") || !strings.Contains(got, "Rejected: active-content") {
+			t.Errorf("HTML as PNG shows %q, want Rejected: active-content", got)
+		}
+		// Out of the way of the list checks below (the lifecycle rule
+		// deletes a rejected file when deployed).
+		if err := os.Remove(p.stored(r.FileKey)); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("a multipart upload, too", func(t *testing.T) {
 		path, data := randomFile(t, "big.bin", 20<<20)
 		pick(t, ctx, path)
