@@ -300,3 +300,17 @@ func (p *fakeBus) published() []ebtypes.PutEventsRequestEntry {
 	defer p.mu.Unlock()
 	return append([]ebtypes.PutEventsRequestEntry(nil), p.entries...)
 }
+
+// setTags replaces the current object's tags, as another writer would.
+func (b *fakeBucket) setTags(key string, tags map[string]string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	o, err := b.version(key, nil)
+	if err != nil {
+		panic(err)
+	}
+	o.tags = nil
+	for k, v := range tags {
+		o.tags = append(o.tags, types.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+}

@@ -211,6 +211,23 @@ func (h *Handler) tagCurrent(ctx context.Context, obj object, status, reason str
 	return fmt.Errorf("tag %s: replaced %d times while its status was set", obj.key, maxTagRounds)
 }
 
+// restoreOwn makes obj's status tags the ones its own marker records, or
+// none while it has no marker (pending).
+func (h *Handler) restoreOwn(ctx context.Context, obj object) error {
+	status, reason := "", ""
+	m, _, err := h.readMarker(ctx, h.markerKey(obj))
+	switch {
+	case err == nil:
+		status, reason = m.Status, m.Event.Reason
+	case httpStatus(err) != http.StatusNotFound:
+		return err
+	}
+	if err := h.putTags(ctx, obj, status, reason, nil); err != nil && !errors.Is(err, errStale) {
+		return err
+	}
+	return nil
+}
+
 // putTags merges the status tags into obj's tags: StatusTag=status and
 // ReasonTag=reason, each removed when empty; every other tag is kept, and
 // each of keep is added when missing. It writes only when that changes

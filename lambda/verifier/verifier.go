@@ -212,6 +212,12 @@ func (h *Handler) HandleEvent(ctx context.Context, ev events.EventBridgeEvent) e
 	obj, err := h.current(ctx, e)
 	if errors.Is(err, errStale) {
 		log.InfoContext(ctx, "stale event ignored: the object was replaced or deleted since", "sequencer", e.sequencer)
+		// Without versioning, an earlier run about the replaced object may
+		// have tagged the current one (tagging names only the key) and died
+		// before undoing it: make the current object's tags its own again.
+		if obj.etag != "" && obj.versionID == "" {
+			return h.restoreOwn(ctx, obj)
+		}
 		return nil
 	}
 	if err != nil {

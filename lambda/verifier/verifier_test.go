@@ -454,3 +454,23 @@ func TestTagLimit(t *testing.T) {
 		t.Errorf("published %+v before the status was set", pub)
 	}
 }
+
+// A run about a replaced object that tagged the current one and died before
+// undoing it leaves a wrong status; the redelivered event, now stale, puts
+// the current object's own status back.
+func TestStaleRedeliveryRestoresTheCurrentStatus(t *testing.T) {
+	r := newRig(t, api.Config{}, verifier.Settings{})
+	key := r.issuedKey("pixel.png")
+	r.b.store(key, pngFile(t), "image/png")
+	older := r.created(key, "PutObject")
+	r.b.store(key, []byte(htmlFile), "image/png")
+	r.mustDeliver(r.created(key, "PutObject"))
+	r.expectStatus(key, api.StatusRejected, api.ReasonActiveContent)
+
+	r.b.setTags(key, map[string]string{api.StatusTag: api.StatusVerified, "other": "kept"}) // the dead run's write
+	r.mustDeliver(older)
+	r.expectStatus(key, api.StatusRejected, api.ReasonActiveContent)
+	if r.b.tagsOf(key)["other"] != "kept" {
+		t.Error("another tag was lost")
+	}
+}
