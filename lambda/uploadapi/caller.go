@@ -58,3 +58,17 @@ func (h *Handler) checkKey(key, caller string) *apiError {
 	}
 	return badRequest("fileKey %q is not a key this API issued", key)
 }
+
+// owned reads a request about one of the caller's objects: the caller, the
+// request into in, and then checks that the fileKey key reports is the
+// caller's.
+func (h *Handler) owned(req events.APIGatewayProxyRequest, r *boundRoute, in any, key func() string) (string, *apiError) {
+	caller, e := h.callerOf(req)
+	if e != nil {
+		return "", e
+	}
+	if e := r.decode(req, in); e != nil {
+		return "", e
+	}
+	return caller, h.checkKey(key(), caller)
+}

@@ -75,15 +75,9 @@ func fileName(key string) string {
 }
 
 func (h *Handler) downloadURL(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
-	caller, e := h.callerOf(req)
-	if e != nil {
-		return errorResponse(e)
-	}
 	var in api.DownloadURLRequest
-	if e := r.decode(req, &in); e != nil {
-		return errorResponse(e)
-	}
-	if e := h.checkKey(in.FileKey, caller); e != nil {
+	caller, e := h.owned(req, r, &in, func() string { return in.FileKey })
+	if e != nil {
 		return errorResponse(e)
 	}
 	if h.cfg.Verified {
@@ -124,15 +118,9 @@ func (h *Handler) downloadURL(ctx context.Context, req events.APIGatewayProxyReq
 }
 
 func (h *Handler) deleteFile(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
-	caller, e := h.callerOf(req)
-	if e != nil {
-		return errorResponse(e)
-	}
 	var in api.UploadRef
-	if e := r.decode(req, &in); e != nil {
-		return errorResponse(e)
-	}
-	if e := h.checkKey(in.FileKey, caller); e != nil {
+	caller, e := h.owned(req, r, &in, func() string { return in.FileKey })
+	if e != nil {
 		return errorResponse(e)
 	}
 	if _, err := h.bucket.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(in.FileKey)}); err != nil {

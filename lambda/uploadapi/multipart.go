@@ -293,17 +293,12 @@ func (h *Handler) abortMultipart(ctx context.Context, req events.APIGatewayProxy
 // from the path, the request into in, the caller, and then checks the
 // fileKey that key reports is the caller's.
 func (h *Handler) target(req events.APIGatewayProxyRequest, r *boundRoute, in any, key func() string) (uploadID, caller string, _ *apiError) {
-	caller, e := h.callerOf(req)
+	uploadID, e := h.uploadID(req)
 	if e != nil {
 		return "", "", e
 	}
-	if uploadID, e = h.uploadID(req); e != nil {
-		return "", "", e
-	}
-	if e := r.decode(req, in); e != nil {
-		return "", "", e
-	}
-	return uploadID, caller, h.checkKey(key(), caller)
+	caller, e = h.owned(req, r, in, key)
+	return uploadID, caller, e
 }
 
 func (h *Handler) uploadID(req events.APIGatewayProxyRequest) (string, *apiError) {

@@ -16,15 +16,9 @@ import (
 // uploadStatus answers what the verifier decided about a stored object,
 // from the tags it writes: pending until it has.
 func (h *Handler) uploadStatus(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
-	caller, e := h.callerOf(req)
-	if e != nil {
-		return errorResponse(e)
-	}
 	var in api.UploadRef
-	if e := r.decode(req, &in); e != nil {
-		return errorResponse(e)
-	}
-	if e := h.checkKey(in.FileKey, caller); e != nil {
+	_, e := h.owned(req, r, &in, func() string { return in.FileKey })
+	if e != nil {
 		return errorResponse(e)
 	}
 	st, e := h.status(ctx, in.FileKey)
