@@ -1,8 +1,6 @@
 package main
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -11,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync/atomic"
@@ -176,25 +173,10 @@ func benchAuthorizerColdStart(ctx context.Context, root, work string, runs int, 
 
 // authorizerBundle is the size of the authorizer's arm64 bootstrap, zipped.
 func authorizerBundle(root, work string) ([]row, error) {
-	b, err := lambdaBuild(root, filepath.Join(root, "lambda", "authorizer"), "arm64")
+	raw, zipped, _, err := bundle(root, filepath.Join(root, "lambda", "authorizer"), work, "authorizer-arm64")
 	if err != nil {
-		return nil, err
-	}
-	out := filepath.Join(work, "authorizer-arm64")
-	if err := b.Run(out); err != nil {
-		return nil, err
-	}
-	data, err := os.ReadFile(filepath.Join(out, "bootstrap"))
-	if err != nil {
-		return nil, err
-	}
-	var z bytes.Buffer
-	zw := zip.NewWriter(&z)
-	w, _ := zw.Create("bootstrap")
-	_, _ = w.Write(data)
-	if err := zw.Close(); err != nil {
 		return nil, err
 	}
 	mib := func(n int) string { return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20)) }
-	return []row{{"OIDC authorizer arm64 bootstrap, zipped", mib(z.Len()), "raw " + mib(len(data)), "", "reported", "—"}}, nil
+	return []row{{"OIDC authorizer arm64 bootstrap, zipped", mib(zipped), "raw " + mib(raw), "", "reported", "—"}}, nil
 }
