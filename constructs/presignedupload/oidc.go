@@ -1,16 +1,10 @@
 package presignedupload
 
 import (
-	"path/filepath"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
-
-	"github.com/presigned-upload/presigned-upload/constructs/golambda"
 )
 
 // OidcSignInProps configures sign-in with the tokens of an OpenID Connect
@@ -70,34 +64,19 @@ func oidcDefaults(s *OidcSignInProps) {
 // write its own log group, in front of every method but OPTIONS.
 func newOidcSignIn(c *PresignedUploadApi, p *PresignedUploadApiProps) *signIn {
 	s := p.OidcSignIn
-	logGroup := awslogs.NewLogGroup(c.Construct, jsii.String("AuthorizerLogs"), &awslogs.LogGroupProps{
-		Retention:     p.LogRetention,
-		RemovalPolicy: p.RemovalPolicy,
-	})
-	role := awsiam.NewRole(c.Construct, jsii.String("AuthorizerRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("Verifies sign-in tokens for the upload API"),
-	})
-	logGroup.GrantWrite(role)
+	logGroup, role := functionRole(c, p, "Authorizer", "Verifies sign-in tokens for the upload API")
 
 	env := map[string]*string{oidcIssuerEnv: s.IssuerUrl, oidcAudienceEnv: s.Audience}
 	if s.JwksUrl != nil {
 		env[oidcJwksURLEnv] = s.JwksUrl
 	}
-	src := handlerSource()
-	c.AuthorizerFunction = golambda.NewGoFunction(c.Construct, jsii.String("AuthorizerFunction"), &golambda.GoFunctionProps{
-		FunctionOptions: awslambda.FunctionOptions{
-			Description:   jsii.String("Verifies OpenID Connect tokens for the upload API"),
-			MemorySize:    jsii.Number(256),
-			Timeout:       awscdk.Duration_Seconds(jsii.Number(10)),
-			Role:          role,
-			LogGroup:      logGroup,
-			LoggingFormat: awslambda.LoggingFormat_JSON,
-			Environment:   &env,
-		},
-		Entry:            jsii.String(filepath.Join(src.moduleDir, "lambda", "authorizer")),
-		ModuleDir:        jsii.String(src.moduleDir),
-		BuildEnvironment: &map[string]*string{"GOWORK": jsii.String("off")},
+	c.AuthorizerFunction = goFunction(c, "AuthorizerFunction", "lambda/authorizer", awslambda.FunctionOptions{
+		Description: jsii.String("Verifies OpenID Connect tokens for the upload API"),
+		MemorySize:  jsii.Number(256),
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
+		Role:        role,
+		LogGroup:    logGroup,
+		Environment: &env,
 	})
 	// The answer is cached per Authorization header, so the authorizer's
 	// policy must allow every method of the stage, not only the one asked.

@@ -26,7 +26,6 @@ import (
 
 	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/api/schema"
-	"github.com/presigned-upload/presigned-upload/constructs/golambda"
 )
 
 // UploadUrlPath is the resource that hands out upload URLs.
@@ -208,17 +207,8 @@ func bucketCors(cfg api.Config) *awss3.CorsRule {
 }
 
 func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config) awslambda.Function {
-	logGroup := awslogs.NewLogGroup(c.Construct, jsii.String("HandlerLogs"), &awslogs.LogGroupProps{
-		Retention:     p.LogRetention,
-		RemovalPolicy: p.RemovalPolicy,
-	})
-	// An own role instead of AWSLambdaBasicExecutionRole: it may write only
-	// to this log group and only under the key prefix.
-	role := awsiam.NewRole(c.Construct, jsii.String("HandlerRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("Signs pre-signed S3 upload URLs"),
-	})
-	logGroup.GrantWrite(role)
+	// It may write only to its log group and only under the prefixes.
+	logGroup, role := functionRole(c, p, "Handler", "Signs pre-signed S3 upload URLs")
 	// PutObject also authorises the multipart calls that create, fill and
 	// complete an upload; listing and aborting parts need their own actions.
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -249,22 +239,13 @@ func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Conf
 
 	// The whole configuration is one JSON value, read by the same type.
 	env := map[string]*string{api.ConfigEnv: jsii.String(cfg.Encode())}
-	src := handlerSource()
-	return golambda.NewGoFunction(c.Construct, jsii.String("Handler"), &golambda.GoFunctionProps{
-		FunctionOptions: awslambda.FunctionOptions{
-			Description:   jsii.String("Issues pre-signed S3 upload URLs"),
-			MemorySize:    p.MemorySize,
-			Timeout:       awscdk.Duration_Seconds(jsii.Number(10)),
-			Role:          role,
-			LogGroup:      logGroup,
-			LoggingFormat: awslambda.LoggingFormat_JSON,
-			Environment:   &env,
-		},
-		Entry:     jsii.String(src.entry),
-		ModuleDir: jsii.String(src.moduleDir),
-		// The function belongs to this module alone; a go.work around the
-		// source (in a checkout of this repository) must not widen the build.
-		BuildEnvironment: &map[string]*string{"GOWORK": jsii.String("off")},
+	return goFunction(c, "Handler", "lambda", awslambda.FunctionOptions{
+		Description: jsii.String("Issues pre-signed S3 upload URLs"),
+		MemorySize:  p.MemorySize,
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
+		Role:        role,
+		LogGroup:    logGroup,
+		Environment: &env,
 	})
 }
 

@@ -2,7 +2,6 @@ package presignedupload
 
 import (
 	"errors"
-	"path/filepath"
 	"regexp"
 	"time"
 
@@ -13,12 +12,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/presigned-upload/presigned-upload/api"
-	"github.com/presigned-upload/presigned-upload/constructs/golambda"
 	"github.com/presigned-upload/presigned-upload/lambda/verifier"
 )
 
@@ -176,15 +173,7 @@ func newVerifier(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Conf
 // and tag uploads, write its markers, publish on the bus, read its queue
 // and write its own log group.
 func newVerifierFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config, s verifier.Settings) awslambda.Function {
-	logGroup := awslogs.NewLogGroup(c.Construct, jsii.String("VerifierLogs"), &awslogs.LogGroupProps{
-		Retention:     p.LogRetention,
-		RemovalPolicy: p.RemovalPolicy,
-	})
-	role := awsiam.NewRole(c.Construct, jsii.String("VerifierRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("Checks stored uploads and publishes their outcome"),
-	})
-	logGroup.GrantWrite(role)
+	logGroup, role := functionRole(c, p, "Verifier", "Checks stored uploads and publishes their outcome")
 	// HeadObject and the ranged GET (GetObject, or GetObjectVersion pinned
 	// to a version), reading and merging the tags.
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -226,20 +215,13 @@ func newVerifierFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg 
 
 	// The same api.Config as the upload function, and its own settings.
 	env := map[string]*string{api.ConfigEnv: jsii.String(cfg.Encode()), verifier.SettingsEnv: jsii.String(s.Encode())}
-	src := handlerSource()
-	return golambda.NewGoFunction(c.Construct, jsii.String("Verifier"), &golambda.GoFunctionProps{
-		FunctionOptions: awslambda.FunctionOptions{
-			Description:   jsii.String("Checks stored uploads and publishes Upload Verified or Upload Rejected"),
-			MemorySize:    jsii.Number(256),
-			Timeout:       awscdk.Duration_Seconds(jsii.Number(verifierTimeout.Seconds())),
-			Role:          role,
-			LogGroup:      logGroup,
-			LoggingFormat: awslambda.LoggingFormat_JSON,
-			Environment:   &env,
-		},
-		Entry:            jsii.String(filepath.Join(src.moduleDir, "lambda", "verifierfn")),
-		ModuleDir:        jsii.String(src.moduleDir),
-		BuildEnvironment: &map[string]*string{"GOWORK": jsii.String("off")},
+	return goFunction(c, "Verifier", "lambda/verifierfn", awslambda.FunctionOptions{
+		Description: jsii.String("Checks stored uploads and publishes Upload Verified or Upload Rejected"),
+		MemorySize:  jsii.Number(256),
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(verifierTimeout.Seconds())),
+		Role:        role,
+		LogGroup:    logGroup,
+		Environment: &env,
 	})
 }
 
