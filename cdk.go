@@ -52,8 +52,8 @@ func output(stack awscdk.Stack, id string, value *string, description string) {
 // constructProps maps an environment's settings onto the construct's props;
 // zero values leave the construct's defaults in place.
 func constructProps(e environments.Environment) *presignedupload.PresignedUploadApiProps {
-	// The handler's settings map by name; the deployment's are below.
-	p := presignedupload.PropsFromConfig(e.Config)
+	// The functions' settings map by name; the deployment's are below.
+	p := presignedupload.PropsFromSettings(e.VerifierSettings)
 	p.StageName = optString(e.StageName)
 	p.ThrottlingRateLimit = optNumber(e.ThrottlingRateLimit)
 	p.ThrottlingBurstLimit = optNumber(e.ThrottlingBurstLimit)

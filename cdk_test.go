@@ -108,16 +108,16 @@ func TestApp(t *testing.T) {
 			}
 		})
 		t.Run(name+"/the functions run with the settings local mode uses", func(t *testing.T) {
-			fns := *tm.FindResources(jsii.String("AWS::Lambda::Function"), map[string]any{"Properties": map[string]any{"Handler": "bootstrap"}})
-			if len(fns) != 2 {
-				t.Fatalf("%d Go functions, want 2: the upload function and the verifier", len(fns))
+			fns := goFunctions(t, tm, 2)
+			bucket := "<UploadBucket84BF9F0F>"
+			if got, want := functionSettings[api.UploadSettings](t, fns[api.UploadSettingsVariable]), envs[name].UploadSettingsFor(bucket); !reflect.DeepEqual(got, want) {
+				t.Errorf("deployed upload settings = %+v\nlocal upload settings    = %+v", got, want)
 			}
-			for _, fn := range fns {
-				got := functionConfig(t, *fn)
-				want := envs[name].UploadConfig("<UploadBucket84BF9F0F>")
-				if !reflect.DeepEqual(got, want) {
-					t.Errorf("deployed config = %+v\nlocal config    = %+v", got, want)
-				}
+			got := functionSettings[api.VerifierSettings](t, fns[api.VerifierSettingsVariable])
+			want := envs[name].VerifierSettingsFor(bucket)
+			want.EventBusName = got.EventBusName // the construct's own bus; local mode publishes its own way
+			if !reflect.DeepEqual(got, want) || !strings.HasPrefix(got.EventBusName, "<UploadEventBus") {
+				t.Errorf("deployed verifier settings = %+v\nlocal verifier settings    = %+v", got, want)
 			}
 		})
 	}
@@ -189,18 +189,42 @@ func TestNagCatchesViolations(t *testing.T) {
 	nagErrors(stack)
 }
 
-// functionConfig decodes a function resource's handler configuration the
-// way the function does, each reference spelled "<logical ID>".
-func functionConfig(t *testing.T, fn map[string]any) api.Config {
+// goFunctions returns the stack's Go functions by the variable that
+// carries their settings; there must be n.
+func goFunctions(t *testing.T, tm assertions.Template, n int) map[string]map[string]any {
 	t.Helper()
-	raw, _ := json.Marshal(fn["Properties"])
-	var props struct {
-		Environment struct{ Variables map[string]any }
+	out := map[string]map[string]any{}
+	for id, fn := range *tm.FindResources(jsii.String("AWS::Lambda::Function"), map[string]any{"Properties": map[string]any{"Handler": "bootstrap"}}) {
+		vars, _ := get(*fn, "Properties", "Environment", "Variables").(map[string]any)
+		if len(vars) != 1 {
+			t.Fatalf("%s has the environment %v, want its settings alone", id, vars)
+		}
+		for name := range vars {
+			out[name] = *fn
+		}
 	}
-	_ = json.Unmarshal(raw, &props)
-	v := props.Environment.Variables[api.ConfigEnv]
+	if len(out) != n {
+		t.Fatalf("Go functions by settings = %d, want %d", len(out), n)
+	}
+	return out
+}
+
+func get(v any, path ...string) any {
+	for _, p := range path {
+		m, _ := v.(map[string]any)
+		v = m[p]
+	}
+	return v
+}
+
+// functionSettings decodes a function resource's settings the way the
+// function does, each reference spelled "<logical ID>".
+func functionSettings[T api.Settings[T]](t *testing.T, fn map[string]any) T {
+	t.Helper()
+	var zero T
+	v := get(fn, "Properties", "Environment", "Variables", zero.Variable())
 	parts := []any{v}
-	if join, ok := v.(map[string]any)["Fn::Join"].([]any); ok {
+	if join, ok := get(v, "Fn::Join").([]any); ok {
 		parts = join[1].([]any)
 	}
 	var b strings.Builder
@@ -212,38 +236,68 @@ func functionConfig(t *testing.T, fn map[string]any) api.Config {
 			b.WriteString(fmt.Sprintf("<%v>", p["Ref"]))
 		}
 	}
-	cfg, err := api.DecodeConfig(b.String())
+	s, err := api.DecodeSettings[T](b.String())
 	if err != nil {
-		t.Fatalf("the function's %s does not configure the handler: %v\n%s", api.ConfigEnv, err, b.String())
+		t.Fatalf("the function's settings do not decode: %v\n%s", err, b.String())
 	}
-	return cfg
+	return s
 }
 
-// Every handler setting in cdk.json reaches the deployed function's
-// configuration: cdk.json → props → template → api.DecodeConfig. The
-// environment sets every api.Config field to a value other than its
-// default, so a field that any step drops fails the comparison.
+// settingValues are values other than the defaults for every setting of
+// the functions, valid together (with the malware scan on, the multipart
+// limit is within what GuardDuty scans).
+var settingValues = map[string]any{
+	"KeyPrefix":           "in/coming/",
+	"UrlExpiry":           api.Seconds(90),
+	"AllowedContentTypes": []string{"image/*", "application/pdf"},
+	"MaxFileSize":         api.Bytes(1 << 20),
+	"MaxMultipartSize":    api.Bytes(1 << 30),
+	"PartSize":            api.Bytes(8 << 20),
+	"RequireSize":         true,
+	"PreventOverwrite":    true,
+	"AllowedOrigins":      []string{"https://a.example", "http://localhost:8080"},
+	"SessionPrefix":       "open-uploads/",
+	"MarkerPrefix":        "checked-uploads/",
+	"MalwareScanEnabled":  true,
+	"MalwareScanTimeout":  api.Seconds(900),
+	"IssuerUrl":           "https://acme.eu.auth0.com/",
+	"Audience":            "uploads",
+	"JwksUrl":             "https://acme.eu.auth0.com/keys",
+}
+
+// setEvery sets every setting of the settings *s that is not derived from
+// settingValues, failing when a setting has no value there or its value is
+// its default: a setting added to an api settings type fails this test
+// until it is given one.
+func setEvery[T api.Settings[T]](t *testing.T, s *T) {
+	t.Helper()
+	v := reflect.ValueOf(s).Elem()
+	d := reflect.ValueOf(new(T)).Elem()
+	d.Set(reflect.ValueOf((*s).WithDefaults()))
+	for _, f := range api.SettingFields(v.Type()) {
+		if f.Derived {
+			continue
+		}
+		x, ok := settingValues[f.Name]
+		if !ok {
+			t.Fatalf("give %s.%s a value other than its default in settingValues", v.Type().Name(), f.Name)
+		}
+		if reflect.DeepEqual(d.FieldByIndex(f.Index).Interface(), x) {
+			t.Fatalf("settingValues gives %s.%s its default", v.Type().Name(), f.Name)
+		}
+		v.FieldByIndex(f.Index).Set(reflect.ValueOf(x))
+	}
+}
+
+// Every setting of every function reaches its function: cdk.json → props →
+// template → the settings the function decodes. The environment sets every
+// setting to a value other than its default, so a setting that any step
+// drops fails the comparison.
 func TestEverySettingReachesTheFunction(t *testing.T) {
 	var e environments.Environment
-	c := &e.Config
-	c.KeyPrefix = "in/coming/"
-	c.UrlExpiry = 90
-	c.AllowedContentTypes = []string{"image/*", "application/pdf"}
-	c.MaxFileSize, c.MaxMultipartSize, c.PartSize = 1<<20, 1<<30, 8<<20
-	c.RequireSize, c.PreventOverwrite = true, true
-	c.AllowedOrigins = []string{"https://a.example", "http://localhost:8080"}
-	c.SessionPrefix = "open-uploads/"
-	// Fail here, not silently below, when api.Config gains a field this
-	// test does not set.
-	v := reflect.ValueOf(*c)
-	for i := 0; i < v.NumField(); i++ {
-		if name := v.Type().Field(i).Name; name != "Bucket" && name != "SignIn" && name != "Verified" && v.Field(i).IsZero() {
-			t.Fatalf("set api.Config.%s to a value other than its default in this test", name)
-		}
-	}
-	if d := c.WithDefaults(); !reflect.DeepEqual(d, *c) {
-		t.Fatalf("a value in this test is a default: %+v", d)
-	}
+	setEvery(t, &e.VerifierSettings)
+	e.Oidc = &environments.OidcSettings{}
+	setEvery(t, &e.Oidc.AuthorizerSettings)
 	raw, _ := json.Marshal(map[string]any{"x": e})
 	var envs any
 	_ = json.Unmarshal(raw, &envs)
@@ -251,17 +305,24 @@ func TestEverySettingReachesTheFunction(t *testing.T) {
 	ctx[environments.ContextKey] = envs
 	app := newApp(&awscdk.AppProps{Context: &ctx})
 	tm := assertions.Template_FromStack(stackOf(app, "PresignedUpload-x"), nil)
-	fns := *tm.FindResources(jsii.String("AWS::Lambda::Function"), map[string]any{"Properties": map[string]any{"Handler": "bootstrap"}})
-	if len(fns) != 2 {
-		t.Fatalf("%d Go functions, want 2: the upload function and the verifier", len(fns))
+	fns := goFunctions(t, tm, 3)
+
+	want := e.VerifierSettings
+	want.Bucket = "<UploadBucket84BF9F0F>"
+	want.SignIn, want.Verified = true, true // the sign-in configured; the verifier is on unless turned off
+	verifier := functionSettings[api.VerifierSettings](t, fns[api.VerifierSettingsVariable])
+	want.EventBusName = verifier.EventBusName
+	if !strings.HasPrefix(verifier.EventBusName, "<UploadEventBus") {
+		t.Errorf("verifier publishes on %q, want the construct's bus", verifier.EventBusName)
 	}
-	for _, fn := range fns {
-		want := *c
-		want.Bucket = "<UploadBucket84BF9F0F>"
-		want.Verified = true // the verifier is on unless an environment turns it off
-		if got := functionConfig(t, *fn); !reflect.DeepEqual(got, want) {
-			t.Errorf("deployed config = %+v\nwant              %+v", got, want)
-		}
+	if !reflect.DeepEqual(verifier, want) {
+		t.Errorf("verifier settings = %+v\nwant                %+v", verifier, want)
+	}
+	if got := functionSettings[api.UploadSettings](t, fns[api.UploadSettingsVariable]); !reflect.DeepEqual(got, want.UploadSettings) {
+		t.Errorf("upload settings = %+v\nwant              %+v", got, want.UploadSettings)
+	}
+	if got := functionSettings[api.AuthorizerSettings](t, fns[api.AuthorizerSettingsVariable]); got != e.Oidc.AuthorizerSettings {
+		t.Errorf("authorizer settings = %+v\nwant                  %+v", got, e.Oidc.AuthorizerSettings)
 	}
 }
 

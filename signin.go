@@ -25,7 +25,7 @@ func signInProps(stack awscdk.Stack, e environments.Environment, p *presignedupl
 		p.CognitoSignIn = s
 	}
 	if o := e.Oidc; o != nil {
-		s := &presignedupload.OidcSignInProps{IssuerUrl: jsii.String(o.IssuerUrl), Audience: jsii.String(o.Audience), JwksUrl: optString(o.JwksUrl)}
+		s := presignedupload.OidcSignInPropsFromSettings(o.AuthorizerSettings)
 		if o.CacheTtlSeconds != nil {
 			s.CacheTtl = awscdk.Duration_Seconds(jsii.Number(float64(*o.CacheTtlSeconds)))
 		}

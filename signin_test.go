@@ -18,11 +18,15 @@ import (
 func TestSignInSettings(t *testing.T) {
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []string{}}})
 	noCache := 0
+	oidc := api.AuthorizerSettings{IssuerUrl: "https://acme.eu.auth0.com/", Audience: "uploads", JwksUrl: "https://acme.eu.auth0.com/keys"}
+	origins := func(o ...string) api.VerifierSettings {
+		return api.VerifierSettings{UploadSettings: api.UploadSettings{AllowedOrigins: o}}
+	}
 	settings := map[string]environments.Environment{
-		"Oidc": {Oidc: &environments.OidcSettings{IssuerUrl: "https://acme.eu.auth0.com/", Audience: "uploads", JwksUrl: "https://acme.eu.auth0.com/keys", CacheTtlSeconds: &noCache}},
-		"Pooled": {Config: api.Config{AllowedOrigins: []string{"*"}}, Cognito: &environments.CognitoSettings{
+		"Oidc": {Oidc: &environments.OidcSettings{AuthorizerSettings: oidc, CacheTtlSeconds: &noCache}},
+		"Pooled": {VerifierSettings: origins("*"), Cognito: &environments.CognitoSettings{
 			UserPoolId: "eu-west-1_abc", CallbackUrls: []string{"https://files.acme.dev/app/"}, DomainPrefix: "acme-uploads"}},
-		"Strict": {Config: api.Config{AllowedOrigins: []string{"https://files.acme.dev"}}, Cognito: &environments.CognitoSettings{Mfa: "required"}},
+		"Strict": {VerifierSettings: origins("https://files.acme.dev"), Cognito: &environments.CognitoSettings{Mfa: "required"}},
 	}
 	stacks := map[string]awscdk.Stack{}
 	for name, e := range settings {
@@ -56,13 +60,9 @@ func TestSignInSettings(t *testing.T) {
 		if len(auth) != 1 || auth[0]["Type"] != "TOKEN" || auth[0]["AuthorizerResultTtlInSeconds"] != 0.0 {
 			t.Errorf("authorizers = %v, want one TOKEN authorizer with TTL 0", auth)
 		}
-		found := false
-		for _, fn := range props(tm, "AWS::Lambda::Function") {
-			vars, _ := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
-			found = found || vars["OIDC_JWKS_URL"] == "https://acme.eu.auth0.com/keys" && vars["OIDC_ISSUER"] == "https://acme.eu.auth0.com/" && vars["OIDC_AUDIENCE"] == "uploads"
-		}
-		if !found {
-			t.Errorf("no authorizer function with the issuer, audience and JWKS URL")
+		fn := goFunctions(t, tm, 3)[api.AuthorizerSettingsVariable]
+		if got := functionSettings[api.AuthorizerSettings](t, fn); got != oidc {
+			t.Errorf("authorizer settings = %+v, want %+v", got, oidc)
 		}
 		if o := outputs(tm); !o["SignInIssuer"] || o["SignInClientId"] || o["SignInDomain"] {
 			t.Errorf("outputs = %v, want SignInIssuer only", o)

@@ -30,7 +30,7 @@ var (
 // BucketCORSMethodsFor returns the methods the bucket's CORS rule allows
 // under the settings c: BucketCORSMethods, and GET and HEAD with sign-in,
 // whose download route hands out pre-signed GETs.
-func BucketCORSMethodsFor(c Config) []string {
+func BucketCORSMethodsFor(c UploadSettings) []string {
 	if !c.SignIn {
 		return BucketCORSMethods
 	}

@@ -15,7 +15,7 @@ func TestBucketCORSMethodsFor(t *testing.T) {
 		{false, []string{"PUT", "POST"}},
 		{true, []string{"PUT", "POST", "GET", "HEAD"}},
 	} {
-		if got := api.BucketCORSMethodsFor(api.Config{SignIn: tc.signIn}); !slices.Equal(got, tc.want) {
+		if got := api.BucketCORSMethodsFor(api.UploadSettings{SignIn: tc.signIn}); !slices.Equal(got, tc.want) {
 			t.Errorf("signIn %v: methods = %v, want %v", tc.signIn, got, tc.want)
 		}
 	}

@@ -29,8 +29,8 @@ const (
 	// ReasonMalware: the malware scan found a threat.
 	ReasonMalware = "malware"
 	// ReasonScanUnsupported: the malware scan skipped the object (a
-	// password-protected or too deeply nested archive, or an object over
-	// the scan's 100 GB limit). Not scanned is not verified.
+	// password-protected or too deeply nested archive). Not scanned is not
+	// verified.
 	ReasonScanUnsupported = "malware-scan-unsupported"
 	// ReasonScanAccessDenied: the malware scan could not read the object:
 	// its role lacks a permission (a deployment fault, logged as an error).

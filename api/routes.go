@@ -1,8 +1,11 @@
-// Package api is the upload API's wire contract: its routes, request and
-// response types, error shape, limits and settings. It depends on nothing
-// but the standard library, so any Go client can import it without the AWS
-// SDK; the handler, the construct, local mode and the upload client all
-// share it.
+// Package api is the contract of everything that crosses a boundary: the
+// upload API's routes, request and response types, error shape and limits;
+// the shape of the keys it issues; the events around a stored upload (what
+// the verifier reads, what it publishes); and the settings of each of the
+// three functions (upload, verifier, OIDC token authorizer). It depends on
+// nothing but the standard library, so any Go client or event consumer can
+// import it without the AWS SDK; the functions, the construct, local mode
+// and the upload client all share it.
 package api
 
 import (
@@ -22,7 +25,8 @@ type Route struct {
 	// Resource is the path template as API Gateway names it, such as
 	// "/multipart/{uploadId}/parts".
 	Resource string
-	// Name names the route's request model (letters and digits only).
+	// Name names the route's request model (letters and digits only); ""
+	// when the route takes no request.
 	Name string
 	// SignedIn marks a route that exists only when callers sign in
 	// (Config.SignIn): it serves the caller's own files.
@@ -55,47 +59,48 @@ var (
 	// CompleteMultipart assembles the uploaded parts into the object.
 	CompleteMultipart = route(http.MethodPost, "/multipart/{uploadId}/complete", "CompleteRequest", CompleteRequest{})
 	// ListFiles lists the caller's stored files, a page at a time.
-	ListFiles = signedIn(route(http.MethodGet, "/files", "ListFilesQuery", ListFilesRequest{}))
+	ListFiles = route(http.MethodGet, "/files", "ListFilesQuery", ListFilesRequest{}, withSignIn)
 	// DownloadURL returns a short-lived pre-signed GET of one of the
 	// caller's files that downloads it under its name.
-	DownloadURL = signedIn(route(http.MethodPost, "/download-url", "DownloadUrlRequest", DownloadURLRequest{}))
+	DownloadURL = route(http.MethodPost, "/download-url", "DownloadUrlRequest", DownloadURLRequest{}, withSignIn)
 	// DeleteFile deletes one of the caller's files.
-	DeleteFile = signedIn(route(http.MethodDelete, "/files", "DeleteFileQuery", UploadRef{}))
+	DeleteFile = route(http.MethodDelete, "/files", "DeleteFileQuery", UploadRef{}, withSignIn)
 	// UploadStatus answers whether a stored object passed the verifier's
 	// checks: pending, verified or rejected with the reason.
-	UploadStatus = verified(route(http.MethodGet, "/uploads/status", "UploadStatusQuery", UploadRef{}))
+	UploadStatus = route(http.MethodGet, "/uploads/status", "UploadStatusQuery", UploadRef{}, withVerifier)
 )
 
 // Routes lists every method the API serves. The construct creates a method
 // and a request model for each; local mode routes exactly these.
 var Routes []Route
 
-func route(method, resource, name string, request any) Route {
-	r := Route{Method: method, Resource: resource, Name: name, request: reflect.TypeOf(request)}
+// routeOption marks a route as existing only under some settings.
+type routeOption func(*Route)
+
+// withSignIn marks a route that exists only when callers sign in.
+func withSignIn(r *Route) { r.SignedIn = true }
+
+// withVerifier marks a route that exists only with the verifier.
+func withVerifier(r *Route) { r.Verified = true }
+
+// route declares a route: its method, resource, request model name and
+// request type (nil when it takes none, with an empty name).
+func route(method, resource, name string, request any, opts ...routeOption) Route {
+	r := Route{Method: method, Resource: resource, Name: name}
+	if request != nil {
+		r.request = reflect.TypeOf(request)
+	}
+	for _, o := range opts {
+		o(&r)
+	}
 	Routes = append(Routes, r)
-	return r
-}
-
-// signedIn marks the route, the last one added, as existing only with
-// sign-in.
-func signedIn(r Route) Route {
-	r.SignedIn = true
-	Routes[len(Routes)-1] = r
-	return r
-}
-
-// verified marks the route, the last one added, as existing only with the
-// verifier.
-func verified(r Route) Route {
-	r.Verified = true
-	Routes[len(Routes)-1] = r
 	return r
 }
 
 // RoutesFor returns the routes the API serves under the settings c: the
 // signed-in ones only with sign-in, the verified ones only with the
 // verifier.
-func RoutesFor(c Config) []Route {
+func RoutesFor(c UploadSettings) []Route {
 	out := make([]Route, 0, len(Routes))
 	for _, r := range Routes {
 		if (!r.SignedIn || c.SignIn) && (!r.Verified || c.Verified) {
@@ -232,12 +237,12 @@ func fields(t reflect.Type) []field {
 }
 
 // requirer is a request type some of whose fields the settings make required.
-type requirer interface{ requiredBy(Config) []string }
+type requirer interface{ requiredBy(UploadSettings) []string }
 
 // Required returns the json names of the fields a request must carry under
 // the settings c: those tagged `jsonschema:"required"`, and those the
 // settings add (such as size when RequireSize is on).
-func (r Route) Required(c Config) []string {
+func (r Route) Required(c UploadSettings) []string {
 	if r.request == nil {
 		return nil
 	}

@@ -20,7 +20,7 @@ type UploadURLRequest struct {
 	ChecksumSHA256 string `json:"checksumSHA256,omitempty" jsonschema:"format=sha256"`
 }
 
-func (UploadURLRequest) requiredBy(c Config) []string {
+func (UploadURLRequest) requiredBy(c UploadSettings) []string {
 	if c.SizeRequired() {
 		return []string{"size"}
 	}

@@ -25,7 +25,7 @@ const Draft4 = "http://json-schema.org/draft-04/schema#"
 // For returns the draft-4 JSON Schema of r's request under the settings c,
 // as decoded JSON (maps, slices, strings, float64 and bool), or nil when r
 // takes no request.
-func For(r api.Route, c api.Config) (map[string]any, error) {
+func For(r api.Route, c api.UploadSettings) (map[string]any, error) {
 	req := r.Request()
 	if req == nil {
 		return nil, nil

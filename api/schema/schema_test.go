@@ -43,7 +43,7 @@ func compile(t *testing.T, doc map[string]any) *jsonschema.Schema {
 // and requires what the type and the settings require.
 func TestModelsFollowTheRequestTypes(t *testing.T) {
 	for _, strict := range []bool{false, true} {
-		cfg := api.Config{RequireSize: strict}
+		cfg := api.UploadSettings{RequireSize: strict}
 		for _, r := range api.Routes {
 			t.Run(r.String(), func(t *testing.T) {
 				doc, err := schema.For(r, cfg)
@@ -112,7 +112,7 @@ func TestModelsAcceptClientRequestsAndRefuseBadOnes(t *testing.T) {
 		if !r.InBody() {
 			continue
 		}
-		doc, err := schema.For(r, api.Config{})
+		doc, err := schema.For(r, api.UploadSettings{})
 		if err != nil {
 			t.Fatal(err)
 		}

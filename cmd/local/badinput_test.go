@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
@@ -44,7 +45,7 @@ func hostileRequests(key string) []hostile {
 func TestBadInputEndToEnd(t *testing.T) {
 	const key = "test-key-123"
 	origin := "https://app.example"
-	f := newFlow(t, api.Config{AllowedOrigins: []string{origin}, AllowedContentTypes: []string{"text/*", "image/*"}}, key)
+	f := newFlow(t, api.UploadSettings{AllowedOrigins: []string{origin}, AllowedContentTypes: []string{"text/*", "image/*"}}, key)
 	reqs := hostileRequests(key)
 	for _, r := range reqs {
 		t.Run(r.name, func(t *testing.T) {
@@ -92,8 +93,8 @@ func TestBadInputEndToEnd(t *testing.T) {
 // the function runs, with the stage's status and error shape; the function
 // refuses the same requests on its own with the same status.
 func TestStageAppliesTheRequestModels(t *testing.T) {
-	f := newFlow(t, api.Config{RequireSize: true}, "")
-	direct, err := uploadapi.New(api.Config{Bucket: f.bucket, RequireSize: true}, nil, nil)
+	f := newFlow(t, api.UploadSettings{RequireSize: true}, "")
+	direct, err := uploadapi.New(api.UploadSettings{Bucket: f.bucket, RequireSize: true}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func TestStageAppliesTheRequestModels(t *testing.T) {
 // A body sent as another Content-Type is still checked against the model,
 // and the function refuses it as not JSON.
 func TestNonJSONBodiesDoNotSkipValidation(t *testing.T) {
-	f := newFlow(t, api.Config{}, "")
+	f := newFlow(t, api.UploadSettings{}, "")
 	for _, tc := range []struct {
 		name, contentType, body string
 		status                  int
@@ -170,7 +171,7 @@ func TestNonJSONBodiesDoNotSkipValidation(t *testing.T) {
 // allows credentials.
 func TestCORSWithSeveralOrigins(t *testing.T) {
 	const key = "k"
-	f := newFlow(t, api.Config{AllowedOrigins: []string{"https://a.example", "https://b.example"}}, key)
+	f := newFlow(t, api.UploadSettings{AllowedOrigins: []string{"https://a.example", "https://b.example"}}, key)
 	for _, tc := range []struct {
 		name, origin, apiKey string
 		status               int

@@ -34,7 +34,7 @@ func (r *refuseCompletion) RoundTrip(req *http.Request) (*http.Response, error) 
 func TestFailedCompletionKeepsTheUpload(t *testing.T) {
 	for _, status := range []int{http.StatusForbidden, http.StatusServiceUnavailable} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
-			f := newFlow(t, api.Config{PartSize: 5 << 20}, "")
+			f := newFlow(t, api.UploadSettings{PartSize: 5 << 20}, "")
 			path, sum := writeFile(t, 12<<20) // 3 parts
 			stateDir := t.TempDir()
 			refuse := &refuseCompletion{status: status}
@@ -70,7 +70,7 @@ func TestFailedCompletionKeepsTheUpload(t *testing.T) {
 func TestFinalCompletionRefusalsDropTheUpload(t *testing.T) {
 	for _, status := range []int{http.StatusPreconditionFailed, http.StatusRequestEntityTooLarge} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
-			f := newFlow(t, api.Config{PartSize: 5 << 20}, "")
+			f := newFlow(t, api.UploadSettings{PartSize: 5 << 20}, "")
 			path, _ := writeFile(t, 12<<20)
 			stateDir := t.TempDir()
 			c := &uploader.Client{API: f.api.URL, Threshold: 1, StateDir: stateDir, HTTP: &http.Client{Transport: &refuseCompletion{status: status}}}

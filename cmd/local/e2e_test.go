@@ -15,15 +15,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/presigned-upload/presigned-upload/api"
 
-	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 // TestTutorialFlow is the tutorial's flow: POST {fileName, contentType},
 // then PUT with only Content-Type.
 func TestTutorialFlow(t *testing.T) {
-	f := newFlow(t, api.Config{}, "")
+	f := newFlow(t, api.UploadSettings{}, "")
 	body := []byte("%PDF-1.4 tutorial upload")
 	got := f.uploadURL(map[string]string{"fileName": "myfile.pdf", "contentType": "application/pdf"})
 	if len(got.Headers) != 1 || got.Headers["Content-Type"] != "application/pdf" {
@@ -54,7 +53,7 @@ func TestS3EnforcesWhatWasSigned(t *testing.T) {
 	other := sha256.Sum256([]byte("something else"))
 	tests := []struct {
 		name    string
-		cfg     api.Config
+		cfg     api.UploadSettings
 		req     api.UploadURLRequest
 		headers func(h map[string]string)
 		body    []byte
@@ -68,7 +67,7 @@ func TestS3EnforcesWhatWasSigned(t *testing.T) {
 		{name: "body longer than the signed size", req: api.UploadURLRequest{Size: int64p(len(body))}, body: append(body, '!'), want: 403},
 		{name: "body shorter than the signed size", req: api.UploadURLRequest{Size: int64p(len(body))}, body: body[:5], want: 403},
 		{name: "wrong checksum", req: api.UploadURLRequest{Size: int64p(len(body)), ChecksumSHA256: base64.StdEncoding.EncodeToString(other[:])}, want: 400},
-		{name: "expired URL", cfg: api.Config{UrlExpiry: 1}, signedAgo: time.Hour, want: 403},
+		{name: "expired URL", cfg: api.UploadSettings{UrlExpiry: 1}, signedAgo: time.Hour, want: 403},
 		{name: "key altered", alter: func(u string) string { return strings.Replace(u, "-note.txt?", "-note.txx?", 1) }, want: 403},
 		{name: "expiry in the query altered", alter: func(u string) string { return strings.Replace(u, "X-Amz-Expires=300", "X-Amz-Expires=3000", 1) }, want: 403},
 		{name: "signed headers in the query altered", req: api.UploadURLRequest{Size: int64p(len(body))},
@@ -122,7 +121,7 @@ func TestS3EnforcesWhatWasSigned(t *testing.T) {
 }
 
 func TestPreventOverwrite(t *testing.T) {
-	f := newFlow(t, api.Config{PreventOverwrite: true}, "")
+	f := newFlow(t, api.UploadSettings{PreventOverwrite: true}, "")
 	got := f.uploadURL(api.UploadURLRequest{FileName: "once.txt", ContentType: "text/plain"})
 	if got.Headers["If-None-Match"] != "*" {
 		t.Fatalf("headers = %v, want If-None-Match: *", got.Headers)
@@ -138,7 +137,7 @@ func TestPreventOverwrite(t *testing.T) {
 	}
 
 	t.Run("multipart completion does not replace an object", func(t *testing.T) {
-		f := newFlow(t, api.Config{PreventOverwrite: true, PartSize: 5 << 20}, "")
+		f := newFlow(t, api.UploadSettings{PreventOverwrite: true, PartSize: 5 << 20}, "")
 		up := f.start(6 << 20)
 		var signed api.SignPartsResponse
 		f.post(partsURL(up.UploadID), api.SignPartsRequest{FileKey: up.FileKey, Size: 6 << 20, PartNumbers: []int{1, 2}}, 200, &signed)
@@ -181,7 +180,7 @@ func TestPreventOverwrite(t *testing.T) {
 // form's policy carries the range.
 func TestMaxFileSizeHoldsOnEveryRoute(t *testing.T) {
 	const limit = 1 << 20
-	f := newFlow(t, api.Config{MaxFileSize: limit}, "")
+	f := newFlow(t, api.UploadSettings{MaxFileSize: limit}, "")
 	t.Run("no size: refused by the model and by the function", func(t *testing.T) {
 		for _, path := range []string{api.UploadURL.Resource} {
 			status, _, body := f.call("POST", path, `{"fileName":"a.bin","contentType":"application/octet-stream"}`, nil)
@@ -221,8 +220,8 @@ func TestMaxFileSizeHoldsOnEveryRoute(t *testing.T) {
 }
 
 func TestHostileFileNames(t *testing.T) {
-	f := newFlow(t, api.Config{}, "")
-	pattern := uploadapi.KeyPattern(api.DefaultKeyPrefix)
+	f := newFlow(t, api.UploadSettings{}, "")
+	pattern := api.KeyPattern(api.DefaultKeyPrefix)
 	names := []string{"../../etc/passwd", "a/b/c", "%2e%2e%2f", "nul\x00byte.txt", strings.Repeat("n", 2000) + ".txt",
 		"bad\xff\xfeutf8.txt", "", "evil\u202etxt.exe", "....", ".", "..", "con:prn?.txt", " spaced name .txt"}
 	for _, name := range names {
@@ -253,7 +252,7 @@ func TestHostileFileNames(t *testing.T) {
 // Active content is refused end to end unless named exactly; image/* does
 // not admit SVG.
 func TestActiveContentIsRefused(t *testing.T) {
-	f := newFlow(t, api.Config{AllowedContentTypes: []string{"image/*", "text/html"}}, "")
+	f := newFlow(t, api.UploadSettings{AllowedContentTypes: []string{"image/*", "text/html"}}, "")
 	for _, tc := range []struct {
 		contentType string
 		want        int

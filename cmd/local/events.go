@@ -13,21 +13,21 @@ import (
 	"github.com/presigned-upload/presigned-upload/lambda/verifier"
 )
 
-// verifyUploads does for cfg's bucket what the deployment does after an
-// upload: the verifier's own code judges each object stored under the key
-// prefix, from the S3 server's notifications turned into the events the
-// deployed rule delivers, and publishes through pub; and pre-signed reads
-// of objects that are not verified are refused, as the bucket policy
-// refuses them.
-// The verifier reads and tags through client.
-func verifyUploads(notifications *bucketevents.Endpoint, gw *s3gw.Server, client *s3.Client, cfg api.Config, pub verifier.Publisher, log *slog.Logger) error {
-	v, err := verifier.New(cfg, verifier.Settings{}, client, pub, verifier.WithLogger(log))
+// verifyUploads does for s's bucket what the deployment does after an
+// upload: the verifier's own code, with the environment's settings, judges
+// each object stored under the key prefix, from the S3 server's
+// notifications turned into the events the deployed rule delivers, and
+// publishes through pub; and pre-signed reads of objects that are not
+// verified are refused, as the bucket policy refuses them. The verifier
+// reads and tags through client.
+func verifyUploads(notifications *bucketevents.Endpoint, gw *s3gw.Server, client *s3.Client, s api.VerifierSettings, pub verifier.Publisher, log *slog.Logger) error {
+	v, err := verifier.New(s, client, pub, verifier.WithLogger(log))
 	if err != nil {
 		return err
 	}
-	cfg = cfg.WithDefaults()
-	notifications.Verify(cfg, v, client)
-	gw.GuardReads(cfg.Bucket, cfg.KeyPrefix)
+	s = s.WithDefaults()
+	notifications.Verify(s.UploadSettings, v, client)
+	gw.GuardReads(s.Bucket, s.KeyPrefix)
 	return nil
 }
 

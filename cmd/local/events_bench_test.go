@@ -20,7 +20,7 @@ import (
 // being published, as p50 and p99 (go test -run '^$' -bench UploadToEvent
 // -benchtime 200x ./cmd/local). ns/op includes the upload.
 func BenchmarkUploadToEvent(b *testing.B) {
-	f := newEventFlow(b, api.Config{}, nil)
+	f := newEventFlow(b, api.UploadSettings{}, nil)
 	png := pixelPNG(b)
 	var latencies []time.Duration
 	for b.Loop() {
@@ -52,7 +52,7 @@ func BenchmarkVerifiedObject(b *testing.B) {
 	}{{"1KiB", 1 << 10}, {"64MiB", 64 << 20}, {"1GiB", 1 << 30}} {
 		b.Run(size.name, func(b *testing.B) {
 			wire := newWireCounter()
-			f := newEventFlow(b, api.Config{}, wire.client())
+			f := newEventFlow(b, api.UploadSettings{}, wire.client())
 			var calls, object, onWire int64
 			n := 0
 			for b.Loop() {

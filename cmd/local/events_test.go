@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -107,7 +106,7 @@ type eventFlow struct {
 // newEventFlow serves cfg over a fresh bucket whose uploads are verified
 // from the gateway's notifications and whose pre-signed reads are guarded,
 // as in local mode. The verifier uses verifierS3 when given.
-func newEventFlow(t testing.TB, cfg api.Config, verifierS3 *s3.Client) *eventFlow {
+func newEventFlow(t testing.TB, cfg api.UploadSettings, verifierS3 *s3.Client) *eventFlow {
 	t.Helper()
 	f := &eventFlow{flow: newFlow(t, cfg, ""), published: &eventLog{}}
 	cfg.Bucket = f.bucket
@@ -116,7 +115,7 @@ func newEventFlow(t testing.TB, cfg api.Config, verifierS3 *s3.Client) *eventFlo
 	}
 	quiet := slog.New(slog.DiscardHandler)
 	pub := bucketevents.NewPublisher(f.published, "", s3gw.Region, quiet)
-	if err := verifyUploads(notifications, gw, verifierS3, cfg, pub, quiet); err != nil {
+	if err := verifyUploads(notifications, gw, verifierS3, api.VerifierSettings{UploadSettings: cfg}, pub, quiet); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -125,7 +124,7 @@ func newEventFlow(t testing.TB, cfg api.Config, verifierS3 *s3.Client) *eventFlo
 // published is one line of the published-events log.
 type published struct {
 	at     time.Time
-	event  events.EventBridgeEvent
+	event  api.RawEvent
 	detail api.UploadEvent
 }
 
@@ -255,7 +254,7 @@ var htmlAsPNG = []byte("<!DOCTYPE html><html><script>alert(document.cookie)</scr
 // one event each with the detail of what was stored, the status on the
 // object, and pre-signed reads of a rejected object refused.
 func TestEventsForWhatArrived(t *testing.T) {
-	f := newEventFlow(t, api.Config{}, nil)
+	f := newEventFlow(t, api.UploadSettings{}, nil)
 	for _, tc := range []struct {
 		name, file, contentType string
 		data                    []byte
@@ -297,7 +296,7 @@ func TestEventsForWhatArrived(t *testing.T) {
 // A multipart upload: one event, after completion, and the gateway sends
 // nothing for the parts.
 func TestEventsMultipartOnceAfterCompletion(t *testing.T) {
-	f := newEventFlow(t, api.Config{PartSize: 5 << 20}, nil)
+	f := newEventFlow(t, api.UploadSettings{PartSize: 5 << 20}, nil)
 	path, _ := writeFile(t, 12<<20)
 	c := &uploader.Client{API: f.api.URL, Threshold: 1, Concurrency: 2, StateDir: t.TempDir()}
 	res, err := c.UploadFile(context.Background(), path, "application/octet-stream")
@@ -322,7 +321,7 @@ func TestEventsMultipartOnceAfterCompletion(t *testing.T) {
 
 // A form POST's notification names no key; local mode finds the object.
 func TestEventsFormPost(t *testing.T) {
-	f := newEventFlow(t, api.Config{}, nil)
+	f := newEventFlow(t, api.UploadSettings{}, nil)
 	var form api.UploadFormResponse
 	f.post(api.UploadForm.Resource, map[string]string{"fileName": "note.txt", "contentType": "text/plain"}, 200, &form)
 	resp, err := postForm(form, []byte("a note from a form"))
@@ -342,7 +341,7 @@ func TestEventsFormPost(t *testing.T) {
 // Deliveries come at least once and out of order: the same notification
 // again, and an older one after a newer object, publish nothing more.
 func TestEventsRedeliveredAndOutOfOrder(t *testing.T) {
-	f := newEventFlow(t, api.Config{}, nil)
+	f := newEventFlow(t, api.UploadSettings{}, nil)
 	key := uploadFile(t, f.flow, "pixel.png", "image/png", pixelPNG(t))
 	first := f.events(key, 1)[0]
 	if first.event.DetailType != api.EventUploadVerified {
@@ -390,7 +389,7 @@ func TestEventsRedeliveredAndOutOfOrder(t *testing.T) {
 // Local mode's S3 server refuses, as the deployed bucket policy does, every
 // pre-signed read of an object under the key prefix that is not verified.
 func TestPresignedReadsNeedVerifiedStatus(t *testing.T) {
-	f := newFlow(t, api.Config{}, "")
+	f := newFlow(t, api.UploadSettings{}, "")
 	gw.GuardReads(f.bucket, api.DefaultKeyPrefix) // guarded, and nothing verifies
 	key := uploadFile(t, f, "a.txt", "text/plain", []byte("hello"))
 	outside := "elsewhere/a.txt"
@@ -436,7 +435,7 @@ func TestPresignedReadsNeedVerifiedStatus(t *testing.T) {
 		}
 	})
 	t.Run("a bucket local mode does not guard", func(t *testing.T) {
-		other := newFlow(t, api.Config{}, "")
+		other := newFlow(t, api.UploadSettings{}, "")
 		k := uploadFile(t, other, "a.txt", "text/plain", []byte("hello"))
 		if status, _ := other.presignedRead(http.MethodGet, k); status != http.StatusOK {
 			t.Errorf("pre-signed GET = %d, want 200", status)
@@ -451,9 +450,9 @@ func TestLocalModeEvents(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the local mode binary")
 	}
-	posted := make(chan events.EventBridgeEvent, 10)
+	posted := make(chan api.RawEvent, 10)
 	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var ev events.EventBridgeEvent
+		var ev api.RawEvent
 		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
 			t.Errorf("-events-url got %v", err)
 		}
@@ -496,7 +495,7 @@ func TestLocalModeEvents(t *testing.T) {
 			if !isEvent {
 				continue
 			}
-			var ev events.EventBridgeEvent
+			var ev api.RawEvent
 			var d api.UploadEvent
 			if json.Unmarshal([]byte(js), &ev) != nil || json.Unmarshal(ev.Detail, &d) != nil {
 				t.Fatalf("printed %q, want an event's JSON", l)

@@ -70,7 +70,7 @@ type flow struct {
 
 // newFlow serves cfg over a fresh bucket; presign options, when given,
 // change how the handler signs.
-func newFlow(t testing.TB, cfg api.Config, apiKey string, presign ...func(*s3.PresignOptions)) *flow {
+func newFlow(t testing.TB, cfg api.UploadSettings, apiKey string, presign ...func(*s3.PresignOptions)) *flow {
 	t.Helper()
 	f := &flow{t: t, bucket: fmt.Sprintf("test-%d", buckets.Add(1)), s3: gw.Client(), apiKey: apiKey}
 	cfg.Bucket = f.bucket

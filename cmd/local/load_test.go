@@ -20,7 +20,7 @@ func TestLoad(t *testing.T) {
 		t.Skip("load test")
 	}
 	const clients, total = 20, 5000
-	f := newFlow(t, api.Config{}, "")
+	f := newFlow(t, api.UploadSettings{}, "")
 	body := `{"fileName":"load.bin","contentType":"application/octet-stream","size":1048576}`
 	tr := &http.Transport{MaxIdleConnsPerHost: clients}
 	defer tr.CloseIdleConnections()

@@ -133,11 +133,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	bucket := "presigned-upload-" + o.env
 	client := gw.Client()
-	cfg := env.UploadConfig(bucket)
+	settings := localSettings(env, bucket, stdout)
+	cfg := settings.UploadSettings
 	if err := s3gw.EnsureBucket(ctx, client, bucket, cfg); err != nil {
 		return err
 	}
-	if err := verifyUploads(notifications, gw, client, cfg, bucketevents.NewPublisher(stdout, o.eventsURL, s3gw.Region, log), log); err != nil {
+	if err := verifyUploads(notifications, gw, client, settings, bucketevents.NewPublisher(stdout, o.eventsURL, s3gw.Region, log), log); err != nil {
 		return err
 	}
 	h, err := uploadapi.New(cfg, s3.NewPresignClient(client), client, uploadapi.WithLogger(log))
@@ -174,7 +175,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Hosts:    listenHosts(o.addr, ln.Addr()),
 	}
 	if signIn != nil {
-		stageCfg.Authorizer, stageCfg.Claims = signIn.verifier.Authorize, signIn.claims
+		stageCfg.Authorizer, stageCfg.Claims = signIn.authorizer.Authorize, signIn.claims
 	}
 	stage, err := apigw.New(stageCfg)
 	if err != nil {
@@ -222,6 +223,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "Stopped.")
 	return nil
+}
+
+// localSettings are the functions' settings the environment deploys, for
+// the local bucket, as far as one machine can apply them: the events go to
+// local mode's own publisher instead of a bus, and GuardDuty's malware scan
+// has no local stand-in, so uploads are verified without it (said once, at
+// start).
+func localSettings(env environments.Environment, bucket string, stdout io.Writer) api.VerifierSettings {
+	s := env.VerifierSettingsFor(bucket)
+	if s.MalwareScanEnabled {
+		fmt.Fprintln(stdout, "Note: malwareScanEnabled has no local stand-in: uploads are verified without GuardDuty's scan.")
+		s.MalwareScanEnabled = false
+	}
+	return s
 }
 
 func sizeField(required bool) string {

@@ -47,7 +47,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestMultipartUpload(t *testing.T) {
-	f := newFlow(t, api.Config{PartSize: 5 << 20}, "")
+	f := newFlow(t, api.UploadSettings{PartSize: 5 << 20}, "")
 	path, sum := writeFile(t, 64<<20)
 	c := &uploader.Client{API: f.api.URL, Threshold: 8 << 20, Concurrency: 4, StateDir: t.TempDir()}
 	res, err := c.UploadFile(context.Background(), path, "")
@@ -67,7 +67,7 @@ func TestMultipartUpload(t *testing.T) {
 }
 
 func TestMultipartResume(t *testing.T) {
-	f := newFlow(t, api.Config{PartSize: 5 << 20}, "")
+	f := newFlow(t, api.UploadSettings{PartSize: 5 << 20}, "")
 	path, sum := writeFile(t, 40<<20) // 8 parts
 	stateDir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -129,7 +129,7 @@ func (f *flow) post(path string, in any, want int, out any) []byte {
 func partsURL(id string) string { return "/multipart/" + url.PathEscape(id) + "/parts" }
 
 func TestMultipartRules(t *testing.T) {
-	f := newFlow(t, api.Config{PartSize: 5 << 20}, "")
+	f := newFlow(t, api.UploadSettings{PartSize: 5 << 20}, "")
 	const size = 6 << 20 // two parts: 5 MiB and 1 MiB
 	part1 := bytes.Repeat([]byte("a"), 5<<20)
 	part2 := bytes.Repeat([]byte("b"), 1<<20)
@@ -295,7 +295,7 @@ func TestMultipartRules(t *testing.T) {
 }
 
 func TestFormUpload(t *testing.T) {
-	f := newFlow(t, api.Config{MaxFileSize: 1024}, "")
+	f := newFlow(t, api.UploadSettings{MaxFileSize: 1024}, "")
 	form := func() api.UploadFormResponse {
 		var out api.UploadFormResponse
 		f.post(api.UploadForm.Resource, map[string]string{"fileName": "form.txt", "contentType": "text/plain"}, 200, &out)

@@ -18,8 +18,8 @@ import (
 // declared at its start adds shows here (go test -run '^$' -bench
 // MultipartRoutes -benchtime 2000x ./cmd/local).
 func BenchmarkMultipartRoutes(b *testing.B) {
-	f := newFlow(b, api.Config{PartSize: 5 << 20}, "")
-	h, err := uploadapi.New(api.Config{Bucket: f.bucket, PartSize: 5 << 20}, s3.NewPresignClient(f.s3), f.s3,
+	f := newFlow(b, api.UploadSettings{PartSize: 5 << 20}, "")
+	h, err := uploadapi.New(api.UploadSettings{Bucket: f.bucket, PartSize: 5 << 20}, s3.NewPresignClient(f.s3), f.s3,
 		uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		b.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/cmd/local/internal/oidcdev"
 	"github.com/presigned-upload/presigned-upload/lambda/oidcauth"
 )
@@ -19,8 +20,8 @@ const defaultUser = "alice"
 // OpenID provider on loopback, and the deployed OIDC token authorizer's own
 // code checking its tokens.
 type signInSetup struct {
-	provider *oidcdev.Provider
-	verifier *oidcauth.Verifier
+	provider   *oidcdev.Provider
+	authorizer *oidcauth.Authorizer
 	// claims puts the verified caller where a Cognito user pool authorizer
 	// puts it; the checks are the OIDC authorizer's either way (for a
 	// Cognito environment, local mode checks issuer, audience, signature
@@ -41,7 +42,8 @@ func startSignIn(ctx context.Context, addr, apiURL string, cognito bool, tokenTT
 	if err != nil {
 		return nil, err
 	}
-	v, err := oidcauth.NewVerifier(oidcauth.Config{Issuer: p.Issuer, Audience: p.Audience}, oidcauth.WithLogger(log))
+	// The environment's issuer is replaced by the local provider.
+	a, err := oidcauth.New(api.AuthorizerSettings{IssuerUrl: p.Issuer, Audience: p.Audience}, oidcauth.WithLogger(log))
 	if err != nil {
 		p.Close()
 		return nil, err
@@ -52,5 +54,5 @@ func startSignIn(ctx context.Context, addr, apiURL string, cognito bool, tokenTT
 		return nil, fmt.Errorf("sign in %s: %w", defaultUser, err)
 	}
 	u, _ := url.Parse(p.Issuer)
-	return &signInSetup{provider: p, verifier: v, claims: cognito, origin: u.Scheme + "://" + u.Host, token: token}, nil
+	return &signInSetup{provider: p, authorizer: a, claims: cognito, origin: u.Scheme + "://" + u.Host, token: token}, nil
 }

@@ -37,12 +37,12 @@ func newSignedInFlow(t *testing.T, origin string) *signedInFlow {
 	}
 	t.Cleanup(func() { p.Close() })
 	quiet := slog.New(slog.DiscardHandler)
-	v, err := oidcauth.NewVerifier(oidcauth.Config{Issuer: p.Issuer, Audience: p.Audience}, oidcauth.WithLogger(quiet))
+	v, err := oidcauth.New(api.AuthorizerSettings{IssuerUrl: p.Issuer, Audience: p.Audience}, oidcauth.WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := &signedInFlow{flow: &flow{t: t, bucket: "signin-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), s3: gw.Client()}, provider: p}
-	cfg := api.Config{Bucket: f.bucket, SignIn: true, AllowedOrigins: []string{origin}}.WithDefaults()
+	cfg := api.UploadSettings{Bucket: f.bucket, SignIn: true, AllowedOrigins: []string{origin}}.WithDefaults()
 	if err := s3gw.EnsureBucket(context.Background(), f.s3, f.bucket, cfg); err != nil {
 		t.Fatal(err)
 	}

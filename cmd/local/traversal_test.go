@@ -39,7 +39,7 @@ func sentinel(t *testing.T, dir string) (string, func()) {
 // multipart route refuses them with 400 before S3 sees them, so directories
 // beside and inside the data directory, and the upload's own, are untouched.
 func TestUploadIDTraversal(t *testing.T) {
-	f := newFlow(t, api.Config{PartSize: 5 << 20}, "")
+	f := newFlow(t, api.UploadSettings{PartSize: 5 << 20}, "")
 	const size = 6 << 20
 	up := f.start(size)
 

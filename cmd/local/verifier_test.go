@@ -35,10 +35,10 @@ import (
 // EventBridge delivers them through the queue. It counts what the server
 // sent: of a 64 MiB object, at most its first 4 KiB.
 func TestVerifierAgainstS3(t *testing.T) {
-	f := newFlow(t, api.Config{}, "")
+	f := newFlow(t, api.UploadSettings{}, "")
 	wire := newWireCounter()
 	bus := &recordingBus{}
-	h, err := verifier.New(api.Config{Bucket: f.bucket}, verifier.Settings{}, wire.client(), bus,
+	h, err := verifier.New(api.VerifierSettings{UploadSettings: api.UploadSettings{Bucket: f.bucket}}, wire.client(), bus,
 		verifier.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
@@ -119,26 +119,24 @@ func uploadFile(t *testing.T, f *flow, name, contentType string, data []byte) st
 
 // objectCreated is S3's Object Created event for the key's current object,
 // as EventBridge delivers it.
-func (f *flow) objectCreated(key string) events.EventBridgeEvent {
+func (f *flow) objectCreated(key string) api.RawEvent {
 	f.t.Helper()
 	head, err := f.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(key)})
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	detail, _ := json.Marshal(map[string]any{
-		"version": "0",
-		"bucket":  map[string]any{"name": f.bucket},
-		"object": map[string]any{"key": key, "size": aws.ToInt64(head.ContentLength),
-			"etag": strings.Trim(aws.ToString(head.ETag), `"`), "sequencer": fmt.Sprintf("%018X", time.Now().UnixNano())},
-		"request-id": "LOCAL", "requester": "local", "source-ip-address": "127.0.0.1", "reason": "PutObject",
-	})
-	return events.EventBridgeEvent{Version: "0", ID: fmt.Sprintf("local-%d", time.Now().UnixNano()), DetailType: "Object Created",
-		Source: "aws.s3", AccountID: "000000000000", Time: time.Now().UTC(), Region: s3gw.Region,
+	d := api.ObjectCreated{Version: "0", RequestID: "LOCAL", Requester: "local", SourceIPAddress: "127.0.0.1", Reason: api.StoredByPut,
+		Object: api.CreatedObject{Key: key, Size: aws.ToInt64(head.ContentLength), ETag: strings.Trim(aws.ToString(head.ETag), `"`),
+			Sequencer: fmt.Sprintf("%018X", time.Now().UnixNano())}}
+	d.Bucket.Name = f.bucket
+	detail, _ := json.Marshal(d)
+	return api.RawEvent{Version: "0", ID: fmt.Sprintf("local-%d", time.Now().UnixNano()), DetailType: api.DetailTypeObjectCreated,
+		Source: api.SourceS3, Account: "000000000000", Time: time.Now().UTC(), Region: s3gw.Region,
 		Resources: []string{"arn:aws:s3:::" + f.bucket}, Detail: detail}
 }
 
 // deliver hands ev to the verifier as a one-record batch from the queue.
-func (f *flow) deliver(h *verifier.Handler, ev events.EventBridgeEvent) {
+func (f *flow) deliver(h *verifier.Handler, ev api.RawEvent) {
 	f.t.Helper()
 	body, _ := json.Marshal(ev)
 	resp, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: ev.ID, Body: string(body), EventSource: "aws:sqs"}}})

@@ -15,7 +15,7 @@ import (
 // upload -wait does: verified for what is what it says, rejected with the
 // reason otherwise.
 func TestClientWaitsForTheOutcome(t *testing.T) {
-	f := newEventFlow(t, api.Config{Verified: true}, nil)
+	f := newEventFlow(t, api.UploadSettings{Verified: true}, nil)
 	dir := t.TempDir()
 	c := &uploader.Client{API: f.api.URL, StateDir: t.TempDir()}
 	for _, tc := range []struct {

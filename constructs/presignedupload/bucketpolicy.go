@@ -18,7 +18,7 @@ const signatureClockSkew = 5 * time.Minute
 // an expired URL; this bounds what the role's signatures can do even if
 // the function were changed to sign for longer. Only for a bucket the
 // construct created: an existing bucket's policy is its owner's.
-func denyStaleSignatures(c *PresignedUploadApi, cfg api.Config) {
+func denyStaleSignatures(c *PresignedUploadApi, cfg api.UploadSettings) {
 	maxAge := cfg.UrlExpiry.Duration() + signatureClockSkew
 	c.Bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyStaleSignatures"),

@@ -69,7 +69,7 @@ var (
 	reservedDomainWords = []string{"aws", "amazon", "cognito"}
 )
 
-func cognitoDefaults(s *CognitoSignInProps, p *PresignedUploadApiProps, cfg api.Config) {
+func cognitoDefaults(s *CognitoSignInProps, p *PresignedUploadApiProps, cfg api.UploadSettings) {
 	if s.UserPool != nil {
 		must(s.SelfSignUpEnabled == nil, "cognitoSignIn.selfSignUpEnabled configures a new user pool and cannot be set with an existing userPool")
 		must(s.Mfa == "", "cognitoSignIn.mfa configures a new user pool and cannot be set with an existing userPool")

@@ -9,8 +9,8 @@ import (
 )
 
 // withDefaults returns a copy of props with every unset deployment prop
-// filled in; the caller's struct is never changed. The handler's settings
-// take their defaults in [handlerConfig].
+// filled in; the caller's struct is never changed. The functions' settings
+// take their defaults from their api types ([functionSettings]).
 func withDefaults(props *PresignedUploadApiProps) *PresignedUploadApiProps {
 	p := PresignedUploadApiProps{}
 	if props != nil {
@@ -43,17 +43,26 @@ func withDefaults(props *PresignedUploadApiProps) *PresignedUploadApiProps {
 	return &p
 }
 
-// handlerConfig returns the handler's settings that p carries, with the
-// handler's defaults for the unset ones, after checking them. The bucket
-// is filled in once it exists.
-func handlerConfig(p *PresignedUploadApiProps) api.Config {
-	cfg, unresolved := configOf(p)
-	cfg = cfg.WithDefaults()
-	cfg.SignIn = p.CognitoSignIn != nil || p.OidcSignIn != nil
-	cfg.Verified = *p.VerifierEnabled
-	unresolved["bucket"] = true
-	checkConfig(cfg, unresolved)
-	return cfg
+// functionSettings returns the functions' settings that p carries, with
+// the defaults for the unset ones, after checking them: the verifier's,
+// which hold the upload function's. The bucket and the bus are filled in
+// once they exist.
+func functionSettings(p *PresignedUploadApiProps) api.VerifierSettings {
+	s, tokens := settingsFrom[api.VerifierSettings](p)
+	s.SignIn = p.CognitoSignIn != nil || p.OidcSignIn != nil
+	s.Verified = *p.VerifierEnabled
+	s = s.WithDefaults()
+	tokens["bucket"] = true
+	// An overlap cannot be told while any prefix is a token.
+	if tokens["keyPrefix"] || tokens["sessionPrefix"] {
+		tokens["markerPrefix"] = true
+	}
+	err := s.UploadSettings.Validate()
+	if s.Verified {
+		err = s.Validate()
+	}
+	checkSettings(err, tokens)
+	return s
 }
 
 func setString(p **string, v string) {

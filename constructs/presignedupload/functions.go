@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/constructs/golambda"
 )
 
@@ -28,10 +29,12 @@ func functionRole(c *PresignedUploadApi, p *PresignedUploadApiProps, name, descr
 }
 
 // goFunction builds one of this module's Go functions, whose main package is
-// entry (such as "lambda/authorizer") below the module, with JSON logs.
-func goFunction(c *PresignedUploadApi, id, entry string, opts awslambda.FunctionOptions) awslambda.Function {
+// entry (such as "lambda/cmd/authorizer") below the module, with JSON logs.
+// Its settings (an api settings type) are its one environment variable.
+func goFunction[T api.Settings[T]](c *PresignedUploadApi, id, entry string, settings T, opts awslambda.FunctionOptions) awslambda.Function {
 	dir := moduleDir()
 	opts.LoggingFormat = awslambda.LoggingFormat_JSON
+	opts.Environment = &map[string]*string{settings.Variable(): jsii.String(api.EncodeSettings(settings))}
 	return golambda.NewGoFunction(c.Construct, jsii.String(id), &golambda.GoFunctionProps{
 		FunctionOptions: opts,
 		Entry:           jsii.String(filepath.Join(dir, filepath.FromSlash(entry))),

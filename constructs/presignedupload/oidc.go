@@ -5,6 +5,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 // OidcSignInProps configures sign-in with the tokens of an OpenID Connect
@@ -35,13 +37,6 @@ type OidcSignInProps struct {
 	CacheTtl awscdk.Duration
 }
 
-// Environment variables of the token authorizer function.
-const (
-	oidcIssuerEnv   = "OIDC_ISSUER"
-	oidcAudienceEnv = "OIDC_AUDIENCE"
-	oidcJwksURLEnv  = "OIDC_JWKS_URL"
-)
-
 // defaultAuthorizerCacheSeconds is API Gateway's own default.
 const defaultAuthorizerCacheSeconds = 300
 
@@ -58,6 +53,8 @@ func oidcDefaults(s *OidcSignInProps) {
 	must(!*awscdk.Token_IsUnresolved(s.CacheTtl), "oidcSignIn.cacheTtl must be a literal duration, not a token")
 	ttl := *s.CacheTtl.ToSeconds(&awscdk.TimeConversionOptions{Integral: jsii.Bool(false)})
 	must(ttl >= 0 && ttl <= 3600 && ttl == float64(int64(ttl)), "oidcSignIn.cacheTtl %vs must be whole seconds from 0 to 3600", ttl)
+	settings, tokens := settingsFrom[api.AuthorizerSettings](s)
+	checkSettings(settings.Validate(), tokens)
 }
 
 // newOidcSignIn creates the token authorizer: a Go function that may only
@@ -66,17 +63,13 @@ func newOidcSignIn(c *PresignedUploadApi, p *PresignedUploadApiProps) *signIn {
 	s := p.OidcSignIn
 	logGroup, role := functionRole(c, p, "Authorizer", "Verifies sign-in tokens for the upload API")
 
-	env := map[string]*string{oidcIssuerEnv: s.IssuerUrl, oidcAudienceEnv: s.Audience}
-	if s.JwksUrl != nil {
-		env[oidcJwksURLEnv] = s.JwksUrl
-	}
-	c.AuthorizerFunction = goFunction(c, "AuthorizerFunction", "lambda/authorizer", awslambda.FunctionOptions{
+	settings, _ := settingsFrom[api.AuthorizerSettings](s) // checked by oidcDefaults
+	c.AuthorizerFunction = goFunction(c, "AuthorizerFunction", "lambda/cmd/authorizer", settings, awslambda.FunctionOptions{
 		Description: jsii.String("Verifies OpenID Connect tokens for the upload API"),
 		MemorySize:  jsii.Number(256),
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
 		Role:        role,
 		LogGroup:    logGroup,
-		Environment: &env,
 	})
 	// The answer is cached per Authorization header, so the authorizer's
 	// policy must allow every method of the stage, not only the one asked.

@@ -19,7 +19,7 @@ var placeholderDomains = []string{"example.com", "example.net", "example.org", "
 // warnPlaceholderOrigins warns at synth while AllowedOrigins names a
 // placeholder domain: the deployment would work, but browsers on the real
 // site would fail CORS against both the API and the bucket.
-func warnPlaceholderOrigins(c *PresignedUploadApi, cfg api.Config) {
+func warnPlaceholderOrigins(c *PresignedUploadApi, cfg api.UploadSettings) {
 	var found []string
 	for _, o := range cfg.AllowedOrigins {
 		if *awscdk.Token_IsUnresolved(o) || o == "*" {

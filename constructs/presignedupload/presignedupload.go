@@ -28,9 +28,6 @@ import (
 	"github.com/presigned-upload/presigned-upload/api/schema"
 )
 
-// UploadUrlPath is the resource that hands out upload URLs.
-var UploadUrlPath = api.UploadURL.Resource
-
 // PresignedUploadApi is the upload API and everything it needs. The fields
 // expose what it made; optional parts are nil when disabled.
 type PresignedUploadApi struct {
@@ -108,21 +105,21 @@ type PresignedUploadApi struct {
 func NewPresignedUploadApi(scope constructs.Construct, id *string, props *PresignedUploadApiProps) *PresignedUploadApi {
 	p := withDefaults(props)
 	validate(p)
-	cfg := handlerConfig(p)
-	signInDefaults(p, cfg)
-	vs := verifierSettings(p, cfg)
+	s := functionSettings(p)
+	signInDefaults(p, s.UploadSettings)
 
 	c := &PresignedUploadApi{Construct: constructs.NewConstruct(scope, id)}
 	c.Bucket = p.Bucket
 	if c.Bucket == nil {
-		c.Bucket = newBucket(c, p, cfg)
+		c.Bucket = newBucket(c, p, s.UploadSettings)
 	}
-	cfg.Bucket = *c.Bucket.BucketName()
+	s.Bucket = *c.Bucket.BucketName()
+	cfg := s.UploadSettings
 	c.Function = newFunction(c, p, cfg)
 	if p.Bucket == nil {
 		denyStaleSignatures(c, cfg)
 	}
-	newVerifier(c, p, cfg, vs)
+	newVerifier(c, p, s)
 	c.auth = newSignIn(c, p)
 	c.Api = newApi(c, p, cfg)
 	c.UploadUrlEndpoint = c.Api.UrlForPath(jsii.String(api.UploadURL.Resource))
@@ -135,7 +132,7 @@ func NewPresignedUploadApi(scope constructs.Construct, id *string, props *Presig
 	return c
 }
 
-func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config) awss3.Bucket {
+func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.UploadSettings) awss3.Bucket {
 	encryption := awss3.BucketEncryption_S3_MANAGED
 	if p.EncryptionKey != nil {
 		encryption = awss3.BucketEncryption_KMS
@@ -192,7 +189,7 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config
 
 // bucketCors lets browsers on the allowed origins send every header an
 // issued URL can ask for, and read the ETag that multipart completion needs.
-func bucketCors(cfg api.Config) *awss3.CorsRule {
+func bucketCors(cfg api.UploadSettings) *awss3.CorsRule {
 	var methods []awss3.HttpMethods
 	for _, m := range api.BucketCORSMethodsFor(cfg) {
 		methods = append(methods, awss3.HttpMethods(m))
@@ -206,7 +203,7 @@ func bucketCors(cfg api.Config) *awss3.CorsRule {
 	}
 }
 
-func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config) awslambda.Function {
+func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.UploadSettings) awslambda.Function {
 	// It may write only to its log group and only under the prefixes.
 	logGroup, role := functionRole(c, p, "Handler", "Signs pre-signed S3 upload URLs")
 	// PutObject also authorises the multipart calls that create, fill and
@@ -237,19 +234,16 @@ func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Conf
 		appliesTo: `^Resource::<.*\.Arn>/(` + regexp.QuoteMeta(cfg.KeyPrefix) + `|` + regexp.QuoteMeta(cfg.SessionPrefix) + `)\*$`,
 	})
 
-	// The whole configuration is one JSON value, read by the same type.
-	env := map[string]*string{api.ConfigEnv: jsii.String(cfg.Encode())}
-	return goFunction(c, "Handler", "lambda", awslambda.FunctionOptions{
+	return goFunction(c, "Handler", "lambda/cmd/upload", cfg, awslambda.FunctionOptions{
 		Description: jsii.String("Issues pre-signed S3 upload URLs"),
 		MemorySize:  p.MemorySize,
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
 		Role:        role,
 		LogGroup:    logGroup,
-		Environment: &env,
 	})
 }
 
-func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config) awsapigateway.RestApi {
+func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.UploadSettings) awsapigateway.RestApi {
 	accessLogs := awslogs.NewLogGroup(c.Construct, jsii.String("AccessLogs"), &awslogs.LogGroupProps{
 		Retention:     p.LogRetention,
 		RemovalPolicy: p.RemovalPolicy,
@@ -352,7 +346,7 @@ var accessLogFormat = func() string {
 // gatewayResponses gives API Gateway's own errors (bad key, throttling,
 // failed validation) the API's JSON error shape and CORS headers, so a
 // browser sees the error instead of a CORS failure.
-func gatewayResponses(restApi awsapigateway.RestApi, cfg api.Config) {
+func gatewayResponses(restApi awsapigateway.RestApi, cfg api.UploadSettings) {
 	origin := "'*'"
 	headers := map[string]*string{}
 	if origins := cfg.AllowedOrigins; len(origins) == 1 {
@@ -387,7 +381,7 @@ func gatewayResponses(restApi awsapigateway.RestApi, cfg api.Config) {
 // requestModel registers the model of r's JSON body, derived from its
 // request type. Models check shapes only: the handler answers size and type
 // limits with 413 and 415, which a schema failure (400) would hide.
-func requestModel(restApi awsapigateway.RestApi, r api.Route, cfg api.Config) awsapigateway.IModel {
+func requestModel(restApi awsapigateway.RestApi, r api.Route, cfg api.UploadSettings) awsapigateway.IModel {
 	s, err := schema.For(r, cfg)
 	must(err == nil, "%v", err)
 	return restApi.AddModel(jsii.String(r.Name), &awsapigateway.ModelOptions{
@@ -398,7 +392,7 @@ func requestModel(restApi awsapigateway.RestApi, r api.Route, cfg api.Config) aw
 }
 
 // requiredQuery returns the query strings a GET or DELETE route requires.
-func requiredQuery(r api.Route, cfg api.Config) map[string]*bool {
+func requiredQuery(r api.Route, cfg api.UploadSettings) map[string]*bool {
 	q := map[string]*bool{}
 	for _, name := range r.Required(cfg) {
 		q["method.request.querystring."+name] = jsii.Bool(true)

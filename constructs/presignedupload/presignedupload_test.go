@@ -259,7 +259,7 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("LoggingConfig = %v, want JSON", p["LoggingConfig"])
 		}
 		cfg := handlerConfig(t, fn)
-		if want := (api.Config{Bucket: "<UploadBucket84BF9F0F>", Verified: true}).WithDefaults(); !reflect.DeepEqual(cfg, want) {
+		if want := (api.UploadSettings{Bucket: "<UploadBucket84BF9F0F>", Verified: true}).WithDefaults(); !reflect.DeepEqual(cfg, want) {
 			t.Errorf("handler config = %+v, want defaults %+v", cfg, want)
 		}
 	})
@@ -342,7 +342,7 @@ func TestDefaults(t *testing.T) {
 			ref, _ := get(m.Properties, "ResourceId", "Ref").(string)
 			methods[verb+" "+paths[ref]] = m.Properties
 		}
-		if want := api.RoutesFor(api.Config{Verified: true}); len(methods) != len(want) {
+		if want := api.RoutesFor(api.UploadSettings{Verified: true}); len(methods) != len(want) {
 			t.Errorf("%d methods, want one per route without sign-in, with the verifier (%d): %v", len(methods), len(want), sortedKeys(methods))
 		}
 		for key, m := range methods {
@@ -393,12 +393,12 @@ func TestDefaults(t *testing.T) {
 	})
 	t.Run("each POST route's model is the schema derived from its request type", func(t *testing.T) {
 		n := 0
-		for _, r := range api.RoutesFor(api.Config{Verified: true}) {
+		for _, r := range api.RoutesFor(api.UploadSettings{Verified: true}) {
 			if !r.InBody() {
 				continue
 			}
 			n++
-			want, err := schema.For(r, api.Config{}.WithDefaults())
+			want, err := schema.For(r, api.UploadSettings{}.WithDefaults())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -482,7 +482,7 @@ func TestOptions(t *testing.T) {
 			get(plan.Properties, "Throttle", "RateLimit") != 10.0 || get(plan.Properties, "Throttle", "BurstLimit") != 20.0 {
 			t.Errorf("usage plan = %s", jsonOf(plan.Properties))
 		}
-		for _, m := range tm.each(t, "AWS::ApiGateway::Method", len(api.RoutesFor(api.Config{Verified: true}))+resources) {
+		for _, m := range tm.each(t, "AWS::ApiGateway::Method", len(api.RoutesFor(api.UploadSettings{Verified: true}))+resources) {
 			if want := m.Properties["HttpMethod"] != "OPTIONS"; m.Properties["ApiKeyRequired"] != want && !(m.Properties["ApiKeyRequired"] == nil && !want) {
 				t.Errorf("%v ApiKeyRequired = %v, want %v", m.Properties["HttpMethod"], m.Properties["ApiKeyRequired"], want)
 			}
@@ -573,7 +573,7 @@ func TestOptions(t *testing.T) {
 			AllowedContentTypes: jsii.Strings("image/*"), MaxFileSize: awscdk.Size_Mebibytes(jsii.Number(1)),
 			UrlExpiry: awscdk.Duration_Minutes(jsii.Number(2)), StageName: jsii.String("v1"),
 		})
-		want := api.Config{Bucket: "<UploadBucket84BF9F0F>", RequireSize: true, PreventOverwrite: true, KeyPrefix: "in/",
+		want := api.UploadSettings{Bucket: "<UploadBucket84BF9F0F>", RequireSize: true, PreventOverwrite: true, KeyPrefix: "in/",
 			AllowedOrigins: []string{"https://a.example", "https://b.example"}, AllowedContentTypes: []string{"image/*"},
 			MaxFileSize: 1 << 20, UrlExpiry: 120, Verified: true}.WithDefaults()
 		if got := handlerConfig(t, tm.function(t)); !reflect.DeepEqual(got, want) {
@@ -714,28 +714,20 @@ func (tm template) function(t *testing.T) resource {
 	return found[0]
 }
 
-// handlerConfig decodes the function's configuration the way the function
-// does, with each reference spelled "<logical ID>".
-func handlerConfig(t *testing.T, fn resource) api.Config {
+// settingsOf decodes a function's settings the way the function does,
+// with each reference spelled "<logical ID>".
+func settingsOf[T api.Settings[T]](t *testing.T, fn resource) T {
 	t.Helper()
-	v := get(fn.Properties, "Environment", "Variables", api.ConfigEnv)
-	var b strings.Builder
-	parts := []any{v}
-	if join := get(v, "Fn::Join", 1); join != nil {
-		parts = join.([]any)
-	}
-	for _, p := range parts {
-		switch p := p.(type) {
-		case string:
-			b.WriteString(p)
-		case map[string]any:
-			ref, _ := p["Ref"].(string)
-			b.WriteString("<" + ref + ">")
-		}
-	}
-	cfg, err := api.DecodeConfig(b.String())
+	var zero T
+	s, err := api.DecodeSettings[T](functionEnv(fn, zero.Variable()))
 	if err != nil {
-		t.Fatalf("the function's %s does not configure the handler: %v\n%s", api.ConfigEnv, err, b.String())
+		t.Fatalf("the function's settings do not decode: %v", err)
 	}
-	return cfg
+	return s
+}
+
+// handlerConfig decodes the upload function's settings.
+func handlerConfig(t *testing.T, fn resource) api.UploadSettings {
+	t.Helper()
+	return settingsOf[api.UploadSettings](t, fn)
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/presigned-upload/presigned-upload/api"
-	"github.com/presigned-upload/presigned-upload/lambda/verifier"
 )
 
 // quarantine keeps what was not verified out of reach on a bucket the
@@ -24,12 +23,12 @@ import (
 // apply to them too; aws:PrincipalArn is the role's ARN for every session
 // of it. A request with no principal (anonymous) has no aws:PrincipalArn,
 // and the deny applies.
-func quarantine(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config, s verifier.Settings) {
+func quarantine(c *PresignedUploadApi, p *PresignedUploadApiProps, s api.VerifierSettings) {
 	exempt := []*string{c.VerifierFunction.Role().RoleArn()}
 	if c.MalwareScanRole != nil {
 		exempt = append(exempt, c.MalwareScanRole.RoleArn())
 	}
-	uploads := jsii.Strings(*c.Bucket.ArnForObjects(jsii.String(cfg.KeyPrefix + "*")))
+	uploads := jsii.Strings(*c.Bucket.ArnForObjects(jsii.String(s.KeyPrefix + "*")))
 	c.Bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyUnverifiedReads"),
 		Effect:     awsiam.Effect_DENY,
@@ -61,7 +60,7 @@ func quarantine(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Confi
 	// minutes after that, at most MalwareScanTimeout.
 	b.AddLifecycleRule(&awss3.LifecycleRule{
 		Id:         jsii.String("ExpireRejectedUploads"),
-		Prefix:     jsii.String(cfg.KeyPrefix),
+		Prefix:     jsii.String(s.KeyPrefix),
 		TagFilters: &map[string]any{api.StatusTag: api.StatusRejected},
 		Expiration: p.RejectedObjectExpiration,
 	})

@@ -1,10 +1,8 @@
 package presignedupload
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -12,22 +10,105 @@ import (
 	"github.com/presigned-upload/presigned-upload/api"
 )
 
-// The handler's settings travel as api.Config. The props that carry them
-// are the fields named like api.Config's, so a setting added there needs
-// its prop and no mapping: both directions below follow the names, with
-// the CDK's unit types for sizes (awscdk.Size) and durations
-// (awscdk.Duration).
+// Each function's settings are an api type (api.UploadSettings,
+// api.VerifierSettings, api.AuthorizerSettings). The props that carry them
+// are the fields named like the settings', so a setting added there needs
+// its prop and no mapping: both directions below follow the names, with the
+// CDK's unit types for sizes (awscdk.Size) and durations (awscdk.Duration).
+// Derived settings (`settings:"derived"`) have no prop: the construct fills
+// them from what it builds.
 
-// PropsFromConfig returns props that carry the handler settings of c: each
-// api.Config field sets the prop of the same name, zero values leaving the
-// construct's default. c.Bucket is not carried (pass Bucket to use an
-// existing bucket).
-func PropsFromConfig(c api.Config) *PresignedUploadApiProps {
-	p := &PresignedUploadApiProps{}
-	cv, pv := reflect.ValueOf(c), reflect.ValueOf(p).Elem()
-	for _, f := range settingFields() {
-		v := cv.FieldByIndex(f.Index)
-		if v.IsZero() {
+// propTypes is the prop type that carries each kind of setting.
+var propTypes = map[reflect.Type]reflect.Type{
+	reflect.TypeFor[string]():      reflect.TypeFor[*string](),
+	reflect.TypeFor[bool]():        reflect.TypeFor[*bool](),
+	reflect.TypeFor[[]string]():    reflect.TypeFor[*[]*string](),
+	reflect.TypeFor[api.Bytes]():   reflect.TypeFor[awscdk.Size](),
+	reflect.TypeFor[api.Seconds](): reflect.TypeFor[awscdk.Duration](),
+}
+
+// propOf returns the field of the props struct type pt that carries the
+// settings field f of the settings type st. It panics, naming the prop to
+// add, when there is none of a type that carries f.
+func propOf(pt, st reflect.Type, f api.SettingField) reflect.StructField {
+	want, known := propTypes[f.Type]
+	prop, ok := pt.FieldByName(f.Name)
+	switch {
+	case !known:
+		panic(fmt.Sprintf("presignedupload: %s.%s is a %s, which no prop type carries: use string, bool, []string, api.Bytes or api.Seconds",
+			st, f.Name, f.Type))
+	case !ok:
+		panic(fmt.Sprintf("presignedupload: %s.%s has no prop: add %s %s to %s, documented like its neighbours",
+			st, f.Name, f.Name, want, pt.Name()))
+	case prop.Type != want:
+		panic(fmt.Sprintf("presignedupload: %s.%s is carried by %s.%s, which is a %s: make it a %s",
+			st, f.Name, pt.Name(), f.Name, prop.Type, want))
+	}
+	return prop
+}
+
+// settingsFrom returns the settings of type T that props (a pointer to a
+// props struct) carry: each field that is not derived reads the prop of the
+// same name, a nil prop leaving it zero (its default). It also returns the
+// settings whose prop is an unresolved token, known only at deploy time.
+func settingsFrom[T any](props any) (T, map[string]bool) {
+	var s T
+	tokens := map[string]bool{}
+	sv, pv := reflect.ValueOf(&s).Elem(), reflect.ValueOf(props).Elem()
+	for _, f := range api.SettingFields(sv.Type()) {
+		if f.Derived {
+			continue
+		}
+		prop := pv.FieldByIndex(propOf(pv.Type(), sv.Type(), f).Index)
+		if prop.IsNil() {
+			continue
+		}
+		v, token := fromProp(prop.Interface(), f.Setting)
+		if token {
+			tokens[f.Setting] = true
+		}
+		sv.FieldByIndex(f.Index).Set(reflect.ValueOf(v).Convert(f.Type))
+	}
+	return s, tokens
+}
+
+// fromProp converts one prop's value (not nil) to its setting's.
+func fromProp(prop any, name string) (v any, token bool) {
+	switch x := prop.(type) {
+	case *string:
+		return *x, unresolved(x)
+	case *bool:
+		return *x, false
+	case *[]*string:
+		ss := make([]string, 0, len(*x))
+		for _, s := range *x {
+			must(s != nil, "%s has a nil entry", name)
+			ss = append(ss, *s)
+			token = token || unresolved(s)
+		}
+		return ss, token
+	case awscdk.Size:
+		n := x.ToBytes(&awscdk.SizeConversionOptions{Rounding: awscdk.SizeRoundingBehavior_NONE})
+		must(!*awscdk.Token_IsUnresolved(n), "%s must be a literal size, not a token: the functions check requests against it", name)
+		must(*n == float64(int64(*n)), "%s must be a whole number of bytes, got %v", name, *n)
+		return api.Bytes(*n), false
+	case awscdk.Duration:
+		must(!*awscdk.Token_IsUnresolved(x), "%s must be a literal duration, not a token: the functions are timed by it", name)
+		s := *x.ToSeconds(&awscdk.TimeConversionOptions{Integral: jsii.Bool(false)})
+		must(s == float64(int64(s)), "%s must be a whole number of seconds, got %v", name, s)
+		return api.Seconds(s), false
+	}
+	panic(fmt.Sprintf("presignedupload: prop %s has no conversion", name)) // propOf allows no other type
+}
+
+// setProps sets on props (a pointer to a props struct) the prop of every
+// field of settings that is not derived and not zero; a zero value leaves
+// the construct's default.
+func setProps(props, settings any) {
+	sv, pv := reflect.ValueOf(settings), reflect.ValueOf(props).Elem()
+	for _, f := range api.SettingFields(sv.Type()) {
+		v := sv.FieldByIndex(f.Index)
+		if f.Derived || v.IsZero() {
 			continue
 		}
 		var out any
@@ -43,94 +124,35 @@ func PropsFromConfig(c api.Config) *PresignedUploadApiProps {
 		case api.Seconds:
 			out = awscdk.Duration_Seconds(jsii.Number(float64(x)))
 		}
-		pv.FieldByName(f.Name).Set(reflect.ValueOf(out))
+		pv.FieldByIndex(propOf(pv.Type(), sv.Type(), f).Index).Set(reflect.ValueOf(out))
 	}
+}
+
+// PropsFromSettings returns props that carry the settings of s: each
+// setting sets the prop of the same name, zero values leaving the
+// construct's default. Derived settings (the bucket, sign-in, the verifier,
+// the bus) are not carried: the construct derives them from the other
+// props.
+func PropsFromSettings(s api.VerifierSettings) *PresignedUploadApiProps {
+	p := &PresignedUploadApiProps{}
+	setProps(p, s)
 	return p
 }
 
-// configOf returns the handler settings that p carries, and the settings
-// whose value is an unresolved token (known only at deploy time).
-func configOf(p *PresignedUploadApiProps) (api.Config, map[string]bool) {
-	var c api.Config
-	tokens := map[string]bool{}
-	cv, pv := reflect.ValueOf(&c).Elem(), reflect.ValueOf(p).Elem()
-	for _, f := range settingFields() {
-		prop := pv.FieldByName(f.Name)
-		if prop.IsNil() {
-			continue
-		}
-		name := lowerFirst(f.Name)
-		token := false
-		var v any
-		switch x := prop.Interface().(type) {
-		case *string:
-			v, token = *x, unresolved(x)
-		case *bool:
-			v = *x
-		case *[]*string:
-			ss := make([]string, 0, len(*x))
-			for _, s := range *x {
-				must(s != nil, "%s has a nil entry", name)
-				ss = append(ss, *s)
-				token = token || unresolved(s)
-			}
-			v = ss
-		case awscdk.Size:
-			n := x.ToBytes(&awscdk.SizeConversionOptions{Rounding: awscdk.SizeRoundingBehavior_NONE})
-			must(!*awscdk.Token_IsUnresolved(n), "%s must be a literal size, not a token: the handler checks requests against it", name)
-			must(*n == float64(int64(*n)), "%s must be a whole number of bytes, got %v", name, *n)
-			v = api.Bytes(*n)
-		case awscdk.Duration:
-			must(!*awscdk.Token_IsUnresolved(x), "%s must be a literal duration, not a token: the handler signs URLs with it", name)
-			s := *x.ToSeconds(&awscdk.TimeConversionOptions{Integral: jsii.Bool(false)})
-			must(s == float64(int64(s)), "%s must be a whole number of seconds, got %v", name, s)
-			v = api.Seconds(s)
-		default:
-			panic(fmt.Sprintf("presignedupload: prop %s has no api.Config conversion", f.Name))
-		}
-		if token {
-			tokens[name] = true
-		}
-		cv.FieldByIndex(f.Index).Set(reflect.ValueOf(v).Convert(f.Type))
-	}
-	return c, tokens
+// OidcSignInPropsFromSettings returns OidcSignIn props that carry the
+// token authorizer's settings s.
+func OidcSignInPropsFromSettings(s api.AuthorizerSettings) *OidcSignInProps {
+	p := &OidcSignInProps{}
+	setProps(p, s)
+	return p
 }
 
-// settingFields are the api.Config fields that props carry: all but those
-// the construct derives, Bucket (the bucket it uses) and SignIn (set when
-// a sign-in prop is).
-func settingFields() []reflect.StructField {
-	t := reflect.TypeFor[api.Config]()
-	out := make([]reflect.StructField, 0, t.NumField())
-	for i := 0; i < t.NumField(); i++ {
-		if f := t.Field(i); f.Name != "Bucket" && f.Name != "SignIn" && f.Name != "Verified" {
-			out = append(out, f)
+// checkSettings panics with the first setting of err (a Validate's) that
+// cannot work, skipping settings whose value is a token.
+func checkSettings(err error, tokens map[string]bool) {
+	for _, e := range api.SettingErrors(err) {
+		if !tokens[e.Setting] {
+			must(false, "%v", e)
 		}
 	}
-	return out
 }
-
-// checkConfig panics with the first setting that cannot work, skipping
-// settings whose value is a token.
-func checkConfig(c api.Config, unresolved map[string]bool) {
-	err := c.Validate()
-	for _, e := range flatten(err) {
-		var se *api.SettingError
-		if errors.As(e, &se) && unresolved[se.Setting] {
-			continue
-		}
-		must(false, "%v", e)
-	}
-}
-
-func flatten(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	if err == nil {
-		return nil
-	}
-	return []error{err}
-}
-
-func lowerFirst(s string) string { return strings.ToLower(s[:1]) + s[1:] }

@@ -27,7 +27,7 @@ type signIn struct {
 // signInDefaults replaces the sign-in props of p with checked copies that
 // carry their defaults. It runs before any child exists, after the
 // handler's settings, whose origins give the default callback URLs.
-func signInDefaults(p *PresignedUploadApiProps, cfg api.Config) {
+func signInDefaults(p *PresignedUploadApiProps, cfg api.UploadSettings) {
 	must(p.CognitoSignIn == nil || p.OidcSignIn == nil, "cognitoSignIn and oidcSignIn are exclusive")
 	if p.CognitoSignIn != nil {
 		s := *p.CognitoSignIn
@@ -91,7 +91,7 @@ func (s *signIn) accessLogFormat() string {
 // download URLs, delete them, and list them, all only under the key
 // prefix. The handler refuses a key outside the caller's own prefix before
 // any S3 call; IAM cannot know the caller, so it bounds the prefix.
-func grantFiles(role awsiam.Role, bucket awss3.IBucket, cfg api.Config) {
+func grantFiles(role awsiam.Role, bucket awss3.IBucket, cfg api.UploadSettings) {
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("Files"),
 		Actions:   jsii.Strings("s3:GetObject", "s3:DeleteObject"),
@@ -107,7 +107,7 @@ func grantFiles(role awsiam.Role, bucket awss3.IBucket, cfg api.Config) {
 
 // filesReason completes the reason the function's policy names key
 // prefixes with wildcards.
-func filesReason(cfg api.Config) string {
+func filesReason(cfg api.UploadSettings) string {
 	if !cfg.SignIn {
 		return ", and no read or delete of uploads."
 	}

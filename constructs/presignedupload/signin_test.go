@@ -96,7 +96,7 @@ func (tm template) methods(t *testing.T) (map[string]map[string]any, []map[strin
 
 // checkRoutes checks that the methods are exactly the routes the settings c
 // serve.
-func checkRoutes(t *testing.T, methods map[string]map[string]any, c api.Config) {
+func checkRoutes(t *testing.T, methods map[string]map[string]any, c api.UploadSettings) {
 	t.Helper()
 	var want []string
 	for _, r := range api.RoutesFor(c) {
@@ -346,7 +346,7 @@ func TestCognitoSignIn(t *testing.T) {
 	})
 	t.Run("the file routes exist", func(t *testing.T) {
 		methods, _ := tm.methods(t)
-		checkRoutes(t, methods, api.Config{SignIn: true, Verified: true})
+		checkRoutes(t, methods, api.UploadSettings{SignIn: true, Verified: true})
 	})
 	t.Run("the function runs with signIn", func(t *testing.T) {
 		if cfg := handlerConfig(t, tm.function(t)); !cfg.SignIn {
@@ -447,7 +447,7 @@ func TestOidcSignIn(t *testing.T) {
 			}
 		}
 		checkOpenPreflight(t, options)
-		checkRoutes(t, methods, api.Config{SignIn: true, Verified: true})
+		checkRoutes(t, methods, api.UploadSettings{SignIn: true, Verified: true})
 	})
 	t.Run("authorizer function: Go, its issuer and audience, its own log group", func(t *testing.T) {
 		var fn resource
@@ -460,8 +460,8 @@ func TestOidcSignIn(t *testing.T) {
 		if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" {
 			t.Errorf("runtime %v handler %v", p["Runtime"], p["Handler"])
 		}
-		if got := jsonOf(get(p, "Environment", "Variables")); got != jsonOf(map[string]string{"OIDC_ISSUER": issuer, "OIDC_AUDIENCE": audience}) {
-			t.Errorf("environment = %s", got)
+		if got, want := settingsOf[api.AuthorizerSettings](t, fn), (api.AuthorizerSettings{IssuerUrl: issuer, Audience: audience}); got != want {
+			t.Errorf("settings = %+v, want %+v", got, want)
 		}
 		if ref, _ := get(p, "LoggingConfig", "LogGroup", "Ref").(string); !strings.HasPrefix(ref, "UploadAuthorizerLogs") {
 			t.Errorf("log group = %v, want its own", get(p, "LoggingConfig", "LogGroup"))
@@ -472,8 +472,8 @@ func TestOidcSignIn(t *testing.T) {
 				tuned = r
 			}
 		}
-		if got := get(tuned.Properties, "Environment", "Variables", "OIDC_JWKS_URL"); got != "https://keys.acme.dev/jwks.json" {
-			t.Errorf("OIDC_JWKS_URL = %v", got)
+		if got := settingsOf[api.AuthorizerSettings](t, tuned).JwksUrl; got != "https://keys.acme.dev/jwks.json" {
+			t.Errorf("jwksUrl = %v", got)
 		}
 	})
 	t.Run("authorizer role may only write its logs", func(t *testing.T) {

@@ -1,7 +1,6 @@
 package presignedupload
 
 import (
-	"errors"
 	"regexp"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/presigned-upload/presigned-upload/api"
-	"github.com/presigned-upload/presigned-upload/lambda/verifier"
 )
 
 // The verifier's delivery: S3's (and GuardDuty's) events wait in a queue
@@ -56,19 +54,8 @@ func verifierDefaults(p *PresignedUploadApiProps) {
 	if !*p.VerifierEnabled {
 		return
 	}
-	setString(&p.MarkerPrefix, verifier.DefaultMarkerPrefix)
 	if p.Bucket == nil && p.RejectedObjectExpiration == nil {
 		p.RejectedObjectExpiration = awscdk.Duration_Days(jsii.Number(defaultRejectedExpirationDays))
-	}
-	if *p.MalwareScanEnabled {
-		if p.MalwareScanTimeout == nil {
-			p.MalwareScanTimeout = awscdk.Duration_Seconds(jsii.Number(float64(verifier.DefaultMalwareScanTimeout)))
-		}
-		// Larger objects could only be rejected unscanned: the API refuses
-		// to start them instead.
-		if p.MaxMultipartSize == nil {
-			p.MaxMultipartSize = awscdk.Size_Bytes(jsii.Number(verifier.MalwareScanMaxSize))
-		}
 	}
 }
 
@@ -94,40 +81,7 @@ func validateVerifier(p *PresignedUploadApiProps) {
 		days := *p.RejectedObjectExpiration.ToDays(&awscdk.TimeConversionOptions{Integral: jsii.Bool(false)})
 		must(days >= 1 && days == float64(int64(days)), "rejectedObjectExpiration must be a whole number of days, got %v", days)
 	}
-	if !*p.MalwareScanEnabled {
-		must(p.MalwareScanTimeout == nil, "malwareScanTimeout needs malwareScanEnabled")
-		return
-	}
-	must(!*awscdk.Token_IsUnresolved(p.MalwareScanTimeout), "malwareScanTimeout must be a literal duration, not a token: the verifier and the queue are timed by it")
-	if n := p.MaxMultipartSize.ToBytes(&awscdk.SizeConversionOptions{Rounding: awscdk.SizeRoundingBehavior_NONE}); !*awscdk.Token_IsUnresolved(n) {
-		must(*n <= verifier.MalwareScanMaxSize, "maxMultipartSize %v is over the 100 GB (%d bytes) that malwareScanEnabled can scan: larger uploads would be rejected unscanned; lower maxMultipartSize or leave the malware scan off",
-			int64(*n), int64(verifier.MalwareScanMaxSize))
-	}
-}
-
-// verifierSettings returns the verifier's settings for p, checked against
-// the handler's; nil when the verifier is off. The bus name is filled in
-// once the bus exists.
-func verifierSettings(p *PresignedUploadApiProps, cfg api.Config) *verifier.Settings {
-	if !*p.VerifierEnabled {
-		return nil
-	}
-	s := verifier.Settings{EventBusName: "bus", MarkerPrefix: *p.MarkerPrefix, MalwareScan: *p.MalwareScanEnabled}
-	if p.MalwareScanTimeout != nil {
-		secs := *p.MalwareScanTimeout.ToSeconds(&awscdk.TimeConversionOptions{Integral: jsii.Bool(false)})
-		must(secs == float64(int64(secs)), "malwareScanTimeout must be a whole number of seconds, got %v", secs)
-		s.MalwareScanTimeout = api.Seconds(secs)
-	}
-	s = s.WithDefaults()
-	prefixTokens := unresolved(p.MarkerPrefix) || unresolved(p.KeyPrefix) || unresolved(p.SessionPrefix)
-	for _, e := range flatten(s.Validate(cfg)) {
-		var se *api.SettingError
-		if errors.As(e, &se) && se.Setting == "markerPrefix" && prefixTokens {
-			continue
-		}
-		must(false, "%v", e)
-	}
-	return &s
+	must(*p.MalwareScanEnabled || p.MalwareScanTimeout == nil, "malwareScanTimeout needs malwareScanEnabled")
 }
 
 // newVerifier creates the verifier and what feeds it: the bucket's events
@@ -135,22 +89,23 @@ func verifierSettings(p *PresignedUploadApiProps, cfg api.Config) *verifier.Sett
 // queue, the rules, and, on a bucket the construct created, the
 // quarantine of unverified objects. With the verifier off it only sets the
 // bucket's EventBridge notifications when EventBridgeEnabled asks for them.
-func newVerifier(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config, s *verifier.Settings) {
+func newVerifier(c *PresignedUploadApi, p *PresignedUploadApiProps, s api.VerifierSettings) {
 	if p.Bucket == nil && *p.EventBridgeEnabled {
 		sendEventsToEventBridge(c)
 	}
-	if s == nil {
+	if !s.Verified {
 		return
 	}
+	cfg := s.UploadSettings
 	c.EventBus = awsevents.NewEventBus(c.Construct, jsii.String("EventBus"), &awsevents.EventBusProps{
 		Description: jsii.String("Upload Verified and Upload Rejected events of the pre-signed upload API"),
 	})
 	s.EventBusName = *c.EventBus.EventBusName()
-	if s.MalwareScan {
+	if s.MalwareScanEnabled {
 		newMalwareScan(c, p, cfg)
 	}
-	c.VerifierFunction = newVerifierFunction(c, p, cfg, *s)
-	c.VerifierQueue, c.VerifierDeadLetterQueue = newVerifierQueues(c, *s)
+	c.VerifierFunction = newVerifierFunction(c, p, s)
+	c.VerifierQueue, c.VerifierDeadLetterQueue = newVerifierQueues(c, s)
 	c.VerifierFunction.AddEventSource(awslambdaeventsources.NewSqsEventSource(c.VerifierQueue, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize: jsii.Number(verifierBatchSize),
 		// Each record that must come again is reported; the rest of the
@@ -158,12 +113,12 @@ func newVerifier(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Conf
 		ReportBatchItemFailures: jsii.Bool(true),
 	}))
 	objectCreatedRule(c, cfg)
-	if s.MalwareScan {
+	if s.MalwareScanEnabled {
 		scanResultRule(c, cfg)
 	}
 	grantStatus(c, cfg)
 	if p.Bucket == nil {
-		quarantine(c, p, cfg, *s)
+		quarantine(c, p, s)
 	} else {
 		warnExistingBucketEvents(c)
 	}
@@ -172,7 +127,7 @@ func newVerifier(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Conf
 // newVerifierFunction creates the verifier: a Go function that may read
 // and tag uploads, write its markers, publish on the bus, read its queue
 // and write its own log group.
-func newVerifierFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Config, s verifier.Settings) awslambda.Function {
+func newVerifierFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, s api.VerifierSettings) awslambda.Function {
 	logGroup, role := functionRole(c, p, "Verifier", "Checks stored uploads and publishes their outcome")
 	// HeadObject and the ranged GET (GetObject, or GetObjectVersion pinned
 	// to a version), reading and merging the tags.
@@ -180,7 +135,7 @@ func newVerifierFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg 
 		Sid: jsii.String("VerifyUploads"),
 		Actions: jsii.Strings("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging",
 			"s3:PutObjectTagging", "s3:PutObjectVersionTagging"),
-		Resources: jsii.Strings(*c.Bucket.ArnForObjects(jsii.String(cfg.KeyPrefix + "*"))),
+		Resources: jsii.Strings(*c.Bucket.ArnForObjects(jsii.String(s.KeyPrefix + "*"))),
 	}))
 	// The markers: created with If-None-Match: *, read after a 412, taken
 	// over with If-Match.
@@ -210,24 +165,21 @@ func newVerifierFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg 
 	suppress(role.Node().FindChild(jsii.String("DefaultPolicy")), rule{
 		id:        "AwsSolutions-IAM5",
 		reason:    "Uploads arrive under generated keys, so the verifier's read and tag actions must name the key prefix with a trailing wildcard, and its marker actions (GetObject, PutObject) the marker prefix; nothing outside the two prefixes is read or written.",
-		appliesTo: `^Resource::<.*\.Arn>/(` + regexp.QuoteMeta(cfg.KeyPrefix) + `|` + regexp.QuoteMeta(s.MarkerPrefix) + `)\*$`,
+		appliesTo: `^Resource::<.*\.Arn>/(` + regexp.QuoteMeta(s.KeyPrefix) + `|` + regexp.QuoteMeta(s.MarkerPrefix) + `)\*$`,
 	})
 
-	// The same api.Config as the upload function, and its own settings.
-	env := map[string]*string{api.ConfigEnv: jsii.String(cfg.Encode()), verifier.SettingsEnv: jsii.String(s.Encode())}
-	return goFunction(c, "Verifier", "lambda/verifierfn", awslambda.FunctionOptions{
+	return goFunction(c, "Verifier", "lambda/cmd/verifier", s, awslambda.FunctionOptions{
 		Description: jsii.String("Checks stored uploads and publishes Upload Verified or Upload Rejected"),
 		MemorySize:  jsii.Number(256),
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(verifierTimeout.Seconds())),
 		Role:        role,
 		LogGroup:    logGroup,
-		Environment: &env,
 	})
 }
 
 // newVerifierQueues creates the queue the verifier reads and its
 // dead-letter queue, both encrypted and TLS-only.
-func newVerifierQueues(c *PresignedUploadApi, s verifier.Settings) (queue, dlq awssqs.Queue) {
+func newVerifierQueues(c *PresignedUploadApi, s api.VerifierSettings) (queue, dlq awssqs.Queue) {
 	dlq = awssqs.NewQueue(c.Construct, jsii.String("VerifierDeadLetterQueue"), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
@@ -250,9 +202,9 @@ func newVerifierQueues(c *PresignedUploadApi, s verifier.Settings) (queue, dlq a
 // last of maxReceiveCount receives must also come after the scan timeout,
 // or a slow scan would end in the dead-letter queue instead of a
 // malware-scan-timeout rejection.
-func visibilityTimeout(s verifier.Settings) time.Duration {
+func visibilityTimeout(s api.VerifierSettings) time.Duration {
 	v := 6 * verifierTimeout
-	if s.MalwareScan {
+	if s.MalwareScanEnabled {
 		// The first receive comes after the object is stored, the last
 		// maxReceiveCount-1 timeouts later: the scan wait split over them,
 		// rounded up to whole seconds, plus a run's time.
@@ -265,16 +217,16 @@ func visibilityTimeout(s verifier.Settings) time.Duration {
 // objectCreatedRule routes S3's Object Created events under the key
 // prefix, for every way the API stores an object, from the default bus to
 // the verifier's queue.
-func objectCreatedRule(c *PresignedUploadApi, cfg api.Config) awsevents.Rule {
+func objectCreatedRule(c *PresignedUploadApi, cfg api.UploadSettings) awsevents.Rule {
 	return awsevents.NewRule(c.Construct, jsii.String("ObjectCreatedRule"), &awsevents.RuleProps{
 		Description: jsii.String("Sends uploads stored under the key prefix to the verifier"),
 		EventPattern: &awsevents.EventPattern{
-			Source:     jsii.Strings(verifier.S3Source),
-			DetailType: jsii.Strings(verifier.ObjectCreated),
+			Source:     jsii.Strings(api.SourceS3),
+			DetailType: jsii.Strings(api.DetailTypeObjectCreated),
 			Detail: &map[string]any{
 				"bucket": map[string]any{"name": []any{c.Bucket.BucketName()}},
 				"object": map[string]any{"key": []any{map[string]any{"prefix": cfg.KeyPrefix}}},
-				"reason": verifier.StoredReasons(),
+				"reason": api.StoredReasons(),
 			},
 		},
 		Targets: &[]awsevents.IRuleTarget{queueTarget(c)},
@@ -290,7 +242,7 @@ func queueTarget(c *PresignedUploadApi) awsevents.IRuleTarget {
 // grantStatus lets the upload function read an upload's tags, where the
 // verifier's status is: the status route and the download route answer
 // from them.
-func grantStatus(c *PresignedUploadApi, cfg api.Config) {
+func grantStatus(c *PresignedUploadApi, cfg api.UploadSettings) {
 	c.Function.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("UploadStatus"),
 		Actions:   jsii.Strings("s3:GetObjectTagging"),

@@ -20,7 +20,6 @@ import (
 
 	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/constructs/presignedupload"
-	"github.com/presigned-upload/presigned-upload/lambda/verifier"
 )
 
 // synthWith synthesizes the construct that props (made in the stack)
@@ -279,15 +278,10 @@ func TestVerifier(t *testing.T) {
 		if ref := flat(get(p, "LoggingConfig", "LogGroup")); !strings.HasPrefix(ref, "<UploadVerifierLogs") {
 			t.Errorf("log group = %s, want its own", ref)
 		}
-		if got, want := handlerConfig(t, fn), handlerConfig(t, tm.function(t)); !reflect.DeepEqual(got, want) {
-			t.Errorf("verifier config = %+v, upload function's = %+v", got, want)
-		}
-		s, err := verifier.DecodeSettings(functionEnv(fn, verifier.SettingsEnv))
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := verifier.Settings{EventBusName: "<" + busID + ">", MarkerPrefix: "upload-verifications/", MalwareScanTimeout: 3600}
-		if s != want {
+		s := settingsOf[api.VerifierSettings](t, fn)
+		want := api.VerifierSettings{UploadSettings: handlerConfig(t, tm.function(t)),
+			EventBusName: "<" + busID + ">", MarkerPrefix: "upload-verifications/", MalwareScanTimeout: 3600}
+		if !reflect.DeepEqual(s, want) {
 			t.Errorf("settings = %+v, want %+v", s, want)
 		}
 	})
@@ -556,11 +550,8 @@ func TestMalwareScan(t *testing.T) {
 		checkQueueTarget(t, r, queue, dlq)
 	})
 	t.Run("the verifier waits for the scan, and the queue redelivers until its timeout", func(t *testing.T) {
-		s, err := verifier.DecodeSettings(functionEnv(fn, verifier.SettingsEnv))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !s.MalwareScan || s.MalwareScanTimeout != 3600 {
+		s := settingsOf[api.VerifierSettings](t, fn)
+		if !s.MalwareScanEnabled || s.MalwareScanTimeout != 3600 {
 			t.Errorf("settings = %+v, want the scan with a 1-hour timeout", s)
 		}
 		// The 5th receive is 4 visibility timeouts after the first: past

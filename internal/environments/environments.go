@@ -1,7 +1,7 @@
 // Package environments reads the per-environment settings kept under the
 // "environments" context key of cdk.json. The CDK app turns them into
-// construct props; local mode turns them into the handler's configuration,
-// so both follow the same file.
+// construct props; local mode turns them into the functions' settings, so
+// both follow the same file.
 package environments
 
 import (
@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 
@@ -29,10 +30,11 @@ type Environment struct {
 	RemovalPolicy    string `json:"removalPolicy,omitempty"`
 	LogRetentionDays int    `json:"logRetentionDays,omitempty"`
 
-	// Config holds the handler's settings under their own names
-	// (keyPrefix, maxFileSize, urlExpirySeconds…), all but bucket, which
-	// the stack creates.
-	api.Config
+	// VerifierSettings holds the functions' settings under their own
+	// names (keyPrefix, maxFileSize, urlExpirySeconds, markerPrefix…): the
+	// upload function's and the verifier's own; the derived ones (bucket,
+	// signIn, verified, eventBusName) are refused.
+	api.VerifierSettings
 	UploadExpirationDays int `json:"uploadExpirationDays,omitempty"`
 	// Versioned keeps earlier versions of overwritten or deleted uploads
 	// for 30 days.
@@ -93,11 +95,8 @@ func Parse(v any) (map[string]Environment, error) {
 		if e.RemovalPolicy != "" && e.RemovalPolicy != "retain" && e.RemovalPolicy != "destroy" {
 			return nil, fmt.Errorf("%s.%s: removalPolicy %q must be \"retain\" or \"destroy\"", ContextKey, name, e.RemovalPolicy)
 		}
-		if e.Bucket != "" {
-			return nil, fmt.Errorf("%s.%s: bucket is not a setting: each stack creates its bucket", ContextKey, name)
-		}
-		if e.SignIn {
-			return nil, fmt.Errorf("%s.%s: signIn is not a setting: configure a sign-in (cognito or oidc) instead", ContextKey, name)
+		if err := refuseDerived(e.VerifierSettings); err != nil {
+			return nil, fmt.Errorf("%s.%s: %w", ContextKey, name, err)
 		}
 		if err := e.checkSignIn(); err != nil {
 			return nil, fmt.Errorf("%s.%s: %w", ContextKey, name, err)
@@ -105,8 +104,13 @@ func Parse(v any) (map[string]Environment, error) {
 		if e.AlarmTopicArn != "" && !topicArnPattern.MatchString(e.AlarmTopicArn) {
 			return nil, fmt.Errorf("%s.%s: alarmTopicArn %q is not an SNS topic ARN", ContextKey, name, e.AlarmTopicArn)
 		}
-		if err := e.UploadConfig("bucket").Validate(); err != nil {
+		if err := e.VerifierSettingsFor("bucket").Validate(); err != nil {
 			return nil, fmt.Errorf("%s.%s: %w", ContextKey, name, err)
+		}
+		if e.Oidc != nil {
+			if err := e.Oidc.AuthorizerSettings.Validate(); err != nil {
+				return nil, fmt.Errorf("%s.%s: oidc: %w", ContextKey, name, err)
+			}
 		}
 		out[name] = e
 	}
@@ -146,12 +150,31 @@ func Names(envs map[string]Environment) []string {
 	return names
 }
 
-// UploadConfig is the handler configuration this environment deploys, for
-// the given bucket, with the handler's defaults for what is unset.
-func (e Environment) UploadConfig(bucket string) api.Config {
-	c := e.Config
-	c.Bucket = bucket
-	c.SignIn = e.SignsIn()
-	c.Verified = e.Verifies()
-	return c.WithDefaults()
+// UploadSettingsFor is the upload function's settings this environment
+// deploys with the given bucket, with the defaults for what is unset.
+func (e Environment) UploadSettingsFor(bucket string) api.UploadSettings {
+	return e.VerifierSettingsFor(bucket).UploadSettings
+}
+
+// VerifierSettingsFor is the verifier's settings this environment deploys
+// with the given bucket, with the defaults for what is unset; the bus is
+// the default one (the construct's own bus is known only once deployed).
+func (e Environment) VerifierSettingsFor(bucket string) api.VerifierSettings {
+	s := e.VerifierSettings
+	s.Bucket = bucket
+	s.SignIn = e.SignsIn()
+	s.Verified = e.Verifies()
+	return s.WithDefaults()
+}
+
+// refuseDerived refuses a derived setting set by hand: the stack derives
+// each from what it builds.
+func refuseDerived(s api.VerifierSettings) error {
+	v := reflect.ValueOf(s)
+	for _, f := range api.SettingFields(v.Type()) {
+		if f.Derived && !v.FieldByIndex(f.Index).IsZero() {
+			return fmt.Errorf("%s is not a setting: the stack derives it (the bucket it creates, the sign-in configured, the verifier and its bus)", f.Setting)
+		}
+	}
+	return nil
 }

@@ -1,6 +1,10 @@
 package environments
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/presigned-upload/presigned-upload/api"
+)
 
 // CognitoSettings sign callers in with an Amazon Cognito user pool: the
 // construct's CognitoSignIn props, spelled for cdk.json.
@@ -22,10 +26,9 @@ type CognitoSettings struct {
 // OidcSettings sign callers in with any OpenID Connect issuer: the
 // construct's OidcSignIn props, spelled for cdk.json.
 type OidcSettings struct {
-	IssuerUrl string `json:"issuerUrl"`
-	Audience  string `json:"audience"`
-	// JwksUrl is empty to use the issuer's discovery document.
-	JwksUrl string `json:"jwksUrl,omitempty"`
+	// AuthorizerSettings are the token authorizer's: issuerUrl, audience
+	// and jwksUrl (empty to use the issuer's discovery document).
+	api.AuthorizerSettings
 	// CacheTtlSeconds is how long API Gateway keeps the authorizer's
 	// answer; unset means 300, 0 means no caching.
 	CacheTtlSeconds *int `json:"cacheTtlSeconds,omitempty"`

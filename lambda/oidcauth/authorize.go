@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/presigned-upload/presigned-upload/api"
 )
 
@@ -28,13 +29,13 @@ var ErrUnauthorized = errors.New("Unauthorized")
 // token. When the issuer's keys cannot be fetched, or req.MethodArn is not
 // an execute-api method ARN, it returns another error, which API Gateway
 // answers with 500 and does not cache: the token may well be good.
-func (v *Verifier) Authorize(ctx context.Context, req events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+func (v *Authorizer) Authorize(ctx context.Context, req events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	token, ok := bearerToken(req.AuthorizationToken)
 	if !ok {
 		v.log.InfoContext(ctx, "refused a request", "reason", "no bearer token in the Authorization header")
 		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
 	}
-	caller, err := v.Verify(ctx, token)
+	caller, err := v.Check(ctx, token)
 	if errors.Is(err, ErrKeysUnavailable) {
 		v.log.ErrorContext(ctx, "cannot verify tokens", "error", err)
 		return events.APIGatewayCustomAuthorizerResponse{}, err

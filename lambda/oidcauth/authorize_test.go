@@ -93,7 +93,7 @@ func TestAuthorizeAllows(t *testing.T) {
 		{"no nbf or iat", k.rsa, func(c map[string]any, _ int64) { delete(c, "nbf"); delete(c, "iat") }, bearer},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, oidcauth.Config{}, k.rsa, k.ec)
+			f := newFixture(t, api.AuthorizerSettings{}, k.rsa, k.ec)
 			tok := tc.key.sign(t, f.claims(tc.edit))
 			resp, err := f.authorize(tc.header(tok))
 			wantAllow(t, f, tok, resp, err)
@@ -153,7 +153,7 @@ func TestAuthorizeRefuses(t *testing.T) {
 		}, "signature:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, oidcauth.Config{}, k.rsa, k.ec)
+			f := newFixture(t, api.AuthorizerSettings{}, k.rsa, k.ec)
 			h := tc.header(t, f)
 			resp, err := f.authorize(h)
 			wantUnauthorized(t, f, h, resp, err)
@@ -169,7 +169,7 @@ func TestAuthorizeRefuses(t *testing.T) {
 // authorizer hammer the issuer.
 func TestUnknownKeyRefreshesAtMostOncePerInterval(t *testing.T) {
 	k := keys()
-	f := newFixture(t, oidcauth.Config{}, k.rsa)
+	f := newFixture(t, api.AuthorizerSettings{}, k.rsa)
 	good := bearer(k.rsa.sign(t, f.claims(nil)))
 	try := func(name, h string, allow bool, discovery, jwks int32) {
 		t.Helper()
@@ -195,7 +195,7 @@ func TestUnknownKeyRefreshesAtMostOncePerInterval(t *testing.T) {
 // fetches the keys once and passes; the withdrawn key stops verifying.
 func TestKeyRotation(t *testing.T) {
 	k := keys()
-	f := newFixture(t, oidcauth.Config{}, k.rsa)
+	f := newFixture(t, api.AuthorizerSettings{}, k.rsa)
 	old := bearer(k.rsa.sign(t, f.claims(nil)))
 	resp, err := f.authorize(old)
 	wantAllow(t, f, old, resp, err)
@@ -219,7 +219,7 @@ func TestKeyRotation(t *testing.T) {
 // issuer withdrew stops verifying even though no token named a new one.
 func TestWithdrawnKeyStopsVerifyingAfterMaxKeyAge(t *testing.T) {
 	k := keys()
-	f := newFixture(t, oidcauth.Config{}, k.rsa, k.rsa2)
+	f := newFixture(t, api.AuthorizerSettings{}, k.rsa, k.rsa2)
 	resp, err := f.authorize(bearer(k.rsa.sign(t, f.claims(nil))))
 	wantAllow(t, f, "", resp, err)
 	f.is.publish(k.rsa2)
@@ -242,7 +242,7 @@ func TestWithdrawnKeyStopsVerifyingAfterMaxKeyAge(t *testing.T) {
 // it holds keys keeps verifying with them while the issuer is down.
 func TestIssuerUnavailable(t *testing.T) {
 	k := keys()
-	f := newFixture(t, oidcauth.Config{}, k.rsa)
+	f := newFixture(t, api.AuthorizerSettings{}, k.rsa)
 	f.is.fail.Store(true)
 	wantUnavailable := func(discovery int32) {
 		t.Helper()
@@ -273,22 +273,22 @@ func TestIssuerUnavailable(t *testing.T) {
 func TestDiscoveryMustNameTheIssuer(t *testing.T) {
 	k := keys()
 	is := newIssuer(t, k.rsa)
-	v, err := oidcauth.NewVerifier(oidcauth.Config{Issuer: is.URL + "/", Audience: audience}, oidcauth.WithLogger(slog.New(slog.DiscardHandler)))
+	v, err := oidcauth.New(api.AuthorizerSettings{IssuerUrl: is.URL + "/", Audience: audience}, oidcauth.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := newClock().now().Unix()
 	tok := k.rsa.sign(t, map[string]any{"iss": is.URL + "/", "aud": audience, "sub": "auth0|alice", "exp": now + 600})
-	if _, err := v.Verify(context.Background(), tok); !errors.Is(err, oidcauth.ErrKeysUnavailable) {
-		t.Fatalf("Verify error = %v, want ErrKeysUnavailable", err)
+	if _, err := v.Check(context.Background(), tok); !errors.Is(err, oidcauth.ErrKeysUnavailable) {
+		t.Fatalf("Check error = %v, want ErrKeysUnavailable", err)
 	}
 	wantFetches(t, is, 1, 0)
 }
 
 func TestConfiguredJWKSURLSkipsDiscovery(t *testing.T) {
 	k := keys()
-	f := newFixture(t, oidcauth.Config{}, k.rsa)
-	v, err := oidcauth.NewVerifier(oidcauth.Config{Issuer: f.is.URL, Audience: audience, JWKSURL: f.is.URL + "/keys"},
+	f := newFixture(t, api.AuthorizerSettings{}, k.rsa)
+	v, err := oidcauth.New(api.AuthorizerSettings{IssuerUrl: f.is.URL, Audience: audience, JwksUrl: f.is.URL + "/keys"},
 		oidcauth.WithClock(f.clk.now), oidcauth.WithLogger(slog.New(slog.NewTextHandler(f.log, nil))))
 	if err != nil {
 		t.Fatal(err)
@@ -302,7 +302,7 @@ func TestConfiguredJWKSURLSkipsDiscovery(t *testing.T) {
 // Tokens arriving together before any keys are held fetch them once.
 func TestConcurrentTokensFetchOnce(t *testing.T) {
 	k := keys()
-	f := newFixture(t, oidcauth.Config{}, k.rsa)
+	f := newFixture(t, api.AuthorizerSettings{}, k.rsa)
 	tok := bearer(k.rsa.sign(t, f.claims(nil)))
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
@@ -324,7 +324,7 @@ func TestConcurrentTokensFetchOnce(t *testing.T) {
 
 func TestPolicyCoversTheWholeStage(t *testing.T) {
 	k := keys()
-	f := newFixture(t, oidcauth.Config{}, k.rsa)
+	f := newFixture(t, api.AuthorizerSettings{}, k.rsa)
 	tok := bearer(k.rsa.sign(t, f.claims(nil)))
 	for _, tc := range []struct{ methodArn, want string }{
 		{"arn:aws:execute-api:eu-west-1:123456789012:abc123defg/prod/GET/files", stageResource},
@@ -352,27 +352,27 @@ func TestPolicyCoversTheWholeStage(t *testing.T) {
 	}
 }
 
-func TestNewVerifier(t *testing.T) {
+func TestNew(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cfg  oidcauth.Config
+		cfg  api.AuthorizerSettings
 		ok   bool
 	}{
-		{"https issuer", oidcauth.Config{Issuer: "https://tenant.eu.auth0.com/", Audience: "api"}, true},
-		{"http on 127.0.0.1", oidcauth.Config{Issuer: "http://127.0.0.1:8080", Audience: "api"}, true},
-		{"http on ::1", oidcauth.Config{Issuer: "http://[::1]:8080", Audience: "api"}, true},
-		{"http on localhost", oidcauth.Config{Issuer: "http://localhost:8080/realms/x", Audience: "api"}, true},
-		{"https JWKS URL", oidcauth.Config{Issuer: "https://accounts.google.com", Audience: "client", JWKSURL: "https://www.googleapis.com/oauth2/v3/certs"}, true},
-		{"no issuer", oidcauth.Config{Audience: "api"}, false},
-		{"relative issuer", oidcauth.Config{Issuer: "accounts.google.com", Audience: "api"}, false},
-		{"http issuer elsewhere", oidcauth.Config{Issuer: "http://issuer.example.com", Audience: "api"}, false},
-		{"no audience", oidcauth.Config{Issuer: "https://issuer.example.com"}, false},
-		{"http JWKS URL elsewhere", oidcauth.Config{Issuer: "https://issuer.example.com", Audience: "api", JWKSURL: "http://issuer.example.com/keys"}, false},
+		{"https issuer", api.AuthorizerSettings{IssuerUrl: "https://tenant.eu.auth0.com/", Audience: "api"}, true},
+		{"http on 127.0.0.1", api.AuthorizerSettings{IssuerUrl: "http://127.0.0.1:8080", Audience: "api"}, true},
+		{"http on ::1", api.AuthorizerSettings{IssuerUrl: "http://[::1]:8080", Audience: "api"}, true},
+		{"http on localhost", api.AuthorizerSettings{IssuerUrl: "http://localhost:8080/realms/x", Audience: "api"}, true},
+		{"https JWKS URL", api.AuthorizerSettings{IssuerUrl: "https://accounts.google.com", Audience: "client", JwksUrl: "https://www.googleapis.com/oauth2/v3/certs"}, true},
+		{"no issuer", api.AuthorizerSettings{Audience: "api"}, false},
+		{"relative issuer", api.AuthorizerSettings{IssuerUrl: "accounts.google.com", Audience: "api"}, false},
+		{"http issuer elsewhere", api.AuthorizerSettings{IssuerUrl: "http://issuer.example.com", Audience: "api"}, false},
+		{"no audience", api.AuthorizerSettings{IssuerUrl: "https://issuer.example.com"}, false},
+		{"http JWKS URL elsewhere", api.AuthorizerSettings{IssuerUrl: "https://issuer.example.com", Audience: "api", JwksUrl: "http://issuer.example.com/keys"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := oidcauth.NewVerifier(tc.cfg)
+			_, err := oidcauth.New(tc.cfg)
 			if (err == nil) != tc.ok {
-				t.Fatalf("NewVerifier(%+v) error = %v, want ok %v", tc.cfg, err, tc.ok)
+				t.Fatalf("New(%+v) error = %v, want ok %v", tc.cfg, err, tc.ok)
 			}
 		})
 	}

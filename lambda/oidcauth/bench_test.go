@@ -6,7 +6,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/presigned-upload/presigned-upload/lambda/oidcauth"
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 // BenchmarkAuthorize is the warm authorizer, the keys held: an
@@ -14,7 +14,7 @@ import (
 // BenchmarkBareRS256, a bare verification of the same token with the same
 // library (go test -bench . -benchmem ./lambda/oidcauth).
 func BenchmarkAuthorize(b *testing.B) {
-	f := newFixture(b, oidcauth.Config{}, keys().rsa, keys().ec)
+	f := newFixture(b, api.AuthorizerSettings{}, keys().rsa, keys().ec)
 	h := bearer(keys().rsa.sign(b, f.claims(nil)))
 	if _, err := f.authorize(h); err != nil { // fetches the keys
 		b.Fatal(err)
@@ -30,7 +30,7 @@ func BenchmarkAuthorize(b *testing.B) {
 // BenchmarkBareRS256 parses the token, checks its RS256 signature and
 // decodes its claims: the least any verifier does.
 func BenchmarkBareRS256(b *testing.B) {
-	f := newFixture(b, oidcauth.Config{}, keys().rsa)
+	f := newFixture(b, api.AuthorizerSettings{}, keys().rsa)
 	tok := keys().rsa.sign(b, f.claims(nil))
 	pub := keys().rsa.priv.Public()
 	b.ReportAllocs()

@@ -14,8 +14,8 @@ import (
 // Unauthorized.
 func FuzzAuthorize(f *testing.F) {
 	k := keys()
-	fx := newFixture(f, oidcauth.Config{}, k.rsa, k.ec)
-	v, err := oidcauth.NewVerifier(oidcauth.Config{Issuer: fx.is.URL, Audience: audience},
+	fx := newFixture(f, api.AuthorizerSettings{}, k.rsa, k.ec)
+	v, err := oidcauth.New(api.AuthorizerSettings{IssuerUrl: fx.is.URL, Audience: audience},
 		oidcauth.WithClock(fx.clk.now), oidcauth.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		f.Fatal(err)

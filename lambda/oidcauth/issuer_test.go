@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/lambda/oidcauth"
 )
 
@@ -213,20 +214,20 @@ func (l *logBuffer) String() string {
 type fixture struct {
 	is  *issuer
 	clk *clock
-	v   *oidcauth.Verifier
+	v   *oidcauth.Authorizer
 	log *logBuffer
 }
 
-func newFixture(t testing.TB, cfg oidcauth.Config, published ...signingKey) *fixture {
+func newFixture(t testing.TB, cfg api.AuthorizerSettings, published ...signingKey) *fixture {
 	t.Helper()
 	f := &fixture{is: newIssuer(t, published...), clk: newClock(), log: &logBuffer{}}
-	if cfg.Issuer == "" {
-		cfg.Issuer = f.is.URL
+	if cfg.IssuerUrl == "" {
+		cfg.IssuerUrl = f.is.URL
 	}
 	if cfg.Audience == "" {
 		cfg.Audience = audience
 	}
-	v, err := oidcauth.NewVerifier(cfg, oidcauth.WithClock(f.clk.now),
+	v, err := oidcauth.New(cfg, oidcauth.WithClock(f.clk.now),
 		oidcauth.WithLogger(slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 // maxDocumentSize bounds the discovery document and the JWKS.
@@ -200,8 +202,8 @@ func (s *keySet) discover(ctx context.Context) (string, error) {
 	if doc.Issuer != s.issuer {
 		return "", fmt.Errorf("%s names issuer %q, want %q", u, doc.Issuer, s.issuer)
 	}
-	if err := checkURL("jwks_uri", doc.JWKSURI); err != nil {
-		return "", fmt.Errorf("%s: %w", u, err)
+	if !api.SafeKeyURL(doc.JWKSURI) {
+		return "", fmt.Errorf("%s: jwks_uri %q must be https (http only on loopback)", u, doc.JWKSURI)
 	}
 	return doc.JWKSURI, nil
 }

@@ -16,7 +16,7 @@ import (
 // a JSON response out. Compare it with BenchmarkPresignPutObject, the bare
 // SDK call it wraps (go test -bench . -benchmem).
 func BenchmarkHandle(b *testing.B) {
-	h, err := uploadapi.New(api.Config{Bucket: "bench-bucket"}, testPresigner(), nil, uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
+	h, err := uploadapi.New(api.UploadSettings{Bucket: "bench-bucket"}, testPresigner(), nil, uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func BenchmarkPresignPutObject(b *testing.B) {
 // verified: reading the caller and building the owned key is its only
 // extra work.
 func BenchmarkHandleSignedIn(b *testing.B) {
-	h, err := uploadapi.New(api.Config{Bucket: "bench-bucket", SignIn: true}, testPresigner(), nil, uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
+	h, err := uploadapi.New(api.UploadSettings{Bucket: "bench-bucket", SignIn: true}, testPresigner(), nil, uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		b.Fatal(err)
 	}

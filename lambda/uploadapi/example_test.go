@@ -25,7 +25,7 @@ func ExampleHandler_Handle() {
 		Region:      "eu-west-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
 	})
-	h, err := uploadapi.New(api.Config{Bucket: "my-uploads"}, s3.NewPresignClient(client), client,
+	h, err := uploadapi.New(api.UploadSettings{Bucket: "my-uploads"}, s3.NewPresignClient(client), client,
 		uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		panic(err)
@@ -47,7 +47,7 @@ func ExampleHandler_Handle() {
 
 	// The key holds a random ID: print its shape, not its value.
 	fmt.Println("status:", resp.StatusCode)
-	fmt.Println("key is issued under uploads/:", uploadapi.IsIssuedKey("uploads/", out.FileKey))
+	fmt.Println("key is issued under uploads/:", api.IsIssuedKey("uploads/", out.FileKey))
 	fmt.Println("key ends with:", out.FileKey[strings.LastIndex(out.FileKey, "-"):])
 	fmt.Println("method:", out.Method)
 	fmt.Println("signed headers:", u.Query().Get("X-Amz-SignedHeaders"))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -19,15 +18,8 @@ import (
 // The caller's own files; these routes exist only with sign-in, so a
 // caller is always known here.
 
-func (h *Handler) listFiles(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
-	caller, e := h.callerOf(req)
-	if e != nil {
-		return errorResponse(e)
-	}
-	var in api.ListFilesRequest
-	if e := r.decode(req, &in); e != nil {
-		return errorResponse(e)
-	}
+func (h *Handler) listFiles(ctx context.Context, c *call[api.ListFilesRequest]) response {
+	in, caller := c.in, c.caller
 	maxFiles := int32(1000)
 	if in.MaxFiles != nil {
 		if *in.MaxFiles < 1 || *in.MaxFiles > 1000 {
@@ -36,7 +28,7 @@ func (h *Handler) listFiles(ctx context.Context, req events.APIGatewayProxyReque
 		maxFiles = int32(*in.MaxFiles)
 	}
 	prefix := h.prefixFor(caller)
-	list := &s3.ListObjectsV2Input{Bucket: aws.String(h.cfg.Bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(maxFiles)}
+	list := &s3.ListObjectsV2Input{Bucket: aws.String(h.set.Bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(maxFiles)}
 	if in.ContinuationToken != "" {
 		list.ContinuationToken = aws.String(in.ContinuationToken)
 	}
@@ -52,12 +44,13 @@ func (h *Handler) listFiles(ctx context.Context, req events.APIGatewayProxyReque
 	resp := api.ListFilesResponse{Files: make([]api.FileInfo, 0, len(out.Contents))}
 	for _, o := range out.Contents {
 		key := aws.ToString(o.Key)
-		if !IsIssuedKey(prefix, key) {
+		k, issued := api.ParseKey(h.set.KeyPrefix, key, h.set.SignIn)
+		if !issued || k.Owner != caller {
 			continue // not an upload of this API's making
 		}
 		resp.Files = append(resp.Files, api.FileInfo{
 			FileKey:      key,
-			FileName:     fileName(key),
+			FileName:     k.FileName,
 			Size:         aws.ToInt64(o.Size),
 			LastModified: aws.ToTime(o.LastModified).UTC().Format(time.RFC3339),
 		})
@@ -68,19 +61,9 @@ func (h *Handler) listFiles(ctx context.Context, req events.APIGatewayProxyReque
 	return jsonResponse(http.StatusOK, resp)
 }
 
-// fileName is the name part of an issued key: what follows "<id>-".
-func fileName(key string) string {
-	rest := key[strings.LastIndexByte(key, '/')+1:]
-	return rest[min(len(rest), 27):]
-}
-
-func (h *Handler) downloadURL(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
-	var in api.DownloadURLRequest
-	caller, e := h.owned(req, r, &in, func() string { return in.FileKey })
-	if e != nil {
-		return errorResponse(e)
-	}
-	if h.cfg.Verified {
+func (h *Handler) downloadURL(ctx context.Context, c *call[api.DownloadURLRequest]) response {
+	in := c.in
+	if h.set.Verified {
 		// Nothing unchecked is served back: only what the verifier passed.
 		st, e := h.status(ctx, in.FileKey)
 		if e != nil {
@@ -92,7 +75,7 @@ func (h *Handler) downloadURL(ctx context.Context, req events.APIGatewayProxyReq
 		case api.StatusRejected:
 			return errorResponse(&apiError{http.StatusConflict, api.CodeNotVerified, "the file was rejected: " + st.Reason})
 		}
-	} else if _, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(in.FileKey)}); err != nil {
+	} else if _, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(in.FileKey)}); err != nil {
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) && missing(apiErr.ErrorCode()) {
 			return errorResponse(&apiError{http.StatusNotFound, api.CodeNotFound, "no such file"})
@@ -100,9 +83,10 @@ func (h *Handler) downloadURL(ctx context.Context, req events.APIGatewayProxyReq
 		h.log.ErrorContext(ctx, "head object failed", "fileKey", in.FileKey, "error", err)
 		return errorResponse(errInternal())
 	}
-	name := fileName(in.FileKey)
+	k, _ := api.ParseKey(h.set.KeyPrefix, in.FileKey, h.set.SignIn) // checked by the route
+	name := k.FileName
 	signed, err := h.presign.PresignGetObject(ctx, &s3.GetObjectInput{
-		Bucket: aws.String(h.cfg.Bucket),
+		Bucket: aws.String(h.set.Bucket),
 		Key:    aws.String(in.FileKey),
 		// Always a download, never a page: whatever the stored type, the
 		// browser saves the file under its name (RFC 6266, with RFC 5987
@@ -113,20 +97,16 @@ func (h *Handler) downloadURL(ctx context.Context, req events.APIGatewayProxyReq
 		h.log.ErrorContext(ctx, "presign get failed", "fileKey", in.FileKey, "error", err)
 		return errorResponse(errInternal())
 	}
-	h.log.InfoContext(ctx, "issued download url", requestAttrs(req, "fileKey", in.FileKey, "caller", caller)...)
+	h.log.InfoContext(ctx, "issued download url", requestAttrs(c.req, "fileKey", in.FileKey, "caller", c.caller)...)
 	return jsonResponse(http.StatusOK, api.DownloadURLResponse{DownloadURL: signed.URL, FileName: name, ExpiresIn: int64(api.DownloadExpiry.Seconds())})
 }
 
-func (h *Handler) deleteFile(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
-	var in api.UploadRef
-	caller, e := h.owned(req, r, &in, func() string { return in.FileKey })
-	if e != nil {
-		return errorResponse(e)
-	}
-	if _, err := h.bucket.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(in.FileKey)}); err != nil {
+func (h *Handler) deleteFile(ctx context.Context, c *call[api.UploadRef]) response {
+	in := c.in
+	if _, err := h.bucket.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(in.FileKey)}); err != nil {
 		h.log.ErrorContext(ctx, "delete object failed", "fileKey", in.FileKey, "error", err)
 		return errorResponse(errInternal())
 	}
-	h.log.InfoContext(ctx, "deleted file", requestAttrs(req, "fileKey", in.FileKey, "caller", caller)...)
+	h.log.InfoContext(ctx, "deleted file", requestAttrs(c.req, "fileKey", in.FileKey, "caller", c.caller)...)
 	return events.APIGatewayProxyResponse{StatusCode: http.StatusNoContent, Headers: map[string]string{}}
 }

@@ -4,40 +4,32 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/presigned-upload/presigned-upload/api"
 )
 
-func (h *Handler) uploadForm(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
-	if h.cfg.PreventOverwrite {
+func (h *Handler) uploadForm(ctx context.Context, c *call[api.UploadFormRequest]) response {
+	if h.set.PreventOverwrite {
 		// S3 cannot make a POST upload conditional: a replayed form would
 		// replace the object.
 		return errorResponse(&apiError{http.StatusBadRequest, api.CodeFormUnavailable,
 			"form uploads are off because preventOverwrite is on (S3 has no conditional POST); use " + api.UploadURL.String()})
 	}
-	caller, e := h.callerOf(req)
-	if e != nil {
-		return errorResponse(e)
-	}
-	var in api.UploadFormRequest
-	if err := r.decode(req, &in); err != nil {
+	in := c.in
+	if err := h.checkFile(in.FileName, in.ContentType, nil, int64(h.set.MaxFileSize)); err != nil {
 		return errorResponse(err)
 	}
-	if err := h.checkFile(in.FileName, in.ContentType, nil, int64(h.cfg.MaxFileSize)); err != nil {
-		return errorResponse(err)
-	}
-	key := BuildKey(h.prefixFor(caller), h.newID(), in.FileName)
-	signed, err := h.presign.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key)},
+	key := api.BuildKey(h.prefixFor(c.caller), h.newID(), in.FileName)
+	signed, err := h.presign.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(key)},
 		func(o *s3.PresignPostOptions) {
-			o.Expires = h.cfg.UrlExpiry.Duration()
+			o.Expires = h.set.UrlExpiry.Duration()
 			// The policy pins the key (added by the SDK), the type and the
 			// size range; S3 refuses any form that breaks it.
 			o.Conditions = []any{
 				map[string]string{"Content-Type": in.ContentType},
-				[]any{"content-length-range", 1, int64(h.cfg.MaxFileSize)},
+				[]any{"content-length-range", 1, int64(h.set.MaxFileSize)},
 			}
 		})
 	if err != nil {
@@ -49,9 +41,9 @@ func (h *Handler) uploadForm(ctx context.Context, req events.APIGatewayProxyRequ
 		fields[k] = v
 	}
 	fields["Content-Type"] = in.ContentType
-	h.log.InfoContext(ctx, "issued upload form", requestAttrs(req, "fileKey", key, "contentType", in.ContentType)...)
+	h.log.InfoContext(ctx, "issued upload form", requestAttrs(c.req, "fileKey", key, "contentType", in.ContentType)...)
 	return jsonResponse(http.StatusOK, api.UploadFormResponse{
 		URL: signed.URL, Fields: fields, FileKey: key,
-		ExpiresIn: int64(h.cfg.UrlExpiry), MaxSize: int64(h.cfg.MaxFileSize),
+		ExpiresIn: int64(h.set.UrlExpiry), MaxSize: int64(h.set.MaxFileSize),
 	})
 }

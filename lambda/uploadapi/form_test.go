@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/presigned-upload/presigned-upload/api"
-	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
 
 // formPolicy is the decoded POST policy a form carries.
@@ -49,13 +48,13 @@ func hasCondition(t *testing.T, conditions []any, want string) bool {
 func TestUploadForm(t *testing.T) {
 	tests := []struct {
 		name        string
-		cfg         api.Config
+		cfg         api.UploadSettings
 		contentType string
 		wantMax     string // the upper end of content-length-range
 	}{
-		{"default size limit", api.Config{}, "image/png", "5368709120"},
-		{"configured size limit", api.Config{MaxFileSize: 10 << 20, AllowedContentTypes: []string{"image/*"}}, "image/png", "10485760"},
-		{"content type parameters are kept verbatim", api.Config{}, "text/plain; charset=utf-8", "5368709120"},
+		{"default size limit", api.UploadSettings{}, "image/png", "5368709120"},
+		{"configured size limit", api.UploadSettings{MaxFileSize: 10 << 20, AllowedContentTypes: []string{"image/*"}}, "image/png", "10485760"},
+		{"content type parameters are kept verbatim", api.UploadSettings{}, "text/plain; charset=utf-8", "5368709120"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,7 +62,7 @@ func TestUploadForm(t *testing.T) {
 			body := `{"fileName":"holiday photo.png","contentType":"` + tc.contentType + `"}`
 			out := decodeJSON[api.UploadFormResponse](t, call(t, h, apiRequest("POST", "/get-upload-form", "", nil, body)))
 
-			if !uploadapi.KeyPattern("uploads/").MatchString(out.FileKey) || !strings.HasSuffix(out.FileKey, "-holiday_photo.png") {
+			if !api.KeyPattern("uploads/").MatchString(out.FileKey) || !strings.HasSuffix(out.FileKey, "-holiday_photo.png") {
 				t.Errorf("fileKey = %q, want an issued key under uploads/ ending in -holiday_photo.png", out.FileKey)
 			}
 			if u, err := url.Parse(out.URL); err != nil || u.Scheme != "https" || u.Host != "upload-bucket.s3.eu-west-1.amazonaws.com" || u.RawQuery != "" {
@@ -130,7 +129,7 @@ func TestUploadFormRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{}
-			h, _ := newS3Handler(t, api.Config{AllowedContentTypes: []string{"image/*"}}, fake)
+			h, _ := newS3Handler(t, api.UploadSettings{AllowedContentTypes: []string{"image/*"}}, fake)
 			wantError(t, call(t, h, apiRequest("POST", "/get-upload-form", "", nil, tc.body)), tc.status, tc.code, tc.contains)
 			wantCalls(t, fake, 0, 0, 0, 0)
 		})

@@ -10,7 +10,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"reflect"
 	"runtime/debug"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -50,7 +49,7 @@ type BucketAPI interface {
 // Handler serves the upload API. Build it with [New]; it is safe for
 // concurrent use.
 type Handler struct {
-	cfg       api.Config
+	set       api.UploadSettings
 	presign   Presigner
 	bucket    BucketAPI
 	newID     func() string
@@ -62,39 +61,23 @@ type Handler struct {
 // routeKey finds a route from a proxy event without allocating.
 type routeKey struct{ method, resource string }
 
-// boundRoute is a route of the contract with the method that serves it.
-type boundRoute struct {
-	api.Route
-	serve func(context.Context, events.APIGatewayProxyRequest, *boundRoute) events.APIGatewayProxyResponse
-	// required are the request type's required fields, by json name and
-	// field index.
-	required []requiredField
-}
-
-type requiredField struct {
-	name  string
-	index int
-}
-
-// serveFunc is a route's method: it decodes the request with r.decode.
-type serveFunc = func(context.Context, events.APIGatewayProxyRequest, *boundRoute) events.APIGatewayProxyResponse
-
-// bind names the method that serves each route of the contract. New
-// refuses a contract route that has none.
-func (h *Handler) bind() map[api.Route]serveFunc {
-	return map[api.Route]serveFunc{
-		api.UploadURL:         h.uploadURL,
-		api.UploadURLQuery:    h.uploadURL,
-		api.UploadForm:        h.uploadForm,
-		api.StartMultipart:    h.startMultipart,
-		api.SignParts:         h.signParts,
-		api.ListParts:         h.listParts,
-		api.CompleteMultipart: h.completeMultipart,
-		api.AbortMultipart:    h.abortMultipart,
-		api.ListFiles:         h.listFiles,
-		api.DownloadURL:       h.downloadURL,
-		api.DeleteFile:        h.deleteFile,
-		api.UploadStatus:      h.uploadStatus,
+// methods names the method that serves each route of the contract. New
+// refuses a contract route that has none, or whose method takes another
+// request type.
+func (h *Handler) methods() map[api.Route]method {
+	return map[api.Route]method{
+		api.UploadURL:         handles(h.uploadURL),
+		api.UploadURLQuery:    handles(h.uploadURL),
+		api.UploadForm:        handles(h.uploadForm),
+		api.StartMultipart:    handles(h.startMultipart),
+		api.SignParts:         handles(h.signParts),
+		api.ListParts:         handles(h.listParts),
+		api.CompleteMultipart: handles(h.completeMultipart),
+		api.AbortMultipart:    handles(h.abortMultipart),
+		api.ListFiles:         handles(h.listFiles),
+		api.DownloadURL:       handles(h.downloadURL),
+		api.DeleteFile:        handles(h.deleteFile),
+		api.UploadStatus:      handles(h.uploadStatus),
 	}
 }
 
@@ -104,30 +87,25 @@ type Option func(*Handler)
 // WithLogger sends the handler's log lines to l instead of slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 
-// New returns a Handler for cfg after applying the defaults and validating
+// New returns a Handler for s after applying the defaults and validating
 // it. p signs URLs; b serves the routes that call S3.
-func New(cfg api.Config, p Presigner, b BucketAPI, opts ...Option) (*Handler, error) {
-	cfg = cfg.WithDefaults()
-	if err := cfg.Validate(); err != nil {
+func New(s api.UploadSettings, p Presigner, b BucketAPI, opts ...Option) (*Handler, error) {
+	s = s.WithDefaults()
+	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	h := &Handler{cfg: cfg, presign: p, bucket: b, newID: newID, log: slog.Default(),
+	h := &Handler{set: s, presign: p, bucket: b, newID: api.NewFileID, log: slog.Default(),
 		routes: map[routeKey]*boundRoute{}, resources: map[string]bool{}}
 	for _, o := range opts {
 		o(h)
 	}
-	bound := h.bind()
-	for _, r := range api.RoutesFor(cfg) {
-		serve, ok := bound[r]
+	methods := h.methods()
+	for _, r := range api.RoutesFor(s) {
+		m, ok := methods[r]
 		if !ok {
 			panic("uploadapi: no method serves " + r.String())
 		}
-		br := &boundRoute{Route: r, serve: serve}
-		t := reflect.TypeOf(r.Request())
-		for _, name := range r.Required(cfg) {
-			br.required = append(br.required, requiredField{name, fieldIndex(t, name)})
-		}
-		h.routes[routeKey{r.Method, r.Resource}] = br
+		h.routes[routeKey{r.Method, r.Resource}] = bindRoute(r, m, s)
 		h.resources[r.Resource] = true
 	}
 	return h, nil
@@ -152,7 +130,7 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) 
 		resource = req.Path
 	}
 	if r, ok := h.routes[routeKey{req.HTTPMethod, resource}]; ok {
-		return r.serve(ctx, req, r)
+		return r.method.serve(ctx, h, r, req)
 	}
 	if h.resources[resource] {
 		return errorResponse(errMethod(req.HTTPMethod, resource))
@@ -165,7 +143,7 @@ func (h *Handler) finish(req events.APIGatewayProxyRequest, resp events.APIGatew
 	if resp.Headers == nil {
 		resp.Headers = map[string]string{}
 	}
-	setCORSHeaders(resp.Headers, h.cfg.AllowedOrigins, header(req.Headers, "Origin"))
+	setCORSHeaders(resp.Headers, h.set.AllowedOrigins, header(req.Headers, "Origin"))
 	resp.Headers["Cache-Control"] = "no-store"
 	return resp
 }

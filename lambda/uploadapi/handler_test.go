@@ -30,7 +30,7 @@ func testPresigner() *s3.PresignClient {
 	}))
 }
 
-func newHandler(t *testing.T, cfg api.Config) (*uploadapi.Handler, *bytes.Buffer) {
+func newHandler(t *testing.T, cfg api.UploadSettings) (*uploadapi.Handler, *bytes.Buffer) {
 	t.Helper()
 	if cfg.Bucket == "" {
 		cfg.Bucket = "upload-bucket"
@@ -83,7 +83,7 @@ func TestUploadURLSignsExactlyWhatItPromises(t *testing.T) {
 	sum := base64.StdEncoding.EncodeToString(make([]byte, 32))
 	tests := []struct {
 		name        string
-		cfg         api.Config
+		cfg         api.UploadSettings
 		req         events.APIGatewayProxyRequest
 		wantHeaders map[string]string
 	}{
@@ -104,7 +104,7 @@ func TestUploadURLSignsExactlyWhatItPromises(t *testing.T) {
 		},
 		{
 			name:        "PreventOverwrite signs If-None-Match",
-			cfg:         api.Config{PreventOverwrite: true, RequireSize: true},
+			cfg:         api.UploadSettings{PreventOverwrite: true, RequireSize: true},
 			req:         post(`{"fileName":"a.txt","contentType":"text/plain","size":3}`),
 			wantHeaders: map[string]string{"Content-Type": "text/plain", "Content-Length": "3", "If-None-Match": "*"},
 		},
@@ -146,7 +146,7 @@ func TestUploadURLSignsExactlyWhatItPromises(t *testing.T) {
 			if got := u.Query().Get("X-Amz-Expires"); got != "300" {
 				t.Errorf("X-Amz-Expires = %q, want 300", got)
 			}
-			if !uploadapi.KeyPattern("uploads/").MatchString(out.FileKey) {
+			if !api.KeyPattern("uploads/").MatchString(out.FileKey) {
 				t.Errorf("fileKey %q does not match the key pattern", out.FileKey)
 			}
 			if !strings.HasSuffix(u.Path, "/"+out.FileKey) {
@@ -171,38 +171,38 @@ func mapsEqual(a, b map[string]string) bool {
 func TestUploadURLRejectsBadInput(t *testing.T) {
 	tests := []struct {
 		name     string
-		cfg      api.Config
+		cfg      api.UploadSettings
 		req      events.APIGatewayProxyRequest
 		status   int
 		code     string
 		contains string
 	}{
-		{"malformed JSON", api.Config{}, post(`{"fileName":`), 400, "BadRequest", "JSON"},
-		{"not an object", api.Config{}, post(`[1,2]`), 400, "BadRequest", "object"},
-		{"empty body", api.Config{}, post(``), 400, "BadRequest", "empty"},
-		{"trailing data", api.Config{}, post(`{"fileName":"a","contentType":"text/plain"} {}`), 400, "BadRequest", "after"},
-		{"unknown field", api.Config{}, post(`{"fileName":"a","contentType":"text/plain","bucket":"x"}`), 400, "BadRequest", "bucket"},
-		{"fileName wrong type", api.Config{}, post(`{"fileName":1,"contentType":"text/plain"}`), 400, "BadRequest", `"fileName" must be a string`},
-		{"size wrong type", api.Config{}, post(`{"fileName":"a","contentType":"text/plain","size":"12"}`), 400, "BadRequest", `"size" must be an integer`},
-		{"size fraction", api.Config{}, post(`{"fileName":"a","contentType":"text/plain","size":1.5}`), 400, "BadRequest", "size"},
-		{"size negative", api.Config{}, post(`{"fileName":"a","contentType":"text/plain","size":-1}`), 400, "BadRequest", "at least 1"},
-		{"size zero", api.Config{}, post(`{"fileName":"a","contentType":"text/plain","size":0}`), 400, "BadRequest", "at least 1"},
-		{"missing fileName", api.Config{}, post(`{"contentType":"text/plain"}`), 400, "BadRequest", "fileName is required"},
-		{"missing contentType", api.Config{}, post(`{"fileName":"a"}`), 400, "BadRequest", "contentType is required"},
-		{"invalid contentType", api.Config{}, post(`{"fileName":"a","contentType":"not a type"}`), 400, "BadRequest", "not a valid media type"},
-		{"header injection in contentType", api.Config{}, post(`{"fileName":"a","contentType":"text/plain\r\nX-Evil: 1"}`), 400, "BadRequest", "media type"},
-		{"bad checksum", api.Config{}, post(`{"fileName":"a","contentType":"text/plain","checksumSHA256":"abc"}`), 400, "BadRequest", "checksumSHA256"},
-		{"size required", api.Config{RequireSize: true}, post(`{"fileName":"a","contentType":"text/plain"}`), 400, "BadRequest", "size is required"},
-		{"size null is no size", api.Config{RequireSize: true}, post(`{"fileName":"a","contentType":"text/plain","size":null}`), 400, "BadRequest", "size is required"},
-		{"fileName null is no name", api.Config{}, post(`{"fileName":null,"contentType":"text/plain"}`), 400, "BadRequest", "fileName is required"},
-		{"size required below S3's 5 GiB", api.Config{MaxFileSize: 100}, post(`{"fileName":"a","contentType":"text/plain"}`), 400, "BadRequest", "size is required"},
-		{"size over max", api.Config{MaxFileSize: 100}, post(`{"fileName":"a","contentType":"text/plain","size":101}`), 413, "PayloadTooLarge", "101"},
-		{"type not allowed", api.Config{AllowedContentTypes: []string{"image/*", "application/pdf"}}, post(`{"fileName":"a","contentType":"text/html"}`), 415, "UnsupportedMediaType", "text/html"},
-		{"body over 1 MiB", api.Config{}, post(`{"fileName":"` + strings.Repeat("a", 1<<20) + `"}`), 413, "PayloadTooLarge", "1 MiB"},
-		{"bad size query", api.Config{}, events.APIGatewayProxyRequest{Resource: "/get-upload-url", HTTPMethod: "GET",
+		{"malformed JSON", api.UploadSettings{}, post(`{"fileName":`), 400, "BadRequest", "JSON"},
+		{"not an object", api.UploadSettings{}, post(`[1,2]`), 400, "BadRequest", "object"},
+		{"empty body", api.UploadSettings{}, post(``), 400, "BadRequest", "empty"},
+		{"trailing data", api.UploadSettings{}, post(`{"fileName":"a","contentType":"text/plain"} {}`), 400, "BadRequest", "after"},
+		{"unknown field", api.UploadSettings{}, post(`{"fileName":"a","contentType":"text/plain","bucket":"x"}`), 400, "BadRequest", "bucket"},
+		{"fileName wrong type", api.UploadSettings{}, post(`{"fileName":1,"contentType":"text/plain"}`), 400, "BadRequest", `"fileName" must be a string`},
+		{"size wrong type", api.UploadSettings{}, post(`{"fileName":"a","contentType":"text/plain","size":"12"}`), 400, "BadRequest", `"size" must be an integer`},
+		{"size fraction", api.UploadSettings{}, post(`{"fileName":"a","contentType":"text/plain","size":1.5}`), 400, "BadRequest", "size"},
+		{"size negative", api.UploadSettings{}, post(`{"fileName":"a","contentType":"text/plain","size":-1}`), 400, "BadRequest", "at least 1"},
+		{"size zero", api.UploadSettings{}, post(`{"fileName":"a","contentType":"text/plain","size":0}`), 400, "BadRequest", "at least 1"},
+		{"missing fileName", api.UploadSettings{}, post(`{"contentType":"text/plain"}`), 400, "BadRequest", "fileName is required"},
+		{"missing contentType", api.UploadSettings{}, post(`{"fileName":"a"}`), 400, "BadRequest", "contentType is required"},
+		{"invalid contentType", api.UploadSettings{}, post(`{"fileName":"a","contentType":"not a type"}`), 400, "BadRequest", "not a valid media type"},
+		{"header injection in contentType", api.UploadSettings{}, post(`{"fileName":"a","contentType":"text/plain\r\nX-Evil: 1"}`), 400, "BadRequest", "media type"},
+		{"bad checksum", api.UploadSettings{}, post(`{"fileName":"a","contentType":"text/plain","checksumSHA256":"abc"}`), 400, "BadRequest", "checksumSHA256"},
+		{"size required", api.UploadSettings{RequireSize: true}, post(`{"fileName":"a","contentType":"text/plain"}`), 400, "BadRequest", "size is required"},
+		{"size null is no size", api.UploadSettings{RequireSize: true}, post(`{"fileName":"a","contentType":"text/plain","size":null}`), 400, "BadRequest", "size is required"},
+		{"fileName null is no name", api.UploadSettings{}, post(`{"fileName":null,"contentType":"text/plain"}`), 400, "BadRequest", "fileName is required"},
+		{"size required below S3's 5 GiB", api.UploadSettings{MaxFileSize: 100}, post(`{"fileName":"a","contentType":"text/plain"}`), 400, "BadRequest", "size is required"},
+		{"size over max", api.UploadSettings{MaxFileSize: 100}, post(`{"fileName":"a","contentType":"text/plain","size":101}`), 413, "PayloadTooLarge", "101"},
+		{"type not allowed", api.UploadSettings{AllowedContentTypes: []string{"image/*", "application/pdf"}}, post(`{"fileName":"a","contentType":"text/html"}`), 415, "UnsupportedMediaType", "text/html"},
+		{"body over 1 MiB", api.UploadSettings{}, post(`{"fileName":"` + strings.Repeat("a", 1<<20) + `"}`), 413, "PayloadTooLarge", "1 MiB"},
+		{"bad size query", api.UploadSettings{}, events.APIGatewayProxyRequest{Resource: "/get-upload-url", HTTPMethod: "GET",
 			QueryStringParameters: map[string]string{"fileName": "a", "contentType": "text/plain", "size": "ten"}}, 400, "BadRequest", "size"},
-		{"other method", api.Config{}, events.APIGatewayProxyRequest{Resource: "/get-upload-url", HTTPMethod: "DELETE"}, 405, "MethodNotAllowed", "DELETE"},
-		{"unknown route", api.Config{}, events.APIGatewayProxyRequest{Resource: "/nope", HTTPMethod: "GET"}, 404, "NotFound", "/nope"},
+		{"other method", api.UploadSettings{}, events.APIGatewayProxyRequest{Resource: "/get-upload-url", HTTPMethod: "DELETE"}, 405, "MethodNotAllowed", "DELETE"},
+		{"unknown route", api.UploadSettings{}, events.APIGatewayProxyRequest{Resource: "/nope", HTTPMethod: "GET"}, 404, "NotFound", "/nope"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -247,7 +247,7 @@ func TestAllowedContentTypes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h, _ := newHandler(t, api.Config{AllowedContentTypes: tc.allowed})
+			h, _ := newHandler(t, api.UploadSettings{AllowedContentTypes: tc.allowed})
 			for _, ct := range tc.types {
 				resp := call(t, h, post(`{"fileName":"a","contentType":"`+ct+`"}`))
 				if resp.StatusCode != tc.want || !strings.Contains(resp.Body, tc.message) {
@@ -273,7 +273,7 @@ func TestCORS(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h, _ := newHandler(t, api.Config{AllowedOrigins: tc.origins})
+			h, _ := newHandler(t, api.UploadSettings{AllowedOrigins: tc.origins})
 			for _, req := range []events.APIGatewayProxyRequest{post(`{"fileName":"a","contentType":"text/plain"}`), post(`{`)} {
 				req.Headers["Origin"] = tc.origin
 				resp := call(t, h, req)
@@ -289,7 +289,7 @@ func TestCORS(t *testing.T) {
 }
 
 func TestLogsNeverCarryTheSignature(t *testing.T) {
-	h, logs := newHandler(t, api.Config{})
+	h, logs := newHandler(t, api.UploadSettings{})
 	out := decodeOK(t, call(t, h, post(`{"fileName":"a.txt","contentType":"text/plain"}`)))
 	sig := mustQuery(t, out.UploadURL, "X-Amz-Signature")
 	if sig == "" || strings.Contains(logs.String(), sig) || strings.Contains(logs.String(), "X-Amz-Signature") {
@@ -324,7 +324,7 @@ func (f failingPutSigner) PresignPutObject(context.Context, *s3.PutObjectInput, 
 
 func TestInternalErrorHidesDetail(t *testing.T) {
 	var logs bytes.Buffer
-	h, err := uploadapi.New(api.Config{Bucket: "b"}, failingPutSigner{testPresigner(), errPresign}, nil,
+	h, err := uploadapi.New(api.UploadSettings{Bucket: "b"}, failingPutSigner{testPresigner(), errPresign}, nil,
 		uploadapi.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
@@ -344,7 +344,7 @@ func TestInternalErrorHidesDetail(t *testing.T) {
 // A body's Content-Type must be JSON: API Gateway validates other types
 // against the same model, and the function refuses them on its own too.
 func TestRequestBodyMustBeJSON(t *testing.T) {
-	h, _ := newHandler(t, api.Config{})
+	h, _ := newHandler(t, api.UploadSettings{})
 	for _, tc := range []struct {
 		contentType string
 		want        int
@@ -367,7 +367,7 @@ func TestRequestBodyMustBeJSON(t *testing.T) {
 // The line that records an issued key names API Gateway's request ID and
 // the caller's IP, so the access log leads from the key to the caller.
 func TestIssuedLogNamesTheRequestAndCaller(t *testing.T) {
-	h, logs := newHandler(t, api.Config{})
+	h, logs := newHandler(t, api.UploadSettings{})
 	req := post(`{"fileName":"a.txt","contentType":"text/plain"}`)
 	req.RequestContext.RequestID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 	req.RequestContext.Identity.SourceIP = "203.0.113.7"

@@ -17,21 +17,14 @@ import (
 	"github.com/presigned-upload/presigned-upload/api"
 )
 
-func (h *Handler) startMultipart(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
-	caller, e := h.callerOf(req)
-	if e != nil {
-		return errorResponse(e)
-	}
-	var in api.MultipartStartRequest
-	if err := r.decode(req, &in); err != nil {
-		return errorResponse(err)
-	}
-	if err := h.checkFile(in.FileName, in.ContentType, &in.Size, int64(h.cfg.MaxMultipartSize)); err != nil {
+func (h *Handler) startMultipart(ctx context.Context, c *call[api.MultipartStartRequest]) response {
+	in, caller := c.in, c.caller
+	if err := h.checkFile(in.FileName, in.ContentType, &in.Size, int64(h.set.MaxMultipartSize)); err != nil {
 		return errorResponse(err)
 	}
 	create := &s3.CreateMultipartUploadInput{
-		Bucket:      aws.String(h.cfg.Bucket),
-		Key:         aws.String(BuildKey(h.prefixFor(caller), h.newID(), in.FileName)),
+		Bucket:      aws.String(h.set.Bucket),
+		Key:         aws.String(api.BuildKey(h.prefixFor(caller), h.newID(), in.FileName)),
 		ContentType: aws.String(in.ContentType),
 	}
 	switch in.ChecksumAlgorithm {
@@ -45,35 +38,31 @@ func (h *Handler) startMultipart(ctx context.Context, req events.APIGatewayProxy
 	if err != nil {
 		return h.s3Error(ctx, "create multipart upload", *create.Key, err)
 	}
-	plan := api.PlanParts(in.Size, int64(h.cfg.PartSize))
+	plan := api.PlanParts(in.Size, int64(h.set.PartSize))
 	uploadID := aws.ToString(out.UploadId)
 	if err := h.saveSession(ctx, uploadID, session{FileKey: *create.Key, Owner: caller, Size: plan.Size, PartSize: plan.PartSize}); err != nil {
 		h.log.ErrorContext(ctx, "write upload session failed", "fileKey", *create.Key, "error", err)
 		h.abort(ctx, uploadID, *create.Key, "no session")
 		return errorResponse(errInternal())
 	}
-	h.log.InfoContext(ctx, "started multipart upload", requestAttrs(req, "fileKey", *create.Key, "size", plan.Size, "parts", plan.PartCount)...)
+	h.log.InfoContext(ctx, "started multipart upload", requestAttrs(c.req, "fileKey", *create.Key, "size", plan.Size, "parts", plan.PartCount)...)
 	return jsonResponse(http.StatusOK, api.MultipartStartResponse{
 		UploadID:  uploadID,
 		FileKey:   *create.Key,
 		PartSize:  plan.PartSize,
 		PartCount: plan.PartCount,
-		ExpiresIn: int64(h.cfg.UrlExpiry),
+		ExpiresIn: int64(h.set.UrlExpiry),
 	})
 }
 
-func (h *Handler) signParts(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
-	var in api.SignPartsRequest
-	uploadID, caller, e := h.target(req, r, &in, func() string { return in.FileKey })
-	if e != nil {
-		return errorResponse(e)
-	}
+func (h *Handler) signParts(ctx context.Context, c *call[api.SignPartsRequest]) response {
+	in, uploadID := c.in, c.uploadID
 	if in.Size < 1 {
 		return errorResponse(badRequest("size %d must be the upload's total size in bytes", in.Size))
 	}
-	if in.Size > int64(h.cfg.MaxMultipartSize) {
+	if in.Size > int64(h.set.MaxMultipartSize) {
 		return errorResponse(&apiError{http.StatusRequestEntityTooLarge, api.CodePayloadTooLarge,
-			"size " + strconv.FormatInt(in.Size, 10) + " is over the limit of " + strconv.FormatInt(int64(h.cfg.MaxMultipartSize), 10) + " bytes"})
+			"size " + strconv.FormatInt(in.Size, 10) + " is over the limit of " + strconv.FormatInt(int64(h.set.MaxMultipartSize), 10) + " bytes"})
 	}
 	if len(in.PartNumbers) == 0 || len(in.PartNumbers) > api.MaxPartsPerRequest {
 		return errorResponse(badRequest("partNumbers must list 1 to %d part numbers", api.MaxPartsPerRequest))
@@ -83,7 +72,7 @@ func (h *Handler) signParts(ctx context.Context, req events.APIGatewayProxyReque
 	}
 	// The size declared at the start fixes every part's length; signing
 	// for another would let the parts add up to more.
-	sess, e := h.loadSession(ctx, uploadID, in.FileKey, caller)
+	sess, e := h.loadSession(ctx, uploadID, in.FileKey, c.caller)
 	if e != nil {
 		return errorResponse(e)
 	}
@@ -104,10 +93,10 @@ func (h *Handler) signParts(ctx context.Context, req events.APIGatewayProxyReque
 			return errorResponse(badRequest("checksumsSHA256[%d] is not a base64 SHA-256 digest", i))
 		}
 	}
-	out := api.SignPartsResponse{Parts: make([]api.SignedPart, 0, len(in.PartNumbers)), ExpiresIn: int64(h.cfg.UrlExpiry)}
+	out := api.SignPartsResponse{Parts: make([]api.SignedPart, 0, len(in.PartNumbers)), ExpiresIn: int64(h.set.UrlExpiry)}
 	for i, n := range in.PartNumbers {
 		part := &s3.UploadPartInput{
-			Bucket:        aws.String(h.cfg.Bucket),
+			Bucket:        aws.String(h.set.Bucket),
 			Key:           aws.String(in.FileKey),
 			UploadId:      aws.String(uploadID),
 			PartNumber:    aws.Int32(int32(n)),
@@ -116,7 +105,7 @@ func (h *Handler) signParts(ctx context.Context, req events.APIGatewayProxyReque
 		if in.ChecksumsSHA256 != nil {
 			part.ChecksumSHA256 = aws.String(in.ChecksumsSHA256[i])
 		}
-		signed, err := h.presign.PresignUploadPart(ctx, part, s3.WithPresignExpires(h.cfg.UrlExpiry.Duration()))
+		signed, err := h.presign.PresignUploadPart(ctx, part, s3.WithPresignExpires(h.set.UrlExpiry.Duration()))
 		if err != nil {
 			h.log.ErrorContext(ctx, "presign upload part failed", "fileKey", in.FileKey, "part", n, "error", err)
 			return errorResponse(errInternal())
@@ -127,15 +116,10 @@ func (h *Handler) signParts(ctx context.Context, req events.APIGatewayProxyReque
 	return jsonResponse(http.StatusOK, out)
 }
 
-func (h *Handler) listParts(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
-	var in api.UploadRef
-	uploadID, _, e := h.target(req, r, &in, func() string { return in.FileKey })
-	if e != nil {
-		return errorResponse(e)
-	}
-	parts, err := h.allParts(ctx, in.FileKey, uploadID)
+func (h *Handler) listParts(ctx context.Context, c *call[api.UploadRef]) response {
+	parts, err := h.allParts(ctx, c.in.FileKey, c.uploadID)
 	if err != nil {
-		return h.s3Error(ctx, "list parts", in.FileKey, err)
+		return h.s3Error(ctx, "list parts", c.in.FileKey, err)
 	}
 	return jsonResponse(http.StatusOK, api.ListPartsResponse{Parts: parts})
 }
@@ -143,7 +127,7 @@ func (h *Handler) listParts(ctx context.Context, req events.APIGatewayProxyReque
 // allParts pages through ListParts.
 func (h *Handler) allParts(ctx context.Context, key, uploadID string) ([]api.UploadedPart, error) {
 	parts := []api.UploadedPart{}
-	in := &s3.ListPartsInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), UploadId: aws.String(uploadID), MaxParts: aws.Int32(1000)}
+	in := &s3.ListPartsInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(key), UploadId: aws.String(uploadID), MaxParts: aws.Int32(1000)}
 	for {
 		out, err := h.bucket.ListParts(ctx, in)
 		if err != nil {
@@ -164,12 +148,8 @@ func (h *Handler) allParts(ctx context.Context, key, uploadID string) ([]api.Upl
 	}
 }
 
-func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
-	var in api.CompleteRequest
-	uploadID, caller, e := h.target(req, r, &in, func() string { return in.FileKey })
-	if e != nil {
-		return errorResponse(e)
-	}
+func (h *Handler) completeMultipart(ctx context.Context, c *call[api.CompleteRequest]) response {
+	in, uploadID := c.in, c.uploadID
 	if len(in.Parts) == 0 || len(in.Parts) > api.MaxParts {
 		return errorResponse(badRequest("parts must list 1 to %d parts", api.MaxParts))
 	}
@@ -181,7 +161,7 @@ func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayPr
 			return errorResponse(badRequest("parts[%d].etag is not a part ETag", i))
 		}
 	}
-	sess, e := h.loadSession(ctx, uploadID, in.FileKey, caller)
+	sess, e := h.loadSession(ctx, uploadID, in.FileKey, c.caller)
 	if e != nil {
 		return errorResponse(e)
 	}
@@ -241,12 +221,12 @@ func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayPr
 			strings.Join(missing, ", "), plan.PartCount))
 	}
 	complete := &s3.CompleteMultipartUploadInput{
-		Bucket:          aws.String(h.cfg.Bucket),
+		Bucket:          aws.String(h.set.Bucket),
 		Key:             aws.String(in.FileKey),
 		UploadId:        aws.String(uploadID),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: done},
 	}
-	if h.cfg.PreventOverwrite {
+	if h.set.PreventOverwrite {
 		complete.IfNoneMatch = aws.String("*")
 	}
 	// S3 itself refuses to assemble another total than the declared one.
@@ -263,7 +243,7 @@ func (h *Handler) completeMultipart(ctx context.Context, req events.APIGatewayPr
 // abort frees an upload's parts and its session.
 func (h *Handler) abort(ctx context.Context, uploadID, key, why string) {
 	if _, err := h.bucket.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
+		Bucket: aws.String(h.set.Bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
 	}); err != nil {
 		h.log.ErrorContext(ctx, "abort failed", "fileKey", key, "reason", why, "error", err)
 		return
@@ -272,33 +252,16 @@ func (h *Handler) abort(ctx context.Context, uploadID, key, why string) {
 	h.log.InfoContext(ctx, "aborted multipart upload", "fileKey", key, "reason", why)
 }
 
-func (h *Handler) abortMultipart(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
-	var in api.UploadRef
-	uploadID, _, e := h.target(req, r, &in, func() string { return in.FileKey })
-	if e != nil {
-		return errorResponse(e)
-	}
-	key := in.FileKey
+func (h *Handler) abortMultipart(ctx context.Context, c *call[api.UploadRef]) response {
+	key, uploadID := c.in.FileKey, c.uploadID
 	if _, err := h.bucket.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
+		Bucket: aws.String(h.set.Bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
 	}); err != nil {
 		return h.s3Error(ctx, "abort multipart upload", key, err)
 	}
 	h.dropSession(ctx, uploadID, key)
 	h.log.InfoContext(ctx, "aborted multipart upload", "fileKey", key)
 	return events.APIGatewayProxyResponse{StatusCode: http.StatusNoContent, Headers: map[string]string{}}
-}
-
-// target reads which upload a request is about and who asks: the uploadId
-// from the path, the request into in, the caller, and then checks the
-// fileKey that key reports is the caller's.
-func (h *Handler) target(req events.APIGatewayProxyRequest, r *boundRoute, in any, key func() string) (uploadID, caller string, _ *apiError) {
-	uploadID, e := h.uploadID(req)
-	if e != nil {
-		return "", "", e
-	}
-	caller, e = h.owned(req, r, in, key)
-	return uploadID, caller, e
 }
 
 func (h *Handler) uploadID(req events.APIGatewayProxyRequest) (string, *apiError) {

@@ -204,7 +204,7 @@ func (f *fakeS3) AbortMultipartUpload(_ context.Context, in *s3.AbortMultipartUp
 
 // newS3Handler is a Handler that signs with the real presign client and
 // sends its multipart calls to fake.
-func newS3Handler(t *testing.T, cfg api.Config, fake *fakeS3) (*uploadapi.Handler, *bytes.Buffer) {
+func newS3Handler(t *testing.T, cfg api.UploadSettings, fake *fakeS3) (*uploadapi.Handler, *bytes.Buffer) {
 	t.Helper()
 	if cfg.Bucket == "" {
 		cfg.Bucket = "upload-bucket"
@@ -298,13 +298,13 @@ func TestMultipartStart(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{}
-			h, _ := newS3Handler(t, api.Config{}, fake)
+			h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 			out := decodeJSON[api.MultipartStartResponse](t, call(t, h, apiRequest("POST", "/multipart", "", nil, tc.body)))
 			want := api.MultipartStartResponse{UploadID: testUploadID, FileKey: out.FileKey, PartSize: 16 << 20, PartCount: 3, ExpiresIn: 300}
 			if out != want {
 				t.Errorf("response = %+v, want %+v", out, want)
 			}
-			if !uploadapi.KeyPattern("uploads/").MatchString(out.FileKey) || !strings.HasSuffix(out.FileKey, "-my_movie.mp4") {
+			if !api.KeyPattern("uploads/").MatchString(out.FileKey) || !strings.HasSuffix(out.FileKey, "-my_movie.mp4") {
 				t.Errorf("fileKey = %q, want an issued key under uploads/ ending in -my_movie.mp4", out.FileKey)
 			}
 			wantCalls(t, fake, 1, 0, 0, 0)
@@ -343,7 +343,7 @@ func TestMultipartStartRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{errs: map[string]error{"CreateMultipartUpload": tc.s3Err}}
-			h, logs := newS3Handler(t, api.Config{MaxMultipartSize: 1 << 30}, fake)
+			h, logs := newS3Handler(t, api.UploadSettings{MaxMultipartSize: 1 << 30}, fake)
 			resp := call(t, h, apiRequest("POST", "/multipart", "", nil, tc.body))
 			wantError(t, resp, tc.status, tc.code, tc.contains)
 			if strings.Contains(resp.Body, "secret") || strings.Contains(resp.Body, "10.0.0.7") {
@@ -371,7 +371,7 @@ func TestMultipartSignParts(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{}
-			h, _ := newS3Handler(t, api.Config{}, fake)
+			h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 			body := jsonBody(t, api.SignPartsRequest{FileKey: testKey, Size: threePartSize, PartNumbers: tc.parts, ChecksumsSHA256: tc.sums})
 			out := decodeJSON[api.SignPartsResponse](t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/parts", testUploadID, nil, body)))
 			if out.ExpiresIn != 300 {
@@ -461,7 +461,7 @@ func TestMultipartSignPartsRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{}
-			h, _ := newS3Handler(t, api.Config{}, fake)
+			h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 			wantError(t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/parts", tc.id, nil, tc.body)), tc.status, tc.code, tc.contains)
 			wantCalls(t, fake, 0, 0, 0, 0)
 		})
@@ -480,7 +480,7 @@ func (f failingPartSigner) PresignUploadPart(context.Context, *s3.UploadPartInpu
 
 func TestMultipartSignPartsHidesSignerFailure(t *testing.T) {
 	var logs bytes.Buffer
-	h, err := uploadapi.New(api.Config{Bucket: "b"}, failingPartSigner{testPresigner(), errPresign}, &fakeS3{},
+	h, err := uploadapi.New(api.UploadSettings{Bucket: "b"}, failingPartSigner{testPresigner(), errPresign}, &fakeS3{},
 		uploadapi.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
@@ -519,7 +519,7 @@ func TestMultipartListParts(t *testing.T) {
 			types.Part{PartNumber: aws.Int32(7), ETag: aws.String(etag(7)), Size: aws.Int64(1)},
 			types.Part{PartNumber: aws.Int32(9), ETag: aws.String(etag(9)), Size: aws.Int64(2)})
 		fake := &fakeS3{parts: held, pageSize: 2}
-		h, _ := newS3Handler(t, api.Config{}, fake)
+		h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 		out := decodeJSON[api.ListPartsResponse](t, call(t, h,
 			apiRequest("GET", "/multipart/{uploadId}/parts", testUploadID, map[string]string{"fileKey": testKey}, "")))
 		want := []api.UploadedPart{
@@ -546,7 +546,7 @@ func TestMultipartListParts(t *testing.T) {
 	})
 	t.Run("no parts yet is an empty list", func(t *testing.T) {
 		fake := &fakeS3{}
-		h, _ := newS3Handler(t, api.Config{}, fake)
+		h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 		resp := call(t, h, apiRequest("GET", "/multipart/{uploadId}/parts", testUploadID, map[string]string{"fileKey": testKey}, ""))
 		if resp.StatusCode != 200 || resp.Body != `{"parts":[]}` {
 			t.Errorf("got %d %s, want 200 {\"parts\":[]}", resp.StatusCode, resp.Body)
@@ -554,7 +554,7 @@ func TestMultipartListParts(t *testing.T) {
 	})
 	t.Run("fileKey is required", func(t *testing.T) {
 		fake := &fakeS3{parts: heldParts(false)}
-		h, _ := newS3Handler(t, api.Config{}, fake)
+		h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 		wantError(t, call(t, h, apiRequest("GET", "/multipart/{uploadId}/parts", testUploadID, nil, "")), 400, "BadRequest", "fileKey is required")
 		wantCalls(t, fake, 0, 0, 0, 0)
 	})
@@ -582,7 +582,7 @@ func TestMultipartComplete(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{parts: heldParts(tc.withSums), pageSize: 2}
-			h, _ := newS3Handler(t, api.Config{}, fake)
+			h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 			// Browsers read the ETag header quoted; some clients strip the quotes.
 			body := completeBody(t, []int{1, 2, 3}, []string{strings.Trim(etag(1), `"`), etag(2), etag(3)})
 			out := decodeJSON[api.CompleteResponse](t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, body)))
@@ -623,7 +623,7 @@ func TestMultipartCompleteRejects(t *testing.T) {
 	invalidPart := &smithy.GenericAPIError{Code: "InvalidPart", Message: "One or more of the specified parts could not be found."}
 	tests := []struct {
 		name     string
-		cfg      api.Config
+		cfg      api.UploadSettings
 		body     string
 		errs     map[string]error
 		status   int
@@ -634,33 +634,33 @@ func TestMultipartCompleteRejects(t *testing.T) {
 		complete int
 		declared int64 // the size the session declares; 0 means threePartSize
 	}{
-		{"forged etag", api.Config{}, completeBody(t, all, []string{etag(1), `"00000000000000000000000000000bad"`, etag(3)}), nil,
+		{"forged etag", api.UploadSettings{}, completeBody(t, all, []string{etag(1), `"00000000000000000000000000000bad"`, etag(3)}), nil,
 			400, "BadRequest", "part 2", 1, 0, 0, 0},
-		{"part beyond the plan", api.Config{}, completeBody(t, []int{1, 2, 3, 4}, append(tags, etag(4))), nil,
+		{"part beyond the plan", api.UploadSettings{}, completeBody(t, []int{1, 2, 3, 4}, append(tags, etag(4))), nil,
 			400, "BadRequest", "part 4", 1, 0, 0, 0},
-		{"missing parts are named and the upload kept", api.Config{}, completeBody(t, []int{1, 3}, []string{etag(1), etag(3)}), nil,
+		{"missing parts are named and the upload kept", api.UploadSettings{}, completeBody(t, []int{1, 3}, []string{etag(1), etag(3)}), nil,
 			400, "BadRequest", "parts 2 of 3 are missing", 1, 0, 0, 0},
-		{"a malformed etag", api.Config{}, completeBody(t, all, []string{etag(1), `"` + strings.Repeat("e", 65) + `"`, etag(3)}), nil,
+		{"a malformed etag", api.UploadSettings{}, completeBody(t, all, []string{etag(1), `"` + strings.Repeat("e", 65) + `"`, etag(3)}), nil,
 			400, "BadRequest", "parts[1].etag", 0, 0, 0, 0},
-		{"parts out of order", api.Config{}, completeBody(t, []int{2, 1, 3}, tags), nil,
+		{"parts out of order", api.UploadSettings{}, completeBody(t, []int{2, 1, 3}, tags), nil,
 			400, "BadRequest", "ascending", 0, 0, 0, 0},
-		{"part repeated", api.Config{}, completeBody(t, []int{1, 1, 3}, tags), nil,
+		{"part repeated", api.UploadSettings{}, completeBody(t, []int{1, 1, 3}, tags), nil,
 			400, "BadRequest", "ascending", 0, 0, 0, 0},
-		{"no parts", api.Config{}, `{"fileKey":"` + testKey + `","parts":[]}`, nil,
+		{"no parts", api.UploadSettings{}, `{"fileKey":"` + testKey + `","parts":[]}`, nil,
 			400, "BadRequest", "1 to 10000", 0, 0, 0, 0},
-		{"fileKey not issued", api.Config{}, `{"fileKey":"uploads/x","parts":[{"partNumber":1,"etag":"x"}]}`, nil,
+		{"fileKey not issued", api.UploadSettings{}, `{"fileKey":"uploads/x","parts":[{"partNumber":1,"etag":"x"}]}`, nil,
 			400, "BadRequest", "not a key this API issued", 0, 0, 0, 0},
-		{"parts over the declared size are aborted", api.Config{}, completeBody(t, all, tags), nil,
+		{"parts over the declared size are aborted", api.UploadSettings{}, completeBody(t, all, tags), nil,
 			413, "PayloadTooLarge", "over the 33554432 declared", 1, 1, 0, 32 << 20},
-		{"over-size abort failing still answers 413", api.Config{}, completeBody(t, all, tags),
+		{"over-size abort failing still answers 413", api.UploadSettings{}, completeBody(t, all, tags),
 			map[string]error{"AbortMultipartUpload": secret}, 413, "PayloadTooLarge", "aborted", 1, 1, 0, 32 << 20},
-		{"a part off the plan is aborted", api.Config{}, completeBody(t, all, tags), nil,
+		{"a part off the plan is aborted", api.UploadSettings{}, completeBody(t, all, tags), nil,
 			400, "UploadAborted", "part 3 holds 5 bytes where the plan of 33554438 bytes has 6", 1, 1, 0, threePartSize + 1},
-		{"S3 refuses a part", api.Config{}, completeBody(t, all, tags), map[string]error{"CompleteMultipartUpload": invalidPart},
+		{"S3 refuses a part", api.UploadSettings{}, completeBody(t, all, tags), map[string]error{"CompleteMultipartUpload": invalidPart},
 			400, "InvalidPart", invalidPart.Message, 1, 0, 1, 0},
-		{"S3 failure is hidden", api.Config{}, completeBody(t, all, tags), map[string]error{"CompleteMultipartUpload": secret},
+		{"S3 failure is hidden", api.UploadSettings{}, completeBody(t, all, tags), map[string]error{"CompleteMultipartUpload": secret},
 			500, "InternalError", "internal error", 1, 0, 1, 0},
-		{"listing failure is hidden", api.Config{}, completeBody(t, all, tags), map[string]error{"ListParts": secret},
+		{"listing failure is hidden", api.UploadSettings{}, completeBody(t, all, tags), map[string]error{"ListParts": secret},
 			500, "InternalError", "internal error", 1, 0, 0, 0},
 	}
 	for _, tc := range tests {
@@ -689,7 +689,7 @@ func TestMultipartCompleteRejects(t *testing.T) {
 func TestMultipartAbort(t *testing.T) {
 	t.Run("answers 204 without a body", func(t *testing.T) {
 		fake := &fakeS3{parts: heldParts(false)}
-		h, _ := newS3Handler(t, api.Config{}, fake)
+		h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 		resp := call(t, h, apiRequest("DELETE", "/multipart/{uploadId}", testUploadID, map[string]string{"fileKey": testKey}, ""))
 		if resp.StatusCode != 204 || resp.Body != "" {
 			t.Errorf("got %d %q, want 204 without a body", resp.StatusCode, resp.Body)
@@ -706,7 +706,7 @@ func TestMultipartAbort(t *testing.T) {
 	})
 	t.Run("fileKey is required", func(t *testing.T) {
 		fake := &fakeS3{}
-		h, _ := newS3Handler(t, api.Config{}, fake)
+		h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 		wantError(t, call(t, h, apiRequest("DELETE", "/multipart/{uploadId}", testUploadID, nil, "")), 400, "BadRequest", "fileKey is required")
 		wantCalls(t, fake, 0, 0, 0, 0)
 	})
@@ -738,7 +738,7 @@ func TestMultipartNoSuchUpload(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{parts: heldParts(false), errs: map[string]error{tc.op: noSuchUpload}}
-			h, _ := newS3Handler(t, api.Config{}, fake)
+			h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 			wantError(t, call(t, h, tc.req(t)), 404, "NoSuchUpload", "no such multipart upload")
 		})
 	}

@@ -35,13 +35,13 @@ func (s session) plan() api.Plan { return api.PlanParts(s.Size, s.PartSize) }
 // it is S3's string, not one this API shaped.
 func (h *Handler) sessionKey(uploadID string) string {
 	sum := sha256.Sum256([]byte(uploadID))
-	return h.cfg.SessionPrefix + hex.EncodeToString(sum[:])
+	return h.set.SessionPrefix + hex.EncodeToString(sum[:])
 }
 
 func (h *Handler) saveSession(ctx context.Context, uploadID string, s session) error {
 	b, _ := json.Marshal(s)
 	_, err := h.bucket.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:      aws.String(h.cfg.Bucket),
+		Bucket:      aws.String(h.set.Bucket),
 		Key:         aws.String(h.sessionKey(uploadID)),
 		Body:        bytes.NewReader(b),
 		ContentType: aws.String("application/json"),
@@ -57,7 +57,7 @@ var errNoSession = &apiError{http.StatusNotFound, api.CodeNoSuchUpload, "no such
 // upload of key, started by caller.
 func (h *Handler) loadSession(ctx context.Context, uploadID, key, caller string) (session, *apiError) {
 	out, err := h.bucket.GetObject(ctx, &s3.GetObjectInput{
-		Bucket: aws.String(h.cfg.Bucket),
+		Bucket: aws.String(h.set.Bucket),
 		Key:    aws.String(h.sessionKey(uploadID)),
 	})
 	var s session
@@ -95,7 +95,7 @@ func (h *Handler) loadSession(ctx context.Context, uploadID, key, caller string)
 // aborted; a leftover one expires with the bucket's lifecycle rule.
 func (h *Handler) dropSession(ctx context.Context, uploadID, key string) {
 	if _, err := h.bucket.DeleteObject(ctx, &s3.DeleteObjectInput{
-		Bucket: aws.String(h.cfg.Bucket),
+		Bucket: aws.String(h.set.Bucket),
 		Key:    aws.String(h.sessionKey(uploadID)),
 	}); err != nil {
 		h.log.WarnContext(ctx, "delete upload session failed", "fileKey", key, "error", err)

@@ -18,7 +18,7 @@ import (
 func TestMultipartSessionBindsTheDeclaredSize(t *testing.T) {
 	t.Run("start writes the session", func(t *testing.T) {
 		fake := &fakeS3{objects: map[string][]byte{}}
-		h, _ := newS3Handler(t, api.Config{}, fake)
+		h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 		out := decodeJSON[api.MultipartStartResponse](t, call(t, h, apiRequest("POST", "/multipart", "", nil,
 			`{"fileName":"a.bin","contentType":"application/octet-stream","size":`+strconv.FormatInt(threePartSize, 10)+`}`)))
 		var got map[string]any
@@ -31,7 +31,7 @@ func TestMultipartSessionBindsTheDeclaredSize(t *testing.T) {
 	})
 	t.Run("start that cannot write its session aborts", func(t *testing.T) {
 		fake := &fakeS3{objects: map[string][]byte{}, errs: map[string]error{"PutObject": errors.New("secret")}}
-		h, _ := newS3Handler(t, api.Config{}, fake)
+		h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 		resp := call(t, h, apiRequest("POST", "/multipart", "", nil, `{"fileName":"a.bin","contentType":"a/b","size":10}`))
 		wantError(t, resp, 500, "InternalError", "internal error")
 		wantCalls(t, fake, 1, 0, 0, 1)
@@ -59,7 +59,7 @@ func TestMultipartSessionBindsTheDeclaredSize(t *testing.T) {
 			if strings.Contains(tc.name, "cannot list") {
 				fake.errs = map[string]error{"GetObject": &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"}}
 			}
-			h, _ := newS3Handler(t, api.Config{}, fake)
+			h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 			wantError(t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/parts", testUploadID, nil, tc.body)), tc.status, tc.code, tc.msg)
 		})
 	}
@@ -69,7 +69,7 @@ func TestMultipartSessionBindsTheDeclaredSize(t *testing.T) {
 			{"DELETE", "/multipart/{uploadId}", ""},
 		} {
 			fake := &fakeS3{parts: heldParts(false)}
-			h, _ := newS3Handler(t, api.Config{}, fake)
+			h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 			var q map[string]string
 			if req.method == "DELETE" {
 				q = map[string]string{"fileKey": testKey}
@@ -90,7 +90,7 @@ func TestMultipartCompletionPreventsOverwrite(t *testing.T) {
 	body := completeBody(t, []int{1, 2, 3}, []string{etag(1), etag(2), etag(3)})
 	t.Run("sends If-None-Match", func(t *testing.T) {
 		fake := &fakeS3{parts: heldParts(false)}
-		h, _ := newS3Handler(t, api.Config{PreventOverwrite: true}, fake)
+		h, _ := newS3Handler(t, api.UploadSettings{PreventOverwrite: true}, fake)
 		decodeJSON[api.CompleteResponse](t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, body)))
 		if got := aws.ToString(fake.completes[0].IfNoneMatch); got != "*" {
 			t.Errorf("IfNoneMatch = %q, want *", got)
@@ -98,7 +98,7 @@ func TestMultipartCompletionPreventsOverwrite(t *testing.T) {
 	})
 	t.Run("not without the setting", func(t *testing.T) {
 		fake := &fakeS3{parts: heldParts(false)}
-		h, _ := newS3Handler(t, api.Config{}, fake)
+		h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 		decodeJSON[api.CompleteResponse](t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, body)))
 		if fake.completes[0].IfNoneMatch != nil {
 			t.Errorf("IfNoneMatch = %q, want none", *fake.completes[0].IfNoneMatch)
@@ -107,7 +107,7 @@ func TestMultipartCompletionPreventsOverwrite(t *testing.T) {
 	for _, code := range []string{"PreconditionFailed", "ConditionalRequestConflict"} {
 		t.Run(code+" is a 412 and the upload is kept", func(t *testing.T) {
 			fake := &fakeS3{parts: heldParts(false), errs: map[string]error{"CompleteMultipartUpload": &smithy.GenericAPIError{Code: code}}}
-			h, _ := newS3Handler(t, api.Config{PreventOverwrite: true}, fake)
+			h, _ := newS3Handler(t, api.UploadSettings{PreventOverwrite: true}, fake)
 			resp := call(t, h, apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, body))
 			wantError(t, resp, 412, "PreconditionFailed", "preventOverwrite")
 			wantCalls(t, fake, 0, 1, 1, 0)

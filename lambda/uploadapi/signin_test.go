@@ -28,7 +28,7 @@ func as(req events.APIGatewayProxyRequest, sub string, cognito bool) events.APIG
 
 func signedIn(t *testing.T, fake *fakeS3) *uploadapi.Handler {
 	t.Helper()
-	h, _ := newS3Handler(t, api.Config{SignIn: true}, fake)
+	h, _ := newS3Handler(t, api.UploadSettings{SignIn: true}, fake)
 	return h
 }
 
@@ -38,7 +38,7 @@ func TestSignedInKeysAreOwned(t *testing.T) {
 			h := signedIn(t, &fakeS3{})
 			out := decodeOK(t, call(t, h, as(post(`{"fileName":"a.txt","contentType":"text/plain"}`), "alice", cognito)))
 			want := "uploads/" + api.CallerID(issuer, "alice") + "/"
-			if !strings.HasPrefix(out.FileKey, want) || !uploadapi.IsIssuedKey(want, out.FileKey) {
+			if !strings.HasPrefix(out.FileKey, want) || !api.IsIssuedKey(want, out.FileKey) {
 				t.Errorf("fileKey = %s, want one under %s", out.FileKey, want)
 			}
 		})
@@ -50,9 +50,9 @@ func TestSignedInKeysAreOwned(t *testing.T) {
 		wantError(t, call(t, h, req), 403, "Forbidden", "no verified caller")
 	})
 	t.Run("without sign-in, the layout and routes are today's", func(t *testing.T) {
-		h, _ := newS3Handler(t, api.Config{}, &fakeS3{})
+		h, _ := newS3Handler(t, api.UploadSettings{}, &fakeS3{})
 		out := decodeOK(t, call(t, h, as(post(`{"fileName":"a.txt","contentType":"text/plain"}`), "alice", true)))
-		if !uploadapi.IsIssuedKey("uploads/", out.FileKey) {
+		if !api.IsIssuedKey("uploads/", out.FileKey) {
 			t.Errorf("fileKey = %s, want uploads/<id>-a.txt", out.FileKey)
 		}
 		resp := call(t, h, apiRequest("GET", "/files", "", nil, ""))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
@@ -15,13 +14,8 @@ import (
 
 // uploadStatus answers what the verifier decided about a stored object,
 // from the tags it writes: pending until it has.
-func (h *Handler) uploadStatus(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
-	var in api.UploadRef
-	_, e := h.owned(req, r, &in, func() string { return in.FileKey })
-	if e != nil {
-		return errorResponse(e)
-	}
-	st, e := h.status(ctx, in.FileKey)
+func (h *Handler) uploadStatus(ctx context.Context, c *call[api.UploadRef]) response {
+	st, e := h.status(ctx, c.in.FileKey)
 	if e != nil {
 		return errorResponse(e)
 	}
@@ -30,7 +24,7 @@ func (h *Handler) uploadStatus(ctx context.Context, req events.APIGatewayProxyRe
 
 // status reads the verifier's tags of key.
 func (h *Handler) status(ctx context.Context, key string) (api.UploadStatusResponse, *apiError) {
-	out, err := h.bucket.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key)})
+	out, err := h.bucket.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(key)})
 	if err != nil {
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) && missing(apiErr.ErrorCode()) {

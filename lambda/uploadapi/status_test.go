@@ -19,7 +19,7 @@ func TestVerifiedUploads(t *testing.T) {
 			key("bad.png"): {api.StatusTag: api.StatusRejected, api.ReasonTag: api.ReasonTypeMismatch},
 		},
 	}
-	h, _ := newS3Handler(t, api.Config{SignIn: true, Verified: true}, fake)
+	h, _ := newS3Handler(t, api.UploadSettings{SignIn: true, Verified: true}, fake)
 	status := func(k, who string) (int, string) {
 		resp := call(t, h, as(apiRequest("GET", "/uploads/status", "", map[string]string{"fileKey": k}, ""), who, true))
 		return resp.StatusCode, resp.Body
@@ -54,7 +54,7 @@ func TestVerifiedUploads(t *testing.T) {
 		}
 	}
 	t.Run("the route exists only with the verifier", func(t *testing.T) {
-		h, _ := newS3Handler(t, api.Config{}, &fakeS3{})
+		h, _ := newS3Handler(t, api.UploadSettings{}, &fakeS3{})
 		resp := call(t, h, apiRequest("GET", "/uploads/status", "", map[string]string{"fileKey": testKey}, ""))
 		wantError(t, resp, 404, "NotFound", "no route")
 	})

@@ -8,28 +8,20 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/presigned-upload/presigned-upload/api"
 )
 
-func (h *Handler) uploadURL(ctx context.Context, req events.APIGatewayProxyRequest, r *boundRoute) events.APIGatewayProxyResponse {
-	caller, e := h.callerOf(req)
-	if e != nil {
-		return errorResponse(e)
-	}
-	var in api.UploadURLRequest
-	if err := r.decode(req, &in); err != nil {
-		return errorResponse(err)
-	}
-	if err := h.checkFile(in.FileName, in.ContentType, in.Size, int64(h.cfg.MaxFileSize)); err != nil {
+func (h *Handler) uploadURL(ctx context.Context, c *call[api.UploadURLRequest]) response {
+	in := c.in
+	if err := h.checkFile(in.FileName, in.ContentType, in.Size, int64(h.set.MaxFileSize)); err != nil {
 		return errorResponse(err)
 	}
 	put := &s3.PutObjectInput{
-		Bucket:        aws.String(h.cfg.Bucket),
-		Key:           aws.String(BuildKey(h.prefixFor(caller), h.newID(), in.FileName)),
+		Bucket:        aws.String(h.set.Bucket),
+		Key:           aws.String(api.BuildKey(h.prefixFor(c.caller), h.newID(), in.FileName)),
 		ContentType:   aws.String(in.ContentType),
 		ContentLength: in.Size,
 	}
@@ -39,19 +31,19 @@ func (h *Handler) uploadURL(ctx context.Context, req events.APIGatewayProxyReque
 		}
 		put.ChecksumSHA256 = aws.String(in.ChecksumSHA256)
 	}
-	if h.cfg.PreventOverwrite {
+	if h.set.PreventOverwrite {
 		put.IfNoneMatch = aws.String("*")
 	}
-	signed, err := h.presign.PresignPutObject(ctx, put, s3.WithPresignExpires(h.cfg.UrlExpiry.Duration()))
+	signed, err := h.presign.PresignPutObject(ctx, put, s3.WithPresignExpires(h.set.UrlExpiry.Duration()))
 	if err != nil {
 		h.log.ErrorContext(ctx, "presign put failed", "fileKey", *put.Key, "error", err)
 		return errorResponse(errInternal())
 	}
-	h.log.InfoContext(ctx, "issued upload url", requestAttrs(req, "fileKey", *put.Key, "contentType", *put.ContentType, "size", aws.ToInt64(put.ContentLength))...)
+	h.log.InfoContext(ctx, "issued upload url", requestAttrs(c.req, "fileKey", *put.Key, "contentType", *put.ContentType, "size", aws.ToInt64(put.ContentLength))...)
 	return jsonResponse(http.StatusOK, api.UploadURLResponse{
 		UploadURL: signed.URL,
 		FileKey:   *put.Key,
-		ExpiresIn: int64(h.cfg.UrlExpiry),
+		ExpiresIn: int64(h.set.UrlExpiry),
 		Method:    signed.Method,
 		Headers:   clientHeaders(signed.SignedHeader),
 	})
@@ -92,8 +84,8 @@ func (h *Handler) checkFile(fileName, contentType string, size *int64, maxSize i
 	if strings.Contains(mt, "*") {
 		return badRequest("contentType %q is a pattern; send the file's own media type", contentType)
 	}
-	if !api.ContentTypeAllowed(h.cfg.AllowedContentTypes, mt) {
-		return errNotAllowed(mt, h.cfg.AllowedContentTypes)
+	if !api.ContentTypeAllowed(h.set.AllowedContentTypes, mt) {
+		return errNotAllowed(mt, h.set.AllowedContentTypes)
 	}
 	if size == nil {
 		return nil

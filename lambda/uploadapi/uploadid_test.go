@@ -14,7 +14,7 @@ import (
 // (UUIDs) and base64-minting servers issue pass; anything that could name
 // another directory once joined into a file path is a 400.
 func TestUploadIDShape(t *testing.T) {
-	h, _ := newHandler(t, api.Config{})
+	h, _ := newHandler(t, api.UploadSettings{})
 	const malformed = "uploadId is missing or malformed"
 	tests := []struct {
 		id   string

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/presigned-upload/presigned-upload/api"
-	"github.com/presigned-upload/presigned-upload/lambda/verifier"
 )
 
 // BenchmarkVerify is one verification of a new object, from its Object
@@ -17,7 +16,7 @@ func BenchmarkVerify(b *testing.B) {
 		bytes int
 	}{{"1KiB", 1 << 10}, {"64MiB", 64 << 20}} {
 		b.Run(size.name, func(b *testing.B) {
-			r := newRig(b, api.Config{}, verifier.Settings{})
+			r := newRig(b, api.UploadSettings{}, api.VerifierSettings{})
 			data := make([]byte, size.bytes)
 			etag := r.b.store(r.issuedKey("first.bin"), data, "application/octet-stream").etag
 			n := 0

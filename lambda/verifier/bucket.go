@@ -24,7 +24,7 @@ func httpStatus(err error) int {
 
 // head reads the key's current object; errStale when there is none.
 func (h *Handler) head(ctx context.Context, key string) (object, error) {
-	out, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key)})
+	out, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(key)})
 	if httpStatus(err) == http.StatusNotFound {
 		return object{}, errStale
 	}
@@ -46,7 +46,7 @@ func (h *Handler) firstBytes(ctx context.Context, obj object) ([]byte, error) {
 	if obj.size == 0 {
 		return nil, nil // S3 refuses any range of an empty object
 	}
-	in := &s3.GetObjectInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(obj.key), Range: aws.String(fmt.Sprintf("bytes=0-%d", sniffLen-1))}
+	in := &s3.GetObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(obj.key), Range: aws.String(fmt.Sprintf("bytes=0-%d", sniffLen-1))}
 	if obj.versionID != "" {
 		in.VersionId = aws.String(obj.versionID)
 	} else {
@@ -70,7 +70,7 @@ func (h *Handler) firstBytes(ctx context.Context, obj object) ([]byte, error) {
 
 // tags reads obj's tags; errStale when it is gone.
 func (h *Handler) tags(ctx context.Context, obj object) ([]types.Tag, error) {
-	in := &s3.GetObjectTaggingInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(obj.key)}
+	in := &s3.GetObjectTaggingInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(obj.key)}
 	if obj.versionID != "" {
 		in.VersionId = aws.String(obj.versionID)
 	}

@@ -8,35 +8,19 @@ import (
 	"github.com/gabriel-vasile/mimetype"
 
 	"github.com/presigned-upload/presigned-upload/api"
-	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
 )
 
 // sniffLen is all the verifier reads of an object: one ranged GET of the
 // first 4 KiB, which is also the sniffer's whole detection window.
 const sniffLen = 4096
 
-// ownerOf reports whether key is one the API issues, and with sign-in the
-// caller ID of the owner segment it carries.
-func (h *Handler) ownerOf(key string) (owner string, issued bool) {
-	if !h.cfg.SignIn {
-		return "", uploadapi.IsIssuedKey(h.cfg.KeyPrefix, key)
-	}
-	rest := strings.TrimPrefix(key, h.cfg.KeyPrefix)
-	owner, _, found := strings.Cut(rest, "/")
-	if !found || !api.IsCallerID(owner) {
-		return "", false
-	}
-	return owner, uploadapi.IsIssuedKey(h.cfg.KeyPrefix+owner+"/", key)
-}
-
-// fileName is the sanitised name that ends an issued key, after its
-// 26-character ID and '-'; for any other key, its last segment.
-func fileName(key string, issued bool) string {
-	base := path.Base(key)
+// fileName is the sanitised name that ends an issued key; for any other
+// key, its last segment.
+func fileName(key string, k api.IssuedKey, issued bool) string {
 	if issued {
-		return base[27:]
+		return k.FileName
 	}
-	return base
+	return path.Base(key)
 }
 
 // limitFor is the most an object stored this way may hold: MaxMultipartSize
@@ -44,10 +28,10 @@ func fileName(key string, issued bool) string {
 // A scan result does not say how the object was stored; a multipart ETag
 // ("<md5 of part md5s>-<part count>") does.
 func (h *Handler) limitFor(stored, etag string) int64 {
-	if stored == reasonMultipart || stored == "" && strings.Contains(etag, "-") {
-		return int64(h.cfg.MaxMultipartSize)
+	if stored == api.StoredByMultipart || stored == "" && strings.Contains(etag, "-") {
+		return int64(h.set.MaxMultipartSize)
 	}
-	return int64(h.cfg.MaxFileSize)
+	return int64(h.set.MaxFileSize)
 }
 
 // essence is a media type without parameters, in lowercase; "" when s is
@@ -67,7 +51,7 @@ func (h *Handler) contentReason(declared string, head []byte) (reason, detected 
 	d := mimetype.Detect(head)
 	detected = essence(d.String())
 	switch {
-	case isActive(d) && !namedExactly(h.cfg.AllowedContentTypes, d):
+	case isActive(d) && !namedExactly(h.set.AllowedContentTypes, d):
 		return api.ReasonActiveContent, detected
 	case !related(declared, d):
 		return api.ReasonTypeMismatch, detected

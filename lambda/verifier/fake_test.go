@@ -22,7 +22,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/presigned-upload/presigned-upload/lambda/verifier"
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 // fakeObject is one stored object version.
@@ -209,7 +209,7 @@ func (b *fakeBucket) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...fu
 		last = min(last, int64(len(data))-1)
 		data = data[first : last+1]
 	}
-	if !strings.HasPrefix(aws.ToString(in.Key), verifier.DefaultMarkerPrefix) {
+	if !strings.HasPrefix(aws.ToString(in.Key), api.DefaultMarkerPrefix) {
 		b.served += int64(len(data))
 	}
 	return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(data)), ContentLength: aws.Int64(int64(len(data))),

@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/presigned-upload/presigned-upload/api"
@@ -49,20 +48,22 @@ func (c *clock) advance(d time.Duration) {
 // rig is a verifier over a fake bucket and a fake event bus.
 type rig struct {
 	t     testing.TB
-	cfg   api.Config
+	cfg   api.UploadSettings
 	b     *fakeBucket
 	bus   *fakeBus
 	clock *clock
 	h     *verifier.Handler
 }
 
-// newRig builds a verifier for cfg (its bucket is the fixtures') and s.
-func newRig(t testing.TB, cfg api.Config, s verifier.Settings) *rig {
+// newRig builds a verifier for the upload settings cfg (its bucket is the
+// fixtures') and the verifier's own settings in s.
+func newRig(t testing.TB, cfg api.UploadSettings, s api.VerifierSettings) *rig {
 	t.Helper()
 	cfg.Bucket = testBucket
+	s.UploadSettings = cfg
 	r := &rig{t: t, cfg: cfg.WithDefaults(), b: newFakeBucket(), bus: &fakeBus{},
 		clock: &clock{t: time.Date(2026, 3, 2, 9, 14, 27, 0, time.UTC)}}
-	h, err := verifier.New(cfg, s, r.b, r.bus, verifier.WithLogger(slog.New(slog.DiscardHandler)), verifier.WithClock(r.clock.now))
+	h, err := verifier.New(s, r.b, r.bus, verifier.WithLogger(slog.New(slog.DiscardHandler)), verifier.WithClock(r.clock.now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,13 +85,13 @@ func (r *rig) issuedKey(name string, owner ...string) string {
 
 // loadEvent reads a recorded event from testdata and lets patch change its
 // detail.
-func loadEvent(t testing.TB, name string, patch func(detail map[string]any)) events.EventBridgeEvent {
+func loadEvent(t testing.TB, name string, patch func(detail map[string]any)) api.RawEvent {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ev events.EventBridgeEvent
+	var ev api.RawEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -115,7 +116,7 @@ var createdFixtures = map[string]string{
 
 // created is S3's Object Created event for the key's current version,
 // stored the way stored says, at the clock's time.
-func (r *rig) created(key, stored string) events.EventBridgeEvent {
+func (r *rig) created(key, stored string) api.RawEvent {
 	r.t.Helper()
 	o := r.current(key)
 	ev := loadEvent(r.t, createdFixtures[stored], func(d map[string]any) {
@@ -140,7 +141,7 @@ var scanFixtures = map[string]string{
 }
 
 // scanned is GuardDuty's scan result for the key's current version.
-func (r *rig) scanned(key, status string) events.EventBridgeEvent {
+func (r *rig) scanned(key, status string) api.RawEvent {
 	r.t.Helper()
 	o := r.current(key)
 	return loadEvent(r.t, scanFixtures[status], func(d map[string]any) {
@@ -164,11 +165,11 @@ func (r *rig) current(key string) *fakeObject {
 	return o
 }
 
-func (r *rig) deliver(ev events.EventBridgeEvent) error {
+func (r *rig) deliver(ev api.RawEvent) error {
 	return r.h.HandleEvent(context.Background(), ev)
 }
 
-func (r *rig) mustDeliver(ev events.EventBridgeEvent) {
+func (r *rig) mustDeliver(ev api.RawEvent) {
 	r.t.Helper()
 	if err := r.deliver(ev); err != nil {
 		r.t.Fatalf("deliver %s: %v", ev.DetailType, err)

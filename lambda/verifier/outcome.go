@@ -36,7 +36,7 @@ func idempotencyKey(bucket string, obj object) string {
 }
 
 func (h *Handler) markerKey(obj object) string {
-	return h.set.MarkerPrefix + idempotencyKey(h.cfg.Bucket, obj)
+	return h.set.MarkerPrefix + idempotencyKey(h.set.Bucket, obj)
 }
 
 // marker is the arbiter's record of one object version's outcome.
@@ -71,7 +71,7 @@ func (h *Handler) leaseEnd(ctx context.Context) time.Time {
 func (h *Handler) settle(ctx context.Context, obj object, o outcome, scan string, log *slog.Logger) error {
 	var keep []types.Tag
 	if scan != "" {
-		keep = []types.Tag{{Key: aws.String(guardDutyTag), Value: aws.String(scan)}}
+		keep = []types.Tag{{Key: aws.String(api.MalwareScanTag), Value: aws.String(scan)}}
 	}
 	key := h.markerKey(obj)
 	m := marker{outcome: o, LeaseUntil: h.leaseEnd(ctx)}
@@ -133,7 +133,7 @@ func (h *Handler) writeMarker(ctx context.Context, key string, m marker, cond fu
 	if err != nil {
 		return "", err
 	}
-	in := &s3.PutObjectInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), Body: bytes.NewReader(b),
+	in := &s3.PutObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(key), Body: bytes.NewReader(b),
 		ContentType: aws.String("application/json")}
 	cond(in)
 	out, err := h.bucket.PutObject(ctx, in)
@@ -152,7 +152,7 @@ const maxMarker = 16 << 10
 // readMarker reads the marker under key and its ETag.
 func (h *Handler) readMarker(ctx context.Context, key string) (marker, string, error) {
 	var m marker
-	out, err := h.bucket.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key)})
+	out, err := h.bucket.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(key)})
 	if err != nil {
 		return m, "", fmt.Errorf("read marker %s: %w", key, err)
 	}
@@ -263,7 +263,7 @@ func (h *Handler) putTags(ctx context.Context, obj object, status, reason string
 	if !changed {
 		return nil
 	}
-	in := &s3.PutObjectTaggingInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(obj.key), Tagging: &types.Tagging{TagSet: merged}}
+	in := &s3.PutObjectTaggingInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(obj.key), Tagging: &types.Tagging{TagSet: merged}}
 	if obj.versionID != "" {
 		in.VersionId = aws.String(obj.versionID)
 	}

@@ -58,7 +58,7 @@ func TestScanBothOrders(t *testing.T) {
 				}},
 			} {
 				t.Run(order.name, func(t *testing.T) {
-					r := newRig(t, api.Config{}, verifier.Settings{MalwareScan: true})
+					r := newRig(t, api.UploadSettings{}, api.VerifierSettings{MalwareScanEnabled: true})
 					key := r.issuedKey("pixel.png")
 					r.b.store(key, pngFile(t), "image/png")
 					order.run(r, key)
@@ -76,7 +76,7 @@ func TestScanBothOrders(t *testing.T) {
 // A content failure does not wait for the scan, and the later scan result
 // changes nothing.
 func TestScanAfterContentFailure(t *testing.T) {
-	r := newRig(t, api.Config{}, verifier.Settings{MalwareScan: true})
+	r := newRig(t, api.UploadSettings{}, api.VerifierSettings{MalwareScanEnabled: true})
 	key := r.issuedKey("pixel.png")
 	r.b.store(key, []byte(htmlFile), "image/png")
 	r.mustDeliver(r.created(key, "PutObject"))
@@ -89,7 +89,7 @@ func TestScanAfterContentFailure(t *testing.T) {
 // No result within the timeout rejects the object; a result after that
 // changes nothing.
 func TestScanTimeout(t *testing.T) {
-	r := newRig(t, api.Config{}, verifier.Settings{MalwareScan: true, MalwareScanTimeout: 600})
+	r := newRig(t, api.UploadSettings{}, api.VerifierSettings{MalwareScanEnabled: true, MalwareScanTimeout: 600})
 	key := r.issuedKey("pixel.png")
 	r.b.store(key, pngFile(t), "image/png")
 	created := r.created(key, "PutObject")
@@ -107,22 +107,23 @@ func TestScanTimeout(t *testing.T) {
 	r.expectStatus(key, api.StatusRejected, api.ReasonScanTimeout)
 }
 
-// An object over GuardDuty's 100 GB limit is never scanned: it is rejected
-// at once instead of waiting for the timeout.
+// An object over GuardDuty's 100 GB limit is never scanned: with the scan
+// on, the multipart limit is at most what GuardDuty scans, so the object is
+// rejected at once as too large instead of waiting for the scan timeout.
 func TestScanOverLimit(t *testing.T) {
-	r := newRig(t, api.Config{}, verifier.Settings{MalwareScan: true})
+	r := newRig(t, api.UploadSettings{}, api.VerifierSettings{MalwareScanEnabled: true})
 	key := r.issuedKey("archive.bin")
 	r.b.storeObject(key, &fakeObject{data: randomBytes(4096), size: 100_000_000_001,
 		contentType: "application/octet-stream", etag: "4af981f98d22a0b9979da24b259e5e42-5961"})
 	r.mustDeliver(r.created(key, "CompleteMultipartUpload"))
-	r.expectOne(key, api.StatusRejected, api.ReasonScanUnsupported)
+	r.expectOne(key, api.StatusRejected, api.ReasonTooLarge)
 }
 
 // GuardDuty and the verifier both write the object's tags; if GuardDuty's
 // write was lost to the verifier's (both read, then both wrote), handling
 // GuardDuty's event puts its tag back. Here the tag never arrived.
 func TestScanTagRestored(t *testing.T) {
-	r := newRig(t, api.Config{}, verifier.Settings{MalwareScan: true})
+	r := newRig(t, api.UploadSettings{}, api.VerifierSettings{MalwareScanEnabled: true})
 	key := r.issuedKey("pixel.png")
 	r.b.store(key, pngFile(t), "image/png")
 	r.mustDeliver(r.scanned(key, "NO_THREATS_FOUND"))
@@ -135,7 +136,7 @@ func TestScanTagRestored(t *testing.T) {
 
 // Versioned buckets: GuardDuty's result names the version it scanned.
 func TestScanVersioned(t *testing.T) {
-	r := newRig(t, api.Config{}, verifier.Settings{MalwareScan: true})
+	r := newRig(t, api.UploadSettings{}, api.VerifierSettings{MalwareScanEnabled: true})
 	r.b.versioned = true
 	key := r.issuedKey("pixel.png")
 	r.b.store(key, pngFile(t), "image/png")

@@ -29,10 +29,10 @@
 // # Exactly one outcome
 //
 // Deliveries come at least once, out of order, and duplicates may run at
-// the same time. The arbiter is a marker object under Settings.MarkerPrefix,
-// named by the object version's idempotency key (bucket, key, and version ID
-// or ETag) and created with If-None-Match: *, that holds the outcome. The
-// run that creates it tags the object and publishes; every other run gets
+// the same time. The arbiter is a marker object under MarkerPrefix, named
+// by the object version's idempotency key (bucket, key, and version ID or
+// ETag) and created with If-None-Match: *, that holds the outcome. The run
+// that creates it tags the object and publishes; every other run gets
 // 412 and only makes sure the object carries the marker's status. A run
 // that dies after creating the marker leaves it unpublished with a lease
 // (the run's deadline); a later delivery after the lease takes it over with
@@ -48,7 +48,7 @@
 //
 // # Malware scan
 //
-// With Settings.MalwareScan on, GuardDuty Malware Protection for S3 scans
+// With MalwareScanEnabled on, GuardDuty Malware Protection for S3 scans
 // the prefix and the verifier also receives its "GuardDuty Malware
 // Protection Object Scan Result" events. Both kinds of event run the same
 // checks; an S3 event reads the scan result from GuardDuty's object tag
@@ -57,15 +57,17 @@
 //
 //   - NO_THREATS_FOUND, content checks passed: verified.
 //   - THREATS_FOUND: rejected, api.ReasonMalware.
-//   - UNSUPPORTED (GuardDuty skipped it), and any object over GuardDuty's
-//     100 GB limit without waiting: rejected, api.ReasonScanUnsupported.
+//   - UNSUPPORTED (GuardDuty skipped it): rejected,
+//     api.ReasonScanUnsupported. (An object over GuardDuty's 100 GB limit
+//     never waits: with the scan on, MaxMultipartSize is at most that, so
+//     it is rejected as too large.)
 //   - ACCESS_DENIED: rejected, api.ReasonScanAccessDenied, and logged as
 //     an error: GuardDuty's role cannot read the bucket.
 //   - FAILED, or a status this code does not know: rejected,
 //     api.ReasonScanFailed.
 //   - No result yet: a content failure rejects at once; otherwise the
 //     delivery fails and the queue delivers it again, until
-//     Settings.MalwareScanTimeout after the object was stored, when it is
+//     MalwareScanTimeout after the object was stored, when it is
 //     rejected with api.ReasonScanTimeout.
 //
 // Anything but a clean scan is rejected: with the scan on, Upload Verified
@@ -115,8 +117,7 @@ type Publisher interface {
 // Handler verifies stored objects. Build it with [New]; it is safe for
 // concurrent use.
 type Handler struct {
-	cfg    api.Config
-	set    Settings
+	set    api.VerifierSettings
 	bucket BucketAPI
 	events Publisher
 	log    *slog.Logger
@@ -133,14 +134,14 @@ func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 // it decides scan timeouts and marker leases.
 func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = now } }
 
-// New returns a Handler for cfg and s after applying their defaults and
-// validating them. b is the upload bucket; p publishes the events.
-func New(cfg api.Config, s Settings, b BucketAPI, p Publisher, opts ...Option) (*Handler, error) {
-	cfg, s = cfg.WithDefaults(), s.WithDefaults()
-	if err := errors.Join(cfg.Validate(), s.Validate(cfg)); err != nil {
+// New returns a Handler for s after applying its defaults and validating
+// it. b is the upload bucket; p publishes the events.
+func New(s api.VerifierSettings, b BucketAPI, p Publisher, opts ...Option) (*Handler, error) {
+	s = s.WithDefaults()
+	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	h := &Handler{cfg: cfg, set: s, bucket: b, events: p, log: slog.Default(), now: time.Now}
+	h := &Handler{set: s, bucket: b, events: p, log: slog.Default(), now: time.Now}
 	for _, o := range opts {
 		o(h)
 	}
@@ -173,7 +174,7 @@ func (h *Handler) handleMessage(ctx context.Context, msg events.SQSMessage) (err
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
-	var ev events.EventBridgeEvent
+	var ev api.RawEvent
 	if err := json.Unmarshal([]byte(msg.Body), &ev); err != nil {
 		h.log.ErrorContext(ctx, "message is not an EventBridge event", "messageId", msg.MessageId, "error", err)
 		return err
@@ -193,19 +194,19 @@ func (h *Handler) handleMessage(ctx context.Context, msg events.SQSMessage) (err
 // It ignores every other event. A nil error means the event is done with,
 // even when it changed nothing; an error (ErrPending among them) means it
 // must be delivered again.
-func (h *Handler) HandleEvent(ctx context.Context, ev events.EventBridgeEvent) error {
+func (h *Handler) HandleEvent(ctx context.Context, ev api.RawEvent) error {
 	e, ok, err := decodeEvent(ev)
 	if err != nil || !ok {
 		return err
 	}
 	log := h.log.With("fileKey", e.key, "etag", e.etag, "versionId", e.versionID, "eventId", ev.ID)
 	switch {
-	case e.bucket != h.cfg.Bucket:
+	case e.bucket != h.set.Bucket:
 		log.WarnContext(ctx, "event for another bucket ignored", "bucket", e.bucket)
 		return nil
-	case !strings.HasPrefix(e.key, h.cfg.KeyPrefix):
+	case !strings.HasPrefix(e.key, h.set.KeyPrefix):
 		return nil // not the API's object
-	case e.scan != "" && !h.set.MalwareScan:
+	case e.scan != "" && !h.set.MalwareScanEnabled:
 		log.WarnContext(ctx, "malware scan result ignored: the malware scan is off", "scanResult", e.scan)
 		return nil
 	}
@@ -273,11 +274,11 @@ type outcome struct {
 // judge runs the checks on obj. It returns ErrPending while the malware
 // scan result is still to come.
 func (h *Handler) judge(ctx context.Context, e objectEvent, obj object) (outcome, error) {
-	owner, issued := h.ownerOf(obj.key)
+	k, issued := api.ParseKey(h.set.KeyPrefix, obj.key, h.set.SignIn)
 	o := outcome{Event: api.UploadEvent{
-		Bucket: h.cfg.Bucket, FileKey: obj.key, Owner: owner, FileName: fileName(obj.key, issued),
+		Bucket: h.set.Bucket, FileKey: obj.key, Owner: k.Owner, FileName: fileName(obj.key, k, issued),
 		Size: obj.size, ContentType: obj.contentType, ETag: obj.etag, VersionID: obj.versionID,
-		IdempotencyKey: idempotencyKey(h.cfg.Bucket, obj),
+		IdempotencyKey: idempotencyKey(h.set.Bucket, obj),
 	}}
 	reject := func(reason string) (outcome, error) {
 		o.Status, o.Event.Reason = api.StatusRejected, reason
@@ -292,7 +293,7 @@ func (h *Handler) judge(ctx context.Context, e objectEvent, obj object) (outcome
 		return reject(api.ReasonUnknownKey)
 	case obj.size > h.limitFor(e.stored, obj.etag):
 		return reject(api.ReasonTooLarge)
-	case declared == "" || !api.ContentTypeAllowed(h.cfg.AllowedContentTypes, declared):
+	case declared == "" || !api.ContentTypeAllowed(h.set.AllowedContentTypes, declared):
 		return reject(api.ReasonTypeNotAllowed)
 	}
 	head, err := h.firstBytes(ctx, obj)
@@ -304,7 +305,7 @@ func (h *Handler) judge(ctx context.Context, e objectEvent, obj object) (outcome
 	if reason != "" {
 		return reject(reason)
 	}
-	if h.set.MalwareScan {
+	if h.set.MalwareScanEnabled {
 		reason, err := h.scanReason(ctx, e, obj)
 		if err != nil {
 			return o, err

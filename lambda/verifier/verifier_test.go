@@ -22,7 +22,7 @@ func TestOutcomes(t *testing.T) {
 	owner := api.CallerID("https://issuer.example.com", "user-1")
 	for _, tc := range []struct {
 		name        string
-		cfg         api.Config
+		cfg         api.UploadSettings
 		file        string // the file name in the key
 		owner       string // the key's owner segment, with sign-in
 		key         string // a key of its own, instead of an issued one
@@ -37,16 +37,16 @@ func TestOutcomes(t *testing.T) {
 			status: api.StatusVerified, detected: "image/png"},
 		{name: "html declared image/png", file: "pixel.png", contentType: "image/png", data: []byte(htmlFile),
 			status: api.StatusRejected, reason: api.ReasonActiveContent, detected: "text/html"},
-		{name: "html declared image/png with html allowed", cfg: api.Config{AllowedContentTypes: []string{"image/png", "text/html"}},
+		{name: "html declared image/png with html allowed", cfg: api.UploadSettings{AllowedContentTypes: []string{"image/png", "text/html"}},
 			file: "pixel.png", contentType: "image/png", data: []byte(htmlFile),
 			status: api.StatusRejected, reason: api.ReasonTypeMismatch, detected: "text/html"},
-		{name: "svg declared image/png under image/*", cfg: api.Config{AllowedContentTypes: []string{"image/*"}},
+		{name: "svg declared image/png under image/*", cfg: api.UploadSettings{AllowedContentTypes: []string{"image/*"}},
 			file: "logo.png", contentType: "image/png", data: []byte(svgFile),
 			status: api.StatusRejected, reason: api.ReasonActiveContent, detected: "image/svg+xml"},
-		{name: "svg declared image/svg+xml under image/*", cfg: api.Config{AllowedContentTypes: []string{"image/*"}},
+		{name: "svg declared image/svg+xml under image/*", cfg: api.UploadSettings{AllowedContentTypes: []string{"image/*"}},
 			file: "logo.svg", contentType: "image/svg+xml", data: []byte(svgFile),
 			status: api.StatusRejected, reason: api.ReasonTypeNotAllowed},
-		{name: "svg named exactly", cfg: api.Config{AllowedContentTypes: []string{"image/*", "image/svg+xml"}},
+		{name: "svg named exactly", cfg: api.UploadSettings{AllowedContentTypes: []string{"image/*", "image/svg+xml"}},
 			file: "logo.svg", contentType: "image/svg+xml", data: []byte(svgFile),
 			status: api.StatusVerified, detected: "image/svg+xml"},
 		{name: "docx declared as its OOXML type", file: "report.docx", contentType: docxType, data: docxFile(t, 0),
@@ -69,29 +69,29 @@ func TestOutcomes(t *testing.T) {
 			status: api.StatusRejected, reason: api.ReasonTypeMismatch, detected: "application/pdf"},
 		{name: "empty file", file: "empty.txt", contentType: "text/plain", data: nil,
 			status: api.StatusVerified, detected: "text/plain"},
-		{name: "declared type the allow-list refuses", cfg: api.Config{AllowedContentTypes: []string{"image/*"}},
+		{name: "declared type the allow-list refuses", cfg: api.UploadSettings{AllowedContentTypes: []string{"image/*"}},
 			file: "notes.txt", contentType: "text/plain", data: []byte(textFile),
 			status: api.StatusRejected, reason: api.ReasonTypeNotAllowed},
-		{name: "PUT over MaxFileSize", cfg: api.Config{MaxFileSize: mib}, file: "blob.bin", contentType: "application/octet-stream",
+		{name: "PUT over MaxFileSize", cfg: api.UploadSettings{MaxFileSize: mib}, file: "blob.bin", contentType: "application/octet-stream",
 			data: make([]byte, mib+1), stored: "PutObject", status: api.StatusRejected, reason: api.ReasonTooLarge},
-		{name: "form POST over MaxFileSize", cfg: api.Config{MaxFileSize: mib}, file: "blob.bin", contentType: "application/octet-stream",
+		{name: "form POST over MaxFileSize", cfg: api.UploadSettings{MaxFileSize: mib}, file: "blob.bin", contentType: "application/octet-stream",
 			data: make([]byte, mib+1), stored: "POST Object", status: api.StatusRejected, reason: api.ReasonTooLarge},
-		{name: "multipart over MaxFileSize within MaxMultipartSize", cfg: api.Config{MaxFileSize: mib, MaxMultipartSize: 8 * mib},
+		{name: "multipart over MaxFileSize within MaxMultipartSize", cfg: api.UploadSettings{MaxFileSize: mib, MaxMultipartSize: 8 * mib},
 			file: "blob.bin", contentType: "application/octet-stream", data: make([]byte, mib+1), stored: "CompleteMultipartUpload",
 			status: api.StatusVerified, detected: "application/octet-stream"},
-		{name: "multipart over MaxMultipartSize", cfg: api.Config{MaxMultipartSize: mib}, file: "blob.bin", contentType: "application/octet-stream",
+		{name: "multipart over MaxMultipartSize", cfg: api.UploadSettings{MaxMultipartSize: mib}, file: "blob.bin", contentType: "application/octet-stream",
 			data: make([]byte, mib+1), stored: "CompleteMultipartUpload", status: api.StatusRejected, reason: api.ReasonTooLarge},
 		{name: "key the API did not issue", key: "uploads/not-issued.png", contentType: "image/png", data: pngFile(t),
 			status: api.StatusRejected, reason: api.ReasonUnknownKey},
-		{name: "sign-in: key under its owner", cfg: api.Config{SignIn: true}, file: "pixel.png", owner: owner,
+		{name: "sign-in: key under its owner", cfg: api.UploadSettings{SignIn: true}, file: "pixel.png", owner: owner,
 			contentType: "image/png", data: pngFile(t), status: api.StatusVerified, detected: "image/png"},
-		{name: "sign-in: key without an owner", cfg: api.Config{SignIn: true}, file: "pixel.png",
+		{name: "sign-in: key without an owner", cfg: api.UploadSettings{SignIn: true}, file: "pixel.png",
 			contentType: "image/png", data: pngFile(t), status: api.StatusRejected, reason: api.ReasonUnknownKey},
-		{name: "sign-in: owner segment not a caller ID", cfg: api.Config{SignIn: true}, file: "pixel.png", owner: "someone",
+		{name: "sign-in: owner segment not a caller ID", cfg: api.UploadSettings{SignIn: true}, file: "pixel.png", owner: "someone",
 			contentType: "image/png", data: pngFile(t), status: api.StatusRejected, reason: api.ReasonUnknownKey},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRig(t, tc.cfg, verifier.Settings{})
+			r := newRig(t, tc.cfg, api.VerifierSettings{})
 			key := tc.key
 			if key == "" {
 				var owners []string
@@ -129,7 +129,7 @@ func TestOutcomes(t *testing.T) {
 // A verified object keeps every tag it had, and its event carries the
 // whole detail.
 func TestVerifiedDetail(t *testing.T) {
-	r := newRig(t, api.Config{}, verifier.Settings{})
+	r := newRig(t, api.UploadSettings{}, api.VerifierSettings{})
 	key := r.issuedKey("pixel.png")
 	data := pngFile(t)
 	o := r.b.store(key, data, "image/png")
@@ -149,8 +149,8 @@ func TestVerifiedDetail(t *testing.T) {
 		}
 	}
 	p := r.expectOne(key, api.StatusVerified, "")
-	if p.bus != verifier.DefaultEventBusName {
-		t.Errorf("bus = %q, want %q", p.bus, verifier.DefaultEventBusName)
+	if p.bus != api.DefaultEventBusName {
+		t.Errorf("bus = %q, want %q", p.bus, api.DefaultEventBusName)
 	}
 	got := p.detail
 	if got.IdempotencyKey == "" || len(got.IdempotencyKey) != 64 {
@@ -167,23 +167,23 @@ func TestVerifiedDetail(t *testing.T) {
 // The rule matches only the key prefix; anything else that reaches the
 // verifier is not the API's and is left alone, without a call to S3.
 func TestIgnored(t *testing.T) {
-	r := newRig(t, api.Config{}, verifier.Settings{})
+	r := newRig(t, api.UploadSettings{}, api.VerifierSettings{})
 	r.b.store("other/pixel.png", []byte(htmlFile), "image/png")
 	key := r.issuedKey("pixel.png")
 	r.b.store(key, []byte(htmlFile), "image/png")
-	for name, ev := range map[string]events.EventBridgeEvent{
+	for name, ev := range map[string]api.RawEvent{
 		"outside the key prefix": r.created("other/pixel.png", "PutObject"),
-		"another bucket": func() events.EventBridgeEvent {
+		"another bucket": func() api.RawEvent {
 			ev := r.created(key, "PutObject")
 			ev.Detail = []byte(strings.Replace(string(ev.Detail), testBucket, "someone-elses-bucket", 1))
 			return ev
 		}(),
-		"another detail-type": func() events.EventBridgeEvent {
+		"another detail-type": func() api.RawEvent {
 			ev := r.created(key, "PutObject")
 			ev.DetailType = "Object Tags Added"
 			return ev
 		}(),
-		"another source": func() events.EventBridgeEvent {
+		"another source": func() api.RawEvent {
 			ev := r.created(key, "PutObject")
 			ev.Source = "my.app"
 			return ev
@@ -204,7 +204,7 @@ func TestIgnored(t *testing.T) {
 
 // A redelivered event changes nothing and publishes nothing.
 func TestSameEventTwice(t *testing.T) {
-	r := newRig(t, api.Config{}, verifier.Settings{})
+	r := newRig(t, api.UploadSettings{}, api.VerifierSettings{})
 	key := r.issuedKey("pixel.png")
 	r.b.store(key, pngFile(t), "image/png")
 	ev := r.created(key, "PutObject")
@@ -223,7 +223,7 @@ func TestSameEventTwice(t *testing.T) {
 // losers of the marker race either see it published or are told to come
 // back (ErrPending), and a second delivery of those changes nothing.
 func TestConcurrentDuplicates(t *testing.T) {
-	r := newRig(t, api.Config{}, verifier.Settings{})
+	r := newRig(t, api.UploadSettings{}, api.VerifierSettings{})
 	key := r.issuedKey("page.png")
 	r.b.store(key, []byte(htmlFile), "image/png")
 	ev := r.created(key, "PutObject")
@@ -270,7 +270,7 @@ func TestOlderEventAfterNewer(t *testing.T) {
 				{"html replaced by png", []byte(htmlFile), pngFile(t), "image/png", "image/png", api.StatusVerified, ""},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					r := newRig(t, api.Config{}, verifier.Settings{})
+					r := newRig(t, api.UploadSettings{}, api.VerifierSettings{})
 					r.b.versioned = versioned
 					key := r.issuedKey("pixel.png")
 					r.b.store(key, tc.first, tc.firstType)
@@ -304,7 +304,7 @@ func TestReplacedWhileTagging(t *testing.T) {
 		{"new object already rejected", true, api.StatusRejected},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRig(t, api.Config{}, verifier.Settings{})
+			r := newRig(t, api.UploadSettings{}, api.VerifierSettings{})
 			key := r.issuedKey("pixel.png")
 			r.b.store(key, pngFile(t), "image/png")
 			older := r.created(key, "PutObject")
@@ -341,7 +341,7 @@ func TestReplacedWhileTagging(t *testing.T) {
 // until its lease ends; a later delivery then publishes the recorded
 // outcome, once.
 func TestTakeOverAfterLease(t *testing.T) {
-	r := newRig(t, api.Config{}, verifier.Settings{})
+	r := newRig(t, api.UploadSettings{}, api.VerifierSettings{})
 	key := r.issuedKey("pixel.png")
 	r.b.store(key, pngFile(t), "image/png")
 	ev := r.created(key, "PutObject")
@@ -369,7 +369,7 @@ func TestTakeOverAfterLease(t *testing.T) {
 func TestReadsAtMost4KiB(t *testing.T) {
 	var first stats
 	for i, size := range []int{1 << 10, 64 << 20} {
-		r := newRig(t, api.Config{}, verifier.Settings{})
+		r := newRig(t, api.UploadSettings{}, api.VerifierSettings{})
 		key := r.issuedKey("blob.bin")
 		r.b.store(key, make([]byte, size), "application/octet-stream")
 		r.mustDeliver(r.created(key, "PutObject"))
@@ -391,7 +391,7 @@ func TestReadsAtMost4KiB(t *testing.T) {
 
 // A batch from the queue reports exactly the records to deliver again.
 func TestHandleBatch(t *testing.T) {
-	r := newRig(t, api.Config{}, verifier.Settings{MalwareScan: true})
+	r := newRig(t, api.UploadSettings{}, api.VerifierSettings{MalwareScanEnabled: true})
 	good := r.issuedKey("page.png")
 	r.b.store(good, []byte(htmlFile), "image/png") // rejected at once: content fails before the scan
 	waiting := r.issuedKey("pixel.png")
@@ -438,7 +438,7 @@ func TestHandleBatch(t *testing.T) {
 // The merge never drops another tag, and an object already at S3's limit
 // of 10 tags fails the delivery rather than losing one.
 func TestTagLimit(t *testing.T) {
-	r := newRig(t, api.Config{}, verifier.Settings{})
+	r := newRig(t, api.UploadSettings{}, api.VerifierSettings{})
 	key := r.issuedKey("pixel.png")
 	r.b.store(key, pngFile(t), "image/png")
 	for i := range 10 {
@@ -459,7 +459,7 @@ func TestTagLimit(t *testing.T) {
 // undoing it leaves a wrong status; the redelivered event, now stale, puts
 // the current object's own status back.
 func TestStaleRedeliveryRestoresTheCurrentStatus(t *testing.T) {
-	r := newRig(t, api.Config{}, verifier.Settings{})
+	r := newRig(t, api.UploadSettings{}, api.VerifierSettings{})
 	key := r.issuedKey("pixel.png")
 	r.b.store(key, pngFile(t), "image/png")
 	older := r.created(key, "PutObject")

@@ -19,6 +19,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/lambda/oidcauth"
 )
 
@@ -31,6 +32,11 @@ type benchIssuer struct {
 	key   *rsa.PrivateKey
 	token string
 	jwks  atomic.Int64
+}
+
+// settings are the authorizer's settings for tokens of this issuer.
+func (is *benchIssuer) settings() api.AuthorizerSettings {
+	return api.AuthorizerSettings{IssuerUrl: is.srv.URL, Audience: benchAudience}
 }
 
 func newBenchIssuer() (*benchIssuer, error) {
@@ -97,7 +103,7 @@ func benchAuthorizer(ctx context.Context, root, work string, runs int) ([]row, e
 }
 
 func benchAuthorizerWarm(ctx context.Context, is *benchIssuer) ([]row, error) {
-	v, err := oidcauth.NewVerifier(oidcauth.Config{Issuer: is.srv.URL, Audience: benchAudience}, oidcauth.WithLogger(slog.New(slog.DiscardHandler)))
+	v, err := oidcauth.New(is.settings(), oidcauth.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +141,7 @@ func benchAuthorizerWarm(ctx context.Context, is *benchIssuer) ([]row, error) {
 }
 
 func benchAuthorizerColdStart(ctx context.Context, root, work string, runs int, is *benchIssuer) ([]row, error) {
-	ours, err := buildBootstrap(root, filepath.Join(root, "lambda", "authorizer"), filepath.Join(work, "authorizer"))
+	ours, err := buildBootstrap(root, filepath.Join(root, authorizerFunction), filepath.Join(work, "authorizer"))
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +153,7 @@ func benchAuthorizerColdStart(ctx context.Context, root, work string, runs int, 
 	if err != nil {
 		return nil, err
 	}
-	env := append(lambdaEnv(), oidcauth.IssuerEnv+"="+is.srv.URL, oidcauth.AudienceEnv+"="+benchAudience)
+	env := lambdaEnv(is.settings())
 	bins := []string{ours, hello}
 	times := make([][]time.Duration, len(bins))
 	before := is.jwks.Load()
@@ -173,7 +179,7 @@ func benchAuthorizerColdStart(ctx context.Context, root, work string, runs int, 
 
 // authorizerBundle is the size of the authorizer's arm64 bootstrap, zipped.
 func authorizerBundle(root, work string) ([]row, error) {
-	raw, zipped, _, err := bundle(root, filepath.Join(root, "lambda", "authorizer"), work, "authorizer-arm64")
+	raw, zipped, _, err := bundle(root, filepath.Join(root, authorizerFunction), work, "authorizer-arm64")
 	if err != nil {
 		return nil, err
 	}

@@ -39,11 +39,11 @@ func bundle(root, dir, work, name string) (raw, zipped int, b *golambda.Build, e
 }
 
 func benchBundle(root, work string) ([]row, error) {
-	raw, zipped, b, err := bundle(root, filepath.Join(root, "lambda"), work, "arm64")
+	raw, zipped, b, err := bundle(root, filepath.Join(root, uploadFunction), work, "arm64")
 	if err != nil {
 		return nil, err
 	}
-	list := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc", "./lambda")
+	list := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc", "./"+filepath.ToSlash(uploadFunction))
 	list.Dir = root
 	list.Env = b.Environ()
 	deps, err := list.Output()

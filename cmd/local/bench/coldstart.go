@@ -71,16 +71,30 @@ func coldStart(ctx context.Context, event []byte, name string, args []string, en
 	}
 }
 
-func lambdaEnv() []string {
-	cfg := api.Config{Bucket: "bench-bucket"}.WithDefaults()
+// The functions' bootstraps, as the construct builds them.
+var (
+	uploadFunction     = filepath.Join("lambda", "cmd", "upload")
+	verifierFunction   = filepath.Join("lambda", "cmd", "verifier")
+	authorizerFunction = filepath.Join("lambda", "cmd", "authorizer")
+)
+
+// lambdaEnv is the environment Lambda gives a function, with the given
+// settings in their variables, as the construct sets them.
+func lambdaEnv(settings ...interface{ Variable() string }) []string {
 	env := []string{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDBENCH", "AWS_SECRET_ACCESS_KEY=bench-secret",
 		"AWS_SESSION_TOKEN=bench-token", "AWS_LAMBDA_FUNCTION_NAME=bench", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
-		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "BUCKET_NAME=bench-bucket"}
-	return append(env, api.ConfigEnv+"="+cfg.Encode())
+		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST"}
+	for _, s := range settings {
+		env = append(env, s.Variable()+"="+api.EncodeSettings(s))
+	}
+	return env
 }
 
+// benchUploadSettings are the upload function's settings in the benchmarks.
+var benchUploadSettings = api.UploadSettings{Bucket: "bench-bucket"}
+
 func benchColdStart(ctx context.Context, root, work string, runs int) ([]row, error) {
-	ours, err := buildBootstrap(root, filepath.Join(root, "lambda"), filepath.Join(work, "ours"))
+	ours, err := buildBootstrap(root, filepath.Join(root, uploadFunction), filepath.Join(work, "ours"))
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +106,7 @@ func benchColdStart(ctx context.Context, root, work string, runs int) ([]row, er
 	if err := ensureNodeModules(filepath.Join(dir, "node")); err != nil {
 		return nil, err
 	}
-	event, env := apiEvent(), lambdaEnv()
+	event, env := apiEvent(), lambdaEnv(benchUploadSettings)
 	// Interleave the three so that each sees the same machine state.
 	cmds := []struct {
 		name string

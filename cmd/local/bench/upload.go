@@ -37,11 +37,11 @@ func benchUpload(ctx context.Context, work string, size int64) ([]row, error) {
 	defer gw.Stop()
 	client := gw.Client()
 	const bucket = "bench"
-	if err := s3gw.EnsureBucket(ctx, client, bucket, api.Config{Bucket: bucket}); err != nil {
+	if err := s3gw.EnsureBucket(ctx, client, bucket, api.UploadSettings{Bucket: bucket}); err != nil {
 		return nil, err
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	settings := api.Config{Bucket: bucket}
+	settings := api.UploadSettings{Bucket: bucket}
 	h, err := uploadapi.New(settings, s3.NewPresignClient(client), client, uploadapi.WithLogger(quiet))
 	if err != nil {
 		return nil, err

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 // verifierEvent is a queue batch of one S3 Object Created event, as the
@@ -41,7 +43,7 @@ func verifierEvent() ([]byte, error) {
 // Runtime API of its own, and reports the p50 from exec to the answered
 // batch.
 func benchVerifierColdStart(ctx context.Context, root, work string, runs int) ([]row, error) {
-	ours, err := buildBootstrap(root, filepath.Join(root, "lambda", "verifierfn"), filepath.Join(work, "verifier"))
+	ours, err := buildBootstrap(root, filepath.Join(root, verifierFunction), filepath.Join(work, "verifier"))
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +55,7 @@ func benchVerifierColdStart(ctx context.Context, root, work string, runs int) ([
 	if err != nil {
 		return nil, err
 	}
-	env := lambdaEnv()
+	env := lambdaEnv(api.VerifierSettings{UploadSettings: benchUploadSettings})
 	bins := []string{ours, hello}
 	times := make([][]time.Duration, len(bins))
 	for i := -2; i < runs; i++ { // two warm-up rounds fill the page cache

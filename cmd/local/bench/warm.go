@@ -21,7 +21,7 @@ import (
 func benchWarm(root string) ([]row, error) {
 	client := s3.New(s3.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDBENCH", "bench-secret", "bench-token")})
 	presign := s3.NewPresignClient(client)
-	h, err := uploadapi.New(api.Config{Bucket: "bench-bucket"}, presign, client, uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
+	h, err := uploadapi.New(benchUploadSettings, presign, client, uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return nil, err
 	}

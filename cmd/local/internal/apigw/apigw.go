@@ -45,7 +45,7 @@ type Config struct {
 	// Settings are the handler's settings: the stage serves the routes
 	// they call for (api.RoutesFor), with the request models derived as the
 	// construct derives them.
-	Settings api.Config
+	Settings api.UploadSettings
 	// APIKey, when set, must arrive in X-Api-Key on every routed method.
 	APIKey string
 	// Authorizer, when set, is a TOKEN authorizer the stage runs on every

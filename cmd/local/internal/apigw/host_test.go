@@ -24,7 +24,7 @@ func TestHostNames(t *testing.T) {
 		Invoke: func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 			return events.APIGatewayProxyResponse{StatusCode: 200, Body: "{}"}, nil
 		},
-		Settings: api.Config{Bucket: "b"},
+		Settings: api.UploadSettings{Bucket: "b"},
 		Static:   http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("page")) }),
 		Hosts:    []string{"192.0.2.10", "myhost.lan"},
 	})

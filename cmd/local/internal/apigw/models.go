@@ -21,7 +21,7 @@ type models struct {
 	required map[string][]string
 }
 
-func newModels(routes []api.Route, settings api.Config) (*models, error) {
+func newModels(routes []api.Route, settings api.UploadSettings) (*models, error) {
 	m := &models{body: map[string]*jsonschema.Schema{}, required: map[string][]string{}}
 	for _, r := range routes {
 		if !r.InBody() {

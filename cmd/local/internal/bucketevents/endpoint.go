@@ -31,7 +31,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/versity/versitygw/s3event"
@@ -42,7 +41,7 @@ import (
 // Verifier judges one EventBridge event. *verifier.Handler satisfies it; a
 // nil error means the event is done with.
 type Verifier interface {
-	HandleEvent(ctx context.Context, ev events.EventBridgeEvent) error
+	HandleEvent(ctx context.Context, ev api.RawEvent) error
 }
 
 // Lister lists the bucket, to find the object of a form POST's event.
@@ -121,7 +120,7 @@ type objectKey struct{ bucket, key string }
 // keyQueue holds one key's events in arrival order while a goroutine
 // works through them.
 type keyQueue struct {
-	events []events.EventBridgeEvent
+	events []api.RawEvent
 }
 
 // New returns an endpoint that verifies nothing until [Endpoint.Verify]
@@ -136,7 +135,7 @@ func New(log *slog.Logger, opts Options) *Endpoint {
 // Verify sends the Object Created events of cfg.Bucket under cfg.KeyPrefix
 // to v, as the deployed rule sends them to the verifier. l lists the
 // bucket to find the object of a form POST's event.
-func (e *Endpoint) Verify(cfg api.Config, v Verifier, l Lister) {
+func (e *Endpoint) Verify(cfg api.UploadSettings, v Verifier, l Lister) {
 	cfg = cfg.WithDefaults()
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -251,7 +250,7 @@ func (e *Endpoint) enqueue(t target, c created) {
 		q.events = append(q.events, ev)
 		return
 	}
-	q := &keyQueue{events: []events.EventBridgeEvent{ev}}
+	q := &keyQueue{events: []api.RawEvent{ev}}
 	e.keys[id] = q
 	e.wg.Add(1)
 	go e.drain(t, id, q)

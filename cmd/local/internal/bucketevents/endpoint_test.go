@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -44,7 +43,7 @@ func record(name s3event.EventType, bucket, key string, size int64, etag string)
 // it fail the first n calls for a key.
 type recorder struct {
 	mu       sync.Mutex
-	got      []events.EventBridgeEvent
+	got      []api.RawEvent
 	fail     map[string]int
 	inFlight map[string]int
 	overlap  bool // two calls for one key ran at once
@@ -55,7 +54,7 @@ type recorder struct {
 
 func newRecorder() *recorder { return &recorder{fail: map[string]int{}, inFlight: map[string]int{}} }
 
-func (r *recorder) HandleEvent(ctx context.Context, ev events.EventBridgeEvent) error {
+func (r *recorder) HandleEvent(ctx context.Context, ev api.RawEvent) error {
 	var d struct {
 		Object struct {
 			Key string `json:"key"`
@@ -85,7 +84,7 @@ func (r *recorder) HandleEvent(ctx context.Context, ev events.EventBridgeEvent) 
 	return nil
 }
 
-func (r *recorder) events() []events.EventBridgeEvent {
+func (r *recorder) events() []api.RawEvent {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.got)
@@ -101,7 +100,7 @@ func (l listing) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ .
 func newEndpoint(t *testing.T, v bucketevents.Verifier, l bucketevents.Lister, opts bucketevents.Options) (*bucketevents.Endpoint, *httptest.Server) {
 	t.Helper()
 	ep := bucketevents.New(slog.New(slog.DiscardHandler), opts)
-	ep.Verify(api.Config{Bucket: bucket}, v, l)
+	ep.Verify(api.UploadSettings{Bucket: bucket}, v, l)
 	srv := httptest.NewServer(ep)
 	t.Cleanup(func() { srv.Close(); _ = ep.Close() })
 	return ep, srv
@@ -132,7 +131,7 @@ func settle(t *testing.T, ep *bucketevents.Endpoint) {
 	}
 }
 
-func detail(t *testing.T, ev events.EventBridgeEvent) map[string]any {
+func detail(t *testing.T, ev api.RawEvent) map[string]any {
 	t.Helper()
 	var d map[string]any
 	if err := json.Unmarshal(ev.Detail, &d); err != nil {

@@ -11,10 +11,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 // LinePrefix starts each line a [Publisher] writes, before the event's
@@ -56,8 +57,8 @@ func (p *Publisher) PutEvents(ctx context.Context, in *eventbridge.PutEventsInpu
 				ErrorCode: aws.String("MalformedDetail"), ErrorMessage: aws.String("Detail is malformed.")})
 			continue
 		}
-		ev := events.EventBridgeEvent{Version: "0", ID: newID(), DetailType: aws.ToString(entry.DetailType),
-			Source: aws.ToString(entry.Source), AccountID: account, Time: time.Now().UTC(), Region: p.region,
+		ev := api.RawEvent{Version: "0", ID: newID(), DetailType: aws.ToString(entry.DetailType),
+			Source: aws.ToString(entry.Source), Account: account, Time: time.Now().UTC(), Region: p.region,
 			Resources: append([]string{}, entry.Resources...), Detail: detail}
 		b, err := json.Marshal(ev)
 		if err != nil {

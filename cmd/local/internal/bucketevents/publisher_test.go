@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
@@ -51,7 +50,7 @@ func TestPublisher(t *testing.T) {
 		}
 		for i, want := range []string{api.EventUploadVerified, api.EventUploadRejected} {
 			js, ok := strings.CutPrefix(lines[i], bucketevents.LinePrefix)
-			var ev events.EventBridgeEvent
+			var ev api.RawEvent
 			if !ok || json.Unmarshal([]byte(js), &ev) != nil {
 				t.Fatalf("line %q is not %q and an event's JSON", lines[i], bucketevents.LinePrefix)
 			}

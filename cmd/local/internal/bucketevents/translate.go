@@ -7,8 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/versity/versitygw/s3event"
+
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 // The Object Created events the deployed rule matches, by the S3 server's
@@ -16,40 +17,13 @@ import (
 // API stores an object. Every other event (copies, deletions, tagging,
 // the verifier's own among them) is dropped, as the rule drops it.
 var reasons = map[s3event.EventType]string{
-	s3event.EventObjectCreatedPut:        "PutObject",
-	s3event.EventObjectCreatedPost:       "POST Object",
-	s3event.EventCompleteMultipartUpload: "CompleteMultipartUpload",
+	s3event.EventObjectCreatedPut:        api.StoredByPut,
+	s3event.EventObjectCreatedPost:       api.StoredByPost,
+	s3event.EventCompleteMultipartUpload: api.StoredByMultipart,
 }
 
 // account is the account ID local mode's events carry.
 const account = "000000000000"
-
-// s3Detail is the detail of S3's Object Created event as EventBridge
-// delivers it.
-type s3Detail struct {
-	Version string       `json:"version"`
-	Bucket  detailBucket `json:"bucket"`
-	Object  detailObject `json:"object"`
-	// RequestID, Requester and SourceIP say who stored the object.
-	RequestID string `json:"request-id"`
-	Requester string `json:"requester"`
-	SourceIP  string `json:"source-ip-address"`
-	Reason    string `json:"reason"`
-}
-
-type detailBucket struct {
-	Name string `json:"name"`
-}
-
-type detailObject struct {
-	Key  string `json:"key"`
-	Size int64  `json:"size"`
-	// ETag is bare, without the quotes of S3's API.
-	ETag string `json:"etag"`
-	// VersionID is present only for a versioned bucket.
-	VersionID string `json:"version-id,omitempty"`
-	Sequencer string `json:"sequencer"`
-}
 
 // created is one S3 server record the deployed rule would match, before
 // its key is known for certain: a form POST's record carries none.
@@ -85,17 +59,18 @@ func decode(r s3event.EventRecord) (c created, ok bool) {
 
 // event is c as the deployed rule delivers it: the EventBridge event
 // "Object Created" from aws.s3.
-func (c created) event() events.EventBridgeEvent {
-	detail, _ := json.Marshal(s3Detail{
+func (c created) event() api.RawEvent {
+	d := api.ObjectCreated{
 		Version: "0",
-		Bucket:  detailBucket{Name: c.bucket},
-		Object:  detailObject{Key: c.key, Size: c.size, ETag: c.etag, VersionID: c.versionID, Sequencer: c.sequencer},
+		Object:  api.CreatedObject{Key: c.key, Size: c.size, ETag: c.etag, VersionID: c.versionID, Sequencer: c.sequencer},
 		// S3's EventBridge events name the requester's account; local
 		// mode's only account is the S3 server's root user.
-		RequestID: c.requestID, Requester: c.user, SourceIP: c.ip, Reason: c.reason,
-	})
-	return events.EventBridgeEvent{Version: "0", ID: newID(), DetailType: "Object Created", Source: "aws.s3",
-		AccountID: account, Time: c.time, Region: c.region, Resources: []string{"arn:aws:s3:::" + c.bucket}, Detail: detail}
+		RequestID: c.requestID, Requester: c.user, SourceIPAddress: c.ip, Reason: c.reason,
+	}
+	d.Bucket.Name = c.bucket
+	detail, _ := json.Marshal(d)
+	return api.RawEvent{Version: "0", ID: newID(), DetailType: api.DetailTypeObjectCreated, Source: api.SourceS3,
+		Account: account, Time: c.time, Region: c.region, Resources: []string{"arn:aws:s3:::" + c.bucket}, Detail: detail}
 }
 
 func deref(s *string) string {

@@ -190,7 +190,7 @@ func (s *Server) Client() *s3.Client {
 
 // EnsureBucket creates the bucket if it does not exist yet and gives it the
 // CORS rule the construct deploys for these settings.
-func EnsureBucket(ctx context.Context, c *s3.Client, bucket string, settings api.Config) error {
+func EnsureBucket(ctx context.Context, c *s3.Client, bucket string, settings api.UploadSettings) error {
 	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
 	var owned *types.BucketAlreadyOwnedByYou
 	var exists *types.BucketAlreadyExists

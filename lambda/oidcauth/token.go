@@ -9,7 +9,7 @@
 // contains the configured audience, it carries "sub" and "exp", and "exp",
 // "nbf" and "iat" hold at the current time within [Leeway].
 //
-// The deployed authorizer calls [Verifier.Authorize]; whatever stands in
+// The deployed authorizer calls [Authorizer.Authorize]; whatever stands in
 // for API Gateway (local mode, tests, benchmarks) calls the same method.
 package oidcauth
 
@@ -19,23 +19,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
-	"net/url"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/presigned-upload/presigned-upload/api"
-)
-
-// Environment variables from which the deployed authorizer reads its
-// [Config].
-const (
-	IssuerEnv   = "OIDC_ISSUER"
-	AudienceEnv = "OIDC_AUDIENCE"
-	JWKSURLEnv  = "OIDC_JWKS_URL"
 )
 
 const (
@@ -72,28 +61,13 @@ var signatureAlgorithms = []jose.SignatureAlgorithm{
 
 var (
 	// ErrInvalidToken means the token is missing, malformed, not signed by
-	// one of the issuer's keys, or its claims refuse it. Verify's errors
+	// one of the issuer's keys, or its claims refuse it. Check's errors
 	// wrap it with the reason.
 	ErrInvalidToken = errors.New("invalid token")
 	// ErrKeysUnavailable means the issuer's keys were needed and could not
 	// be fetched: nothing is known about the token.
 	ErrKeysUnavailable = errors.New("issuer keys unavailable")
 )
-
-// Config says which tokens a Verifier accepts.
-type Config struct {
-	// Issuer is the issuer URL, compared with "iss" exactly (mind a
-	// trailing slash: Auth0's has one). Its keys are discovered from
-	// <Issuer>/.well-known/openid-configuration unless JWKSURL is set.
-	Issuer string
-	// Audience must be one of the token's "aud" values: the API's
-	// identifier (Auth0, Okta, Entra ID access tokens) or the client ID
-	// (ID tokens, such as Google's).
-	Audience string
-	// JWKSURL is where the issuer publishes its keys. Default: the
-	// discovery document's jwks_uri.
-	JWKSURL string
-}
 
 // Caller is who a verified token speaks for.
 type Caller struct {
@@ -105,70 +79,38 @@ type Caller struct {
 // ID returns the caller's ID, the key segment that holds its files.
 func (c Caller) ID() string { return api.CallerID(c.Issuer, c.Subject) }
 
-// Verifier verifies tokens of one issuer and audience. It keeps the
+// Authorizer checks tokens of one issuer and audience. It keeps the
 // issuer's keys between calls, so hold one for the life of the process.
 // It is safe for concurrent use.
-type Verifier struct {
-	cfg  Config
+type Authorizer struct {
+	set  api.AuthorizerSettings
 	keys *keySet
 	now  func() time.Time
 	log  *slog.Logger
 }
 
-// Option changes a Verifier.
-type Option func(*Verifier)
+// Option changes an Authorizer.
+type Option func(*Authorizer)
 
-// WithHTTPClient fetches the issuer's discovery document and keys with c.
-// Default: a client with the default transport.
-func WithHTTPClient(c *http.Client) Option { return func(v *Verifier) { v.keys.client = c } }
+// WithClock makes the Authorizer read the time from now. Default: time.Now.
+func WithClock(now func() time.Time) Option { return func(v *Authorizer) { v.now = now } }
 
-// WithClock makes the Verifier read the time from now. Default: time.Now.
-func WithClock(now func() time.Time) Option { return func(v *Verifier) { v.now = now } }
+// WithLogger sends the Authorizer's log lines to l instead of slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(v *Authorizer) { v.log = l } }
 
-// WithLogger sends the Verifier's log lines to l instead of slog.Default().
-func WithLogger(l *slog.Logger) Option { return func(v *Verifier) { v.log = l } }
-
-// NewVerifier returns a Verifier for cfg. It makes no network call: the
-// keys are fetched when the first token needs them. The issuer and the JWKS
-// URL must be https, or http on a loopback host (local mode, tests).
-func NewVerifier(cfg Config, opts ...Option) (*Verifier, error) {
-	if err := checkURL("issuer", cfg.Issuer); err != nil {
+// New returns an Authorizer for s after validating it. It makes no network
+// call: the keys are fetched when the first token needs them.
+func New(s api.AuthorizerSettings, opts ...Option) (*Authorizer, error) {
+	s = s.WithDefaults()
+	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Audience == "" {
-		return nil, errors.New("audience is empty")
-	}
-	if cfg.JWKSURL != "" {
-		if err := checkURL("JWKS URL", cfg.JWKSURL); err != nil {
-			return nil, err
-		}
-	}
-	v := &Verifier{cfg: cfg, now: time.Now, log: slog.Default(), keys: newKeySet(cfg.Issuer, cfg.JWKSURL)}
+	v := &Authorizer{set: s, now: time.Now, log: slog.Default(), keys: newKeySet(s.IssuerUrl, s.JwksUrl)}
 	for _, o := range opts {
 		o(v)
 	}
 	v.keys.now, v.keys.log = v.now, v.log
 	return v, nil
-}
-
-// checkURL refuses a URL keys could be fetched from in the clear.
-func checkURL(what, s string) error {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("%s %q is not an absolute URL", what, s)
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if u.Hostname() == "localhost" {
-			return nil
-		}
-		if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() {
-			return nil
-		}
-	}
-	return fmt.Errorf("%s %q must be https (http only on loopback)", what, s)
 }
 
 // claims are the registered claims a token is checked against.
@@ -181,10 +123,10 @@ type claims struct {
 	IssuedAt  *jwt.NumericDate `json:"iat"`
 }
 
-// Verify checks token (the compact JWS, without "Bearer ") and returns
+// Check verifies token (the compact JWS, without "Bearer ") and returns
 // its caller. Its errors wrap ErrInvalidToken or ErrKeysUnavailable; they
 // never contain the token.
-func (v *Verifier) Verify(ctx context.Context, token string) (Caller, error) {
+func (v *Authorizer) Check(ctx context.Context, token string) (Caller, error) {
 	if token == "" {
 		return Caller{}, invalid("no token")
 	}
@@ -211,9 +153,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Caller, error) {
 	}
 	now := v.now()
 	switch {
-	case c.Issuer != v.cfg.Issuer:
+	case c.Issuer != v.set.IssuerUrl:
 		return Caller{}, invalid("wrong issuer")
-	case !c.Audience.Contains(v.cfg.Audience):
+	case !c.Audience.Contains(v.set.Audience):
 		return Caller{}, invalid("wrong audience")
 	case c.Subject == "":
 		return Caller{}, invalid("no subject")

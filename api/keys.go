@@ -1,4 +1,4 @@
-package uploadapi
+package api
 
 import (
 	"crypto/rand"
@@ -7,6 +7,19 @@ import (
 	"regexp"
 	"strings"
 )
+
+// Issued keys. Every object the API lets a client store is under a key it
+// generated: the key prefix, with sign-in the owner's caller ID and '/',
+// then a random ID, '-' and the client's file name, sanitised:
+//
+//	uploads/0h4k2q8v1r5m9t3c7b6n0d2f4g-report.png
+//	uploads/ovk7m3w2c5xq4a6bp2dh3n7gre/0h4k2q8v1r5m9t3c7b6n0d2f4g-report.png
+//
+// The upload function builds them and accepts only them; the verifier
+// rejects an object under any other key (ReasonUnknownKey).
+
+// FileIDLength is the length of the random ID in an issued key.
+const FileIDLength = 26
 
 // Limits of the sanitised file name that ends a generated key.
 const (
@@ -19,8 +32,8 @@ const (
 // idEncoding spells the 128-bit random ID in 26 lowercase characters.
 var idEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
 
-// newID returns 26 characters from 128 random bits.
-func newID() string {
+// NewFileID returns a key's random ID: 26 characters from 128 random bits.
+func NewFileID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms.
 	return idEncoding.EncodeToString(b[:])
@@ -38,15 +51,15 @@ func KeyPattern(prefix string) *regexp.Regexp {
 // cold start can spare.
 func IsIssuedKey(prefix, key string) bool {
 	rest, ok := strings.CutPrefix(key, prefix)
-	if !ok || len(rest) < 28 || len(rest) > 27+maxNameLen || rest[26] != '-' {
+	if !ok || len(rest) < FileIDLength+2 || len(rest) > FileIDLength+1+maxNameLen || rest[FileIDLength] != '-' {
 		return false
 	}
-	for i := 0; i < 26; i++ {
+	for i := 0; i < FileIDLength; i++ {
 		if c := rest[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'v') {
 			return false
 		}
 	}
-	name := rest[27:]
+	name := rest[FileIDLength+1:]
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || (c == '.' && i > 0)
@@ -57,9 +70,52 @@ func IsIssuedKey(prefix, key string) bool {
 	return true
 }
 
-// BuildKey returns prefix + id + "-" + the sanitised file name.
+// BuildKey returns prefix + id + "-" + the sanitised file name; prefix is
+// an [OwnerPrefix].
 func BuildKey(prefix, id, fileName string) string {
 	return prefix + id + "-" + SanitizeFileName(fileName)
+}
+
+// OwnerPrefix is where a caller's keys live: keyPrefix, then, with sign-in
+// (caller is not empty), the caller's own segment.
+func OwnerPrefix(keyPrefix, caller string) string {
+	if caller == "" {
+		return keyPrefix
+	}
+	return keyPrefix + caller + "/"
+}
+
+// IssuedKey is an issued key taken apart.
+type IssuedKey struct {
+	// Owner is the caller ID of the owner segment; "" without sign-in.
+	Owner string
+	// ID is the random ID; FileName the sanitised name after it.
+	ID, FileName string
+}
+
+// ParseKey reports whether key is one the API issues under keyPrefix, and
+// its parts. With signIn, an issued key has an owner segment, a caller ID;
+// without, it has none.
+func ParseKey(keyPrefix, key string, signIn bool) (IssuedKey, bool) {
+	rest, ok := strings.CutPrefix(key, keyPrefix)
+	if !ok {
+		return IssuedKey{}, false
+	}
+	var k IssuedKey
+	if signIn {
+		owner, _, found := strings.Cut(rest, "/")
+		if !found || !IsCallerID(owner) {
+			return IssuedKey{}, false
+		}
+		k.Owner = owner
+	}
+	prefix := OwnerPrefix(keyPrefix, k.Owner)
+	if !IsIssuedKey(prefix, key) {
+		return IssuedKey{}, false
+	}
+	rest = key[len(prefix):]
+	k.ID, k.FileName = rest[:FileIDLength], rest[FileIDLength+1:]
+	return k, true
 }
 
 // SanitizeFileName reduces a client-supplied name to a safe final key segment:

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"mime"
 	"regexp"
@@ -11,26 +9,13 @@ import (
 	"time"
 )
 
-// Bytes is a size in bytes. The construct's props carry it as an
-// awscdk.Size.
-type Bytes int64
-
-// Seconds is a duration in whole seconds. The construct's props carry it as
-// an awscdk.Duration.
-type Seconds int64
-
-// Duration returns s as a time.Duration.
-func (s Seconds) Duration() time.Duration { return time.Duration(s) * time.Second }
-
-// Config is the handler's settings. It is written once, in the construct,
-// and crosses to the function as one JSON environment variable ([ConfigEnv]);
-// cdk.json's environments spell the same fields with the same names. Field
-// names match the construct's props, which map onto them by name.
+// UploadSettings are the upload function's settings (see [Settings]),
+// carried in [UploadSettingsVariable].
 //
-// The zero value is not usable: fill Bucket and call [Config.WithDefaults].
-type Config struct {
+// The zero value is not usable: fill Bucket and call [UploadSettings.WithDefaults].
+type UploadSettings struct {
 	// Bucket receives the uploads.
-	Bucket string `json:"bucket"`
+	Bucket string `json:"bucket" settings:"derived"`
 	// KeyPrefix is put in front of every generated key. Default: "uploads/".
 	KeyPrefix string `json:"keyPrefix,omitempty"`
 	// UrlExpiry is how long an issued URL stays valid. Default: 5 minutes.
@@ -64,18 +49,21 @@ type Config struct {
 	// caller (<keyPrefix><callerId>/…), every route that takes a fileKey
 	// refuses another caller's, and the file routes exist. The construct
 	// sets it when sign-in is configured; it is not a prop of its own.
-	SignIn bool `json:"signIn,omitempty"`
+	SignIn bool `json:"signIn,omitempty" settings:"derived"`
 	// Verified means the verifier checks every stored object: download
 	// URLs are issued only for verified objects, and GET /uploads/status
 	// exists. The construct sets it while its verifier is on.
-	Verified bool `json:"verified,omitempty"`
+	Verified bool `json:"verified,omitempty" settings:"derived"`
 }
 
-// ConfigEnv is the environment variable through which the deployed function
-// receives its Config as JSON.
-const ConfigEnv = "UPLOAD_API_CONFIG"
+// UploadSettingsVariable is the environment variable through which the
+// upload function receives its UploadSettings as JSON.
+const UploadSettingsVariable = "UPLOAD_SETTINGS"
 
-// Defaults applied by [Config.WithDefaults].
+// Variable returns [UploadSettingsVariable].
+func (UploadSettings) Variable() string { return UploadSettingsVariable }
+
+// Defaults applied by [UploadSettings.WithDefaults].
 const (
 	DefaultKeyPrefix                = "uploads/"
 	DefaultUrlExpiry        Seconds = 300
@@ -86,7 +74,7 @@ const (
 )
 
 // WithDefaults returns a copy of c with every unset field given its default.
-func (c Config) WithDefaults() Config {
+func (c UploadSettings) WithDefaults() UploadSettings {
 	if c.KeyPrefix == "" {
 		c.KeyPrefix = DefaultKeyPrefix
 	}
@@ -114,51 +102,15 @@ func (c Config) WithDefaults() Config {
 // SizeRequired reports whether every upload URL must sign the file's size:
 // when RequireSize is on, and whenever MaxFileSize is below S3's own
 // single-PUT limit, which is then the only other bound on an unsigned PUT.
-func (c Config) SizeRequired() bool {
+func (c UploadSettings) SizeRequired() bool {
 	return c.RequireSize || c.MaxFileSize < Bytes(MaxSinglePutSize)
 }
 
-// Encode returns c as the JSON that [DecodeConfig] reads.
-func (c Config) Encode() string {
-	b, err := json.Marshal(c)
-	if err != nil { // only strings, numbers and booleans
-		panic(err)
-	}
-	return string(b)
-}
-
-// DecodeConfig reads the JSON that [Config.Encode] wrote, refusing unknown
-// fields, applies the defaults for what is unset, and validates it.
-func DecodeConfig(s string) (Config, error) {
-	var c Config
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return Config{}, fmt.Errorf("%s: %w", ConfigEnv, err)
-	}
-	c = c.WithDefaults()
-	if err := c.Validate(); err != nil {
-		return Config{}, err
-	}
-	return c, nil
-}
-
-// SettingError is a setting that cannot work. Setting is its name as the
-// construct's props spell it, in lower camel case ("maxFileSize").
-type SettingError struct {
-	Setting string
-	Problem string
-}
-
-func (e *SettingError) Error() string { return e.Setting + " " + e.Problem }
-
 // Validate reports every setting that cannot work, each as a *SettingError
 // (joined with errors.Join).
-func (c Config) Validate() error {
-	var errs []error
-	bad := func(setting, format string, args ...any) {
-		errs = append(errs, &SettingError{setting, fmt.Sprintf(format, args...)})
-	}
+func (c UploadSettings) Validate() error {
+	var errs settingErrors
+	bad := errs.add
 	if c.Bucket == "" {
 		bad("bucket", "is empty")
 	}
@@ -197,7 +149,7 @@ func (c Config) Validate() error {
 			bad("allowedOrigins", "mixes \"*\" with other origins")
 		}
 	}
-	return errors.Join(errs...)
+	return errs.join()
 }
 
 // Compiled on first use: the functions' cold start need not pay for them.

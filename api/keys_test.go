@@ -1,11 +1,11 @@
-package uploadapi_test
+package api_test
 
 import (
 	"strings"
 	"testing"
 	"unicode/utf8"
 
-	"github.com/presigned-upload/presigned-upload/lambda/uploadapi"
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 func TestSanitizeFileName(t *testing.T) {
@@ -28,7 +28,7 @@ func TestSanitizeFileName(t *testing.T) {
 		{strings.Repeat("x", 2000) + ".tar.gz", strings.Repeat("x", 97) + ".gz"},
 	}
 	for _, tc := range tests {
-		if got := uploadapi.SanitizeFileName(tc.in); got != tc.want {
+		if got := api.SanitizeFileName(tc.in); got != tc.want {
 			t.Errorf("SanitizeFileName(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
@@ -45,9 +45,9 @@ func checkKey(t *testing.T, prefix, name, key string) {
 		t.Fatalf("key %q for %q has '/' or '..' after the prefix", key, name)
 	case !utf8.ValidString(key):
 		t.Fatalf("key %q for %q is not UTF-8", key, name)
-	case !uploadapi.KeyPattern(prefix).MatchString(key):
-		t.Fatalf("key %q for %q does not match %s", key, name, uploadapi.KeyPattern(prefix))
-	case !uploadapi.IsIssuedKey(prefix, key):
+	case !api.KeyPattern(prefix).MatchString(key):
+		t.Fatalf("key %q for %q does not match %s", key, name, api.KeyPattern(prefix))
+	case !api.IsIssuedKey(prefix, key):
 		t.Fatalf("IsIssuedKey(%q) = false for an issued key", key)
 	}
 	for _, r := range key {
@@ -65,7 +65,7 @@ func FuzzBuildKey(f *testing.F) {
 	const prefix = "uploads/2026/"
 	id := strings.Repeat("a", 26)
 	f.Fuzz(func(t *testing.T, name string) {
-		checkKey(t, prefix, name, uploadapi.BuildKey(prefix, id, name))
+		checkKey(t, prefix, name, api.BuildKey(prefix, id, name))
 	})
 }
 
@@ -77,10 +77,43 @@ func FuzzIsIssuedKey(f *testing.F) {
 		prefix + strings.Repeat("w", 26) + "-a", "other/" + id + "-a", prefix + id + "-a/b", prefix + id + "-" + strings.Repeat("x", 101), ""} {
 		f.Add(seed)
 	}
-	pattern := uploadapi.KeyPattern(prefix)
+	pattern := api.KeyPattern(prefix)
 	f.Fuzz(func(t *testing.T, key string) {
-		if got, want := uploadapi.IsIssuedKey(prefix, key), pattern.MatchString(key); got != want {
+		if got, want := api.IsIssuedKey(prefix, key), pattern.MatchString(key); got != want {
 			t.Fatalf("IsIssuedKey(%q) = %v, pattern says %v", key, got, want)
 		}
 	})
+}
+
+func TestParseKey(t *testing.T) {
+	caller := api.CallerID("https://issuer.example", "alice")
+	other := api.CallerID("https://issuer.example", "bob")
+	id := "0h4k2q8v1r5m9t3c7b6n0d2f4g"
+	for _, tc := range []struct {
+		name, key string
+		signIn    bool
+		want      api.IssuedKey
+		ok        bool
+	}{
+		{"issued", "uploads/" + id + "-report.png", false, api.IssuedKey{ID: id, FileName: "report.png"}, true},
+		{"owned", "uploads/" + caller + "/" + id + "-report.png", true, api.IssuedKey{Owner: caller, ID: id, FileName: "report.png"}, true},
+		{"another owner", "uploads/" + other + "/" + id + "-a.txt", true, api.IssuedKey{Owner: other, ID: id, FileName: "a.txt"}, true},
+		{"owner segment without sign-in", "uploads/" + caller + "/" + id + "-report.png", false, api.IssuedKey{}, false},
+		{"no owner segment with sign-in", "uploads/" + id + "-report.png", true, api.IssuedKey{}, false},
+		{"owner segment not a caller ID", "uploads/" + strings.ToUpper(caller) + "/" + id + "-a.txt", true, api.IssuedKey{}, false},
+		{"other prefix", "elsewhere/" + id + "-report.png", false, api.IssuedKey{}, false},
+		{"short ID", "uploads/0h4k-report.png", false, api.IssuedKey{}, false},
+		{"traversal", "uploads/" + id + "-../x", false, api.IssuedKey{}, false},
+		{"empty", "", false, api.IssuedKey{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := api.ParseKey("uploads/", tc.key, tc.signIn)
+			if got != tc.want || ok != tc.ok {
+				t.Errorf("ParseKey(%q, signIn %v) = %+v, %v; want %+v, %v", tc.key, tc.signIn, got, ok, tc.want, tc.ok)
+			}
+			if ok && api.BuildKey(api.OwnerPrefix("uploads/", got.Owner), got.ID, got.FileName) != tc.key {
+				t.Errorf("BuildKey of the parts of %q gives another key", tc.key)
+			}
+		})
+	}
 }

@@ -1,6 +1,7 @@
-// Command lambda is the upload-URL function's bootstrap. It only wires: the
-// configuration is read once, the S3 presign client is built once at init
-// (no network calls), and every log line carries the request ID.
+// Command upload is the upload function's bootstrap. It only wires: the
+// settings are read once, the S3 presign client is built once at init (no
+// network calls), and every log line carries the request ID. The routes
+// live in package uploadapi.
 package main
 
 import (
@@ -18,9 +19,9 @@ import (
 
 func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
-	cfg, err := api.DecodeConfig(os.Getenv(api.ConfigEnv))
+	settings, err := api.LoadSettings[api.UploadSettings](os.Getenv)
 	if err != nil {
-		slog.Error("invalid configuration", "error", err)
+		slog.Error("invalid settings", "error", err)
 		os.Exit(1)
 	}
 	client := s3.New(s3.Options{
@@ -29,9 +30,9 @@ func main() {
 		Credentials: credentials.NewStaticCredentialsProvider(
 			os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN")),
 	})
-	h, err := uploadapi.New(cfg, s3.NewPresignClient(client), client)
+	h, err := uploadapi.New(settings, s3.NewPresignClient(client), client)
 	if err != nil {
-		slog.Error("invalid configuration", "error", err)
+		slog.Error("invalid settings", "error", err)
 		os.Exit(1)
 	}
 	lambda.Start(h.Handle)
