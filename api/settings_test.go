@@ -71,11 +71,17 @@ func fill(t *testing.T, v reflect.Value) {
 			fv.Set(reflect.ValueOf(x))
 			continue
 		}
-		switch fv.Kind() {
-		case reflect.String:
+		switch fv.Interface().(type) {
+		case string:
 			fv.SetString("x" + f.Name)
-		case reflect.Bool:
+		case bool:
 			fv.SetBool(true)
+		case api.Seconds:
+			fv.Set(reflect.ValueOf(api.Seconds(120)))
+		case api.Bytes:
+			fv.Set(reflect.ValueOf(api.Bytes(6 << 20)))
+		case []string:
+			fv.Set(reflect.ValueOf([]string{"x" + f.Name}))
 		default:
 			t.Fatalf("fill: %s.%s has kind %s; give it a valid value in this test", v.Type().Name(), f.Name, fv.Kind())
 		}
