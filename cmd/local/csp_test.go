@@ -182,7 +182,7 @@ func TestBrowserLocalModeNarrowsCSP(t *testing.T) {
 }
 
 func TestPageCSPHeader(t *testing.T) {
-	h := webHandler(filepath.Join(pkgDir, "..", "..", "web"), "", 1, "http://127.0.0.1:9000", nil)
+	h := webHandler(filepath.Join(pkgDir, "..", "..", "web"), "", 1, 5<<20, "http://127.0.0.1:9000", nil)
 	for _, path := range []string{"/", "/config.json"} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
