@@ -123,9 +123,14 @@ export function awsS3Options(client, { partSize, multipartThreshold = client.mul
     try {
       done = await client.completeMultipart(state, parts);
     } catch (err) {
-      // An object has the key, or the API aborted the upload: nothing is
-      // left to finish. Removing the file from Uppy still aborts it.
-      if (err.status === 412 || err.status === 413 || err.code === "UploadAborted") uploads.delete(state.fileKey);
+      // An object has the key (412): the API keeps the upload, which no
+      // retry can complete, and Uppy would not abort it when the failed
+      // file is removed; so abort it now. After a 413 or UploadAborted the
+      // API has aborted it already. Anything else keeps it for a retry.
+      if (err.status === 412 || err.status === 413 || err.code === "UploadAborted") {
+        uploads.delete(state.fileKey);
+        if (err.status === 412) await client.abortMultipart(state).catch(() => {});
+      }
       throw err;
     }
     uploads.delete(state.fileKey);
