@@ -471,7 +471,7 @@ export class Client {
 
     // Cancelling aborts the upload in S3 instead of leaving its parts behind.
     const cancel = () => {
-      if (resume) resume.delete(file);
+      if (resume) Promise.resolve(resume.delete(file)).catch(() => {});
       this.abortMultipart(state).catch(() => {});
     };
     signal?.addEventListener("abort", cancel, { once: true });
