@@ -1,8 +1,9 @@
-// The upload page: asks the API for pre-signed URLs and sends files straight
-// to S3, with one PUT for small files and parallel, resumable parts for
-// large ones; with sign-in, lists the caller's files. No build step, no
-// dependencies.
+// The upload page: the UI around the client module (client/index.js), which
+// asks the API for pre-signed URLs and sends files straight to S3, with one
+// PUT for small files and parallel, resumable parts for large ones; with
+// sign-in, lists the caller's files. No build step, no dependencies.
 
+import { createClient, localStore, UploadError } from "./client/index.js";
 import { SignIn, SignInError } from "./signin.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -12,8 +13,6 @@ const settings = {
 };
 // Settings remembered in localStorage, by key. Tokens never are: see signin.js.
 const remembered = { apiUrl: "apiUrl", apiKey: "apiKey", issuer: "signInIssuer", clientId: "signInClientId", scopes: "signInScopes" };
-const PARALLEL = 4;
-const ATTEMPTS = 4;
 let multipartThreshold = 64 * 1024 * 1024;
 
 // --- settings: remembered in localStorage, pre-filled by local mode -------
@@ -58,227 +57,50 @@ for (const input of [settings.issuer, settings.clientId, settings.scopes]) {
 // The fields save as they change; there is nothing to submit.
 $("#settings").addEventListener("submit", (e) => e.preventDefault());
 
-// --- errors a person can read ----------------------------------------------
+// --- the API, through the client module ----------------------------------------
 
-class UploadError extends Error {}
+// client is a client of the API the settings name, as they are now.
+function client() {
+  const apiUrl = settings.apiUrl.value.trim();
+  if (!apiUrl) throw new UploadError("Enter the API endpoint first.");
+  return createClient({ apiUrl, apiKey: settings.apiKey.value, getToken, multipartThreshold });
+}
 
-const s3Messages = {
-  SignatureDoesNotMatch: "S3 refused the upload: the request does not match what was signed (SignatureDoesNotMatch). The file's type or size may have changed.",
-  EntityTooLarge: "S3 refused the upload: the file is larger than allowed (EntityTooLarge).",
-  EntityTooSmall: "S3 refused the upload: a part is smaller than allowed (EntityTooSmall).",
-  AccessDenied: "S3 refused the upload (AccessDenied).",
-  PreconditionFailed: "A file with this name already exists and may not be overwritten (PreconditionFailed).",
-  BadDigest: "The file changed while it was uploading: its checksum does not match (BadDigest).",
-  NoSuchUpload: "The upload was cancelled or has expired (NoSuchUpload).",
+// getToken hands the client the signed-in user's access token ("" when
+// nobody is), refreshing it first when the API refused it.
+async function getToken({ refresh }) {
+  if (refresh) await auth.refresh();
+  return auth.accessToken();
+}
+
+// The steps of an upload, as its row's status line says them.
+const steps = {
+  sign: () => "Asking for an upload link…",
+  put: () => "Uploading…",
+  start: () => "Starting a multipart upload…",
+  parts: (s) => `Uploading ${s.partCount} parts…`,
+  complete: () => "Assembling the parts…",
 };
-
-function s3Error(status, body) {
-  const code = (body.match(/<Code>([^<]*)<\/Code>/) || [])[1] || "";
-  const message = (body.match(/<Message>([^<]*)<\/Message>/) || [])[1] || "";
-  if (/expired/i.test(message)) {
-    return new UploadError(`S3 refused the upload: the upload link has expired (${code || status}). Try again.`);
-  }
-  return new UploadError(s3Messages[code] || `S3 refused the upload: ${message || "HTTP " + status}${code ? " (" + code + ")" : ""}.`);
-}
-
-// --- the API -----------------------------------------------------------------
-
-// The routes this page calls, as the API declares them (package api's route
-// table; a test compares the two). Written as JSON so that test can read it.
-const ROUTES = {
-  "uploadUrl": { "method": "POST", "resource": "/get-upload-url" },
-  "startMultipart": { "method": "POST", "resource": "/multipart" },
-  "signParts": { "method": "POST", "resource": "/multipart/{uploadId}/parts" },
-  "listParts": { "method": "GET", "resource": "/multipart/{uploadId}/parts" },
-  "completeMultipart": { "method": "POST", "resource": "/multipart/{uploadId}/complete" },
-  "abortMultipart": { "method": "DELETE", "resource": "/multipart/{uploadId}" },
-  "listFiles": { "method": "GET", "resource": "/files" },
-  "downloadUrl": { "method": "POST", "resource": "/download-url" },
-  "deleteFile": { "method": "DELETE", "resource": "/files" },
-  "uploadStatus": { "method": "GET", "resource": "/uploads/status" }
-};
-
-// api calls a route: params fill its path, and input is its JSON body or,
-// for a GET or DELETE, its query string.
-async function api(route, params, input, signal) {
-  let path = route.resource.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(params[name]));
-  let body;
-  if (input !== undefined && route.method === "POST") body = input;
-  else if (input !== undefined) path += "?" + new URLSearchParams(input).toString();
-  const method = route.method;
-  const base = settings.apiUrl.value.trim().replace(/\/+$/, "");
-  if (!base) throw new UploadError("Enter the API endpoint first.");
-  const headers = {};
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (settings.apiKey.value) headers["X-Api-Key"] = settings.apiKey.value;
-  let res;
-  for (let attempt = 1; ; attempt++) {
-    let token;
-    try {
-      token = await auth.accessToken();
-    } catch (err) {
-      throw new UploadError(err.message);
-    }
-    if (token) headers.Authorization = "Bearer " + token;
-    try {
-      // redirect "error": the key and the token go to the API's origin only.
-      res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal, redirect: "error" });
-    } catch (err) {
-      if (signal && signal.aborted) throw err;
-      throw new UploadError(`Cannot reach the API at ${base}. Check the endpoint and that this page's origin is allowed.`);
-    }
-    // A token refused before its time (revoked, or a clock ahead of ours):
-    // refresh it once and try again.
-    if (res.status !== 401 || !token || attempt > 1 || !auth.tokens()?.refreshToken) break;
-    try { await auth.refresh(); } catch { break; }
-  }
-  if (res.status === 401 && auth.configured && !auth.signedIn) {
-    throw Object.assign(new UploadError("Sign in first: the API accepts signed-in callers only (401)."), { status: 401 });
-  }
-  const text = await res.text();
-  let data = {};
-  try { data = text ? JSON.parse(text) : {}; } catch { /* not JSON */ }
-  if (!res.ok) {
-    const why = data.message || text || res.statusText;
-    throw Object.assign(new UploadError(`The API refused the request: ${why} (${res.status}${data.code ? " " + data.code : ""}).`),
-      { status: res.status, code: data.code });
-  }
-  return data;
-}
-
-// put sends a body to a pre-signed URL, reporting progress; resolves with the ETag.
-function put(url, headers, body, onProgress, signal) {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open("PUT", url);
-    for (const [k, v] of Object.entries(headers)) {
-      // The browser sets Content-Length from the body itself.
-      if (k.toLowerCase() !== "content-length") xhr.setRequestHeader(k, v);
-    }
-    xhr.upload.onprogress = (e) => onProgress(e.loaded);
-    xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) resolve(xhr.getResponseHeader("ETag"));
-      else reject(Object.assign(s3Error(xhr.status, xhr.responseText), { status: xhr.status }));
-    };
-    xhr.onerror = () => reject(Object.assign(new UploadError("The connection to S3 failed. Check the network, and that the bucket's CORS rule allows this page's origin."), { retry: true }));
-    const abort = () => xhr.abort();
-    if (signal) signal.addEventListener("abort", () => { abort(); reject(new DOMException("Cancelled", "AbortError")); }, { once: true });
-    xhr.send(body);
-  });
-}
-
-async function withRetry(fn, signal) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const transient = err.retry || err.status >= 500;
-      if (!transient || attempt >= ATTEMPTS || (signal && signal.aborted)) throw err;
-      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt * (0.5 + Math.random() / 2)));
-    }
-  }
-}
-
-async function sha256Base64(blob) {
-  const digest = await crypto.subtle.digest("SHA-256", await blob.arrayBuffer());
-  return btoa(String.fromCharCode(...new Uint8Array(digest)));
-}
-
-// --- one file ------------------------------------------------------------------
-
-const resumeKey = (file) => `upload:${file.name}:${file.size}:${file.lastModified}`;
 
 async function uploadFile(file, ui, signal) {
-  const contentType = file.type || "application/octet-stream";
-  if (file.size === 0) throw new UploadError("The file is empty.");
-  if (file.size < multipartThreshold) {
-    ui.status("Asking for an upload link…");
-    const got = await api(ROUTES.uploadUrl, {}, { fileName: file.name, contentType, size: file.size }, signal);
-    ui.status("Uploading…");
-    await withRetry(() => put(got.uploadUrl, got.headers, file, (n) => ui.progress(n), signal), signal);
-    return got.fileKey;
-  }
-  return uploadParts(file, contentType, ui, signal);
-}
-
-async function uploadParts(file, contentType, ui, signal) {
-  const checksums = !!(window.crypto && crypto.subtle);
-  let state = JSON.parse(localStorage.getItem(resumeKey(file)) || "null");
-  const done = new Map(); // part number → ETag
-  if (state) {
-    try {
-      const listed = await api(ROUTES.listParts, { uploadId: state.uploadId }, { fileKey: state.fileKey }, signal);
-      for (const p of listed.parts) done.set(p.partNumber, p.etag);
-      ui.resumed(done.size, Math.ceil(file.size / state.partSize));
-    } catch (err) {
-      if (signal.aborted) throw err;
-      localStorage.removeItem(resumeKey(file)); // gone: start over
-      state = null;
-      done.clear();
-    }
-  }
-  if (!state) {
-    ui.status("Starting a multipart upload…");
-    const started = await api(ROUTES.startMultipart, {}, { fileName: file.name, contentType, size: file.size, ...(checksums ? { checksumAlgorithm: "SHA256" } : {}) }, signal);
-    state = { uploadId: started.uploadId, fileKey: started.fileKey, partSize: started.partSize, checksums };
-    localStorage.setItem(resumeKey(file), JSON.stringify(state));
-  }
-  const { uploadId, fileKey, partSize } = state;
-  const count = Math.ceil(file.size / partSize);
-  ui.parts(count);
-  const sent = new Map();
-  for (const n of done.keys()) sent.set(n, Math.min(partSize, file.size - (n - 1) * partSize));
-  const report = () => ui.progress([...sent.values()].reduce((a, b) => a + b, 0));
-  report();
-  ui.status(`Uploading ${count} parts…`);
-
-  const pending = [];
-  for (let n = 1; n <= count; n++) if (!done.has(n)) pending.push(n);
-  const slice = (n) => file.slice((n - 1) * partSize, Math.min(n * partSize, file.size));
-  const sign = async (numbers) => {
-    const body = { fileKey, size: file.size, partNumbers: numbers };
-    if (state.checksums) body.checksumsSHA256 = await Promise.all(numbers.map((n) => sha256Base64(slice(n))));
-    const res = await api(ROUTES.signParts, { uploadId }, body, signal);
-    return new Map(res.parts.map((p) => [p.partNumber, p]));
-  };
-  // Cancelling aborts the upload in S3 instead of leaving its parts behind.
-  signal.addEventListener("abort", () => {
-    localStorage.removeItem(resumeKey(file));
-    api(ROUTES.abortMultipart, { uploadId }, { fileKey }).catch(() => {});
-  }, { once: true });
-  const batch = Math.max(PARALLEL, Math.min(1000, Math.floor((256 * 1024 * 1024) / partSize)));
-  for (let i = 0; i < pending.length; i += batch) {
-    const numbers = pending.slice(i, i + batch);
-    const signed = await sign(numbers);
-    const queue = [...numbers];
-    const worker = async () => {
-      while (queue.length) {
-        const n = queue.shift();
-        const part = signed.get(n);
-        const etag = await withRetry(() => put(part.url, part.headers, slice(n), (b) => { sent.set(n, b); report(); }, signal), signal);
-        done.set(n, etag);
-      }
-    };
-    await Promise.all(Array.from({ length: PARALLEL }, worker));
-  }
-  ui.status("Assembling the parts…");
-  const parts = [...done.entries()].sort((a, b) => a[0] - b[0]).map(([partNumber, etag]) => ({ partNumber, etag }));
+  let count = 0;
   try {
-    await api(ROUTES.completeMultipart, { uploadId }, { fileKey, parts }, signal);
+    const got = await client().upload(file, {
+      signal,
+      resume: localStore(), // an unfinished multipart upload resumes after a reload
+      onProgress: (n) => ui.progress(n),
+      onStep: (s) => {
+        if (s.step === "resume") return ui.resumed(s.partsDone, s.partCount);
+        if (s.step === "parts") ui.parts(count = s.partCount);
+        ui.status(steps[s.step](s));
+      },
+    });
+    return got.fileKey;
   } catch (err) {
-    if (signal.aborted) throw err;
-    // The API aborted the upload, or an object has the key and
-    // preventOverwrite is on: nothing to finish.
-    if (err.status === 412 || err.status === 413 || err.code === "UploadAborted") {
-      localStorage.removeItem(resumeKey(file));
-      throw err;
-    }
-    // Every part is in S3: keep the upload and its resume state, so the
-    // same file chosen again only completes it.
-    throw new UploadError(`${err.message} All ${count} parts are stored and the upload is kept: choose the same file again to finish it.`);
+    // Every part is in S3 and the upload is kept.
+    if (err.kept) throw new UploadError(`${err.message} All ${count} parts are stored and the upload is kept: choose the same file again to finish it.`);
+    throw err;
   }
-  localStorage.removeItem(resumeKey(file));
-  return fileKey;
 }
 
 // --- the list of uploads ---------------------------------------------------------
@@ -338,27 +160,21 @@ async function start(files) {
 
 // showOutcome waits for the verifier's decision on a stored file and shows
 // it: "Verified", or "Rejected: <reason>". An API without the verifier has
-// no status route (404): nothing to show.
+// no status route: nothing to show.
 async function showOutcome(fileKey, ui, li) {
-  for (let i = 0; i < 120; i++) {
-    let st;
-    try {
-      st = await api(ROUTES.uploadStatus, {}, { fileKey });
-    } catch {
-      return; // no verifier here, or the API is gone: the upload itself succeeded
-    }
-    if (st.status === "verified") {
-      ui.status(`Uploaded as ${fileKey} · Verified`);
-      li.dataset.outcome = "verified";
-      return;
-    }
-    if (st.status === "rejected") {
-      ui.status(`Uploaded as ${fileKey} · Rejected: ${st.reason || "no reason given"}`);
-      li.dataset.outcome = "rejected";
-      li.classList.add("rejected");
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
+  let outcome;
+  try {
+    outcome = await client().waitForOutcome(fileKey);
+  } catch {
+    return; // the API is gone: the upload itself succeeded
+  }
+  if (outcome?.status === "verified") {
+    ui.status(`Uploaded as ${fileKey} · Verified`);
+    li.dataset.outcome = "verified";
+  } else if (outcome?.status === "rejected") {
+    ui.status(`Uploaded as ${fileKey} · Rejected: ${outcome.reason || "no reason given"}`);
+    li.dataset.outcome = "rejected";
+    li.classList.add("rejected");
   }
 }
 
@@ -424,7 +240,7 @@ async function loadFiles(more = false) {
   files.section.dataset.state = "loading";
   files.status.textContent = "Loading your files…";
   try {
-    const got = await api(ROUTES.listFiles, {}, more && files.next ? { continuationToken: files.next } : undefined);
+    const got = await client().listFiles(more && files.next ? { continuationToken: files.next } : {});
     if (generation !== files.generation) return;
     if (!more) files.list.replaceChildren();
     for (const f of got.files) files.list.append(fileRow(f));
@@ -450,7 +266,7 @@ function fileRow(f) {
   download.addEventListener("click", async () => {
     download.disabled = true;
     try {
-      const got = await api(ROUTES.downloadUrl, {}, { fileKey: f.fileKey });
+      const got = await client().downloadUrl(f.fileKey);
       // A pre-signed GET that answers Content-Disposition: attachment: the
       // browser saves the file and stays on this page.
       location.assign(got.downloadUrl);
@@ -465,7 +281,7 @@ function fileRow(f) {
     if (!confirm(`Delete ${f.fileName}? This cannot be undone here.`)) return;
     del.disabled = true;
     try {
-      await api(ROUTES.deleteFile, {}, { fileKey: f.fileKey });
+      await client().deleteFile(f.fileKey);
       // Keep keyboard focus in the list: on the next file, or the previous.
       const next = li.nextElementSibling || li.previousElementSibling;
       li.remove();

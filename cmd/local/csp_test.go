@@ -91,19 +91,8 @@ func settle(js string) chromedp.Action {
 func TestBrowserReportsCSPViolations(t *testing.T) {
 	web := filepath.Join(pkgDir, "..", "..", "web")
 	dir := t.TempDir()
-	names, err := filepath.Glob(filepath.Join(web, "*"))
-	if err != nil || len(names) == 0 {
-		t.Fatalf("no files in %s (%v)", web, err)
-	}
-	for _, path := range names {
-		name := filepath.Base(path)
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.CopyFS(dir, os.DirFS(web)); err != nil { // the page and its client module
+		t.Fatal(err)
 	}
 	index, _ := os.ReadFile(filepath.Join(dir, "index.html"))
 	if !strings.Contains(string(index), `http-equiv="Content-Security-Policy"`) {
@@ -193,7 +182,7 @@ func TestBrowserLocalModeNarrowsCSP(t *testing.T) {
 }
 
 func TestPageCSPHeader(t *testing.T) {
-	h := webHandler(filepath.Join(pkgDir, "..", "..", "web"), "", 1, "http://127.0.0.1:9000", nil)
+	h := webHandler(filepath.Join(pkgDir, "..", "..", "web"), "", 1, 5<<20, "http://127.0.0.1:9000", nil)
 	for _, path := range []string{"/", "/config.json"} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))

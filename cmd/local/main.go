@@ -164,7 +164,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		o.web = filepath.Join(root, "web")
 	}
 	if isDir(o.web) {
-		static = webHandler(o.web, apiKey, o.multipartThreshold, gw.Endpoint, signIn)
+		static = webHandler(o.web, apiKey, o.multipartThreshold, int64(cfg.PartSize), gw.Endpoint, signIn)
 	}
 	stageCfg := apigw.Config{
 		Invoke:   h.Handle,
@@ -290,9 +290,10 @@ func findUp(name string) (string, error) {
 }
 
 // webHandler serves the upload page, and config.json that fills in its
-// settings for this local API. s3Endpoint is the origin of the S3 server
-// the upload URLs point at.
-func webHandler(dir, apiKey string, threshold int64, s3Endpoint string, signIn *signInSetup) http.Handler {
+// settings for this local API: partSize is the environment's, which an
+// Uppy app needs before an upload starts. s3Endpoint is the origin of the
+// S3 server the upload URLs point at.
+func webHandler(dir, apiKey string, threshold, partSize int64, s3Endpoint string, signIn *signInSetup) http.Handler {
 	mux := http.NewServeMux()
 	// The page's meta tag allows connections to any https: or loopback
 	// origin; this header, which applies on top of it, narrows them to this
@@ -311,6 +312,7 @@ func webHandler(dir, apiKey string, threshold int64, s3Endpoint string, signIn *
 			"apiUrl":             "http://" + r.Host,
 			"apiKey":             apiKey,
 			"multipartThreshold": threshold,
+			"partSize":           partSize,
 		}
 		if signIn != nil {
 			settings["signIn"] = map[string]any{

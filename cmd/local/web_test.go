@@ -12,14 +12,14 @@ import (
 
 // The page keeps its routes in one map; each must be a route of the API.
 func TestPageRoutesAreAPIRoutes(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join(pkgDir, "..", "..", "web", "app.js"))
+	src, err := os.ReadFile(filepath.Join(pkgDir, "..", "..", "web", "client", "index.js"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, rest, ok := strings.Cut(string(src), "const ROUTES = ")
 	block, _, ok2 := strings.Cut(rest, "};")
 	if !ok || !ok2 {
-		t.Fatal("web/app.js has no `const ROUTES = {…};` block")
+		t.Fatal("web/client/index.js has no `const ROUTES = {…};` block")
 	}
 	var routes map[string]struct{ Method, Resource string }
 	if err := json.Unmarshal([]byte(block+"}"), &routes); err != nil {

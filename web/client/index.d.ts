@@ -1,0 +1,180 @@
+// Types of index.js. A test checks that both name the same exports.
+
+/** A route as the API declares it. */
+export interface Route {
+  method: string;
+  resource: string;
+}
+
+/** The routes this client calls, as the API declares them. */
+export declare const ROUTES: {
+  uploadUrl: Route;
+  startMultipart: Route;
+  signParts: Route;
+  listParts: Route;
+  completeMultipart: Route;
+  abortMultipart: Route;
+  listFiles: Route;
+  downloadUrl: Route;
+  deleteFile: Route;
+  uploadStatus: Route;
+};
+
+/** How a multipart upload is cut: partCount parts of partSize bytes, the last one shorter. */
+export interface Plan {
+  size: number;
+  partSize: number;
+  partCount: number;
+}
+
+/** The API's plan for size bytes with parts of preferred bytes (its partSize setting). */
+export declare function planParts(size: number, preferred: number): Plan;
+
+/** The byte count of part n (1-based) of a plan. */
+export declare function partLength(plan: Plan, n: number): number;
+
+/** Every failure the client reports, but a cancellation (an AbortError DOMException). */
+export declare class UploadError extends Error {
+  constructor(message: string, details?: { status?: number; code?: string; transient?: boolean; kept?: boolean; cause?: unknown });
+  name: "UploadError";
+  /** The HTTP status of the refusal; 0 when no answer came. */
+  status: number;
+  /** The API's error code, S3's `<Code>`, or the client's own ("NetworkError", "EmptyFile", …). */
+  code: string;
+  /** Whether trying again may help: a failed connection, a 5xx. */
+  transient: boolean;
+  /** Every part is in S3 and the upload is kept: the same file with the same resume store only completes it. */
+  kept: boolean;
+}
+
+/** What resumes a multipart upload; keep it as JSON to finish the upload later. */
+export interface MultipartState {
+  uploadId: string;
+  fileKey: string;
+  /** The declared size, which binds the upload. */
+  size: number;
+  /** The API's plan. */
+  partSize: number;
+  /** Whether each part's SHA-256 is signed. */
+  checksums: boolean;
+}
+
+/** Where upload() keeps a multipart upload's state while it runs. */
+export interface ResumeStore {
+  get(file: File): MultipartState | null | Promise<MultipartState | null>;
+  set(file: File, state: MultipartState): void | Promise<void>;
+  delete(file: File): void | Promise<void>;
+}
+
+/** Resume state in Web Storage (localStorage by default), keyed by file name, size and modification time. */
+export declare function localStore(storage?: Storage, prefix?: string): ResumeStore;
+
+export interface ClientOptions {
+  /** The stage URL, e.g. https://ID.execute-api.REGION.amazonaws.com/prod. */
+  apiUrl: string;
+  /** Sent as X-Api-Key when the API requires a key. */
+  apiKey?: string;
+  /** The access token to send as a bearer token, "" when signed out; called before every API call, and with refresh true once after a 401. */
+  getToken?: (options: { refresh: boolean }) => string | Promise<string>;
+  /** Files this large or larger go up in parts. Default: 64 MiB. */
+  multipartThreshold?: number;
+  /** Parts in flight. Default: 4. */
+  parallel?: number;
+  /** Tries per S3 request on a failed connection or a 5xx. Default: 4. */
+  attempts?: number;
+}
+
+/** What upload() is doing, for a status line. */
+export interface UploadStep {
+  step: "sign" | "put" | "start" | "resume" | "parts" | "complete";
+  partCount?: number;
+  partsDone?: number;
+}
+
+export interface UploadOptions {
+  onProgress?: (loaded: number, total: number) => void;
+  onStep?: (step: UploadStep) => void;
+  /** Aborting cancels the upload, and a multipart one in S3 too. */
+  signal?: AbortSignal;
+  /** Keeps a multipart upload's state while it runs; without one, a failed multipart upload is aborted in S3. */
+  resume?: ResumeStore;
+  /** Default: file.type, else application/octet-stream. */
+  contentType?: string;
+  /** Sign each body's SHA-256, which S3 then verifies. Default: where the browser can hash. */
+  checksums?: boolean;
+}
+
+export interface UploadResult {
+  fileKey: string;
+  size: number;
+  multipart: boolean;
+  partsSent?: number;
+  partsSkipped?: number;
+}
+
+export interface UploadStatus {
+  status: "pending" | "verified" | "rejected";
+  reason?: string;
+}
+
+export interface FileInfo {
+  fileKey: string;
+  fileName: string;
+  size: number;
+  /** RFC 3339. */
+  lastModified: string;
+}
+
+export interface SignedPart {
+  partNumber: number;
+  url: string;
+  headers: Record<string, string>;
+  /** When the URL expires, in milliseconds since the epoch. */
+  expiresAt: number;
+}
+
+interface FileOptions {
+  fileName?: string;
+  contentType?: string;
+  checksums?: boolean;
+  signal?: AbortSignal;
+}
+
+/** A client of the API at options.apiUrl. */
+export declare function createClient(options: ClientOptions): Client;
+
+/** Calls the upload API and sends files to S3. */
+export declare class Client {
+  constructor(options: ClientOptions);
+  readonly apiUrl: string;
+  apiKey: string;
+  getToken?: ClientOptions["getToken"];
+  multipartThreshold: number;
+  parallel: number;
+  attempts: number;
+
+  /** Calls one route; resolves with the answer's JSON. */
+  request(route: Route, options?: { params?: Record<string, string>; input?: object; signal?: AbortSignal }): Promise<any>;
+  /** Sends one file: a single PUT below multipartThreshold, else parallel parts. */
+  upload(file: File, options?: UploadOptions): Promise<UploadResult>;
+  /** The verifier's decision on a stored file, or null when the API has no verifier. */
+  status(fileKey: string, options?: { signal?: AbortSignal }): Promise<UploadStatus | null>;
+  /** Polls status until the verifier has decided; the last "pending" status after timeout; null without a verifier. */
+  waitForOutcome(fileKey: string, options?: { signal?: AbortSignal; interval?: number; timeout?: number }): Promise<UploadStatus | null>;
+  /** A page of the signed-in caller's files. */
+  listFiles(options?: { continuationToken?: string; maxFiles?: number; signal?: AbortSignal }): Promise<{ files: FileInfo[]; nextToken?: string }>;
+  /** A short-lived pre-signed GET of one of the caller's files, saved under its name. */
+  downloadUrl(fileKey: string, options?: { signal?: AbortSignal }): Promise<{ downloadUrl: string; fileName: string; expiresIn: number }>;
+  /** Deletes one of the caller's files. */
+  deleteFile(fileKey: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /** The caller's quota usage as the API reports it, or null when the API has no quota route. */
+  quota(options?: { signal?: AbortSignal }): Promise<Record<string, unknown> | null>;
+
+  // The steps of an upload, for adapters such as ./uppy.js.
+  uploadUrl(file: Blob, options?: FileOptions): Promise<{ uploadUrl: string; fileKey: string; expiresIn: number; method: string; headers: Record<string, string> }>;
+  startMultipart(file: Blob, options?: FileOptions): Promise<MultipartState>;
+  signParts(file: Blob, state: MultipartState, numbers: number[], signal?: AbortSignal): Promise<Map<number, SignedPart>>;
+  listParts(state: MultipartState, signal?: AbortSignal): Promise<{ partNumber: number; etag: string; size: number }[]>;
+  completeMultipart(state: MultipartState, parts: { partNumber: number; etag: string }[], signal?: AbortSignal): Promise<{ fileKey: string; etag: string; size: number }>;
+  abortMultipart(state: MultipartState, signal?: AbortSignal): Promise<void>;
+}

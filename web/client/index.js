@@ -1,0 +1,623 @@
+// A browser client for the upload API: it asks the API for pre-signed URLs
+// and sends files straight to S3, with one PUT for small files and
+// parallel, resumable parts for large ones. It also reads the verifier's
+// outcome and, with sign-in, the caller's files. No dependencies and no
+// build step: import it as it is, or through a bundler.
+
+/**
+ * The routes this client calls, as the API declares them (package api's
+ * route table; a test compares the two). Written as JSON so that test can
+ * read it.
+ */
+export const ROUTES = {
+  "uploadUrl": { "method": "POST", "resource": "/get-upload-url" },
+  "startMultipart": { "method": "POST", "resource": "/multipart" },
+  "signParts": { "method": "POST", "resource": "/multipart/{uploadId}/parts" },
+  "listParts": { "method": "GET", "resource": "/multipart/{uploadId}/parts" },
+  "completeMultipart": { "method": "POST", "resource": "/multipart/{uploadId}/complete" },
+  "abortMultipart": { "method": "DELETE", "resource": "/multipart/{uploadId}" },
+  "listFiles": { "method": "GET", "resource": "/files" },
+  "downloadUrl": { "method": "POST", "resource": "/download-url" },
+  "deleteFile": { "method": "DELETE", "resource": "/files" },
+  "uploadStatus": { "method": "GET", "resource": "/uploads/status" }
+};
+
+// Not in the API's route table yet: an API without it answers 404 (403
+// MISSING_AUTHENTICATION_TOKEN from API Gateway), which quota() reads as
+// "no quota".
+const QUOTA = { method: "GET", resource: "/quota" };
+
+const MIB = 1024 * 1024;
+// S3's limits, as package api plans with them.
+const MIN_PART_SIZE = 5 * MIB;
+const MAX_PARTS = 10000;
+// How much data one signing call covers, as the Go client does: with 16 MiB
+// parts, 16 parts, so a GiB costs 4 calls.
+const BATCH_BYTES = 256 * MIB;
+
+/**
+ * @typedef {object} Plan How a multipart upload is cut: partCount parts of
+ *   partSize bytes, the last one shorter.
+ * @property {number} size
+ * @property {number} partSize
+ * @property {number} partCount
+ */
+
+/**
+ * planParts plans an upload of size bytes with parts of preferred bytes,
+ * raised to a whole MiB when more than 10,000 parts would be needed: the
+ * API's own plan (api.PlanParts), which a test holds this to.
+ * @param {number} size
+ * @param {number} preferred the API's partSize setting
+ * @returns {Plan}
+ */
+export function planParts(size, preferred) {
+  let partSize = Math.max(preferred, MIN_PART_SIZE);
+  const need = Math.ceil(size / MAX_PARTS);
+  if (need > partSize) partSize = Math.ceil(need / MIB) * MIB;
+  return { size, partSize, partCount: Math.ceil(size / partSize) };
+}
+
+/**
+ * partLength returns the byte count of part n (1-based) of a plan.
+ * @param {Plan} plan
+ * @param {number} n
+ */
+export function partLength(plan, n) {
+  return n < plan.partCount ? plan.partSize : plan.size - (plan.partCount - 1) * plan.partSize;
+}
+
+/**
+ * UploadError is every failure the client reports, but a cancellation
+ * (an AbortError DOMException). Its message is a sentence a person can
+ * read.
+ */
+export class UploadError extends Error {
+  /**
+   * @param {string} message
+   * @param {{status?: number, code?: string, transient?: boolean, kept?: boolean, cause?: unknown}} [details]
+   */
+  constructor(message, { status = 0, code = "", transient = false, kept = false, cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = "UploadError";
+    /** The HTTP status of the refusal; 0 when no answer came. */
+    this.status = status;
+    /** The API's error code (its `code` field), S3's `<Code>`, or the client's own ("NetworkError", "EmptyFile", …). */
+    this.code = code;
+    /** Whether trying again may help: a failed connection, a 5xx. */
+    this.transient = transient;
+    /** Set when every part is in S3 and the upload is kept: uploading the same file again with the same resume store only completes it. */
+    this.kept = kept;
+  }
+}
+
+// S3's codes that need saying in other words.
+const s3Messages = {
+  SignatureDoesNotMatch: "S3 refused the upload: the request does not match what was signed (SignatureDoesNotMatch). The file's type or size may have changed.",
+  EntityTooLarge: "S3 refused the upload: the file is larger than allowed (EntityTooLarge).",
+  EntityTooSmall: "S3 refused the upload: a part is smaller than allowed (EntityTooSmall).",
+  AccessDenied: "S3 refused the upload (AccessDenied).",
+  PreconditionFailed: "A file with this name already exists and may not be overwritten (PreconditionFailed).",
+  BadDigest: "The file changed while it was uploading: its checksum does not match (BadDigest).",
+  NoSuchUpload: "The upload was cancelled or has expired (NoSuchUpload).",
+};
+
+function s3Error(status, body) {
+  const code = (body.match(/<Code>([^<]*)<\/Code>/) || [])[1] || "";
+  const message = (body.match(/<Message>([^<]*)<\/Message>/) || [])[1] || "";
+  const details = { status, code, transient: status >= 500 || status === 429 };
+  if (/expired/i.test(message)) {
+    return new UploadError(`S3 refused the upload: the upload link has expired (${code || status}). Try again.`, details);
+  }
+  return new UploadError(s3Messages[code] || `S3 refused the upload: ${message || "HTTP " + status}${code ? " (" + code + ")" : ""}.`, details);
+}
+
+// routeMissing reports a refusal that means the API has no such route: 404
+// from the function or a static host, 403 MISSING_AUTHENTICATION_TOKEN from
+// API Gateway.
+const routeMissing = (err) => err instanceof UploadError &&
+  (err.status === 404 || (err.status === 403 && err.code === "MISSING_AUTHENTICATION_TOKEN"));
+
+const aborted = (signal) => signal?.reason ?? new DOMException("Cancelled", "AbortError");
+
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(aborted(signal));
+    const done = () => { signal?.removeEventListener("abort", stop); resolve(); };
+    const timer = setTimeout(done, ms);
+    const stop = () => { clearTimeout(timer); reject(aborted(signal)); };
+    signal?.addEventListener("abort", stop, { once: true });
+  });
+}
+
+// put sends a body to a pre-signed URL with exactly its signed headers,
+// reporting bytes sent; it resolves with S3's ETag.
+function put(url, headers, body, onProgress, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(aborted(signal));
+    const xhr = new XMLHttpRequest();
+    xhr.open("PUT", url);
+    for (const [k, v] of Object.entries(headers)) {
+      // The browser sets Content-Length from the body itself.
+      if (k.toLowerCase() !== "content-length") xhr.setRequestHeader(k, v);
+    }
+    const stop = () => { xhr.abort(); reject(aborted(signal)); };
+    const settle = () => signal?.removeEventListener("abort", stop);
+    xhr.upload.onprogress = (e) => onProgress(e.loaded);
+    xhr.onload = () => {
+      settle();
+      if (xhr.status < 200 || xhr.status >= 300) return reject(s3Error(xhr.status, xhr.responseText));
+      const etag = xhr.getResponseHeader("ETag");
+      if (!etag) {
+        return reject(new UploadError("S3 stored the upload but its answer hides the ETag: the bucket's CORS rule must expose ETag.", { status: xhr.status, code: "NoETag" }));
+      }
+      resolve(etag);
+    };
+    xhr.onerror = () => {
+      settle();
+      reject(new UploadError("The connection to S3 failed. Check the network, and that the bucket's CORS rule allows this page's origin.", { code: "NetworkError", transient: true }));
+    };
+    signal?.addEventListener("abort", stop, { once: true });
+    xhr.send(body);
+  });
+}
+
+async function withRetry(fn, attempts, signal) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!err.transient || attempt >= attempts || signal?.aborted) throw err;
+      await sleep(250 * 2 ** attempt * (0.5 + Math.random() / 2), signal);
+    }
+  }
+}
+
+// Checksums need SubtleCrypto, which browsers offer on https: and loopback
+// pages only.
+const canHash = () => !!globalThis.crypto?.subtle;
+
+async function sha256Base64(blob) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", await blob.arrayBuffer()));
+  let s = "";
+  for (const b of digest) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
+const typeOf = (file) => file.type || "application/octet-stream";
+const nameOf = (file) => file.name || "file";
+
+/**
+ * @typedef {object} MultipartState What resumes a multipart upload: keep
+ *   it (as JSON) to finish the upload later.
+ * @property {string} uploadId
+ * @property {string} fileKey
+ * @property {number} size the declared size, which binds the upload
+ * @property {number} partSize the API's plan
+ * @property {boolean} checksums whether each part's SHA-256 is signed
+ */
+
+/**
+ * @typedef {object} ResumeStore Where upload() keeps a multipart upload's
+ *   state while it runs, so that uploading the same file again resumes it.
+ * @property {(file: File) => MultipartState | null | Promise<MultipartState | null>} get
+ * @property {(file: File, state: MultipartState) => void | Promise<void>} set
+ * @property {(file: File) => void | Promise<void>} delete
+ */
+
+/**
+ * localStore keeps resume state in Web Storage (localStorage by default,
+ * so it outlives a reload), one entry per file name, size and modification
+ * time under prefix.
+ * @param {Storage} [storage]
+ * @param {string} [prefix]
+ * @returns {ResumeStore}
+ */
+export function localStore(storage = globalThis.localStorage, prefix = "upload:") {
+  const key = (file) => `${prefix}${file.name}:${file.size}:${file.lastModified}`;
+  return {
+    get(file) {
+      try { return JSON.parse(storage.getItem(key(file)) || "null"); } catch { return null; }
+    },
+    set(file, state) { storage.setItem(key(file), JSON.stringify(state)); },
+    delete(file) { storage.removeItem(key(file)); },
+  };
+}
+
+/**
+ * @typedef {object} ClientOptions
+ * @property {string} apiUrl the stage URL, e.g. https://ID.execute-api.REGION.amazonaws.com/prod
+ * @property {string} [apiKey] sent as X-Api-Key when the API requires a key
+ * @property {(options: {refresh: boolean}) => string | Promise<string>} [getToken]
+ *   returns the access token to send as a bearer token, "" when signed out;
+ *   called before every API call, and with refresh true once after a 401
+ * @property {number} [multipartThreshold] files this large or larger go up in parts. Default: 64 MiB.
+ * @property {number} [parallel] parts in flight. Default: 4.
+ * @property {number} [attempts] tries per S3 request on a failed connection or a 5xx. Default: 4.
+ */
+
+/**
+ * createClient returns a client of the API at options.apiUrl.
+ * @param {ClientOptions} options
+ * @returns {Client}
+ */
+export function createClient(options) {
+  return new Client(options);
+}
+
+/** Client calls the upload API and sends files to S3. */
+export class Client {
+  /** @param {ClientOptions} options */
+  constructor({ apiUrl, apiKey = "", getToken, multipartThreshold = 64 * MIB, parallel = 4, attempts = 4 }) {
+    if (!apiUrl) throw new TypeError("createClient: apiUrl is required");
+    this.apiUrl = String(apiUrl).trim().replace(/\/+$/, "");
+    this.apiKey = apiKey;
+    this.getToken = getToken;
+    this.multipartThreshold = multipartThreshold;
+    this.parallel = Math.max(1, parallel);
+    this.attempts = Math.max(1, attempts);
+  }
+
+  async #token(refresh) {
+    if (!this.getToken) return "";
+    try {
+      return (await this.getToken({ refresh })) || "";
+    } catch (err) {
+      throw new UploadError(err.message, { code: "SignInError", cause: err });
+    }
+  }
+
+  /**
+   * request calls one route: params fill its path, and input is its JSON
+   * body or, for a GET or DELETE, its query string. It resolves with the
+   * answer's JSON ({} for an empty one).
+   * @param {{method: string, resource: string}} route one of ROUTES
+   * @param {{params?: Record<string, string>, input?: object, signal?: AbortSignal}} [options]
+   * @returns {Promise<any>}
+   */
+  async request(route, { params = {}, input, signal } = {}) {
+    let path = route.resource.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(params[name]));
+    const post = route.method === "POST";
+    if (!post && input) {
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(input)) if (v !== undefined && v !== "") q.set(k, String(v));
+      if (q.toString()) path += "?" + q.toString();
+    }
+    const headers = {};
+    if (post) headers["Content-Type"] = "application/json";
+    if (this.apiKey) headers["X-Api-Key"] = this.apiKey;
+    const send = async (token) => {
+      if (token) headers.Authorization = "Bearer " + token;
+      try {
+        // redirect "error": the key and the token go to the API's origin only.
+        return await fetch(this.apiUrl + path, { method: route.method, headers, body: post ? JSON.stringify(input ?? {}) : undefined, signal, redirect: "error" });
+      } catch (err) {
+        if (signal?.aborted) throw aborted(signal);
+        throw new UploadError(`Cannot reach the API at ${this.apiUrl}. Check the endpoint and that this page's origin is allowed.`, { code: "NetworkError", transient: true, cause: err });
+      }
+    };
+    let token = await this.#token(false);
+    let res = await send(token);
+    // A token refused before its time (revoked, or a clock ahead of ours):
+    // ask for a fresh one once and try again.
+    if (res.status === 401 && token) {
+      const fresh = await this.#token(true).catch(() => "");
+      if (fresh && fresh !== token) res = await send(token = fresh);
+    }
+    const text = await res.text();
+    let data = {};
+    try { data = text ? JSON.parse(text) : {}; } catch { /* not JSON */ }
+    if (res.ok) return data;
+    const code = data.code || "";
+    if (res.status === 401 && !token) {
+      throw new UploadError("Sign in first: the API accepts signed-in callers only (401).", { status: 401, code });
+    }
+    const why = data.message || text.trim() || res.statusText;
+    throw new UploadError(`The API refused the request: ${why} (${res.status}${code ? " " + code : ""}).`,
+      { status: res.status, code, transient: res.status >= 500 });
+  }
+
+  /**
+   * uploadUrl asks for a single PUT of file, signed with its size and, with
+   * checksums, its SHA-256.
+   * @param {Blob} file
+   * @param {{fileName?: string, contentType?: string, checksums?: boolean, signal?: AbortSignal}} [options]
+   * @returns {Promise<{uploadUrl: string, fileKey: string, expiresIn: number, method: string, headers: Record<string, string>}>}
+   */
+  async uploadUrl(file, { fileName = nameOf(file), contentType = typeOf(file), checksums = canHash(), signal } = {}) {
+    if (!file.size) throw new UploadError("The file is empty.", { code: "EmptyFile" });
+    const input = { fileName, contentType, size: file.size };
+    if (checksums) input.checksumSHA256 = await sha256Base64(file);
+    return this.request(ROUTES.uploadUrl, { input, signal });
+  }
+
+  /**
+   * startMultipart starts a multipart upload of file and returns its state.
+   * @param {Blob} file
+   * @param {{fileName?: string, contentType?: string, checksums?: boolean, signal?: AbortSignal}} [options]
+   * @returns {Promise<MultipartState>}
+   */
+  async startMultipart(file, { fileName = nameOf(file), contentType = typeOf(file), checksums = canHash(), signal } = {}) {
+    const input = { fileName, contentType, size: file.size };
+    if (checksums) input.checksumAlgorithm = "SHA256";
+    const got = await this.request(ROUTES.startMultipart, { input, signal });
+    return { uploadId: got.uploadId, fileKey: got.fileKey, size: file.size, partSize: got.partSize, checksums: !!checksums };
+  }
+
+  /**
+   * signParts signs parts of an upload (at most 1,000), each with its
+   * SHA-256 when the upload has checksums.
+   * @param {Blob} file
+   * @param {MultipartState} state
+   * @param {number[]} numbers
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<Map<number, {partNumber: number, url: string, headers: Record<string, string>, expiresAt: number}>>}
+   */
+  async signParts(file, state, numbers, signal) {
+    const plan = planParts(state.size, state.partSize);
+    const input = { fileKey: state.fileKey, size: state.size, partNumbers: numbers };
+    if (state.checksums) {
+      input.checksumsSHA256 = await Promise.all(numbers.map((n) =>
+        sha256Base64(file.slice((n - 1) * plan.partSize, (n - 1) * plan.partSize + partLength(plan, n)))));
+    }
+    const asked = Date.now();
+    const got = await this.request(ROUTES.signParts, { params: { uploadId: state.uploadId }, input, signal });
+    return new Map(got.parts.map((p) => [p.partNumber, { ...p, expiresAt: asked + got.expiresIn * 1000 }]));
+  }
+
+  /**
+   * listParts lists the parts S3 holds of an upload, keeping those of the
+   * planned length only.
+   * @param {MultipartState} state
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<{partNumber: number, etag: string, size: number}[]>}
+   */
+  async listParts(state, signal) {
+    const plan = planParts(state.size, state.partSize);
+    const got = await this.request(ROUTES.listParts, { params: { uploadId: state.uploadId }, input: { fileKey: state.fileKey }, signal });
+    return got.parts.filter((p) => p.partNumber >= 1 && p.partNumber <= plan.partCount && p.size === partLength(plan, p.partNumber));
+  }
+
+  /**
+   * completeMultipart has the API assemble the parts, after it checked
+   * them against the declared size and plan.
+   * @param {MultipartState} state
+   * @param {{partNumber: number, etag: string}[]} parts
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<{fileKey: string, etag: string, size: number}>}
+   */
+  completeMultipart(state, parts, signal) {
+    return this.request(ROUTES.completeMultipart, { params: { uploadId: state.uploadId }, input: { fileKey: state.fileKey, parts }, signal });
+  }
+
+  /**
+   * abortMultipart aborts an upload and frees its parts.
+   * @param {MultipartState} state
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<void>}
+   */
+  async abortMultipart(state, signal) {
+    await this.request(ROUTES.abortMultipart, { params: { uploadId: state.uploadId }, input: { fileKey: state.fileKey }, signal });
+  }
+
+  /**
+   * @typedef {object} UploadStep What upload() is doing, for a status line.
+   * @property {"sign" | "put" | "start" | "resume" | "parts" | "complete"} step
+   *   asking for a single PUT, sending it; starting a multipart upload,
+   *   resuming one, sending its parts, assembling them
+   * @property {number} [partCount] with "resume" and "parts"
+   * @property {number} [partsDone] parts already in S3, with "resume" and "parts"
+   */
+
+  /**
+   * @typedef {object} UploadOptions
+   * @property {(loaded: number, total: number) => void} [onProgress] bytes sent so far
+   * @property {(step: UploadStep) => void} [onStep]
+   * @property {AbortSignal} [signal] aborting cancels the upload, and a multipart one in S3 too
+   * @property {ResumeStore} [resume] keeps a multipart upload's state while it runs; without
+   *   one, a failed multipart upload is aborted in S3
+   * @property {string} [contentType] Default: file.type, else application/octet-stream.
+   * @property {boolean} [checksums] sign each body's SHA-256, which S3 then verifies.
+   *   Default: on where the browser can hash (https: and loopback pages).
+   */
+
+  /**
+   * upload sends one file: with a single PUT below multipartThreshold,
+   * else in parallel parts.
+   * @param {File} file
+   * @param {UploadOptions} [options]
+   * @returns {Promise<{fileKey: string, size: number, multipart: boolean, partsSent?: number, partsSkipped?: number}>}
+   */
+  async upload(file, { onProgress = () => {}, onStep = () => {}, signal, resume, contentType = typeOf(file), checksums = canHash() } = {}) {
+    if (!file.size) throw new UploadError("The file is empty.", { code: "EmptyFile" });
+    const o = { onProgress, onStep, signal, resume, contentType, checksums };
+    return file.size < this.multipartThreshold ? this.#single(file, o) : this.#multipart(file, o);
+  }
+
+  async #single(file, { onProgress, onStep, signal, contentType, checksums }) {
+    onStep({ step: "sign" });
+    const got = await this.uploadUrl(file, { contentType, checksums, signal });
+    onStep({ step: "put" });
+    await withRetry(() => put(got.uploadUrl, got.headers, file, (n) => onProgress(n, file.size), signal), this.attempts, signal);
+    return { fileKey: got.fileKey, size: file.size, multipart: false };
+  }
+
+  async #multipart(file, { onProgress, onStep, signal, resume, contentType, checksums }) {
+    let state = resume ? await resume.get(file) : null;
+    const done = new Map(); // part number → ETag
+    if (state) {
+      try {
+        for (const p of await this.listParts(state, signal)) done.set(p.partNumber, p.etag);
+        onStep({ step: "resume", partsDone: done.size, partCount: planParts(state.size, state.partSize).partCount });
+      } catch (err) {
+        // Gone (completed, aborted, expired) or another caller's: start over.
+        if (signal?.aborted || !(err instanceof UploadError) || err.transient || err.status === 401) throw err;
+        await resume.delete(file);
+        state = null;
+        done.clear();
+      }
+    }
+    if (!state) {
+      onStep({ step: "start" });
+      state = await this.startMultipart(file, { contentType, checksums, signal });
+      if (resume) await resume.set(file, state);
+    }
+    const plan = planParts(state.size, state.partSize);
+    const sent = new Map(); // part number → bytes sent
+    for (const n of done.keys()) sent.set(n, partLength(plan, n));
+    const report = () => { let n = 0; for (const b of sent.values()) n += b; onProgress(n, file.size); };
+    report();
+    onStep({ step: "parts", partCount: plan.partCount, partsDone: done.size });
+
+    // Cancelling aborts the upload in S3 instead of leaving its parts behind.
+    const cancel = () => {
+      if (resume) Promise.resolve(resume.delete(file)).catch(() => {});
+      this.abortMultipart(state).catch(() => {});
+    };
+    signal?.addEventListener("abort", cancel, { once: true });
+    // A failed part stops the others.
+    const stop = new AbortController();
+    const forward = () => stop.abort(aborted(signal));
+    signal?.addEventListener("abort", forward, { once: true });
+    if (signal?.aborted) { // before the listeners were there
+      cancel();
+      throw aborted(signal);
+    }
+    const pending = [];
+    for (let n = 1; n <= plan.partCount; n++) if (!done.has(n)) pending.push(n);
+    const slice = (n) => file.slice((n - 1) * plan.partSize, (n - 1) * plan.partSize + partLength(plan, n));
+    const batch = Math.max(this.parallel, Math.min(1000, Math.floor(BATCH_BYTES / plan.partSize)));
+    try {
+      for (let i = 0; i < pending.length; i += batch) {
+        const numbers = pending.slice(i, i + batch);
+        const signed = await this.signParts(file, state, numbers, stop.signal);
+        const queue = [...numbers];
+        const worker = async () => {
+          while (queue.length) {
+            const n = queue.shift();
+            const part = signed.get(n);
+            const etag = await withRetry(() => put(part.url, part.headers, slice(n), (b) => { sent.set(n, b); report(); }, stop.signal), this.attempts, stop.signal);
+            done.set(n, etag);
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(this.parallel, numbers.length) }, worker));
+      }
+    } catch (err) {
+      stop.abort();
+      // Nothing could resume it without a store: free its parts.
+      if (!resume && !signal?.aborted) this.abortMultipart(state).catch(() => {});
+      throw err;
+    } finally {
+      signal?.removeEventListener("abort", cancel);
+      signal?.removeEventListener("abort", forward);
+    }
+
+    // Every part is in S3: from here on the upload is never aborted.
+    onStep({ step: "complete" });
+    const parts = [...done].sort((a, b) => a[0] - b[0]).map(([partNumber, etag]) => ({ partNumber, etag }));
+    let got;
+    try {
+      got = await this.completeMultipart(state, parts, signal);
+    } catch (err) {
+      if (signal?.aborted || !(err instanceof UploadError)) throw err;
+      // An object has the key and preventOverwrite is on, or the API
+      // aborted the upload: nothing is left to finish.
+      if (err.status === 412 || err.status === 413 || err.code === "UploadAborted") {
+        if (resume) await resume.delete(file);
+        throw err;
+      }
+      // A 403 from a firewall, a 5xx: the same file uploaded again with the
+      // same store only completes it.
+      err.kept = !!resume;
+      throw err;
+    }
+    if (resume) await resume.delete(file);
+    return { fileKey: got.fileKey || state.fileKey, size: file.size, multipart: true, partsSent: pending.length, partsSkipped: plan.partCount - pending.length };
+  }
+
+  /**
+   * @typedef {object} UploadStatus
+   * @property {"pending" | "verified" | "rejected"} status
+   * @property {string} [reason] why it was rejected
+   */
+
+  /**
+   * status returns the verifier's decision on a stored file, or null when
+   * the API has no verifier.
+   * @param {string} fileKey
+   * @param {{signal?: AbortSignal}} [options]
+   * @returns {Promise<UploadStatus | null>}
+   */
+  async status(fileKey, { signal } = {}) {
+    try {
+      return await this.request(ROUTES.uploadStatus, { input: { fileKey }, signal });
+    } catch (err) {
+      if (routeMissing(err)) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * waitForOutcome polls status until the verifier has decided, and
+   * returns its decision; the last "pending" status once timeout passes,
+   * or null when the API has no verifier.
+   * @param {string} fileKey
+   * @param {{signal?: AbortSignal, interval?: number, timeout?: number}} [options] milliseconds;
+   *   defaults 1,000 and 120,000
+   * @returns {Promise<UploadStatus | null>}
+   */
+  async waitForOutcome(fileKey, { signal, interval = 1000, timeout = 120_000 } = {}) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const st = await this.status(fileKey, { signal });
+      if (!st || st.status !== "pending" || Date.now() + interval > deadline) return st;
+      await sleep(interval, signal);
+    }
+  }
+
+  /**
+   * listFiles returns a page of the signed-in caller's files; pass the
+   * previous page's nextToken as continuationToken for the next.
+   * @param {{continuationToken?: string, maxFiles?: number, signal?: AbortSignal}} [options]
+   * @returns {Promise<{files: {fileKey: string, fileName: string, size: number, lastModified: string}[], nextToken?: string}>}
+   */
+  listFiles({ continuationToken, maxFiles, signal } = {}) {
+    return this.request(ROUTES.listFiles, { input: { continuationToken, maxFiles }, signal });
+  }
+
+  /**
+   * downloadUrl returns a short-lived pre-signed GET of one of the caller's
+   * files, which a browser saves under its name.
+   * @param {string} fileKey
+   * @param {{signal?: AbortSignal}} [options]
+   * @returns {Promise<{downloadUrl: string, fileName: string, expiresIn: number}>}
+   */
+  downloadUrl(fileKey, { signal } = {}) {
+    return this.request(ROUTES.downloadUrl, { input: { fileKey }, signal });
+  }
+
+  /**
+   * deleteFile deletes one of the caller's files.
+   * @param {string} fileKey
+   * @param {{signal?: AbortSignal}} [options]
+   * @returns {Promise<void>}
+   */
+  async deleteFile(fileKey, { signal } = {}) {
+    await this.request(ROUTES.deleteFile, { input: { fileKey }, signal });
+  }
+
+  /**
+   * quota returns the caller's quota usage as the API reports it, or null
+   * when the API has no quota route.
+   * @param {{signal?: AbortSignal}} [options]
+   * @returns {Promise<Record<string, unknown> | null>}
+   */
+  async quota({ signal } = {}) {
+    try {
+      return await this.request(QUOTA, { signal });
+    } catch (err) {
+      if (routeMissing(err)) return null;
+      throw err;
+    }
+  }
+}
