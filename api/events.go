@@ -56,6 +56,10 @@ type UploadEvent struct {
 	// about; VersionID only in a versioned bucket.
 	ETag      string `json:"etag"`
 	VersionID string `json:"versionId,omitempty"`
+	// ChecksumCRC64NVME is the stored object's whole-file checksum
+	// (EncodeCRC64NVME's spelling), when S3 holds one: compare it with the
+	// bytes you read to know they are the bytes that were checked.
+	ChecksumCRC64NVME string `json:"checksumCRC64NVME,omitempty"`
 	// Reason says why an upload was rejected (the Reason constants).
 	Reason string `json:"reason,omitempty"`
 	// IdempotencyKey is the same for every delivery about one stored

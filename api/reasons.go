@@ -25,6 +25,16 @@ const (
 	// ReasonTypeMismatch: the first bytes are not what the stored
 	// Content-Type says, nor a kind of it.
 	ReasonTypeMismatch = "type-mismatch"
+	// ReasonUnexpectedMetadata: the object was stored with a header the
+	// API never asks for and a download would serve back:
+	// Content-Encoding other than identity, Content-Disposition,
+	// Cache-Control other than directives that only restrict caching
+	// (such as the "max-age=0" browsers add on their own),
+	// Content-Language, Expires or a website redirect. A pre-signed PUT
+	// admits such unsigned headers, so without this check gzipped HTML
+	// stored with Content-Encoding: gzip would sniff as gzip and be served
+	// as a page.
+	ReasonUnexpectedMetadata = "unexpected-metadata"
 
 	// ReasonMalware: the malware scan found a threat.
 	ReasonMalware = "malware"

@@ -271,7 +271,9 @@ func TestEventsForWhatArrived(t *testing.T) {
 			got := f.events(key, 1)[0]
 			d := got.detail
 			want := api.UploadEvent{Bucket: f.bucket, FileKey: key, FileName: tc.file, Size: int64(len(tc.data)),
-				ContentType: tc.contentType, DetectedType: tc.detected, ETag: f.etag(key), Reason: tc.reason, IdempotencyKey: d.IdempotencyKey}
+				ContentType: tc.contentType, DetectedType: tc.detected, ETag: f.etag(key), Reason: tc.reason, IdempotencyKey: d.IdempotencyKey,
+				// S3 (and the local server) checksums every new object.
+				ChecksumCRC64NVME: api.EncodeCRC64NVME(api.CRC64NVME(tc.data))}
 			if got.event.Source != api.EventSource || got.event.DetailType != tc.detailType || d != want || len(d.IdempotencyKey) != 64 {
 				t.Errorf("published %s from %s: %+v\nwant %s from %s: %+v with a 64-digit idempotency key",
 					got.event.DetailType, got.event.Source, d, tc.detailType, api.EventSource, want)

@@ -22,9 +22,11 @@ func httpStatus(err error) int {
 	return 0
 }
 
-// head reads the key's current object; errStale when there is none.
+// head reads the key's current object, with its whole-file checksum and
+// the headers it is served with; errStale when there is none.
 func (h *Handler) head(ctx context.Context, key string) (object, error) {
-	out, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(key)})
+	out, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(key),
+		ChecksumMode: types.ChecksumModeEnabled})
 	if httpStatus(err) == http.StatusNotFound {
 		return object{}, errStale
 	}
@@ -32,7 +34,16 @@ func (h *Handler) head(ctx context.Context, key string) (object, error) {
 		return object{}, fmt.Errorf("head %s: %w", key, err)
 	}
 	obj := object{key: key, etag: unquote(aws.ToString(out.ETag)), versionID: aws.ToString(out.VersionId),
-		size: aws.ToInt64(out.ContentLength), contentType: aws.ToString(out.ContentType), lastModified: aws.ToTime(out.LastModified)}
+		size: aws.ToInt64(out.ContentLength), contentType: aws.ToString(out.ContentType), lastModified: aws.ToTime(out.LastModified),
+		checksumCRC64NVME: aws.ToString(out.ChecksumCRC64NVME), checksumSHA256: aws.ToString(out.ChecksumSHA256),
+		served: map[string]string{
+			"Content-Encoding":                aws.ToString(out.ContentEncoding),
+			"Content-Disposition":             aws.ToString(out.ContentDisposition),
+			"Cache-Control":                   aws.ToString(out.CacheControl),
+			"Content-Language":                aws.ToString(out.ContentLanguage),
+			"Expires":                         aws.ToString(out.ExpiresString),
+			"X-Amz-Website-Redirect-Location": aws.ToString(out.WebsiteRedirectLocation),
+		}}
 	if obj.versionID == "null" {
 		obj.versionID = ""
 	}

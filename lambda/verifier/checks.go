@@ -23,6 +23,43 @@ func fileName(key string, k api.IssuedKey, issued bool) string {
 	return path.Base(key)
 }
 
+// unexpectedMetadata returns the first header, other than Content-Type,
+// that obj was stored with and a download would serve back: the API asks
+// for none, and a pre-signed PUT admits such unsigned headers. "" when
+// there is none. Two values change nothing served and pass: Content-Encoding
+// "identity", and a Cache-Control that only restricts caching ("max-age=0",
+// "no-cache"…), which browsers add to a PUT on their own.
+func unexpectedMetadata(obj object) string {
+	for _, name := range servedHeaders {
+		v := strings.TrimSpace(obj.served[name])
+		switch {
+		case v == "":
+		case name == "Content-Encoding" && strings.EqualFold(v, "identity"):
+		case name == "Cache-Control" && restrictsCaching(v):
+		default:
+			return name
+		}
+	}
+	return ""
+}
+
+// restrictsCaching reports whether every directive of the Cache-Control
+// value v only narrows who may cache a response, or for how long: served
+// back, it can make a download cached less, never more, nor by others.
+func restrictsCaching(v string) bool {
+	for _, d := range strings.Split(v, ",") {
+		switch strings.ToLower(strings.TrimSpace(d)) {
+		case "no-cache", "no-store", "max-age=0", "s-maxage=0", "must-revalidate", "proxy-revalidate", "private", "no-transform":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// servedHeaders are the headers unexpectedMetadata checks, in order.
+var servedHeaders = []string{"Content-Encoding", "Content-Disposition", "Cache-Control", "Content-Language", "Expires", "X-Amz-Website-Redirect-Location"}
+
 // limitFor is the most an object stored this way may hold: MaxMultipartSize
 // for a multipart completion, MaxFileSize for a PUT, a form POST or a copy.
 // A scan result does not say how the object was stored; a multipart ETag

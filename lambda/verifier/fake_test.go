@@ -36,6 +36,10 @@ type fakeObject struct {
 	versionID   string
 	modified    time.Time
 	tags        []types.Tag
+	// checksum is the CRC64NVME S3 holds (store computes it, as S3 does
+	// for every new object); served are the headers stored with it.
+	checksum string
+	served   map[string]string
 }
 
 func (o *fakeObject) length() int64 {
@@ -77,7 +81,8 @@ func s3Error(status int, code string) error {
 // store puts an object as a client upload would, returning its version.
 func (b *fakeBucket) store(key string, data []byte, contentType string) *fakeObject {
 	sum := md5.Sum(data)
-	return b.storeObject(key, &fakeObject{data: data, contentType: contentType, etag: hex.EncodeToString(sum[:])})
+	return b.storeObject(key, &fakeObject{data: data, contentType: contentType, etag: hex.EncodeToString(sum[:]),
+		checksum: api.EncodeCRC64NVME(api.CRC64NVME(data))})
 }
 
 func (b *fakeBucket) storeObject(key string, o *fakeObject) *fakeObject {
@@ -184,6 +189,27 @@ func (b *fakeBucket) HeadObject(_ context.Context, in *s3.HeadObjectInput, _ ...
 		ETag: aws.String(`"` + o.etag + `"`), LastModified: aws.Time(o.modified)}
 	if o.versionID != "" {
 		out.VersionId = aws.String(o.versionID)
+	}
+	if o.checksum != "" && in.ChecksumMode == types.ChecksumModeEnabled {
+		out.ChecksumCRC64NVME, out.ChecksumType = aws.String(o.checksum), types.ChecksumTypeFullObject
+	}
+	for name, v := range o.served {
+		switch name {
+		case "Content-Encoding":
+			out.ContentEncoding = aws.String(v)
+		case "Content-Disposition":
+			out.ContentDisposition = aws.String(v)
+		case "Cache-Control":
+			out.CacheControl = aws.String(v)
+		case "Content-Language":
+			out.ContentLanguage = aws.String(v)
+		case "Expires":
+			out.ExpiresString = aws.String(v)
+		case "X-Amz-Website-Redirect-Location":
+			out.WebsiteRedirectLocation = aws.String(v)
+		default:
+			panic("fakeBucket: no HeadObject field for " + name)
+		}
 	}
 	return out, nil
 }

@@ -24,12 +24,14 @@ import (
 
 // idempotencyKey names one stored object version, the same for every
 // delivery about it: SHA-256 of the bucket, the key, and the version ID or,
-// without versioning, the ETag. Storing the same bytes again under the same
-// key in an unversioned bucket is the same version to it.
+// without versioning, the whole-file checksum S3 holds with the ETag (an
+// MD5, which alone a replacement could be made to share). Storing the same
+// bytes again under the same key in an unversioned bucket is the same
+// version to it.
 func idempotencyKey(bucket string, obj object) string {
 	id := obj.versionID
 	if id == "" {
-		id = obj.etag
+		id = obj.etag + "\n" + obj.checksumCRC64NVME + "\n" + obj.checksumSHA256
 	}
 	sum := sha256.Sum256([]byte(bucket + "\n" + obj.key + "\n" + id))
 	return hex.EncodeToString(sum[:])
@@ -194,7 +196,7 @@ func (h *Handler) tagCurrent(ctx context.Context, obj object, status, reason str
 		if err != nil {
 			return err
 		}
-		if cur.etag == obj.etag {
+		if cur.same(obj) {
 			return nil
 		}
 		h.log.WarnContext(ctx, "object replaced while its status was set: restoring the new object's own", "fileKey", obj.key, "etag", cur.etag)

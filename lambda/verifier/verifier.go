@@ -245,6 +245,21 @@ type object struct {
 	size                 int64
 	contentType          string
 	lastModified         time.Time
+	// The whole-file checksum S3 holds, when it holds one.
+	checksumCRC64NVME, checksumSHA256 string
+	// served are the headers, other than Content-Type, that a download
+	// would serve back, by name; "" when absent.
+	served map[string]string
+}
+
+// same reports whether o and other are the same stored version: by
+// version ID, or without versioning by ETag and whole-file checksum, since
+// an ETag (an MD5) alone can be made to collide.
+func (o object) same(other object) bool {
+	if o.versionID != "" || other.versionID != "" {
+		return o.versionID == other.versionID
+	}
+	return o.etag == other.etag && o.checksumCRC64NVME == other.checksumCRC64NVME && o.checksumSHA256 == other.checksumSHA256
 }
 
 // errStale means the event is about an object version that is no longer
@@ -278,7 +293,7 @@ func (h *Handler) judge(ctx context.Context, e objectEvent, obj object) (outcome
 	o := outcome{Event: api.UploadEvent{
 		Bucket: h.set.Bucket, FileKey: obj.key, Owner: k.Owner, FileName: fileName(obj.key, k, issued),
 		Size: obj.size, ContentType: obj.contentType, ETag: obj.etag, VersionID: obj.versionID,
-		IdempotencyKey: idempotencyKey(h.set.Bucket, obj),
+		ChecksumCRC64NVME: obj.checksumCRC64NVME, IdempotencyKey: idempotencyKey(h.set.Bucket, obj),
 	}}
 	reject := func(reason string) (outcome, error) {
 		o.Status, o.Event.Reason = api.StatusRejected, reason
@@ -295,6 +310,10 @@ func (h *Handler) judge(ctx context.Context, e objectEvent, obj object) (outcome
 		return reject(api.ReasonTooLarge)
 	case declared == "" || !api.ContentTypeAllowed(h.set.AllowedContentTypes, declared):
 		return reject(api.ReasonTypeNotAllowed)
+	case unexpectedMetadata(obj) != "":
+		name := unexpectedMetadata(obj)
+		h.log.InfoContext(ctx, "stored with a header the API never asks for", "fileKey", obj.key, "header", name, "value", obj.served[name])
+		return reject(api.ReasonUnexpectedMetadata)
 	}
 	head, err := h.firstBytes(ctx, obj)
 	if err != nil {

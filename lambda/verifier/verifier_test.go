@@ -158,7 +158,7 @@ func TestVerifiedDetail(t *testing.T) {
 	}
 	got.IdempotencyKey = ""
 	wantDetail := api.UploadEvent{Bucket: testBucket, FileKey: key, FileName: "pixel.png", Size: int64(len(data)),
-		ContentType: "image/png", DetectedType: "image/png", ETag: o.etag}
+		ContentType: "image/png", DetectedType: "image/png", ETag: o.etag, ChecksumCRC64NVME: api.EncodeCRC64NVME(api.CRC64NVME(data))}
 	if got != wantDetail {
 		t.Errorf("detail = %+v, want %+v", got, wantDetail)
 	}
