@@ -124,7 +124,7 @@ func TestApp(t *testing.T) {
 	t.Run("every environment sets its multipart limit", func(t *testing.T) {
 		for name, e := range envs {
 			if e.MaxMultipartSize == 0 {
-				t.Errorf("%s leaves maxMultipartSize at the construct's 5 TiB default", name)
+				t.Errorf("%s leaves maxMultipartSize at the construct's 48.8 TiB default", name)
 			}
 		}
 	})

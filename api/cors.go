@@ -5,7 +5,7 @@ import "slices"
 // CORSAllowHeaders are the request headers a browser may send to the API.
 // The construct's OPTIONS method and local mode's preflight both answer with
 // this list.
-var CORSAllowHeaders = []string{"Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key", "X-Amz-Security-Token"}
+var CORSAllowHeaders = []string{"Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key", "X-Amz-Security-Token", UploadSecretHeader}
 
 // CORSAllowMethods are the methods the API's preflight allows.
 var CORSAllowMethods = []string{"GET", "POST", "DELETE", "OPTIONS"}
@@ -16,7 +16,8 @@ const CORSMaxAgeSeconds = 3600
 // UploadHeaders are the headers an issued URL may ask the client to send to
 // S3. The bucket's CORS rule must allow each of them, or the browser's
 // preflight to S3 fails.
-var UploadHeaders = []string{"Content-Type", "Content-Length", "Content-MD5", "If-None-Match", "X-Amz-Checksum-Sha256", "X-Amz-Sdk-Checksum-Algorithm"}
+var UploadHeaders = []string{"Content-Type", "Content-Length", "Content-MD5", "If-None-Match",
+	"X-Amz-Checksum-Crc64nvme", "X-Amz-Checksum-Sha256", "X-Amz-Sdk-Checksum-Algorithm"}
 
 // The bucket's CORS rule, as the construct deploys it and local mode applies
 // it: browsers may PUT and POST uploads and read the ETag that multipart

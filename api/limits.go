@@ -13,8 +13,9 @@ const (
 	MaxExpiry = 12 * time.Hour
 	// MaxRequestBody bounds the JSON request body the API accepts.
 	MaxRequestBody = 1 << 20
-	// MaxObjectSize is the largest object S3 stores (5 TiB).
-	MaxObjectSize int64 = 5 << 40
+	// MaxObjectSize is the largest object S3 stores: 10,000 parts of 5 GiB,
+	// about 48.8 TiB (S3 User Guide, multipart upload limits).
+	MaxObjectSize int64 = MaxParts * MaxPartSize
 	// MinPartSize is S3's smallest part but the last (5 MiB).
 	MinPartSize int64 = 5 << 20
 	// MaxPartSize is S3's largest part (5 GiB).

@@ -64,7 +64,7 @@ var (
 	// caller's files that downloads it under its name.
 	DownloadURL = route(http.MethodPost, "/download-url", "DownloadUrlRequest", DownloadURLRequest{}, withSignIn)
 	// DeleteFile deletes one of the caller's files.
-	DeleteFile = route(http.MethodDelete, "/files", "DeleteFileQuery", UploadRef{}, withSignIn)
+	DeleteFile = route(http.MethodDelete, "/files", "DeleteFileQuery", DeleteFileRequest{}, withSignIn)
 	// UploadStatus answers whether a stored object passed the verifier's
 	// checks: pending, verified or rejected with the reason.
 	UploadStatus = route(http.MethodGet, "/uploads/status", "UploadStatusQuery", UploadRef{}, withVerifier)

@@ -22,7 +22,7 @@ func TestUploadSettingsRejectBadValues(t *testing.T) {
 		"prefix absolute":                {api.UploadSettings{Bucket: "b", KeyPrefix: "/uploads/"}, "keyPrefix"},
 		"expiry too long":                {api.UploadSettings{Bucket: "b", UrlExpiry: api.Seconds(13 * time.Hour / time.Second)}, "urlExpiry"},
 		"max size too big":               {api.UploadSettings{Bucket: "b", MaxFileSize: 6 << 30}, "maxFileSize"},
-		"multipart too big":              {api.UploadSettings{Bucket: "b", MaxMultipartSize: 6 << 40}, "maxMultipartSize"},
+		"multipart too big":              {api.UploadSettings{Bucket: "b", MaxMultipartSize: api.Bytes(api.MaxObjectSize + 1)}, "maxMultipartSize"},
 		"part too small":                 {api.UploadSettings{Bucket: "b", PartSize: 1 << 20}, "partSize"},
 		"bad content type":               {api.UploadSettings{Bucket: "b", AllowedContentTypes: []string{"image"}}, "allowedContentTypes"},
 		"bad origin":                     {api.UploadSettings{Bucket: "b", AllowedOrigins: []string{"https://a.example/path"}}, "allowedOrigins"},

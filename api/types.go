@@ -15,8 +15,13 @@ type UploadURLRequest struct {
 	// Size is the exact number of bytes the client will send. When given,
 	// it is signed and S3 rejects a body of any other length.
 	Size *int64 `json:"size,omitempty" jsonschema:"minimum=1"`
-	// ChecksumSHA256 is the base64 SHA-256 of the body. When given, it is
-	// signed and S3 rejects a body with another digest.
+	// ChecksumCRC64NVME is the body's CRC64NVME checksum (see
+	// [EncodeCRC64NVME]). When given, it is signed and S3 rejects a body
+	// with another checksum and stores it with the object, where the
+	// verifier and the Upload Verified event read it.
+	ChecksumCRC64NVME string `json:"checksumCRC64NVME,omitempty" jsonschema:"format=crc64nvme"`
+	// ChecksumSHA256 is the base64 SHA-256 of the body, signed the same
+	// way; at most one of the two.
 	ChecksumSHA256 string `json:"checksumSHA256,omitempty" jsonschema:"format=sha256"`
 }
 
@@ -35,6 +40,9 @@ var Formats = map[string]string{
 	"sha256": `^[A-Za-z0-9+/]{43}=$`,
 	// A part's ETag, as ValidETag checks it.
 	"etag": `^("[0-9A-Za-z-]{1,64}"|[0-9A-Za-z-]{1,64})$`,
+	// A CRC64NVME checksum, as S3's x-amz-checksum-crc64nvme header
+	// carries it: the base64 of 8 bytes.
+	"crc64nvme": `^[A-Za-z0-9+/]{11}=$`,
 }
 
 // UploadURLResponse tells the client where and how to PUT the file.
@@ -72,19 +80,31 @@ type MultipartStartRequest struct {
 	ContentType string `json:"contentType" jsonschema:"required,minLength=1,maxLength=256"`
 	// Size is the file's total size in bytes; it fixes the plan.
 	Size int64 `json:"size" jsonschema:"required,minimum=1"`
-	// ChecksumAlgorithm "SHA256" makes S3 require and verify a SHA-256 of
-	// every part; each part's checksum is then signed into its URL.
-	ChecksumAlgorithm string `json:"checksumAlgorithm,omitempty" jsonschema:"enum=SHA256"`
+	// ChecksumAlgorithm "CRC64NVME" checks the whole file end to end: S3
+	// requires and verifies each part's CRC64NVME, signed into its URL, and
+	// at completion compares the whole file's (CompleteRequest's) with the
+	// parts', storing it with the object. "SHA256" checks each part only.
+	// Without one, S3 checks what each part's signature covers.
+	ChecksumAlgorithm string `json:"checksumAlgorithm,omitempty" jsonschema:"enum=CRC64NVME,enum=SHA256"`
 }
 
 // MultipartStartResponse is the started upload and its plan.
 type MultipartStartResponse struct {
-	UploadID  string `json:"uploadId"`
-	FileKey   string `json:"fileKey"`
-	PartSize  int64  `json:"partSize"`
-	PartCount int    `json:"partCount"`
-	ExpiresIn int64  `json:"expiresIn"`
+	UploadID string `json:"uploadId"`
+	FileKey  string `json:"fileKey"`
+	// UploadSecret must accompany every later call about this upload, in
+	// the UploadSecretHeader: knowing the fileKey and uploadId is not
+	// enough to add, list, complete or abort its parts. Keep it with the
+	// resume state; the API keeps only its hash.
+	UploadSecret string `json:"uploadSecret"`
+	PartSize     int64  `json:"partSize"`
+	PartCount    int    `json:"partCount"`
+	ExpiresIn    int64  `json:"expiresIn"`
 }
+
+// UploadSecretHeader carries a multipart upload's UploadSecret on every
+// call after the start.
+const UploadSecretHeader = "X-Upload-Secret"
 
 // UploadRef names a multipart upload's object in a query string; the
 // upload ID is in the path.
@@ -99,6 +119,10 @@ type SignPartsRequest struct {
 	// fixes every part's length.
 	Size        int64 `json:"size" jsonschema:"required,minimum=1"`
 	PartNumbers []int `json:"partNumbers" jsonschema:"required,minItems=1,maxItems=1000,minimum=1"`
+	// ChecksumsCRC64NVME are the parts' CRC64NVME checksums, in the order
+	// of PartNumbers; required when the upload was started with
+	// checksumAlgorithm CRC64NVME.
+	ChecksumsCRC64NVME []string `json:"checksumsCRC64NVME,omitempty" jsonschema:"maxItems=1000,format=crc64nvme"`
 	// ChecksumsSHA256 are the base64 SHA-256 digests of the parts, in the
 	// order of PartNumbers; required when the upload was started with
 	// checksumAlgorithm SHA256.
@@ -118,12 +142,13 @@ type SignPartsResponse struct {
 	ExpiresIn int64        `json:"expiresIn"`
 }
 
-// UploadedPart is a part S3 holds.
+// UploadedPart is a part S3 holds, with the checksum it was sent with.
 type UploadedPart struct {
-	PartNumber     int    `json:"partNumber"`
-	ETag           string `json:"etag"`
-	Size           int64  `json:"size"`
-	ChecksumSHA256 string `json:"checksumSHA256,omitempty"`
+	PartNumber        int    `json:"partNumber"`
+	ETag              string `json:"etag"`
+	Size              int64  `json:"size"`
+	ChecksumCRC64NVME string `json:"checksumCRC64NVME,omitempty"`
+	ChecksumSHA256    string `json:"checksumSHA256,omitempty"`
 }
 
 // ListPartsResponse lists the parts S3 holds, by part number.
@@ -141,6 +166,11 @@ type CompletedPart struct {
 type CompleteRequest struct {
 	FileKey string          `json:"fileKey" jsonschema:"required,minLength=1,maxLength=1024"`
 	Parts   []CompletedPart `json:"parts" jsonschema:"required,minItems=1,maxItems=10000"`
+	// ChecksumCRC64NVME is the whole file's CRC64NVME checksum; required
+	// when the upload was started with checksumAlgorithm CRC64NVME. S3
+	// refuses to assemble parts whose combined checksum differs
+	// (BadDigest).
+	ChecksumCRC64NVME string `json:"checksumCRC64NVME,omitempty" jsonschema:"format=crc64nvme"`
 }
 
 // CompleteResponse describes the stored object.
@@ -148,6 +178,9 @@ type CompleteResponse struct {
 	FileKey string `json:"fileKey"`
 	ETag    string `json:"etag"`
 	Size    int64  `json:"size"`
+	// ChecksumCRC64NVME is the stored object's whole-file checksum, when
+	// the upload had one.
+	ChecksumCRC64NVME string `json:"checksumCRC64NVME,omitempty"`
 }
 
 // ListFilesRequest asks for a page of the caller's files.
@@ -166,6 +199,9 @@ type FileInfo struct {
 	FileName     string `json:"fileName"`
 	Size         int64  `json:"size"`
 	LastModified string `json:"lastModified"` // RFC 3339
+	// ETag names the stored object version; DeleteFileRequest takes it to
+	// delete exactly what was listed.
+	ETag string `json:"etag"`
 }
 
 // ListFilesResponse is a page of the caller's files, newest keys in no
@@ -173,6 +209,14 @@ type FileInfo struct {
 type ListFilesResponse struct {
 	Files     []FileInfo `json:"files"`
 	NextToken string     `json:"nextToken,omitempty"`
+}
+
+// DeleteFileRequest deletes one of the caller's files.
+type DeleteFileRequest struct {
+	FileKey string `json:"fileKey" jsonschema:"required,minLength=1,maxLength=1024"`
+	// ETag, as the file list gave it, makes the delete conditional: if the
+	// object was replaced since, nothing is deleted and the answer is 412.
+	ETag string `json:"etag,omitempty" jsonschema:"format=etag"`
 }
 
 // DownloadURLRequest asks for a download URL of one of the caller's files.

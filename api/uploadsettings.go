@@ -25,7 +25,8 @@ type UploadSettings struct {
 	AllowedContentTypes []string `json:"allowedContentTypes,omitempty"`
 	// MaxFileSize is the largest declared size accepted. Default: 5 GiB.
 	MaxFileSize Bytes `json:"maxFileSize,omitempty"`
-	// MaxMultipartSize is the largest multipart upload accepted. Default: 5 TiB.
+	// MaxMultipartSize is the largest multipart upload accepted. Default:
+	// MaxObjectSize, about 48.8 TiB.
 	MaxMultipartSize Bytes `json:"maxMultipartSize,omitempty"`
 	// PartSize is the planned part size of multipart uploads, raised when a
 	// file would need more than 10,000 parts. Default: 16 MiB.

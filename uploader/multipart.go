@@ -3,7 +3,6 @@ package uploader
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -26,6 +25,14 @@ type state struct {
 	FileKey  string `json:"fileKey"`
 	Size     int64  `json:"size"`
 	PartSize int64  `json:"partSize"`
+	// UploadSecret goes with every call about the upload.
+	UploadSecret string `json:"uploadSecret"`
+	// PartChecksums are the CRC64NVME checksums of the parts S3 took, by
+	// part number: a resumed upload combines them into the whole file's
+	// without reading those parts again.
+	PartChecksums map[int]uint64 `json:"partChecksums,omitempty"`
+
+	mu sync.Mutex // guards PartChecksums while parts are sent
 }
 
 // plan is the server's plan of this upload: its part size already keeps the
@@ -46,8 +53,11 @@ func (u *upload) loadState() *state {
 		return nil
 	}
 	var s state
-	if json.Unmarshal(b, &s) != nil || s.Size != u.size || s.UploadID == "" {
+	if json.Unmarshal(b, &s) != nil || s.Size != u.size || s.UploadID == "" || s.UploadSecret == "" {
 		return nil
+	}
+	if s.PartChecksums == nil {
+		s.PartChecksums = map[int]uint64{}
 	}
 	return &s
 }
@@ -60,8 +70,40 @@ func (u *upload) saveState(s *state) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return err
 	}
+	s.mu.Lock()
 	b, _ := json.Marshal(s)
-	return os.WriteFile(p, b, 0o600)
+	s.mu.Unlock()
+	// Written whole, then renamed: a crash never leaves half a state.
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p)
+}
+
+// partDone records that S3 took part n with checksum sum.
+func (u *upload) partDone(s *state, n int, sum uint64) {
+	s.mu.Lock()
+	s.PartChecksums[n] = sum
+	s.mu.Unlock()
+	_ = u.saveState(s) // a lost record only costs reading the part again on resume
+}
+
+// wholeChecksum combines the parts' checksums, in order, into the file's.
+func (s *state) wholeChecksum(plan api.Plan) (uint64, error) {
+	var sum uint64
+	for n := 1; n <= plan.PartCount; n++ {
+		part, ok := s.PartChecksums[n]
+		if !ok {
+			return 0, fmt.Errorf("no checksum of part %d", n)
+		}
+		if n == 1 {
+			sum = part
+			continue
+		}
+		sum = api.CombineCRC64NVME(sum, part, plan.PartLength(n))
+	}
+	return sum, nil
 }
 
 func (u *upload) dropState() {
@@ -75,7 +117,7 @@ type signedPart struct {
 	number  int
 	url     string
 	headers map[string]string
-	sum     string
+	sum     uint64
 }
 
 func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
@@ -83,6 +125,7 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 	done := map[int]string{} // part number → ETag already in S3
 	skipped := 0
 	if st != nil {
+		u.secret = st.UploadSecret
 		var listed api.ListPartsResponse
 		err := u.api(ctx, api.ListParts, []string{st.UploadID}, api.UploadRef{FileKey: st.FileKey}, &listed)
 		var ae *APIError
@@ -95,10 +138,19 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 		default:
 			plan := st.plan()
 			for _, p := range listed.Parts {
-				if p.PartNumber >= 1 && p.PartNumber <= plan.PartCount && p.Size == plan.PartLength(p.PartNumber) {
-					done[p.PartNumber] = p.ETag
-					u.report(p.Size)
+				if p.PartNumber < 1 || p.PartNumber > plan.PartCount || p.Size != plan.PartLength(p.PartNumber) {
+					continue
 				}
+				// A part counts as sent only if it holds this file's bytes.
+				ours, err := u.partChecksum(st, plan, p.PartNumber)
+				if err != nil {
+					return nil, err
+				}
+				if held, ok := api.DecodeCRC64NVME(p.ChecksumCRC64NVME); !ok || held != ours {
+					continue
+				}
+				done[p.PartNumber] = p.ETag
+				u.report(p.Size)
 			}
 			skipped = len(done)
 		}
@@ -106,11 +158,13 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 	if st == nil {
 		var started api.MultipartStartResponse
 		if err := u.api(ctx, api.StartMultipart, nil, api.MultipartStartRequest{
-			FileName: u.name, ContentType: u.contentType, Size: u.size, ChecksumAlgorithm: "SHA256",
+			FileName: u.name, ContentType: u.contentType, Size: u.size, ChecksumAlgorithm: "CRC64NVME",
 		}, &started); err != nil {
 			return nil, err
 		}
-		st = &state{UploadID: started.UploadID, FileKey: started.FileKey, Size: u.size, PartSize: started.PartSize}
+		st = &state{UploadID: started.UploadID, FileKey: started.FileKey, Size: u.size, PartSize: started.PartSize,
+			UploadSecret: started.UploadSecret, PartChecksums: map[int]uint64{}}
+		u.secret = st.UploadSecret
 		if err := u.saveState(st); err != nil {
 			return nil, fmt.Errorf("save resume state: %w", err)
 		}
@@ -133,6 +187,11 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 				u.dropState()
 			case errors.As(err, &ae) && (ae.Status == http.StatusRequestEntityTooLarge || ae.Code == api.CodeUploadAborted):
 				u.dropState() // the API aborted the upload
+			case errors.As(err, &ae) && ae.Code == "BadDigest":
+				// The parts S3 holds do not make up the file as read now:
+				// it changed while it was uploading. Start afresh.
+				u.abort(st)
+				err = fmt.Errorf("%w (the file changed while it was uploading: the upload was aborted; upload it again)", err)
 			default:
 				err = fmt.Errorf("%w (all %d parts are in S3 and the upload %s is kept: run the same upload again to complete it)", err, plan.PartCount, st.FileKey)
 			}
@@ -142,12 +201,7 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 			err = fmt.Errorf("%w (kept upload %s for a resume)", err, st.FileKey)
 			return
 		}
-		// Abort with a fresh context: ctx may be what failed.
-		abortCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if aerr := u.api(abortCtx, api.AbortMultipart, []string{st.UploadID}, api.UploadRef{FileKey: st.FileKey}, nil); aerr == nil {
-			u.dropState()
-		}
+		u.abort(st)
 	}()
 
 	var pending []int
@@ -168,14 +222,47 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 		parts = append(parts, api.CompletedPart{PartNumber: n, ETag: e})
 	}
 	sort.Slice(parts, func(i, j int) bool { return parts[i].PartNumber < parts[j].PartNumber })
+	whole, err := st.wholeChecksum(plan)
+	if err != nil {
+		return nil, err
+	}
 	completing = true
 	var completed api.CompleteResponse
-	if err := u.api(ctx, api.CompleteMultipart, []string{st.UploadID}, api.CompleteRequest{FileKey: st.FileKey, Parts: parts}, &completed); err != nil {
+	if err := u.api(ctx, api.CompleteMultipart, []string{st.UploadID}, api.CompleteRequest{FileKey: st.FileKey, Parts: parts,
+		ChecksumCRC64NVME: api.EncodeCRC64NVME(whole)}, &completed); err != nil {
 		return nil, err
 	}
 	u.dropState()
 	return &Result{FileKey: completed.FileKey, ETag: completed.ETag, Size: completed.Size, Multipart: true,
-		PartsSent: len(pending), PartsSkipped: skipped, APICalls: int(u.calls.Load())}, nil
+		ChecksumCRC64NVME: completed.ChecksumCRC64NVME, PartsSent: len(pending), PartsSkipped: skipped, APICalls: int(u.calls.Load())}, nil
+}
+
+// abort aborts the upload and forgets it; a failure leaves the state for
+// a resume, and the bucket's lifecycle rule for the parts.
+func (u *upload) abort(st *state) {
+	// A fresh context: the upload's may be what failed.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := u.api(ctx, api.AbortMultipart, []string{st.UploadID}, api.UploadRef{FileKey: st.FileKey}, nil); err == nil {
+		u.dropState()
+	}
+}
+
+// partChecksum returns part n's checksum: recorded when it was sent, or
+// read from the file.
+func (u *upload) partChecksum(st *state, plan api.Plan, n int) (uint64, error) {
+	st.mu.Lock()
+	sum, ok := st.PartChecksums[n]
+	st.mu.Unlock()
+	if ok {
+		return sum, nil
+	}
+	h := api.NewCRC64NVME()
+	if _, err := io.Copy(h, io.NewSectionReader(u.r, int64(n-1)*plan.PartSize, plan.PartLength(n))); err != nil {
+		return 0, err
+	}
+	u.partDone(st, n, h.Sum64())
+	return h.Sum64(), nil
 }
 
 // batchBytes is how much data one signing call covers: with the default
@@ -219,7 +306,7 @@ func (u *upload) sendParts(ctx context.Context, st *state, plan api.Plan, pendin
 					continue
 				}
 				resign := func(ctx context.Context) (string, map[string]string, error) {
-					fresh, err := u.sign(ctx, st, []int{p.number}, []string{p.sum})
+					fresh, err := u.sign(ctx, st, []int{p.number}, []uint64{p.sum})
 					if err != nil {
 						return "", nil, err
 					}
@@ -231,6 +318,7 @@ func (u *upload) sendParts(ctx context.Context, st *state, plan api.Plan, pendin
 					cancel(fmt.Errorf("part %d: %w", p.number, err))
 					continue
 				}
+				u.partDone(st, p.number, p.sum)
 				mu.Lock()
 				etags[p.number] = etag
 				mu.Unlock()
@@ -244,9 +332,9 @@ func (u *upload) sendParts(ctx context.Context, st *state, plan api.Plan, pendin
 	return etags, nil
 }
 
-// signBatch hashes the parts in parallel and signs them in one call.
+// signBatch checksums the parts in parallel and signs them in one call.
 func (u *upload) signBatch(ctx context.Context, st *state, plan api.Plan, numbers []int) ([]signedPart, error) {
-	sums := make([]string, len(numbers))
+	sums := make([]uint64, len(numbers))
 	errs := make([]error, len(numbers))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, u.c.Concurrency)
@@ -254,9 +342,9 @@ func (u *upload) signBatch(ctx context.Context, st *state, plan api.Plan, number
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			h := sha256.New()
+			h := api.NewCRC64NVME()
 			_, errs[i] = io.Copy(h, io.NewSectionReader(u.r, int64(n-1)*plan.PartSize, plan.PartLength(n)))
-			sums[i] = base64.StdEncoding.EncodeToString(h.Sum(nil))
+			sums[i] = h.Sum64()
 		})
 	}
 	wg.Wait()
@@ -274,10 +362,14 @@ func (u *upload) signBatch(ctx context.Context, st *state, plan api.Plan, number
 	return out, nil
 }
 
-func (u *upload) sign(ctx context.Context, st *state, numbers []int, sums []string) ([]api.SignedPart, error) {
+func (u *upload) sign(ctx context.Context, st *state, numbers []int, sums []uint64) ([]api.SignedPart, error) {
+	encoded := make([]string, len(sums))
+	for i, s := range sums {
+		encoded[i] = api.EncodeCRC64NVME(s)
+	}
 	var resp api.SignPartsResponse
 	if err := u.api(ctx, api.SignParts, []string{st.UploadID}, api.SignPartsRequest{
-		FileKey: st.FileKey, Size: st.Size, PartNumbers: numbers, ChecksumsSHA256: sums,
+		FileKey: st.FileKey, Size: st.Size, PartNumbers: numbers, ChecksumsCRC64NVME: encoded,
 	}, &resp); err != nil {
 		return nil, err
 	}

@@ -1,14 +1,16 @@
 // Package uploader uploads files through the upload API: one pre-signed PUT
 // for small files, and for large ones a multipart upload with parts sent in
-// parallel, retried with backoff, checked by S3 against a SHA-256 per part,
-// and resumed from the parts S3 already holds after an interruption.
+// parallel, retried with backoff, and resumed from the parts S3 already
+// holds after an interruption. Every byte is checked end to end: the
+// file's CRC64NVME checksum, computed while reading it, is signed into the
+// PUT, or, for a multipart upload, each part's into its URL and the whole
+// file's into the completion, where S3 refuses parts that do not make up
+// the file read.
 package uploader
 
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -76,6 +79,9 @@ type Result struct {
 	ETag      string
 	Size      int64
 	Multipart bool
+	// ChecksumCRC64NVME is the stored object's whole-file checksum, which
+	// S3 compared with the one read from the file.
+	ChecksumCRC64NVME string
 	// PartsSent and PartsSkipped count the parts sent now and the parts a
 	// resumed upload found already in S3.
 	PartsSent    int
@@ -171,8 +177,11 @@ type upload struct {
 	name        string
 	contentType string
 	resumeKey   string
-	sent        atomic.Int64
-	calls       atomic.Int64
+	// secret is the multipart upload's secret, sent with every call
+	// about it.
+	secret string
+	sent   atomic.Int64
+	calls  atomic.Int64
 }
 
 func (u *upload) report(delta int64) {
@@ -182,17 +191,16 @@ func (u *upload) report(delta int64) {
 	}
 }
 
-// single uploads the file with one PUT that signs its size and SHA-256.
+// single uploads the file with one PUT that signs its size and CRC64NVME.
 func (u *upload) single(ctx context.Context) (*Result, error) {
-	h := sha256.New()
+	h := api.NewCRC64NVME()
 	if _, err := io.Copy(h, io.NewSectionReader(u.r, 0, u.size)); err != nil {
 		return nil, err
 	}
-	size := u.size
+	size, sum := u.size, api.EncodeCRC64NVME(h.Sum64())
 	var got api.UploadURLResponse
 	if err := u.api(ctx, api.UploadURL, nil, api.UploadURLRequest{
-		FileName: u.name, ContentType: u.contentType, Size: &size,
-		ChecksumSHA256: base64.StdEncoding.EncodeToString(h.Sum(nil)),
+		FileName: u.name, ContentType: u.contentType, Size: &size, ChecksumCRC64NVME: sum,
 	}, &got); err != nil {
 		return nil, err
 	}
@@ -200,7 +208,7 @@ func (u *upload) single(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Result{FileKey: got.FileKey, ETag: etag, Size: u.size, PartsSent: 1, APICalls: int(u.calls.Load())}, nil
+	return &Result{FileKey: got.FileKey, ETag: etag, Size: u.size, ChecksumCRC64NVME: sum, PartsSent: 1, APICalls: int(u.calls.Load())}, nil
 }
 
 // put sends length bytes from offset to a pre-signed URL, retrying
@@ -290,6 +298,9 @@ func (u *upload) api(ctx context.Context, r api.Route, params []string, in, out 
 		}
 		if u.c.APIKey != "" {
 			req.Header.Set("X-Api-Key", u.c.APIKey)
+		}
+		if u.secret != "" && slices.Contains(r.Params(), "uploadId") {
+			req.Header.Set(api.UploadSecretHeader, u.secret)
 		}
 		if u.c.Token != nil {
 			token, err := u.c.Token.Token(ctx)

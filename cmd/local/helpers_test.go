@@ -11,8 +11,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -92,6 +94,37 @@ func newFlow(t testing.TB, cfg api.UploadSettings, apiKey string, presign ...fun
 	return f
 }
 
+// uploadSecrets are the secrets of the multipart uploads the tests
+// started, by upload ID: like a client, the tests' calls about an upload
+// send its secret unless they set the header themselves.
+var uploadSecrets sync.Map
+
+// rememberSecret keeps the secret of an upload a start answered.
+func rememberSecret(method, path string, status int, body []byte) {
+	if method != http.MethodPost || strings.TrimSuffix(path, "/") != api.StartMultipart.Resource || status != http.StatusOK {
+		return
+	}
+	var started api.MultipartStartResponse
+	if json.Unmarshal(body, &started) == nil && started.UploadID != "" {
+		uploadSecrets.Store(started.UploadID, started.UploadSecret)
+	}
+}
+
+// setSecret sets the secret of the upload path is about, when it is one
+// the tests started and the header is not set already.
+func setSecret(req *http.Request) {
+	rest, ok := strings.CutPrefix(req.URL.Path, "/multipart/")
+	if !ok || req.Header.Get(api.UploadSecretHeader) != "" {
+		return
+	}
+	id, _, _ := strings.Cut(rest, "/")
+	if id, err := url.PathUnescape(id); err == nil {
+		if secret, ok := uploadSecrets.Load(id); ok {
+			req.Header.Set(api.UploadSecretHeader, secret.(string))
+		}
+	}
+}
+
 // call sends a request to the API and returns the status and body.
 func (f *flow) call(method, path, body string, headers map[string]string) (int, http.Header, []byte) {
 	f.t.Helper()
@@ -108,12 +141,14 @@ func (f *flow) call(method, path, body string, headers map[string]string) (int, 
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
+	setSecret(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	rememberSecret(method, path, resp.StatusCode, b)
 	return resp.StatusCode, resp.Header, b
 }
 

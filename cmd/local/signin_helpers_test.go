@@ -100,12 +100,14 @@ func signedInCall(t *testing.T, p *localProc, token string, r api.Route, params 
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Origin", pageOrigin)
+	setSecret(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	rememberSecret(r.Method, r.Resource, resp.StatusCode, b)
 	return answer{resp.StatusCode, resp.Header, b}
 }
 

@@ -638,6 +638,9 @@ func TestPropsValidation(t *testing.T) {
 		{"max size over 5 GiB", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{MaxFileSize: awscdk.Size_Gibibytes(jsii.Number(6))}
 		}, "maxFileSize 6442450944 is outside"},
+		{"multipart size over S3's largest object", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{MaxMultipartSize: awscdk.Size_Bytes(jsii.Number(float64(api.MaxObjectSize + 1)))}
+		}, "maxMultipartSize 53687091200001 is outside 1 to 53687091200000 bytes"},
 		{"size as a token", func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			n := awscdk.NewCfnParameter(s, jsii.String("Max"), &awscdk.CfnParameterProps{Type: jsii.String("Number")}).ValueAsNumber()
 			return &presignedupload.PresignedUploadApiProps{MaxMultipartSize: awscdk.Size_Bytes(n)}

@@ -95,7 +95,8 @@ type PresignedUploadApiProps struct {
 	// MaxMultipartSize is the largest multipart upload the API accepts; the
 	// parts' total is checked again before completion.
 	//
-	// Default: - 5 TiB, S3's largest object.
+	// Default: - about 48.8 TiB (10,000 parts of 5 GiB), S3's largest
+	// object; 100 GB with MalwareScanEnabled, the most GuardDuty scans.
 	MaxMultipartSize awscdk.Size
 	// PartSize is the planned size of multipart parts, 5 MiB to 5 GiB; it is
 	// raised for a file that would need more than 10,000 parts.

@@ -53,6 +53,7 @@ func (h *Handler) listFiles(ctx context.Context, c *call[api.ListFilesRequest]) 
 			FileName:     k.FileName,
 			Size:         aws.ToInt64(o.Size),
 			LastModified: aws.ToTime(o.LastModified).UTC().Format(time.RFC3339),
+			ETag:         aws.ToString(o.ETag),
 		})
 	}
 	if aws.ToBool(out.IsTruncated) {
@@ -101,9 +102,26 @@ func (h *Handler) downloadURL(ctx context.Context, c *call[api.DownloadURLReques
 	return jsonResponse(http.StatusOK, api.DownloadURLResponse{DownloadURL: signed.URL, FileName: name, ExpiresIn: int64(api.DownloadExpiry.Seconds())})
 }
 
-func (h *Handler) deleteFile(ctx context.Context, c *call[api.UploadRef]) response {
+func (h *Handler) deleteFile(ctx context.Context, c *call[api.DeleteFileRequest]) response {
 	in := c.in
-	if _, err := h.bucket.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(in.FileKey)}); err != nil {
+	del := &s3.DeleteObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(in.FileKey)}
+	if in.ETag != "" {
+		if !api.ValidETag(in.ETag) {
+			return errorResponse(badRequest("etag %q is not an object's ETag", in.ETag))
+		}
+		// Only the object the caller listed: S3 refuses with 412 if it
+		// was replaced since.
+		del.IfMatch = aws.String(`"` + unquote(in.ETag) + `"`)
+	}
+	if _, err := h.bucket.DeleteObject(ctx, del); err != nil {
+		var apiErr smithy.APIError
+		switch {
+		case errors.As(err, &apiErr) && apiErr.ErrorCode() == "PreconditionFailed":
+			return errorResponse(&apiError{http.StatusPreconditionFailed, api.CodePreconditionFailed,
+				"the file changed since it was listed (its ETag differs): nothing was deleted; list the files again"})
+		case errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NoSuchKey" || apiErr.ErrorCode() == "NotFound") && in.ETag != "":
+			return errorResponse(&apiError{http.StatusNotFound, api.CodeNotFound, "no such file"})
+		}
 		h.log.ErrorContext(ctx, "delete object failed", "fileKey", in.FileKey, "error", err)
 		return errorResponse(errInternal())
 	}

@@ -103,6 +103,11 @@ func TestUploadURLSignsExactlyWhatItPromises(t *testing.T) {
 			wantHeaders: map[string]string{"Content-Type": "text/plain", "Content-Length": "3", "X-Amz-Checksum-Sha256": sum},
 		},
 		{
+			name:        "a CRC64NVME signs x-amz-checksum-crc64nvme",
+			req:         post(`{"fileName":"a.txt","contentType":"text/plain","size":9,"checksumCRC64NVME":"rosUhgp5mIg="}`),
+			wantHeaders: map[string]string{"Content-Type": "text/plain", "Content-Length": "9", "X-Amz-Checksum-Crc64nvme": "rosUhgp5mIg="},
+		},
+		{
 			name:        "PreventOverwrite signs If-None-Match",
 			cfg:         api.UploadSettings{PreventOverwrite: true, RequireSize: true},
 			req:         post(`{"fileName":"a.txt","contentType":"text/plain","size":3}`),

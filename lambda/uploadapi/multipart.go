@@ -29,10 +29,15 @@ func (h *Handler) startMultipart(ctx context.Context, c *call[api.MultipartStart
 	}
 	switch in.ChecksumAlgorithm {
 	case "":
-	case "SHA256":
+	case checksumCRC64NVME:
+		// One checksum of the whole file, which S3 compares at completion
+		// with the one its parts combine into.
+		create.ChecksumAlgorithm = types.ChecksumAlgorithmCrc64nvme
+		create.ChecksumType = types.ChecksumTypeFullObject
+	case checksumSHA256:
 		create.ChecksumAlgorithm = types.ChecksumAlgorithmSha256
 	default:
-		return errorResponse(badRequest("checksumAlgorithm %q is not supported; use \"SHA256\" or leave it out", in.ChecksumAlgorithm))
+		return errorResponse(badRequest("checksumAlgorithm %q is not supported; use \"CRC64NVME\", \"SHA256\" or leave it out", in.ChecksumAlgorithm))
 	}
 	out, err := h.bucket.CreateMultipartUpload(ctx, create)
 	if err != nil {
@@ -40,20 +45,29 @@ func (h *Handler) startMultipart(ctx context.Context, c *call[api.MultipartStart
 	}
 	plan := api.PlanParts(in.Size, int64(h.set.PartSize))
 	uploadID := aws.ToString(out.UploadId)
-	if err := h.saveSession(ctx, uploadID, session{FileKey: *create.Key, Owner: caller, Size: plan.Size, PartSize: plan.PartSize}); err != nil {
+	secret := newSecret()
+	if err := h.saveSession(ctx, uploadID, session{FileKey: *create.Key, Owner: caller, Size: plan.Size, PartSize: plan.PartSize,
+		ChecksumAlgorithm: in.ChecksumAlgorithm, SecretSHA256: secretHash(secret)}); err != nil {
 		h.log.ErrorContext(ctx, "write upload session failed", "fileKey", *create.Key, "error", err)
 		h.abort(ctx, uploadID, *create.Key, "no session")
 		return errorResponse(errInternal())
 	}
 	h.log.InfoContext(ctx, "started multipart upload", requestAttrs(c.req, "fileKey", *create.Key, "size", plan.Size, "parts", plan.PartCount)...)
 	return jsonResponse(http.StatusOK, api.MultipartStartResponse{
-		UploadID:  uploadID,
-		FileKey:   *create.Key,
-		PartSize:  plan.PartSize,
-		PartCount: plan.PartCount,
-		ExpiresIn: int64(h.set.UrlExpiry),
+		UploadID:     uploadID,
+		FileKey:      *create.Key,
+		UploadSecret: secret,
+		PartSize:     plan.PartSize,
+		PartCount:    plan.PartCount,
+		ExpiresIn:    int64(h.set.UrlExpiry),
 	})
 }
+
+// The checksum algorithms a multipart upload may start with.
+const (
+	checksumCRC64NVME = "CRC64NVME"
+	checksumSHA256    = "SHA256"
+)
 
 func (h *Handler) signParts(ctx context.Context, c *call[api.SignPartsRequest]) response {
 	in, uploadID := c.in, c.uploadID
@@ -67,12 +81,9 @@ func (h *Handler) signParts(ctx context.Context, c *call[api.SignPartsRequest]) 
 	if len(in.PartNumbers) == 0 || len(in.PartNumbers) > api.MaxPartsPerRequest {
 		return errorResponse(badRequest("partNumbers must list 1 to %d part numbers", api.MaxPartsPerRequest))
 	}
-	if in.ChecksumsSHA256 != nil && len(in.ChecksumsSHA256) != len(in.PartNumbers) {
-		return errorResponse(badRequest("checksumsSHA256 must have one digest per part number"))
-	}
 	// The size declared at the start fixes every part's length; signing
 	// for another would let the parts add up to more.
-	sess, e := h.loadSession(ctx, uploadID, in.FileKey, c.caller)
+	sess, e := h.loadSession(ctx, uploadID, in.FileKey, c.caller, c.secret())
 	if e != nil {
 		return errorResponse(e)
 	}
@@ -81,7 +92,7 @@ func (h *Handler) signParts(ctx context.Context, c *call[api.SignPartsRequest]) 
 	}
 	plan := sess.plan()
 	seen := make(map[int]bool, len(in.PartNumbers))
-	for i, n := range in.PartNumbers {
+	for _, n := range in.PartNumbers {
 		if n < 1 || n > plan.PartCount {
 			return errorResponse(badRequest("part number %d is outside 1 to %d", n, plan.PartCount))
 		}
@@ -89,9 +100,9 @@ func (h *Handler) signParts(ctx context.Context, c *call[api.SignPartsRequest]) 
 			return errorResponse(badRequest("part number %d is listed twice", n))
 		}
 		seen[n] = true
-		if in.ChecksumsSHA256 != nil && !isSHA256(in.ChecksumsSHA256[i]) {
-			return errorResponse(badRequest("checksumsSHA256[%d] is not a base64 SHA-256 digest", i))
-		}
+	}
+	if e := checkPartChecksums(sess.ChecksumAlgorithm, in); e != nil {
+		return errorResponse(e)
 	}
 	out := api.SignPartsResponse{Parts: make([]api.SignedPart, 0, len(in.PartNumbers)), ExpiresIn: int64(h.set.UrlExpiry)}
 	for i, n := range in.PartNumbers {
@@ -102,7 +113,10 @@ func (h *Handler) signParts(ctx context.Context, c *call[api.SignPartsRequest]) 
 			PartNumber:    aws.Int32(int32(n)),
 			ContentLength: aws.Int64(plan.PartLength(n)),
 		}
-		if in.ChecksumsSHA256 != nil {
+		switch sess.ChecksumAlgorithm {
+		case checksumCRC64NVME:
+			part.ChecksumCRC64NVME = aws.String(in.ChecksumsCRC64NVME[i])
+		case checksumSHA256:
 			part.ChecksumSHA256 = aws.String(in.ChecksumsSHA256[i])
 		}
 		signed, err := h.presign.PresignUploadPart(ctx, part, s3.WithPresignExpires(h.set.UrlExpiry.Duration()))
@@ -116,7 +130,42 @@ func (h *Handler) signParts(ctx context.Context, c *call[api.SignPartsRequest]) 
 	return jsonResponse(http.StatusOK, out)
 }
 
+// checkPartChecksums checks that a signing request carries one checksum of
+// the upload's algorithm per part, and no other.
+func checkPartChecksums(algorithm string, in api.SignPartsRequest) *apiError {
+	n := len(in.PartNumbers)
+	crc, sha := in.ChecksumsCRC64NVME, in.ChecksumsSHA256
+	switch algorithm {
+	case checksumCRC64NVME:
+		if len(crc) != n || sha != nil {
+			return badRequest("checksumsCRC64NVME must have one checksum per part number, and no other checksums: the upload started with checksumAlgorithm CRC64NVME")
+		}
+		for i, s := range crc {
+			if _, ok := api.DecodeCRC64NVME(s); !ok {
+				return badRequest("checksumsCRC64NVME[%d] is not a base64 CRC64NVME checksum", i)
+			}
+		}
+	case checksumSHA256:
+		if len(sha) != n || crc != nil {
+			return badRequest("checksumsSHA256 must have one digest per part number, and no other checksums: the upload started with checksumAlgorithm SHA256")
+		}
+		for i, s := range sha {
+			if !isSHA256(s) {
+				return badRequest("checksumsSHA256[%d] is not a base64 SHA-256 digest", i)
+			}
+		}
+	default:
+		if crc != nil || sha != nil {
+			return badRequest("part checksums need an upload started with a checksumAlgorithm")
+		}
+	}
+	return nil
+}
+
 func (h *Handler) listParts(ctx context.Context, c *call[api.UploadRef]) response {
+	if _, e := h.loadSession(ctx, c.uploadID, c.in.FileKey, c.caller, c.secret()); e != nil {
+		return errorResponse(e)
+	}
 	parts, err := h.allParts(ctx, c.in.FileKey, c.uploadID)
 	if err != nil {
 		return h.s3Error(ctx, "list parts", c.in.FileKey, err)
@@ -135,10 +184,11 @@ func (h *Handler) allParts(ctx context.Context, key, uploadID string) ([]api.Upl
 		}
 		for _, p := range out.Parts {
 			parts = append(parts, api.UploadedPart{
-				PartNumber:     int(aws.ToInt32(p.PartNumber)),
-				ETag:           aws.ToString(p.ETag),
-				Size:           aws.ToInt64(p.Size),
-				ChecksumSHA256: aws.ToString(p.ChecksumSHA256),
+				PartNumber:        int(aws.ToInt32(p.PartNumber)),
+				ETag:              aws.ToString(p.ETag),
+				Size:              aws.ToInt64(p.Size),
+				ChecksumCRC64NVME: aws.ToString(p.ChecksumCRC64NVME),
+				ChecksumSHA256:    aws.ToString(p.ChecksumSHA256),
 			})
 		}
 		if !aws.ToBool(out.IsTruncated) || out.NextPartNumberMarker == nil || len(parts) > api.MaxParts {
@@ -161,9 +211,16 @@ func (h *Handler) completeMultipart(ctx context.Context, c *call[api.CompleteReq
 			return errorResponse(badRequest("parts[%d].etag is not a part ETag", i))
 		}
 	}
-	sess, e := h.loadSession(ctx, uploadID, in.FileKey, c.caller)
+	sess, e := h.loadSession(ctx, uploadID, in.FileKey, c.caller, c.secret())
 	if e != nil {
 		return errorResponse(e)
+	}
+	if sess.ChecksumAlgorithm == checksumCRC64NVME {
+		if _, ok := api.DecodeCRC64NVME(in.ChecksumCRC64NVME); !ok {
+			return errorResponse(badRequest("checksumCRC64NVME must be the whole file's CRC64NVME checksum: the upload started with checksumAlgorithm CRC64NVME"))
+		}
+	} else if in.ChecksumCRC64NVME != "" {
+		return errorResponse(badRequest("checksumCRC64NVME needs an upload started with checksumAlgorithm CRC64NVME"))
 	}
 	listed, err := h.allParts(ctx, in.FileKey, uploadID)
 	if err != nil {
@@ -206,6 +263,9 @@ func (h *Handler) completeMultipart(ctx context.Context, c *call[api.CompleteReq
 			return errorResponse(badRequest("part %d's etag does not match the part S3 holds", n))
 		}
 		cp := types.CompletedPart{PartNumber: aws.Int32(int32(n)), ETag: aws.String(got.ETag)}
+		if got.ChecksumCRC64NVME != "" {
+			cp.ChecksumCRC64NVME = aws.String(got.ChecksumCRC64NVME)
+		}
 		if got.ChecksumSHA256 != "" {
 			cp.ChecksumSHA256 = aws.String(got.ChecksumSHA256)
 		}
@@ -229,15 +289,21 @@ func (h *Handler) completeMultipart(ctx context.Context, c *call[api.CompleteReq
 	if h.set.PreventOverwrite {
 		complete.IfNoneMatch = aws.String("*")
 	}
-	// S3 itself refuses to assemble another total than the declared one.
+	// S3 itself refuses to assemble another total than the declared one,
+	// and, with CRC64NVME, parts that do not make up the declared file.
 	complete.MpuObjectSize = aws.Int64(plan.Size)
+	if sess.ChecksumAlgorithm == checksumCRC64NVME {
+		complete.ChecksumCRC64NVME = aws.String(in.ChecksumCRC64NVME)
+		complete.ChecksumType = types.ChecksumTypeFullObject
+	}
 	out, err := h.bucket.CompleteMultipartUpload(ctx, complete)
 	if err != nil {
 		return h.s3Error(ctx, "complete multipart upload", in.FileKey, err)
 	}
 	h.dropSession(ctx, uploadID, in.FileKey)
 	h.log.InfoContext(ctx, "completed multipart upload", "fileKey", in.FileKey, "size", plan.Size, "parts", len(done))
-	return jsonResponse(http.StatusOK, api.CompleteResponse{FileKey: in.FileKey, ETag: aws.ToString(out.ETag), Size: plan.Size})
+	return jsonResponse(http.StatusOK, api.CompleteResponse{FileKey: in.FileKey, ETag: aws.ToString(out.ETag), Size: plan.Size,
+		ChecksumCRC64NVME: aws.ToString(out.ChecksumCRC64NVME)})
 }
 
 // abort frees an upload's parts and its session.
@@ -254,6 +320,9 @@ func (h *Handler) abort(ctx context.Context, uploadID, key, why string) {
 
 func (h *Handler) abortMultipart(ctx context.Context, c *call[api.UploadRef]) response {
 	key, uploadID := c.in.FileKey, c.uploadID
+	if _, e := h.loadSession(ctx, uploadID, key, c.caller, c.secret()); e != nil {
+		return errorResponse(e)
+	}
 	if _, err := h.bucket.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 		Bucket: aws.String(h.set.Bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
 	}); err != nil {

@@ -3,6 +3,7 @@ package uploadapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -40,6 +41,8 @@ const (
 	// threePartSize makes three parts at the default 16 MiB part size, the
 	// last one 5 bytes long.
 	threePartSize = 2*int64(api.DefaultPartSize) + 5
+	// testSecret is testUploadID's upload secret; apiRequest sends it.
+	testSecret = "dGhlIHVwbG9hZCBzZWNyZXQgb2YgdGVzdFVwbG9hZElE"
 )
 
 // fakeS3 stands in for S3's multipart calls. It holds the parts of one
@@ -56,8 +59,10 @@ type fakeS3 struct {
 	aborts    []s3.AbortMultipartUploadInput
 
 	// objects are the session objects by key; nil starts with the session
-	// of testUploadID: testKey, threePartSize bytes, 16 MiB parts.
+	// of testUploadID: testKey, threePartSize bytes, 16 MiB parts, the
+	// checksum algorithm in algorithm and testSecret.
 	objects     map[string][]byte
+	algorithm   string
 	tags        map[string]map[string]string // by key
 	deletes     []string
 	listObjects []s3.ListObjectsV2Input
@@ -71,9 +76,17 @@ func sessionKey() string {
 
 func (f *fakeS3) store() map[string][]byte {
 	if f.objects == nil {
-		f.objects = map[string][]byte{sessionKey(): []byte(`{"fileKey":"` + testKey + `","size":` + strconv.FormatInt(threePartSize, 10) + `,"partSize":16777216}`)}
+		f.objects = map[string][]byte{sessionKey(): sessionJSON(threePartSize, f.algorithm)}
 	}
 	return f.objects
+}
+
+// sessionJSON is testUploadID's session as the handler writes it.
+func sessionJSON(size int64, algorithm string) []byte {
+	sum := sha256.Sum256([]byte(testSecret))
+	b, _ := json.Marshal(map[string]any{"fileKey": testKey, "size": size, "partSize": 16 << 20,
+		"checksumAlgorithm": algorithm, "secretSHA256": hex.EncodeToString(sum[:])})
+	return b
 }
 
 func (f *fakeS3) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
@@ -115,7 +128,7 @@ func (f *fakeS3) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ .
 			break
 		}
 		out.Contents = append(out.Contents, types.Object{Key: aws.String(k), Size: aws.Int64(int64(len(f.objects[k]))),
-			LastModified: aws.Time(time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))})
+			LastModified: aws.Time(time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)), ETag: aws.String(objectETag(f.objects[k]))})
 	}
 	return out, nil
 }
@@ -139,9 +152,22 @@ func (f *fakeS3) GetObjectTagging(_ context.Context, in *s3.GetObjectTaggingInpu
 }
 
 func (f *fakeS3) DeleteObject(_ context.Context, in *s3.DeleteObjectInput, _ ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
+	b, ok := f.store()[aws.ToString(in.Key)]
+	switch {
+	case in.IfMatch != nil && !ok:
+		return nil, &smithy.GenericAPIError{Code: "NoSuchKey", Message: "The specified key does not exist."}
+	case in.IfMatch != nil && *in.IfMatch != objectETag(b):
+		return nil, &smithy.GenericAPIError{Code: "PreconditionFailed", Message: "At least one of the pre-conditions you specified did not hold"}
+	}
 	f.deletes = append(f.deletes, aws.ToString(in.Key))
 	delete(f.store(), aws.ToString(in.Key))
 	return &s3.DeleteObjectOutput{}, nil
+}
+
+// objectETag is the ETag S3 gives an object stored with one PUT.
+func objectETag(b []byte) string {
+	sum := md5.Sum(b)
+	return `"` + hex.EncodeToString(sum[:]) + `"`
 }
 
 func (f *fakeS3) CreateMultipartUpload(_ context.Context, in *s3.CreateMultipartUploadInput, _ ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error) {
@@ -191,7 +217,8 @@ func (f *fakeS3) CompleteMultipartUpload(_ context.Context, in *s3.CompleteMulti
 	if err := f.errs["CompleteMultipartUpload"]; err != nil {
 		return nil, err
 	}
-	return &s3.CompleteMultipartUploadOutput{Bucket: in.Bucket, Key: in.Key, ETag: aws.String(completedETag)}, nil
+	return &s3.CompleteMultipartUploadOutput{Bucket: in.Bucket, Key: in.Key, ETag: aws.String(completedETag),
+		ChecksumCRC64NVME: in.ChecksumCRC64NVME, ChecksumType: in.ChecksumType}, nil
 }
 
 func (f *fakeS3) AbortMultipartUpload(_ context.Context, in *s3.AbortMultipartUploadInput, _ ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error) {
@@ -222,6 +249,7 @@ func newS3Handler(t *testing.T, cfg api.UploadSettings, fake *fakeS3) (*uploadap
 func apiRequest(method, resource, id string, query map[string]string, body string) events.APIGatewayProxyRequest {
 	req := events.APIGatewayProxyRequest{Resource: resource, Path: resource, HTTPMethod: method, QueryStringParameters: query, Body: body}
 	if id != "" {
+		req.Headers = map[string]string{api.UploadSecretHeader: testSecret}
 		req.PathParameters = map[string]string{"uploadId": id}
 		req.Path = strings.Replace(resource, "{uploadId}", url.PathEscape(id), 1)
 	}
@@ -294,15 +322,26 @@ func TestMultipartStart(t *testing.T) {
 	}{
 		{"without checksums", `{"fileName":"my movie.mp4","contentType":"video/mp4","size":` + strconv.FormatInt(threePartSize, 10) + `}`, ""},
 		{"SHA256 checksums", `{"fileName":"my movie.mp4","contentType":"video/mp4","size":` + strconv.FormatInt(threePartSize, 10) + `,"checksumAlgorithm":"SHA256"}`, types.ChecksumAlgorithmSha256},
+		{"a whole-file CRC64NVME", `{"fileName":"my movie.mp4","contentType":"video/mp4","size":` + strconv.FormatInt(threePartSize, 10) + `,"checksumAlgorithm":"CRC64NVME"}`, types.ChecksumAlgorithmCrc64nvme},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{}
 			h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 			out := decodeJSON[api.MultipartStartResponse](t, call(t, h, apiRequest("POST", "/multipart", "", nil, tc.body)))
-			want := api.MultipartStartResponse{UploadID: testUploadID, FileKey: out.FileKey, PartSize: 16 << 20, PartCount: 3, ExpiresIn: 300}
+			want := api.MultipartStartResponse{UploadID: testUploadID, FileKey: out.FileKey, UploadSecret: out.UploadSecret, PartSize: 16 << 20, PartCount: 3, ExpiresIn: 300}
 			if out != want {
 				t.Errorf("response = %+v, want %+v", out, want)
+			}
+			// 256 random bits; the session keeps only their hash.
+			if secret, err := base64.RawURLEncoding.DecodeString(out.UploadSecret); err != nil || len(secret) != 32 {
+				t.Errorf("uploadSecret = %q, want 32 random bytes in base64url", out.UploadSecret)
+			}
+			var sess map[string]any
+			_ = json.Unmarshal(fake.objects[sessionKey()], &sess)
+			sum := sha256.Sum256([]byte(out.UploadSecret))
+			if sess["secretSHA256"] != hex.EncodeToString(sum[:]) || strings.Contains(string(fake.objects[sessionKey()]), out.UploadSecret) {
+				t.Errorf("session = %s, want the secret's hash and not the secret", fake.objects[sessionKey()])
 			}
 			if !api.KeyPattern("uploads/").MatchString(out.FileKey) || !strings.HasSuffix(out.FileKey, "-my_movie.mp4") {
 				t.Errorf("fileKey = %q, want an issued key under uploads/ ending in -my_movie.mp4", out.FileKey)
@@ -312,6 +351,13 @@ func TestMultipartStart(t *testing.T) {
 			if aws.ToString(in.Bucket) != "upload-bucket" || aws.ToString(in.Key) != out.FileKey || aws.ToString(in.ContentType) != "video/mp4" {
 				t.Errorf("CreateMultipartUpload got bucket %q key %q type %q, want upload-bucket, %q, video/mp4",
 					aws.ToString(in.Bucket), aws.ToString(in.Key), aws.ToString(in.ContentType), out.FileKey)
+			}
+			wantType := types.ChecksumType("")
+			if tc.wantChecksum == types.ChecksumAlgorithmCrc64nvme {
+				wantType = types.ChecksumTypeFullObject
+			}
+			if in.ChecksumType != wantType {
+				t.Errorf("ChecksumType = %q, want %q", in.ChecksumType, wantType)
 			}
 			if in.ChecksumAlgorithm != tc.wantChecksum {
 				t.Errorf("ChecksumAlgorithm = %q, want %q", in.ChecksumAlgorithm, tc.wantChecksum)
@@ -359,20 +405,31 @@ func TestMultipartStartRejects(t *testing.T) {
 
 func TestMultipartSignParts(t *testing.T) {
 	partLen := map[int]int64{1: 16 << 20, 2: 16 << 20, 3: 5}
+	crc := func(b byte) string { return api.EncodeCRC64NVME(uint64(b) * 0x0101010101010101) }
 	tests := []struct {
-		name  string
-		parts []int
-		sums  []string
+		name      string
+		algorithm string
+		parts     []int
+		sums      []string
 	}{
-		{"every part, last one shorter", []int{1, 2, 3}, nil},
-		{"in the order asked", []int{3, 1}, nil},
-		{"checksums are signed", []int{2, 3}, []string{sha256Base64(2), sha256Base64(3)}},
+		{"every part, last one shorter", "", []int{1, 2, 3}, nil},
+		{"in the order asked", "", []int{3, 1}, nil},
+		{"SHA-256 checksums are signed", "SHA256", []int{2, 3}, []string{sha256Base64(2), sha256Base64(3)}},
+		{"CRC64NVME checksums are signed", "CRC64NVME", []int{1, 3}, []string{crc(1), crc(3)}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			fake := &fakeS3{}
+			fake := &fakeS3{algorithm: tc.algorithm}
 			h, _ := newS3Handler(t, api.UploadSettings{}, fake)
-			body := jsonBody(t, api.SignPartsRequest{FileKey: testKey, Size: threePartSize, PartNumbers: tc.parts, ChecksumsSHA256: tc.sums})
+			req := api.SignPartsRequest{FileKey: testKey, Size: threePartSize, PartNumbers: tc.parts}
+			header := ""
+			switch tc.algorithm {
+			case "SHA256":
+				req.ChecksumsSHA256, header = tc.sums, "X-Amz-Checksum-Sha256"
+			case "CRC64NVME":
+				req.ChecksumsCRC64NVME, header = tc.sums, "X-Amz-Checksum-Crc64nvme"
+			}
+			body := jsonBody(t, req)
 			out := decodeJSON[api.SignPartsResponse](t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/parts", testUploadID, nil, body)))
 			if out.ExpiresIn != 300 {
 				t.Errorf("expiresIn = %d, want 300", out.ExpiresIn)
@@ -388,8 +445,8 @@ func TestMultipartSignParts(t *testing.T) {
 				want := map[string]string{"Content-Length": strconv.FormatInt(partLen[n], 10)}
 				wantSigned := []string{"content-length", "host"}
 				if tc.sums != nil {
-					want["X-Amz-Checksum-Sha256"] = tc.sums[i]
-					wantSigned = append(wantSigned, "x-amz-checksum-sha256")
+					want[header] = tc.sums[i]
+					wantSigned = append(wantSigned, strings.ToLower(header))
 				}
 				if !mapsEqual(p.Headers, want) {
 					t.Errorf("part %d headers = %v, want %v", n, p.Headers, want)
@@ -445,6 +502,8 @@ func TestMultipartSignPartsRejects(t *testing.T) {
 		{"fewer checksums than parts", testUploadID, body(api.SignPartsRequest{PartNumbers: []int{1, 2}, ChecksumsSHA256: []string{sha256Base64(1)}}), 400, "BadRequest", "one digest per part"},
 		{"checksum not base64", testUploadID, body(api.SignPartsRequest{PartNumbers: []int{1}, ChecksumsSHA256: []string{"not base64!"}}), 400, "BadRequest", "checksumsSHA256[0]"},
 		{"checksum too short", testUploadID, body(api.SignPartsRequest{PartNumbers: []int{1, 2}, ChecksumsSHA256: []string{sha256Base64(1), base64.StdEncoding.EncodeToString(make([]byte, 31))}}), 400, "BadRequest", "checksumsSHA256[1]"},
+		{"checksums of another algorithm", testUploadID, body(api.SignPartsRequest{PartNumbers: []int{1}, ChecksumsCRC64NVME: []string{"rosUhgp5mIg="}}), 400, "BadRequest", "started with checksumAlgorithm SHA256"},
+		{"no checksums", testUploadID, body(api.SignPartsRequest{PartNumbers: []int{1}}), 400, "BadRequest", "one digest per part"},
 		{"fileKey missing", testUploadID, `{"size":10,"partNumbers":[1]}`, 400, "BadRequest", "fileKey is required"},
 		{"fileKey under another prefix", testUploadID, body(api.SignPartsRequest{FileKey: "private/0123456789abcdefghijklmnop-movie.mp4", PartNumbers: []int{1}}), 400, "BadRequest", "not a key this API issued"},
 		{"fileKey with a path", testUploadID, body(api.SignPartsRequest{FileKey: "uploads/0123456789abcdefghijklmnop-a/../../b", PartNumbers: []int{1}}), 400, "BadRequest", "not a key this API issued"},
@@ -455,12 +514,12 @@ func TestMultipartSignPartsRejects(t *testing.T) {
 		{"uploadId with DEL", "abc\x7f", body(api.SignPartsRequest{PartNumbers: []int{1}}), 400, "BadRequest", "uploadId"},
 		{"uploadId over 1024 bytes", strings.Repeat("a", 1025), body(api.SignPartsRequest{PartNumbers: []int{1}}), 400, "BadRequest", "uploadId"},
 		{"size missing", testUploadID, `{"fileKey":"` + testKey + `","partNumbers":[1]}`, 400, "BadRequest", "size is required"},
-		{"size over MaxMultipartSize", testUploadID, body(api.SignPartsRequest{Size: api.MaxObjectSize + 1, PartNumbers: []int{1}}), 413, "PayloadTooLarge", "5497558138881"},
+		{"size over MaxMultipartSize", testUploadID, body(api.SignPartsRequest{Size: api.MaxObjectSize + 1, PartNumbers: []int{1}}), 413, "PayloadTooLarge", "53687091200001"},
 		{"unknown field", testUploadID, `{"fileKey":"` + testKey + `","size":10,"partNumbers":[1],"bucket":"other"}`, 400, "BadRequest", "bucket"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			fake := &fakeS3{}
+			fake := &fakeS3{algorithm: "SHA256"}
 			h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 			wantError(t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/parts", tc.id, nil, tc.body)), tc.status, tc.code, tc.contains)
 			wantCalls(t, fake, 0, 0, 0, 0)
@@ -667,7 +726,7 @@ func TestMultipartCompleteRejects(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeS3{parts: heldParts(true), errs: tc.errs}
 			if tc.declared != 0 {
-				fake.objects = map[string][]byte{sessionKey(): []byte(jsonBody(t, map[string]any{"fileKey": testKey, "size": tc.declared, "partSize": 16 << 20}))}
+				fake.objects = map[string][]byte{sessionKey(): sessionJSON(tc.declared, "")}
 			}
 			h, _ := newS3Handler(t, tc.cfg, fake)
 			resp := call(t, h, apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, tc.body))
@@ -780,8 +839,10 @@ func TestPlanParts(t *testing.T) {
 		want      api.Plan
 		wantLast  int64
 	}{
-		{"5 TiB raises the part size to a whole MiB", api.MaxObjectSize, int64(api.DefaultPartSize),
-			api.Plan{Size: api.MaxObjectSize, PartSize: 525 * mib, PartCount: 9987}, api.MaxObjectSize - 9986*525*mib},
+		{"S3's largest object is 10,000 parts of 5 GiB", api.MaxObjectSize, int64(api.DefaultPartSize),
+			api.Plan{Size: api.MaxObjectSize, PartSize: api.MaxPartSize, PartCount: api.MaxParts}, api.MaxPartSize},
+		{"5 TiB raises the part size to a whole MiB", 5 << 40, int64(api.DefaultPartSize),
+			api.Plan{Size: 5 << 40, PartSize: 525 * mib, PartCount: 9987}, 5<<40 - 9986*525*mib},
 		{"a multiple of the part size", 64 * mib, 16 * mib, api.Plan{Size: 64 * mib, PartSize: 16 * mib, PartCount: 4}, 16 * mib},
 		{"one byte over a multiple", 64*mib + 1, 16 * mib, api.Plan{Size: 64*mib + 1, PartSize: 16 * mib, PartCount: 5}, 1},
 		{"smaller than MinPartSize", 1000, 16 * mib, api.Plan{Size: 1000, PartSize: 16 * mib, PartCount: 1}, 1000},

@@ -27,6 +27,10 @@ type call[In any] struct {
 	uploadID string
 }
 
+// secret is the upload secret the request presents, for the routes about
+// one multipart upload.
+func (c *call[In]) secret() string { return header(c.req.Headers, api.UploadSecretHeader) }
+
 // none is the request type of a route that takes no request.
 type none = struct{}
 

@@ -3,7 +3,10 @@ package uploadapi
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -20,13 +23,34 @@ import (
 // session is what a multipart upload declared when it started. It is kept
 // as a small object under the session prefix, so that every Lambda
 // instance binds the later calls to it with no state of its own: parts are
-// signed only for this size, and completion assembles only this plan.
+// signed only for this size and checksum algorithm, completion assembles
+// only this plan, and only a caller holding the upload's secret gets that
+// far.
 type session struct {
 	FileKey string `json:"fileKey"`
 	// Owner is the caller that started the upload ("" without sign-in).
 	Owner    string `json:"owner,omitempty"`
 	Size     int64  `json:"size"`
 	PartSize int64  `json:"partSize"`
+	// ChecksumAlgorithm is the one the upload started with: every part
+	// is signed with its checksum, and with CRC64NVME completion needs the
+	// whole file's.
+	ChecksumAlgorithm string `json:"checksumAlgorithm,omitempty"`
+	// SecretSHA256 is the hex SHA-256 of the upload's secret, which the
+	// start response handed out once.
+	SecretSHA256 string `json:"secretSHA256"`
+}
+
+// newSecret returns an upload secret: 256 random bits, base64url.
+func newSecret() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms.
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func secretHash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
 }
 
 func (s session) plan() api.Plan { return api.PlanParts(s.Size, s.PartSize) }
@@ -54,8 +78,8 @@ func (h *Handler) saveSession(ctx context.Context, uploadID string, s session) e
 var errNoSession = &apiError{http.StatusNotFound, api.CodeNoSuchUpload, "no such multipart upload for this fileKey"}
 
 // loadSession reads the session of uploadID and checks that it is the
-// upload of key, started by caller.
-func (h *Handler) loadSession(ctx context.Context, uploadID, key, caller string) (session, *apiError) {
+// upload of key, started by caller, and that secret is the upload's.
+func (h *Handler) loadSession(ctx context.Context, uploadID, key, caller, secret string) (session, *apiError) {
 	out, err := h.bucket.GetObject(ctx, &s3.GetObjectInput{
 		Bucket: aws.String(h.set.Bucket),
 		Key:    aws.String(h.sessionKey(uploadID)),
@@ -87,6 +111,13 @@ func (h *Handler) loadSession(ctx context.Context, uploadID, key, caller string)
 	}
 	if s.Owner != caller {
 		return s, &apiError{http.StatusForbidden, api.CodeForbidden, "this upload belongs to another caller"}
+	}
+	if secret == "" {
+		return s, &apiError{http.StatusForbidden, api.CodeForbidden,
+			"send the uploadSecret the start of this upload returned, in the " + api.UploadSecretHeader + " header"}
+	}
+	if subtle.ConstantTimeCompare([]byte(secretHash(secret)), []byte(s.SecretSHA256)) != 1 {
+		return s, &apiError{http.StatusForbidden, api.CodeForbidden, "the " + api.UploadSecretHeader + " header is not this upload's secret"}
 	}
 	return s, nil
 }

@@ -1,7 +1,9 @@
 package uploadapi_test
 
 import (
+	"crypto/md5"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -119,7 +121,8 @@ func TestCallersFiles(t *testing.T) {
 				break
 			}
 		}
-		if len(got) != 3 || got[0].FileKey != keys[0] || got[0].FileName != "a.txt" || got[0].Size != 5 || got[0].LastModified != "2026-11-27T10:00:00Z" {
+		if len(got) != 3 || got[0].FileKey != keys[0] || got[0].FileName != "a.txt" || got[0].Size != 5 || got[0].LastModified != "2026-11-27T10:00:00Z" ||
+			got[0].ETag != `"a5e54d1fd7bb69a228ef0dcd2431367e"` {
 			t.Errorf("files = %+v", got)
 		}
 		for _, in := range fake.listObjects {
@@ -153,6 +156,23 @@ func TestCallersFiles(t *testing.T) {
 			t.Errorf("delete = %d; objects now %v", resp.StatusCode, len(fake.objects))
 		}
 	})
+	t.Run("delete with the listed ETag removes only what was listed", func(t *testing.T) {
+		listed := `"` + fmt.Sprintf("%x", md5.Sum([]byte("b.pdf"))) + `"`
+		del := func(etag string) events.APIGatewayProxyResponse {
+			return call(t, h, as(apiRequest("DELETE", "/files", "", map[string]string{"fileKey": keys[1], "etag": etag}, ""), "alice", true))
+		}
+		fake.objects[keys[1]] = []byte("b.pdf, replaced since it was listed")
+		wantError(t, del(listed), 412, "PreconditionFailed", "changed since it was listed")
+		if fake.objects[keys[1]] == nil {
+			t.Fatal("a replaced file was deleted")
+		}
+		wantError(t, del("not an etag!"), 400, "BadRequest", "etag")
+		fake.objects[keys[1]] = []byte("b.pdf")
+		if resp := del(strings.Trim(listed, `"`)); resp.StatusCode != 204 || fake.objects[keys[1]] != nil {
+			t.Errorf("delete = %d %s; object kept = %v", resp.StatusCode, resp.Body, fake.objects[keys[1]] != nil)
+		}
+		wantError(t, del(listed), 404, "NotFound", "no such file")
+	})
 }
 
 // A multipart upload is bound to the caller that started it.
@@ -167,6 +187,10 @@ func TestSessionBindsTheOwner(t *testing.T) {
 		t.Errorf("session = %v, want alice as owner", sess)
 	}
 	body := jsonBody(t, api.SignPartsRequest{FileKey: started.FileKey, Size: 10, PartNumbers: []int{1}})
-	decodeJSON[api.SignPartsResponse](t, call(t, h, as(apiRequest("POST", "/multipart/{uploadId}/parts", testUploadID, nil, body), "alice", true)))
-	wantError(t, call(t, h, as(apiRequest("POST", "/multipart/{uploadId}/parts", testUploadID, nil, body), "bob", true)), 403, "Forbidden", "another caller")
+	withSecret := func(req events.APIGatewayProxyRequest) events.APIGatewayProxyRequest {
+		req.Headers[api.UploadSecretHeader] = started.UploadSecret
+		return req
+	}
+	decodeJSON[api.SignPartsResponse](t, call(t, h, withSecret(as(apiRequest("POST", "/multipart/{uploadId}/parts", testUploadID, nil, body), "alice", true))))
+	wantError(t, call(t, h, withSecret(as(apiRequest("POST", "/multipart/{uploadId}/parts", testUploadID, nil, body), "bob", true))), 403, "Forbidden", "another caller")
 }

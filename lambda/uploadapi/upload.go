@@ -25,7 +25,15 @@ func (h *Handler) uploadURL(ctx context.Context, c *call[api.UploadURLRequest]) 
 		ContentType:   aws.String(in.ContentType),
 		ContentLength: in.Size,
 	}
-	if in.ChecksumSHA256 != "" {
+	switch {
+	case in.ChecksumCRC64NVME != "" && in.ChecksumSHA256 != "":
+		return errorResponse(badRequest("send checksumCRC64NVME or checksumSHA256, not both: S3 takes one checksum"))
+	case in.ChecksumCRC64NVME != "":
+		if _, ok := api.DecodeCRC64NVME(in.ChecksumCRC64NVME); !ok {
+			return errorResponse(badRequest("checksumCRC64NVME must be the base64 encoding of an 8-byte CRC64NVME checksum"))
+		}
+		put.ChecksumCRC64NVME = aws.String(in.ChecksumCRC64NVME)
+	case in.ChecksumSHA256 != "":
 		if !isSHA256(in.ChecksumSHA256) {
 			return errorResponse(badRequest("checksumSHA256 must be the base64 encoding of a 32-byte SHA-256 digest"))
 		}
