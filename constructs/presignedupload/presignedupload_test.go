@@ -391,6 +391,13 @@ func TestDefaults(t *testing.T) {
 			}
 		}
 	})
+	t.Run("gateway errors forbid sniffing, as the function's answers do", func(t *testing.T) {
+		for _, gr := range tm.each(t, "AWS::ApiGateway::GatewayResponse", 3) {
+			if got := get(gr.Properties, "ResponseParameters", "gatewayresponse.header.X-Content-Type-Options"); got != "'nosniff'" {
+				t.Errorf("%v X-Content-Type-Options = %v, want 'nosniff'", gr.Properties["ResponseType"], got)
+			}
+		}
+	})
 	t.Run("each POST route's model is the schema derived from its request type", func(t *testing.T) {
 		n := 0
 		for _, r := range api.RoutesFor(api.UploadSettings{Verified: true}) {
