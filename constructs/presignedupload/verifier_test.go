@@ -348,7 +348,7 @@ func TestVerifier(t *testing.T) {
 		}
 	})
 	t.Run("the bucket serves no unverified upload but to the verifier, and only the verifier sets its status", func(t *testing.T) {
-		checkQuarantine(t, tm, bucketID, "<"+roleID+".Arn>")
+		checkQuarantine(t, tm, bucketID, `["upload-status","upload-reason"]`, "<"+roleID+".Arn>")
 	})
 	t.Run("lifecycle deletes rejected uploads after 7 days and markers after 30", func(t *testing.T) {
 		checkLifecycle(t, bucket, 7)
@@ -384,8 +384,9 @@ func TestVerifier(t *testing.T) {
 
 // checkQuarantine checks the bucket policy's two statements: reads of
 // anything under the prefix not tagged verified are denied to all but the
-// exempt roles, and so is writing the status tags.
-func checkQuarantine(t *testing.T, tm template, bucketID string, exempt ...string) {
+// exempt roles, and so is writing the tags that carry a verdict (tags,
+// JSON).
+func checkQuarantine(t *testing.T, tm template, bucketID, tags string, exempt ...string) {
 	t.Helper()
 	uploads := "<" + bucketID + ".Arn>/uploads/*"
 	reads := tm.bucketStatement(t, "DenyUnverifiedReads")
@@ -396,13 +397,13 @@ func checkQuarantine(t *testing.T, tm template, bucketID string, exempt ...strin
 	if got := flats(get(reads, "Condition", "ArnNotEquals", "aws:PrincipalArn")); !slices.Equal(got, exempt) {
 		t.Errorf("reads exempt %v, want %v", got, exempt)
 	}
-	tags := tm.bucketStatement(t, "DenyStatusTagsButVerifier")
-	if tags["Effect"] != "Deny" || jsonOf(tags["Principal"]) != `{"AWS":"*"}` ||
-		grantOf(tags) != (grant{"s3:PutObject s3:PutObjectTagging s3:PutObjectVersionTagging", uploads}) ||
-		jsonOf(get(tags, "Condition", "ForAnyValue:StringEquals")) != `{"s3:RequestObjectTagKeys":["upload-status","upload-reason"]}` {
-		t.Errorf("DenyStatusTagsButVerifier = %s", jsonOf(tags))
+	writes := tm.bucketStatement(t, "DenyStatusTagsButVerifier")
+	if writes["Effect"] != "Deny" || jsonOf(writes["Principal"]) != `{"AWS":"*"}` ||
+		grantOf(writes) != (grant{"s3:PutObject s3:PutObjectTagging s3:PutObjectVersionTagging", uploads}) ||
+		jsonOf(get(writes, "Condition", "ForAnyValue:StringEquals")) != `{"s3:RequestObjectTagKeys":`+tags+`}` {
+		t.Errorf("DenyStatusTagsButVerifier = %s, want the tags %s", jsonOf(writes), tags)
 	}
-	if got := flats(get(tags, "Condition", "ArnNotEquals", "aws:PrincipalArn")); !slices.Equal(got, exempt) {
+	if got := flats(get(writes, "Condition", "ArnNotEquals", "aws:PrincipalArn")); !slices.Equal(got, exempt) {
 		t.Errorf("status tags exempt %v, want %v", got, exempt)
 	}
 }
@@ -577,8 +578,10 @@ func TestMalwareScan(t *testing.T) {
 			t.Errorf("kms = %v, want %v", kms, want)
 		}
 	})
-	t.Run("GuardDuty may read unverified uploads too", func(t *testing.T) {
-		checkQuarantine(t, tm, bucketID, "<"+verifierRole+".Arn>", "<"+roleID+".Arn>")
+	t.Run("GuardDuty may read unverified uploads too, and only it and the verifier write its scan result tag", func(t *testing.T) {
+		// The verifier rewrites an object's whole tag set, GuardDuty's tag
+		// included, whenever it sets the status.
+		checkQuarantine(t, tm, bucketID, `["upload-status","upload-reason","GuardDutyMalwareScanStatus"]`, "<"+verifierRole+".Arn>", "<"+roleID+".Arn>")
 		checkLifecycle(t, bucket, 3)
 	})
 	t.Run("the verifier's alarms notify the topic", func(t *testing.T) {
