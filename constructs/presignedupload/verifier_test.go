@@ -352,8 +352,8 @@ func TestVerifier(t *testing.T) {
 	})
 	t.Run("lifecycle deletes rejected uploads after 7 days and markers after 30", func(t *testing.T) {
 		checkLifecycle(t, bucket, 7)
-		if n := len(get(bucket.Properties, "LifecycleConfiguration", "Rules").([]any)); n != 4 {
-			t.Errorf("%d lifecycle rules, want 4", n)
+		if n := len(get(bucket.Properties, "LifecycleConfiguration", "Rules").([]any)); n != 5 {
+			t.Errorf("%d lifecycle rules, want 5: the upload API's two, noncurrent versions' and these two", n)
 		}
 	})
 	t.Run("its own bus, and a rule per method on it", func(t *testing.T) {
@@ -458,6 +458,14 @@ func TestVerifierOff(t *testing.T) {
 		}
 		if n := tm.count("AWS::CloudWatch::Alarm"); n != 3 {
 			t.Errorf("%d alarms, want the upload API's 3", n)
+		}
+	})
+	t.Run("no verdicts to protect: no versioning, no If-None-Match", func(t *testing.T) {
+		if v, ok := bucket.Properties["VersioningConfiguration"]; ok || lifecycleRule(bucket, "ExpireNoncurrentVersions") != nil {
+			t.Errorf("VersioningConfiguration = %s, want none", jsonOf(v))
+		}
+		if handlerConfig(t, tm.function(t)).PreventOverwrite {
+			t.Error("preventOverwrite on without the verifier")
 		}
 	})
 	t.Run("routing its events refuses", func(t *testing.T) {
@@ -623,6 +631,14 @@ func TestVerifierWithExistingBucket(t *testing.T) {
 		}
 		noPanic(t, func() {
 			notes.HasWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String(`turn on "Send notifications to Amazon EventBridge" on the bucket`)))
+		})
+	})
+	t.Run("its versioning cannot be seen, so URLs sign If-None-Match, and synth does not warn about it", func(t *testing.T) {
+		if !handlerConfig(t, tm.function(t)).PreventOverwrite {
+			t.Error("preventOverwrite off by default on an existing bucket with the verifier")
+		}
+		noPanic(t, func() {
+			notes.HasNoWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("preventOverwrite")))
 		})
 	})
 }
