@@ -118,6 +118,7 @@ func NewPresignedUploadApi(scope constructs.Construct, id *string, props *Presig
 	c.Function = newFunction(c, p, cfg)
 	if p.Bucket == nil {
 		denyStaleSignatures(c, cfg)
+		denyOverwrites(c, cfg)
 	}
 	newVerifier(c, p, s)
 	c.auth = newSignIn(c, p)

@@ -22,7 +22,8 @@ type PresignedUploadApiProps struct {
 	// multipart uploads aborted after 1 day; with VerifierEnabled also
 	// versioning (see Versioned), EventBridge notifications, reads of
 	// unverified uploads denied, and rejected uploads deleted after
-	// RejectedObjectExpiration.
+	// RejectedObjectExpiration; with PreventOverwrite, writes under
+	// KeyPrefix without If-None-Match refused.
 	Bucket awss3.IBucket
 	// EncryptionKey encrypts new objects with SSE-KMS (with an S3 Bucket Key).
 	// The function's role is granted kms:GenerateDataKey on it, because a
@@ -115,9 +116,13 @@ type PresignedUploadApiProps struct {
 	// PreventOverwrite signs If-None-Match: * into every URL, so an upload
 	// never replaces an existing object, even when its URL is replayed;
 	// a PUT must then send that header, and form uploads are off (S3 has
-	// no conditional POST). With VerifierEnabled on a new bucket that is
-	// not Versioned, false is refused: a replacement could inherit the
-	// verdict of the object it replaced.
+	// no conditional POST). On a bucket the construct creates, the bucket
+	// policy also refuses, to everyone, a PutObject or
+	// CompleteMultipartUpload under KeyPrefix without If-None-Match (the
+	// calls that start a multipart upload and send its parts pass), so
+	// CopyObject into KeyPrefix fails too. With VerifierEnabled on a new
+	// bucket that is not Versioned, false is refused: a replacement could
+	// inherit the verdict of the object it replaced.
 	//
 	// Default: - false on a new Versioned bucket, so the tutorial's PUT
 	// with only Content-Type works, and without VerifierEnabled; true with

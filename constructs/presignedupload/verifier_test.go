@@ -350,6 +350,10 @@ func TestVerifier(t *testing.T) {
 	t.Run("the bucket serves no unverified upload but to the verifier, and only the verifier sets its status", func(t *testing.T) {
 		checkQuarantine(t, tm, bucketID, `["upload-status","upload-reason"]`, "<"+roleID+".Arn>")
 	})
+	t.Run("overwrites are left to versioning: the bucket requires no If-None-Match", func(t *testing.T) {
+		checkWrites(t, tm, productWrites(bucketID, tm.idOf(t, "AWS::IAM::Role", "UploadHandlerRole"), roleID, ""),
+			map[string]string{"anyone's status tag": "DenyStatusTagsButVerifier"})
+	})
 	t.Run("lifecycle deletes rejected uploads after 7 days and markers after 30", func(t *testing.T) {
 		checkLifecycle(t, bucket, 7)
 		if n := len(get(bucket.Properties, "LifecycleConfiguration", "Rules").([]any)); n != 5 {
@@ -487,12 +491,14 @@ func TestMalwareScan(t *testing.T) {
 			EncryptionKey:            awskms.NewKey(s, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)}),
 			AlarmTopic:               awssns.Topic_FromTopicArn(s, jsii.String("Alarms"), jsii.String("arn:aws:sns:eu-west-1:123456789012:ops")),
 			Versioned:                jsii.Bool(true),
+			PreventOverwrite:         jsii.Bool(true),
 			RejectedObjectExpiration: awscdk.Duration_Days(jsii.Number(3)),
 		}
 	}, nil)
 	bucketID, bucket := tm.one(t, "AWS::S3::Bucket")
 	roleID := tm.idOf(t, "AWS::IAM::Role", "UploadMalwareScanRole")
 	verifierRole := tm.idOf(t, "AWS::IAM::Role", "UploadVerifierRole")
+	handlerRole := tm.idOf(t, "AWS::IAM::Role", "UploadHandlerRole")
 	queue := tm.idOf(t, "AWS::SQS::Queue", "UploadVerifierQueue")
 	dlq := tm.idOf(t, "AWS::SQS::Queue", "UploadVerifierDeadLetterQueue")
 	keyID, _ := tm.one(t, "AWS::KMS::Key")
@@ -591,6 +597,25 @@ func TestMalwareScan(t *testing.T) {
 		// included, whenever it sets the status.
 		checkQuarantine(t, tm, bucketID, `["upload-status","upload-reason","GuardDutyMalwareScanStatus"]`, "<"+verifierRole+".Arn>", "<"+roleID+".Arn>")
 		checkLifecycle(t, bucket, 3)
+	})
+	t.Run("with preventOverwrite, the bucket refuses to everyone a write under the prefix without If-None-Match, multipart parts excepted", func(t *testing.T) {
+		// S3 tells the multipart calls that take no conditional header
+		// (CreateMultipartUpload, UploadPart, UploadPartCopy) by
+		// s3:ObjectCreationOperation false.
+		want := `{"Action":"s3:PutObject","Condition":{"Bool":{"s3:ObjectCreationOperation":"true"},"Null":{"s3:if-none-match":"true"}},` +
+			`"Effect":"Deny","Principal":{"AWS":"*"},"Resource":{"Fn::Join":["",[{"Fn::GetAtt":["` + bucketID + `","Arn"]},"/uploads/*"]]},"Sid":"DenyOverwrites"}`
+		if got := jsonOf(tm.bucketStatement(t, "DenyOverwrites")); got != want {
+			t.Errorf("DenyOverwrites =\n%s\nwant\n%s", got, want)
+		}
+	})
+	t.Run("the product's own writes pass the bucket policy; unconditional writes, copies and others' verdict tags do not", func(t *testing.T) {
+		checkWrites(t, tm, productWrites(bucketID, handlerRole, verifierRole, roleID), map[string]string{
+			"a PUT without If-None-Match":                     "DenyOverwrites",
+			"a CompleteMultipartUpload without If-None-Match": "DenyOverwrites",
+			"a CopyObject into the prefix":                    "DenyOverwrites",
+			"anyone's status tag":                             "DenyStatusTagsButVerifier",
+			"anyone's GuardDuty result tag":                   "DenyStatusTagsButVerifier",
+		})
 	})
 	t.Run("the verifier's alarms notify the topic", func(t *testing.T) {
 		for _, prefix := range []string{"UploadVerifierDeadLetterQueueAlarm", "UploadVerifierErrorsAlarm"} {
