@@ -50,7 +50,7 @@ func output(stack awscdk.Stack, id string, value *string, description string) {
 }
 
 // constructProps maps an environment's settings onto the construct's props;
-// zero values leave the construct's defaults in place.
+// zero values (and unset pointers) leave the construct's defaults in place.
 func constructProps(e environments.Environment) *presignedupload.PresignedUploadApiProps {
 	// The functions' settings map by name; the deployment's are below.
 	p := presignedupload.PropsFromSettings(e.VerifierSettings)
@@ -61,7 +61,7 @@ func constructProps(e environments.Environment) *presignedupload.PresignedUpload
 	p.WebAclEnabled = jsii.Bool(e.WebAclEnabled)
 	p.WebAclRateLimit = optNumber(e.WebAclRateLimit)
 	p.MemorySize = optNumber(e.MemorySize)
-	p.Versioned = jsii.Bool(e.Versioned)
+	p.Versioned = e.Versioned
 	p.VerifierEnabled = e.VerifierEnabled
 	if e.RemovalPolicy == "destroy" {
 		p.RemovalPolicy = awscdk.RemovalPolicy_DESTROY

@@ -107,6 +107,17 @@ func TestApp(t *testing.T) {
 				}
 			}
 		})
+		t.Run(name+"/the bucket is versioned as set, or as the construct defaults", func(t *testing.T) {
+			e := envs[name]
+			want := e.Verifies() // the construct's default
+			if e.Versioned != nil {
+				want = *e.Versioned
+			}
+			versioned := map[string]any{"Properties": map[string]any{"VersioningConfiguration": map[string]any{"Status": "Enabled"}}}
+			if got := len(*tm.FindResources(jsii.String("AWS::S3::Bucket"), versioned)) == 1; got != want {
+				t.Errorf("bucket versioned = %v, want %v", got, want)
+			}
+		})
 		t.Run(name+"/the functions run with the settings local mode uses", func(t *testing.T) {
 			fns := goFunctions(t, tm, 2)
 			bucket := "<UploadBucket84BF9F0F>"
@@ -130,7 +141,7 @@ func TestApp(t *testing.T) {
 	})
 	t.Run("prod is locked down", func(t *testing.T) {
 		p := envs["prod"]
-		if p.RemovalPolicy != "retain" || !p.WebAclEnabled || !p.RequireSize || !p.PreventOverwrite || !p.Versioned || slices.Contains(p.AllowedOrigins, "*") {
+		if p.RemovalPolicy != "retain" || !p.WebAclEnabled || !p.RequireSize || !p.PreventOverwrite || p.Versioned == nil || !*p.Versioned || slices.Contains(p.AllowedOrigins, "*") {
 			t.Errorf("prod settings = %+v", p)
 		}
 	})

@@ -183,6 +183,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	srv := &http.Server{Handler: stage, ReadHeaderTimeout: 10 * time.Second}
 
+	var handsOut []string
+	if static != nil && apiKey != "" {
+		handsOut = append(handsOut, "the API key")
+	}
+	if static != nil && signIn != nil {
+		handsOut = append(handsOut, "the sign-in client")
+	}
+	if w := exposureWarning(ln.Addr(), handsOut); w != "" {
+		fmt.Fprintln(stderr, w)
+	}
+
 	fmt.Fprintf(stdout, "Local mode, environment %q (settings from %s)\n", o.env, o.cdkJSON)
 	fmt.Fprintf(stdout, "  API:      %s%s  (POST or GET)\n", apiURL, api.UploadURL.Resource)
 	if static != nil {
@@ -263,6 +274,23 @@ func listenHosts(configured string, bound net.Addr) []string {
 		}
 	}
 	return hosts
+}
+
+// exposureWarning is the line local mode prints at start when its API
+// listens beyond this machine (bound is not a loopback address): anyone who
+// can reach it can ask for upload URLs, and /config.json hands them what
+// handsOut names, as it hands the page its settings. "" on loopback.
+func exposureWarning(bound net.Addr, handsOut []string) string {
+	if a, ok := bound.(*net.TCPAddr); ok && a.IP.IsLoopback() {
+		return ""
+	}
+	_, port, _ := net.SplitHostPort(bound.String())
+	what := "anyone who can reach it can ask for upload URLs"
+	if len(handsOut) > 0 {
+		what = "/config.json hands " + strings.Join(handsOut, " and ") + " to anyone who can reach it"
+	}
+	return fmt.Sprintf("Warning: the API listens on %s, beyond this machine: %s; use -addr 127.0.0.1:%s unless everyone on that network may upload.",
+		bound, what, port)
 }
 
 func isDir(p string) bool {

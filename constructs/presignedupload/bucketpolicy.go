@@ -29,3 +29,33 @@ func denyStaleSignatures(c *PresignedUploadApi, cfg api.UploadSettings) {
 		Conditions: &map[string]any{"NumericGreaterThan": map[string]any{"s3:signatureAge": maxAge.Milliseconds()}},
 	}))
 }
+
+// denyOverwrites makes the bucket itself hold PreventOverwrite, not only
+// the URLs the function signs: it refuses, to everyone, a write under the
+// key prefix without If-None-Match, so that neither a role's own
+// credentials nor a URL signed elsewhere can replace an upload. Following
+// "Enforce conditional writes on Amazon S3 buckets" in the S3 User Guide,
+// the multipart calls that take no conditional header (CreateMultipartUpload,
+// UploadPart, UploadPartCopy) are told apart by s3:ObjectCreationOperation
+// false and pass; PutObject and CompleteMultipartUpload must carry the
+// header; CopyObject into the prefix fails either way (403 here without
+// the header, and S3 answers 501 to a copy that carries it).
+// The product's other writes fall outside it: the verifier's and
+// GuardDuty's tags are another action, sessions and markers another
+// prefix. Only for a bucket the construct created.
+func denyOverwrites(c *PresignedUploadApi, cfg api.UploadSettings) {
+	if !cfg.PreventOverwrite {
+		return
+	}
+	c.Bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyOverwrites"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  jsii.Strings(*c.Bucket.ArnForObjects(jsii.String(cfg.KeyPrefix + "*"))),
+		Conditions: &map[string]any{
+			"Null": map[string]any{"s3:if-none-match": "true"},
+			"Bool": map[string]any{"s3:ObjectCreationOperation": "true"},
+		},
+	}))
+}

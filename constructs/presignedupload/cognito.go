@@ -57,7 +57,23 @@ type CognitoSignInProps struct {
 	//
 	// Default: - awscognito.Mfa_OPTIONAL: each user may add one.
 	Mfa awscognito.Mfa
+	// AccessTokenValidity is how long an access token (and an ID token)
+	// of the page's app client stays valid: 5 minutes to 1 day, in whole
+	// minutes. The API accepts a token until it expires, even after its
+	// user signed out, so it bounds how long a token that leaked stays of
+	// use; clients renew theirs with the refresh token.
+	//
+	// Default: - 15 minutes.
+	AccessTokenValidity awscdk.Duration
 }
+
+// Bounds of CognitoSignInProps.AccessTokenValidity, in minutes: Cognito's
+// own for access tokens.
+const (
+	defaultAccessTokenMinutes = 15
+	minAccessTokenMinutes     = 5
+	maxAccessTokenMinutes     = 24 * 60
+)
 
 // uploadScopeName is the scope, under the construct's resource server,
 // that an access token needs to call the API.
@@ -81,6 +97,13 @@ func cognitoDefaults(s *CognitoSignInProps, p *PresignedUploadApiProps, cfg api.
 		must(s.Mfa == awscognito.Mfa_OFF || s.Mfa == awscognito.Mfa_OPTIONAL || s.Mfa == awscognito.Mfa_REQUIRED,
 			"cognitoSignIn.mfa %q must be OFF, OPTIONAL or REQUIRED", s.Mfa)
 	}
+	if s.AccessTokenValidity == nil {
+		s.AccessTokenValidity = awscdk.Duration_Minutes(jsii.Number(defaultAccessTokenMinutes))
+	}
+	must(!*awscdk.Token_IsUnresolved(s.AccessTokenValidity), "cognitoSignIn.accessTokenValidity must be a literal duration, not a token")
+	minutes := *s.AccessTokenValidity.ToMinutes(&awscdk.TimeConversionOptions{Integral: jsii.Bool(false)})
+	must(minutes >= minAccessTokenMinutes && minutes <= maxAccessTokenMinutes && minutes == float64(int64(minutes)),
+		"cognitoSignIn.accessTokenValidity %v minutes must be whole minutes from %d to %d (1 day)", minutes, minAccessTokenMinutes, maxAccessTokenMinutes)
 	if s.CallbackUrls == nil {
 		var urls []*string
 		for _, o := range cfg.AllowedOrigins {
@@ -151,6 +174,10 @@ func newCognitoSignIn(c *PresignedUploadApi, p *PresignedUploadApiProps) *signIn
 		AuthFlows:                  &awscognito.AuthFlow{UserSrp: jsii.Bool(true)},
 		PreventUserExistenceErrors: jsii.Bool(true),
 		EnableTokenRevocation:      jsii.Bool(true),
+		// Signing out revokes the refresh token, not the access and ID
+		// tokens already issued: their lifetime is how long they outlive it.
+		AccessTokenValidity: s.AccessTokenValidity,
+		IdTokenValidity:     s.AccessTokenValidity,
 		OAuth: &awscognito.OAuthSettings{
 			Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true)},
 			Scopes:       &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_ResourceServer(server, scope)},

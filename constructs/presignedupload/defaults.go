@@ -22,8 +22,8 @@ func withDefaults(props *PresignedUploadApiProps) *PresignedUploadApiProps {
 	if p.AutoDeleteObjects == nil && p.Bucket == nil {
 		p.AutoDeleteObjects = jsii.Bool(p.RemovalPolicy == awscdk.RemovalPolicy_DESTROY)
 	}
-	versioningDefaults(&p)
 	verifierDefaults(&p)
+	versioningDefaults(&p) // after the verifier's: they follow it
 	setBool(&p.AlarmsEnabled, true)
 	setString(&p.StageName, "prod")
 	setNumber(&p.ThrottlingRateLimit, 100)

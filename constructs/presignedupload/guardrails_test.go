@@ -117,6 +117,19 @@ func checkBucketGuardrails(t *testing.T, tm template, maxAgeMs float64) {
 	}
 }
 
+// checkVersioned checks that the bucket is versioned and expires
+// noncurrent versions after days, then the delete markers left alone.
+func checkVersioned(t *testing.T, bucket resource, days float64) {
+	t.Helper()
+	if got := get(bucket.Properties, "VersioningConfiguration", "Status"); got != "Enabled" {
+		t.Errorf("versioning status = %v, want Enabled", got)
+	}
+	rule := lifecycleRule(bucket, "ExpireNoncurrentVersions")
+	if get(rule, "NoncurrentVersionExpiration", "NoncurrentDays") != days || get(rule, "ExpiredObjectDeleteMarker") != true || get(rule, "Status") != "Enabled" {
+		t.Errorf("noncurrent version rule = %s, want %v days", jsonOf(rule), days)
+	}
+}
+
 // noPanic turns an assertion's panic into a test error.
 func noPanic(t *testing.T, f func()) {
 	t.Helper()
@@ -173,18 +186,7 @@ func TestGuardrails(t *testing.T) {
 		})
 
 		t.Run("versioned bucket expires noncurrent versions after 30 days", func(t *testing.T) {
-			if got := get(bucket.Properties, "VersioningConfiguration", "Status"); got != "Enabled" {
-				t.Errorf("versioning status = %v, want Enabled", got)
-			}
-			var rule any
-			for _, r := range get(bucket.Properties, "LifecycleConfiguration", "Rules").([]any) {
-				if get(r, "Id") == "ExpireNoncurrentVersions" {
-					rule = r
-				}
-			}
-			if get(rule, "NoncurrentVersionExpiration", "NoncurrentDays") != 30.0 || get(rule, "ExpiredObjectDeleteMarker") != true || get(rule, "Status") != "Enabled" {
-				t.Errorf("noncurrent version rule = %s", jsonOf(rule))
-			}
+			checkVersioned(t, bucket, 30)
 		})
 
 		t.Run("API Gateway's account logging role outlives a DESTROY stack", func(t *testing.T) {
@@ -279,9 +281,18 @@ func TestGuardrails(t *testing.T) {
 	t.Run("opted out, with an existing bucket", func(t *testing.T) {
 		tm, notes := synthWithAnnotations(t, func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{
-				Bucket:        awss3.NewBucket(s, jsii.String("Existing"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)}),
-				AlarmsEnabled: jsii.Bool(false),
+				Bucket:           awss3.NewBucket(s, jsii.String("Existing"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true), Versioned: jsii.Bool(true)}),
+				AlarmsEnabled:    jsii.Bool(false),
+				PreventOverwrite: jsii.Bool(false),
 			}
+		})
+		t.Run("overwrites allowed on an existing bucket: synth says to keep it versioned", func(t *testing.T) {
+			if cfg := handlerConfig(t, tm.function(t)); cfg.PreventOverwrite {
+				t.Errorf("preventOverwrite on, want the false asked for")
+			}
+			noPanic(t, func() {
+				notes.HasWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String(`preventOverwrite is off on an existing bucket: keep the bucket versioned`)))
+			})
 		})
 		t.Run("an existing bucket's encryption and policy are left alone", func(t *testing.T) {
 			_, bucket := tm.one(t, "AWS::S3::Bucket")

@@ -118,6 +118,7 @@ func NewPresignedUploadApi(scope constructs.Construct, id *string, props *Presig
 	c.Function = newFunction(c, p, cfg)
 	if p.Bucket == nil {
 		denyStaleSignatures(c, cfg)
+		denyOverwrites(c, cfg)
 	}
 	newVerifier(c, p, s)
 	c.auth = newSignIn(c, p)
@@ -344,8 +345,8 @@ var accessLogFormat = func() string {
 }()
 
 // gatewayResponses gives API Gateway's own errors (bad key, throttling,
-// failed validation) the API's JSON error shape and CORS headers, so a
-// browser sees the error instead of a CORS failure.
+// failed validation) the API's JSON error shape, CORS headers and nosniff,
+// so a browser sees the error instead of a CORS failure.
 func gatewayResponses(restApi awsapigateway.RestApi, cfg api.UploadSettings) {
 	origin := "'*'"
 	headers := map[string]*string{}
@@ -359,6 +360,8 @@ func gatewayResponses(restApi awsapigateway.RestApi, cfg api.UploadSettings) {
 	}
 	headers["Access-Control-Allow-Origin"] = jsii.String(origin)
 	headers["Access-Control-Allow-Headers"] = jsii.String("'" + strings.Join(api.CORSAllowHeaders, ",") + "'")
+	// As on the function's answers: a browser takes the body for JSON only.
+	headers["X-Content-Type-Options"] = jsii.String("'nosniff'")
 	for id, t := range map[string]awsapigateway.ResponseType{
 		"Default4xx":     awsapigateway.ResponseType_DEFAULT_4XX(),
 		"Default5xx":     awsapigateway.ResponseType_DEFAULT_5XX(),

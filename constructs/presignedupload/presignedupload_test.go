@@ -239,13 +239,17 @@ func TestDefaults(t *testing.T) {
 	})
 	t.Run("lifecycle aborts incomplete multipart uploads after a day and drops their sessions after two", func(t *testing.T) {
 		rules := get(bp, "LifecycleConfiguration", "Rules").([]any)
-		// Then the verifier's two rules (verifier_test.go).
-		if len(rules) != 4 || get(rules[0], "AbortIncompleteMultipartUpload", "DaysAfterInitiation") != 1.0 ||
+		// Then the noncurrent versions' rule and the verifier's two
+		// (verifier_test.go).
+		if len(rules) != 5 || get(rules[0], "AbortIncompleteMultipartUpload", "DaysAfterInitiation") != 1.0 ||
 			get(rules[1], "Prefix") != api.DefaultSessionPrefix || get(rules[1], "ExpirationInDays") != 2.0 {
 			t.Errorf("lifecycle rules = %s", jsonOf(rules))
 		}
-		if v, ok := bp["VersioningConfiguration"]; ok {
-			t.Errorf("VersioningConfiguration = %s, want none", jsonOf(v))
+	})
+	t.Run("with the verifier, the bucket is versioned, and URLs need no If-None-Match: the tutorial's PUT works", func(t *testing.T) {
+		checkVersioned(t, bucket, 30)
+		if cfg := handlerConfig(t, tm.function(t)); cfg.PreventOverwrite {
+			t.Errorf("preventOverwrite on by default on a versioned bucket")
 		}
 	})
 
@@ -388,6 +392,13 @@ func TestDefaults(t *testing.T) {
 		for _, want := range []string{"DEFAULT_4XX", "DEFAULT_5XX", "BAD_REQUEST_BODY"} {
 			if !types[want] {
 				t.Errorf("no %s gateway response", want)
+			}
+		}
+	})
+	t.Run("gateway errors forbid sniffing, as the function's answers do", func(t *testing.T) {
+		for _, gr := range tm.each(t, "AWS::ApiGateway::GatewayResponse", 3) {
+			if got := get(gr.Properties, "ResponseParameters", "gatewayresponse.header.X-Content-Type-Options"); got != "'nosniff'" {
+				t.Errorf("%v X-Content-Type-Options = %v, want 'nosniff'", gr.Properties["ResponseType"], got)
 			}
 		}
 	})
@@ -551,11 +562,18 @@ func TestOptions(t *testing.T) {
 			t.Errorf("kms actions = %v, want [kms:GenerateDataKey kms:Decrypt]", kms)
 		}
 	})
-	t.Run("DESTROY empties and deletes the bucket", func(t *testing.T) {
-		tm := synth(t, &presignedupload.PresignedUploadApiProps{RemovalPolicy: awscdk.RemovalPolicy_DESTROY, UploadExpiration: awscdk.Duration_Days(jsii.Number(30))})
+	t.Run("DESTROY empties and deletes the bucket; unversioned, with the verifier, it refuses overwrites", func(t *testing.T) {
+		tm := synth(t, &presignedupload.PresignedUploadApiProps{RemovalPolicy: awscdk.RemovalPolicy_DESTROY, UploadExpiration: awscdk.Duration_Days(jsii.Number(30)),
+			Versioned: jsii.Bool(false)})
 		_, bucket := tm.one(t, "AWS::S3::Bucket")
 		if bucket.DeletionPolicy != "Delete" || tm.count("Custom::S3AutoDeleteObjects") != 1 {
 			t.Errorf("DeletionPolicy %q, auto-delete resources %d", bucket.DeletionPolicy, tm.count("Custom::S3AutoDeleteObjects"))
+		}
+		if v, ok := bucket.Properties["VersioningConfiguration"]; ok || lifecycleRule(bucket, "ExpireNoncurrentVersions") != nil {
+			t.Errorf("VersioningConfiguration = %s, lifecycle = %s, want no versioning", jsonOf(v), jsonOf(bucket.Properties["LifecycleConfiguration"]))
+		}
+		if cfg := handlerConfig(t, tm.function(t)); !cfg.PreventOverwrite {
+			t.Errorf("preventOverwrite off on an unversioned bucket with the verifier")
 		}
 		if !strings.Contains(jsonOf(get(bucket.Properties, "LifecycleConfiguration")), `"ExpirationInDays":30,"Id":"ExpireUploads","Prefix":"uploads/"`) {
 			t.Errorf("lifecycle = %s", jsonOf(get(bucket.Properties, "LifecycleConfiguration")))
@@ -667,8 +685,11 @@ func TestPropsValidation(t *testing.T) {
 			return &presignedupload.PresignedUploadApiProps{Bucket: awss3.Bucket_FromBucketName(s, jsii.String("B"), jsii.String("bucket")), Versioned: jsii.Bool(true)}
 		}, "versioned configures a new bucket"},
 		{"noncurrent expiration without versioning", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
-			return &presignedupload.PresignedUploadApiProps{NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(7))}
+			return &presignedupload.PresignedUploadApiProps{Versioned: jsii.Bool(false), NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(7))}
 		}, "noncurrentVersionExpiration needs versioned"},
+		{"overwrites allowed on an unversioned bucket with the verifier", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{Versioned: jsii.Bool(false), PreventOverwrite: jsii.Bool(false)}
+		}, "preventOverwrite false needs versioned true while verifierEnabled is on: on an unversioned bucket an upload replaced through its replayed URL could inherit the verdict of the object it replaced"},
 		{"noncurrent expiration in hours", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{Versioned: jsii.Bool(true), NoncurrentVersionExpiration: awscdk.Duration_Hours(jsii.Number(36))}
 		}, "noncurrentVersionExpiration must be a whole number of days, got 1.5"},

@@ -20,8 +20,10 @@ type PresignedUploadApiProps struct {
 	// blocked, the function role's signatures refused once older than
 	// UrlExpiry plus 5 minutes, CORS for AllowedOrigins, incomplete
 	// multipart uploads aborted after 1 day; with VerifierEnabled also
-	// EventBridge notifications, reads of unverified uploads denied, and
-	// rejected uploads deleted after RejectedObjectExpiration.
+	// versioning (see Versioned), EventBridge notifications, reads of
+	// unverified uploads denied, and rejected uploads deleted after
+	// RejectedObjectExpiration; with PreventOverwrite, writes under
+	// KeyPrefix without If-None-Match refused.
 	Bucket awss3.IBucket
 	// EncryptionKey encrypts new objects with SSE-KMS (with an S3 Bucket Key).
 	// The function's role is granted kms:GenerateDataKey on it, because a
@@ -61,8 +63,12 @@ type PresignedUploadApiProps struct {
 	EventBridgeEnabled *bool
 	// Versioned keeps the earlier versions of an object, so an overwritten
 	// or deleted upload can be restored until NoncurrentVersionExpiration.
+	// Keys are random per upload, so versions accumulate only where an
+	// issued URL is used again; the replacement is then a new version with
+	// a new version ID, on which the verifier keys its verdict. With
+	// VerifierEnabled, false makes PreventOverwrite required.
 	//
-	// Default: false.
+	// Default: - true with VerifierEnabled, false otherwise.
 	Versioned *bool
 	// NoncurrentVersionExpiration deletes a version this long after it
 	// stopped being current, and then the delete markers left with no
@@ -109,9 +115,21 @@ type PresignedUploadApiProps struct {
 	// Default: false, so the tutorial's request ({fileName, contentType}) works.
 	RequireSize *bool
 	// PreventOverwrite signs If-None-Match: * into every URL, so an upload
-	// never replaces an existing object, even when its URL is replayed.
+	// never replaces an existing object, even when its URL is replayed;
+	// a PUT must then send that header, and form uploads are off (S3 has
+	// no conditional POST). On a bucket the construct creates, the bucket
+	// policy also refuses, to everyone, a PutObject or
+	// CompleteMultipartUpload under KeyPrefix without If-None-Match (the
+	// calls that start a multipart upload and send its parts pass), so
+	// CopyObject into KeyPrefix fails too. With VerifierEnabled on a new
+	// bucket that is not Versioned, false is refused: a replacement could
+	// inherit the verdict of the object it replaced.
 	//
-	// Default: false, so the tutorial's PUT with only Content-Type works.
+	// Default: - false on a new Versioned bucket, so the tutorial's PUT
+	// with only Content-Type works, and without VerifierEnabled; true with
+	// VerifierEnabled on a new bucket that is not Versioned, and on an
+	// existing Bucket, whose versioning the construct cannot see (synth
+	// warns when it is set false there: keep that bucket versioned).
 	PreventOverwrite *bool
 	// SessionPrefix holds one small object per multipart upload in
 	// progress: the size declared when it started, which binds the parts

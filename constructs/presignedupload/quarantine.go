@@ -12,9 +12,11 @@ import (
 // quarantine keeps what was not verified out of reach on a bucket the
 // construct created: S3 itself refuses to serve an object under the key
 // prefix unless its status tag says verified, whoever asks and whoever
-// signed the URL, and only the verifier may write that tag. Rejected
-// objects stay tagged for RejectedObjectExpiration, then go; markers go
-// once no event about their object can still arrive.
+// signed the URL, and only the verifier and GuardDuty's scan role may write
+// the tags that carry a verdict: the status and its reason, and with the
+// malware scan GuardDuty's result. Rejected objects stay tagged for
+// RejectedObjectExpiration, then go; markers go once no event about their
+// object can still arrive.
 //
 // The exemptions name roles by aws:PrincipalArn in the condition rather
 // than in NotPrincipal: a Lambda function or GuardDuty acts as an
@@ -41,7 +43,15 @@ func quarantine(c *PresignedUploadApi, p *PresignedUploadApiProps, s api.Verifie
 			"ArnNotEquals":    map[string]any{"aws:PrincipalArn": exempt},
 		},
 	}))
-	// A status tag anyone could write would prove nothing.
+	// A status tag anyone could write would prove nothing; nor would
+	// GuardDuty's result, which the verifier reads from the object when the
+	// scan's event has not come. The verifier stays exempt from the latter:
+	// a tagging call replaces the whole set, so each status it sets carries
+	// GuardDuty's tag along, with the value GuardDuty gave it.
+	verdicts := []string{api.StatusTag, api.ReasonTag}
+	if c.MalwareScanRole != nil {
+		verdicts = append(verdicts, api.MalwareScanTag)
+	}
 	c.Bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyStatusTagsButVerifier"),
 		Effect:     awsiam.Effect_DENY,
@@ -49,7 +59,7 @@ func quarantine(c *PresignedUploadApi, p *PresignedUploadApiProps, s api.Verifie
 		Actions:    jsii.Strings("s3:PutObject", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"),
 		Resources:  uploads,
 		Conditions: &map[string]any{
-			"ForAnyValue:StringEquals": map[string]any{"s3:RequestObjectTagKeys": []string{api.StatusTag, api.ReasonTag}},
+			"ForAnyValue:StringEquals": map[string]any{"s3:RequestObjectTagKeys": verdicts},
 			"ArnNotEquals":             map[string]any{"aws:PrincipalArn": exempt},
 		},
 	}))

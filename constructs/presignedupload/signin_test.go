@@ -229,9 +229,10 @@ func TestCognitoSignIn(t *testing.T) {
 		shared = presignedupload.NewPresignedUploadApi(s, jsii.String("Shared"), &presignedupload.PresignedUploadApiProps{
 			AllowedOrigins: jsii.Strings(siteOrigin),
 			CognitoSignIn: &presignedupload.CognitoSignInProps{
-				UserPool:     pool,
-				CallbackUrls: jsii.Strings(siteOrigin+"/app/", "http://localhost:8976/callback"),
-				DomainPrefix: jsii.String("acme-uploads"),
+				UserPool:            pool,
+				CallbackUrls:        jsii.Strings(siteOrigin+"/app/", "http://localhost:8976/callback"),
+				DomainPrefix:        jsii.String("acme-uploads"),
+				AccessTokenValidity: awscdk.Duration_Hours(jsii.Number(2)),
 			},
 		})
 	})
@@ -286,7 +287,7 @@ func TestCognitoSignIn(t *testing.T) {
 			t.Errorf("two APIs share the resource server identifier %v", rs.Properties["Identifier"])
 		}
 	})
-	t.Run("page client: public, authorization code, the upload scope, callbacks at the origin", func(t *testing.T) {
+	t.Run("page client: public, authorization code, the upload scope, callbacks at the origin, tokens valid 15 minutes", func(t *testing.T) {
 		_, client := tm.one(t, "AWS::Cognito::UserPoolClient")
 		p := client.Properties
 		for _, c := range []struct {
@@ -299,6 +300,10 @@ func TestCognitoSignIn(t *testing.T) {
 			{"CallbackURLs", `["` + siteOrigin + `/"]`},
 			{"LogoutURLs", `["` + siteOrigin + `/"]`},
 			{"PreventUserExistenceErrors", `"ENABLED"`},
+			{"AccessTokenValidity", `15`},
+			{"IdTokenValidity", `15`},
+			{"TokenValidityUnits", `{"AccessToken":"minutes","IdToken":"minutes"}`},
+			{"RefreshTokenValidity", `null`}, // Cognito's 30 days
 		} {
 			if got := jsonOf(p[c.field]); got != c.want {
 				t.Errorf("%s = %s, want %s", c.field, got, c.want)
@@ -377,7 +382,7 @@ func TestCognitoSignIn(t *testing.T) {
 	})
 
 	sh := all.under("Shared")
-	t.Run("existing pool: client, scope and the given domain on it, no pool created", func(t *testing.T) {
+	t.Run("existing pool: client, scope and the given domain on it, tokens valid as asked, no pool created", func(t *testing.T) {
 		if n := all.count("AWS::Cognito::UserPool"); n != 1 {
 			t.Errorf("%d user pools, want only the one created for Upload", n)
 		}
@@ -392,6 +397,9 @@ func TestCognitoSignIn(t *testing.T) {
 		_, client := sh.one(t, "AWS::Cognito::UserPoolClient")
 		if got := jsonOf(client.Properties["CallbackURLs"]); got != `["`+siteOrigin+`/app/","http://localhost:8976/callback"]` {
 			t.Errorf("CallbackURLs = %s", got)
+		}
+		if a, id := client.Properties["AccessTokenValidity"], client.Properties["IdTokenValidity"]; a != 120.0 || id != 120.0 {
+			t.Errorf("token validity: access %v, ID %v, want the 2 hours asked for (120 minutes) for both", a, id)
 		}
 		if _, auth := sh.one(t, "AWS::ApiGateway::Authorizer"); jsonOf(auth.Properties["ProviderARNs"]) != `["`+sharedPoolArn+`"]` {
 			t.Errorf("authorizer pools = %s", jsonOf(auth.Properties["ProviderARNs"]))
@@ -552,6 +560,15 @@ func TestSignInValidation(t *testing.T) {
 			pool := awscognito.UserPool_FromUserPoolArn(s, jsii.String("P"), jsii.String(sharedPoolArn))
 			return &presignedupload.PresignedUploadApiProps{AllowedOrigins: origin, CognitoSignIn: &presignedupload.CognitoSignInProps{UserPool: pool, SelfSignUpEnabled: jsii.Bool(true)}}
 		}, "cognitoSignIn.selfSignUpEnabled configures a new user pool"},
+		{"access tokens valid under 5 minutes", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{AllowedOrigins: origin, CognitoSignIn: &presignedupload.CognitoSignInProps{AccessTokenValidity: awscdk.Duration_Minutes(jsii.Number(4))}}
+		}, "cognitoSignIn.accessTokenValidity 4 minutes must be whole minutes from 5 to 1440"},
+		{"access tokens valid over a day", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{AllowedOrigins: origin, CognitoSignIn: &presignedupload.CognitoSignInProps{AccessTokenValidity: awscdk.Duration_Hours(jsii.Number(25))}}
+		}, "cognitoSignIn.accessTokenValidity 1500 minutes"},
+		{"access tokens valid part of a minute", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{AllowedOrigins: origin, CognitoSignIn: &presignedupload.CognitoSignInProps{AccessTokenValidity: awscdk.Duration_Seconds(jsii.Number(630))}}
+		}, "cognitoSignIn.accessTokenValidity 10.5 minutes"},
 		{"no issuer", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{OidcSignIn: &presignedupload.OidcSignInProps{Audience: jsii.String("uploads")}}
 		}, "oidcSignIn.issuerUrl is required"},
@@ -591,7 +608,7 @@ func TestSignInValidation(t *testing.T) {
 		o := oidc()
 		presignedupload.NewPresignedUploadApi(newStack(), jsii.String("Upload"), &presignedupload.PresignedUploadApiProps{AllowedOrigins: origin, CognitoSignIn: cognito})
 		presignedupload.NewPresignedUploadApi(newStack(), jsii.String("Upload"), &presignedupload.PresignedUploadApiProps{OidcSignIn: o})
-		if cognito.CallbackUrls != nil || cognito.Mfa != "" || cognito.SelfSignUpEnabled != nil || o.CacheTtl != nil {
+		if cognito.CallbackUrls != nil || cognito.Mfa != "" || cognito.SelfSignUpEnabled != nil || cognito.AccessTokenValidity != nil || o.CacheTtl != nil {
 			t.Errorf("props were filled in: %+v %+v", cognito, o)
 		}
 	})

@@ -121,6 +121,9 @@ func newVerifier(c *PresignedUploadApi, p *PresignedUploadApiProps, s api.Verifi
 		quarantine(c, p, s)
 	} else {
 		warnExistingBucketEvents(c)
+		if !cfg.PreventOverwrite {
+			warnOverwritableBucket(c)
+		}
 	}
 }
 

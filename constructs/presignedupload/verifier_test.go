@@ -348,12 +348,16 @@ func TestVerifier(t *testing.T) {
 		}
 	})
 	t.Run("the bucket serves no unverified upload but to the verifier, and only the verifier sets its status", func(t *testing.T) {
-		checkQuarantine(t, tm, bucketID, "<"+roleID+".Arn>")
+		checkQuarantine(t, tm, bucketID, `["upload-status","upload-reason"]`, "<"+roleID+".Arn>")
+	})
+	t.Run("overwrites are left to versioning: the bucket requires no If-None-Match", func(t *testing.T) {
+		checkWrites(t, tm, productWrites(bucketID, tm.idOf(t, "AWS::IAM::Role", "UploadHandlerRole"), roleID, ""),
+			map[string]string{"anyone's status tag": "DenyStatusTagsButVerifier"})
 	})
 	t.Run("lifecycle deletes rejected uploads after 7 days and markers after 30", func(t *testing.T) {
 		checkLifecycle(t, bucket, 7)
-		if n := len(get(bucket.Properties, "LifecycleConfiguration", "Rules").([]any)); n != 4 {
-			t.Errorf("%d lifecycle rules, want 4", n)
+		if n := len(get(bucket.Properties, "LifecycleConfiguration", "Rules").([]any)); n != 5 {
+			t.Errorf("%d lifecycle rules, want 5: the upload API's two, noncurrent versions' and these two", n)
 		}
 	})
 	t.Run("its own bus, and a rule per method on it", func(t *testing.T) {
@@ -384,8 +388,9 @@ func TestVerifier(t *testing.T) {
 
 // checkQuarantine checks the bucket policy's two statements: reads of
 // anything under the prefix not tagged verified are denied to all but the
-// exempt roles, and so is writing the status tags.
-func checkQuarantine(t *testing.T, tm template, bucketID string, exempt ...string) {
+// exempt roles, and so is writing the tags that carry a verdict (tags,
+// JSON).
+func checkQuarantine(t *testing.T, tm template, bucketID, tags string, exempt ...string) {
 	t.Helper()
 	uploads := "<" + bucketID + ".Arn>/uploads/*"
 	reads := tm.bucketStatement(t, "DenyUnverifiedReads")
@@ -396,13 +401,13 @@ func checkQuarantine(t *testing.T, tm template, bucketID string, exempt ...strin
 	if got := flats(get(reads, "Condition", "ArnNotEquals", "aws:PrincipalArn")); !slices.Equal(got, exempt) {
 		t.Errorf("reads exempt %v, want %v", got, exempt)
 	}
-	tags := tm.bucketStatement(t, "DenyStatusTagsButVerifier")
-	if tags["Effect"] != "Deny" || jsonOf(tags["Principal"]) != `{"AWS":"*"}` ||
-		grantOf(tags) != (grant{"s3:PutObject s3:PutObjectTagging s3:PutObjectVersionTagging", uploads}) ||
-		jsonOf(get(tags, "Condition", "ForAnyValue:StringEquals")) != `{"s3:RequestObjectTagKeys":["upload-status","upload-reason"]}` {
-		t.Errorf("DenyStatusTagsButVerifier = %s", jsonOf(tags))
+	writes := tm.bucketStatement(t, "DenyStatusTagsButVerifier")
+	if writes["Effect"] != "Deny" || jsonOf(writes["Principal"]) != `{"AWS":"*"}` ||
+		grantOf(writes) != (grant{"s3:PutObject s3:PutObjectTagging s3:PutObjectVersionTagging", uploads}) ||
+		jsonOf(get(writes, "Condition", "ForAnyValue:StringEquals")) != `{"s3:RequestObjectTagKeys":`+tags+`}` {
+		t.Errorf("DenyStatusTagsButVerifier = %s, want the tags %s", jsonOf(writes), tags)
 	}
-	if got := flats(get(tags, "Condition", "ArnNotEquals", "aws:PrincipalArn")); !slices.Equal(got, exempt) {
+	if got := flats(get(writes, "Condition", "ArnNotEquals", "aws:PrincipalArn")); !slices.Equal(got, exempt) {
 		t.Errorf("status tags exempt %v, want %v", got, exempt)
 	}
 }
@@ -459,6 +464,14 @@ func TestVerifierOff(t *testing.T) {
 			t.Errorf("%d alarms, want the upload API's 3", n)
 		}
 	})
+	t.Run("no verdicts to protect: no versioning, no If-None-Match", func(t *testing.T) {
+		if v, ok := bucket.Properties["VersioningConfiguration"]; ok || lifecycleRule(bucket, "ExpireNoncurrentVersions") != nil {
+			t.Errorf("VersioningConfiguration = %s, want none", jsonOf(v))
+		}
+		if handlerConfig(t, tm.function(t)).PreventOverwrite {
+			t.Error("preventOverwrite on without the verifier")
+		}
+	})
 	t.Run("routing its events refuses", func(t *testing.T) {
 		defer func() {
 			if r := fmt.Sprint(recover()); !strings.Contains(r, "Upload Verified events need verifierEnabled") {
@@ -478,12 +491,14 @@ func TestMalwareScan(t *testing.T) {
 			EncryptionKey:            awskms.NewKey(s, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)}),
 			AlarmTopic:               awssns.Topic_FromTopicArn(s, jsii.String("Alarms"), jsii.String("arn:aws:sns:eu-west-1:123456789012:ops")),
 			Versioned:                jsii.Bool(true),
+			PreventOverwrite:         jsii.Bool(true),
 			RejectedObjectExpiration: awscdk.Duration_Days(jsii.Number(3)),
 		}
 	}, nil)
 	bucketID, bucket := tm.one(t, "AWS::S3::Bucket")
 	roleID := tm.idOf(t, "AWS::IAM::Role", "UploadMalwareScanRole")
 	verifierRole := tm.idOf(t, "AWS::IAM::Role", "UploadVerifierRole")
+	handlerRole := tm.idOf(t, "AWS::IAM::Role", "UploadHandlerRole")
 	queue := tm.idOf(t, "AWS::SQS::Queue", "UploadVerifierQueue")
 	dlq := tm.idOf(t, "AWS::SQS::Queue", "UploadVerifierDeadLetterQueue")
 	keyID, _ := tm.one(t, "AWS::KMS::Key")
@@ -577,9 +592,30 @@ func TestMalwareScan(t *testing.T) {
 			t.Errorf("kms = %v, want %v", kms, want)
 		}
 	})
-	t.Run("GuardDuty may read unverified uploads too", func(t *testing.T) {
-		checkQuarantine(t, tm, bucketID, "<"+verifierRole+".Arn>", "<"+roleID+".Arn>")
+	t.Run("GuardDuty may read unverified uploads too, and only it and the verifier write its scan result tag", func(t *testing.T) {
+		// The verifier rewrites an object's whole tag set, GuardDuty's tag
+		// included, whenever it sets the status.
+		checkQuarantine(t, tm, bucketID, `["upload-status","upload-reason","GuardDutyMalwareScanStatus"]`, "<"+verifierRole+".Arn>", "<"+roleID+".Arn>")
 		checkLifecycle(t, bucket, 3)
+	})
+	t.Run("with preventOverwrite, the bucket refuses to everyone a write under the prefix without If-None-Match, multipart parts excepted", func(t *testing.T) {
+		// S3 tells the multipart calls that take no conditional header
+		// (CreateMultipartUpload, UploadPart, UploadPartCopy) by
+		// s3:ObjectCreationOperation false.
+		want := `{"Action":"s3:PutObject","Condition":{"Bool":{"s3:ObjectCreationOperation":"true"},"Null":{"s3:if-none-match":"true"}},` +
+			`"Effect":"Deny","Principal":{"AWS":"*"},"Resource":{"Fn::Join":["",[{"Fn::GetAtt":["` + bucketID + `","Arn"]},"/uploads/*"]]},"Sid":"DenyOverwrites"}`
+		if got := jsonOf(tm.bucketStatement(t, "DenyOverwrites")); got != want {
+			t.Errorf("DenyOverwrites =\n%s\nwant\n%s", got, want)
+		}
+	})
+	t.Run("the product's own writes pass the bucket policy; unconditional writes, copies and others' verdict tags do not", func(t *testing.T) {
+		checkWrites(t, tm, productWrites(bucketID, handlerRole, verifierRole, roleID), map[string]string{
+			"a PUT without If-None-Match":                     "DenyOverwrites",
+			"a CompleteMultipartUpload without If-None-Match": "DenyOverwrites",
+			"a CopyObject into the prefix":                    "DenyOverwrites",
+			"anyone's status tag":                             "DenyStatusTagsButVerifier",
+			"anyone's GuardDuty result tag":                   "DenyStatusTagsButVerifier",
+		})
 	})
 	t.Run("the verifier's alarms notify the topic", func(t *testing.T) {
 		for _, prefix := range []string{"UploadVerifierDeadLetterQueueAlarm", "UploadVerifierErrorsAlarm"} {
@@ -620,6 +656,14 @@ func TestVerifierWithExistingBucket(t *testing.T) {
 		}
 		noPanic(t, func() {
 			notes.HasWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String(`turn on "Send notifications to Amazon EventBridge" on the bucket`)))
+		})
+	})
+	t.Run("its versioning cannot be seen, so URLs sign If-None-Match, and synth does not warn about it", func(t *testing.T) {
+		if !handlerConfig(t, tm.function(t)).PreventOverwrite {
+			t.Error("preventOverwrite off by default on an existing bucket with the verifier")
+		}
+		noPanic(t, func() {
+			notes.HasNoWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("preventOverwrite")))
 		})
 	})
 }

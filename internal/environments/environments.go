@@ -37,8 +37,9 @@ type Environment struct {
 	api.VerifierSettings
 	UploadExpirationDays int `json:"uploadExpirationDays,omitempty"`
 	// Versioned keeps earlier versions of overwritten or deleted uploads
-	// for 30 days.
-	Versioned bool `json:"versioned,omitempty"`
+	// for 30 days; unset takes the construct's default (versioned while
+	// the verifier is on).
+	Versioned *bool `json:"versioned,omitempty"`
 
 	StageName            string  `json:"stageName,omitempty"`
 	ThrottlingRateLimit  float64 `json:"throttlingRateLimit,omitempty"`

@@ -1,6 +1,7 @@
 package environments_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -40,5 +41,33 @@ func TestLoad(t *testing.T) {
 	}
 	if _, err := environments.Load(bad); err == nil {
 		t.Error("Load accepted a cdk.json without environments")
+	}
+}
+
+// versioned set false is kept apart from versioned unset, which takes the
+// construct's default.
+func TestVersionedUnsetIsTheDefault(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]any
+		want string
+	}{
+		{"unset", map[string]any{}, "<nil>"},
+		{"false", map[string]any{"versioned": false}, "false"},
+		{"true", map[string]any{"versioned": true}, "true"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			envs, err := environments.Parse(map[string]any{"dev": tc.env})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := "<nil>"
+			if v := envs["dev"].Versioned; v != nil {
+				got = fmt.Sprint(*v)
+			}
+			if got != tc.want {
+				t.Errorf("versioned = %s, want %s", got, tc.want)
+			}
+		})
 	}
 }

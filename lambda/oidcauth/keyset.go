@@ -51,7 +51,31 @@ type keys struct {
 }
 
 func newKeySet(issuer, jwksURL string) *keySet {
-	return &keySet{issuer: issuer, jwksURL: jwksURL, client: &http.Client{}, now: time.Now, log: slog.Default()}
+	return &keySet{issuer: issuer, jwksURL: jwksURL, client: &http.Client{CheckRedirect: checkRedirect}, now: time.Now, log: slog.Default()}
+}
+
+// maxRedirects bounds the redirects one fetch follows.
+const maxRedirects = 5
+
+// checkRedirect follows a redirect of the discovery document or the keys
+// only to where keys may be fetched from ([api.SafeKeyURL]: https, or http
+// on loopback), and never from https down to http: over plain http,
+// whoever is on the path could answer with keys of their own and sign
+// tokens the authorizer would accept.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	to := req.URL.Redacted()
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("refused a redirect to %s: stopped after %d redirects", to, maxRedirects)
+	}
+	if !api.SafeKeyURL(req.URL.String()) {
+		return fmt.Errorf("refused a redirect to %s: keys are fetched over https only (http only on loopback)", to)
+	}
+	for _, prev := range via {
+		if prev.URL.Scheme == "https" && req.URL.Scheme != "https" {
+			return fmt.Errorf("refused a redirect to %s: from https, keys are fetched over https only", to)
+		}
+	}
+	return nil
 }
 
 // find returns the key named kid that can check a signature made with

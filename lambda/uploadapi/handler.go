@@ -145,5 +145,6 @@ func (h *Handler) finish(req events.APIGatewayProxyRequest, resp events.APIGatew
 	}
 	setCORSHeaders(resp.Headers, h.set.AllowedOrigins, header(req.Headers, "Origin"))
 	resp.Headers["Cache-Control"] = "no-store"
+	resp.Headers["X-Content-Type-Options"] = "nosniff"
 	return resp
 }

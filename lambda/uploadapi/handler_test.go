@@ -385,3 +385,33 @@ func TestIssuedLogNamesTheRequestAndCaller(t *testing.T) {
 		t.Errorf("log line = %v", line)
 	}
 }
+
+// Every answer, success or error, tells browsers not to guess another
+// type than the one it declares.
+func TestEveryResponseForbidsSniffing(t *testing.T) {
+	h, _ := newHandler(t, api.UploadSettings{})
+	failing, err := uploadapi.New(api.UploadSettings{Bucket: "b"}, failingPutSigner{testPresigner(), errPresign}, nil,
+		uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		h      *uploadapi.Handler
+		req    events.APIGatewayProxyRequest
+		status int
+	}{
+		{"an issued URL", h, post(`{"fileName":"a.txt","contentType":"text/plain"}`), 200},
+		{"a malformed body", h, post(`{`), 400},
+		{"an unknown route", h, events.APIGatewayProxyRequest{Resource: "/nowhere", HTTPMethod: "GET"}, 404},
+		{"another method", h, events.APIGatewayProxyRequest{Resource: api.UploadURL.Resource, HTTPMethod: "DELETE"}, 405},
+		{"an internal error", failing, post(`{"fileName":"a.txt","contentType":"text/plain"}`), 500},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := call(t, tc.h, tc.req)
+			if resp.StatusCode != tc.status || resp.Headers["X-Content-Type-Options"] != "nosniff" {
+				t.Errorf("%d with headers %v, want %d with X-Content-Type-Options: nosniff", resp.StatusCode, resp.Headers, tc.status)
+			}
+		})
+	}
+}

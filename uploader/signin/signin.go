@@ -56,7 +56,9 @@ type Config struct {
 	// read, one per issuer and client. "" keeps them in memory only.
 	CacheDir string
 	// HTTP sends the requests to the issuer. Default: a client that gives
-	// up on a request after 30 seconds.
+	// up on a request after 30 seconds. Whichever client, sign-in never
+	// sends a token request on to where a redirect points, and follows a
+	// redirect of any other request only to https (or http on loopback).
 	HTTP *http.Client
 }
 
@@ -84,7 +86,45 @@ func (c Config) withDefaults() (Config, error) {
 	if c.HTTP == nil {
 		c.HTTP = &http.Client{Timeout: 30 * time.Second}
 	}
+	// A copy: the caller's client keeps its own rule for its own requests.
+	h := *c.HTTP
+	h.CheckRedirect = guardRedirects(c.HTTP.CheckRedirect)
+	c.HTTP = &h
 	return c, nil
+}
+
+// maxRedirects is Go's own limit, which a CheckRedirect of one's own must
+// keep.
+const maxRedirects = 10
+
+// guardRedirects refuses the redirects sign-in must never follow, then
+// leaves the rest to next (the caller's rule, or Go's default). A grant
+// posted to the token endpoint goes there only: on 307 or 308 Go would
+// post it again, code, PKCE verifier or refresh token included, to
+// wherever the redirect points. Any other request follows a redirect only
+// where checkURL lets a request go, and never from https down to http.
+func guardRedirects(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		to := req.URL.Redacted()
+		if via[0].Method == http.MethodPost {
+			return fmt.Errorf("refused a redirect to %s: a grant is posted to the token endpoint only", to)
+		}
+		if err := checkURL("redirect", req.URL.String()); err != nil {
+			return fmt.Errorf("refused a redirect to %s: %w", to, err)
+		}
+		for _, prev := range via {
+			if prev.URL.Scheme == "https" && req.URL.Scheme != "https" {
+				return fmt.Errorf("refused a redirect to %s: from https, requests stay on https", to)
+			}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		return nil
+	}
 }
 
 // checkURL accepts https URLs, and http ones to loopback, where tokens do

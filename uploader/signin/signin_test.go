@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,13 +39,28 @@ type provider struct {
 	issued  int
 	// refused makes the token endpoint refuse refresh tokens.
 	refused bool
+	// redirects answer the next request for a path with a redirect.
+	redirects map[string]redirect
+}
+
+type redirect struct {
+	to     string
+	status int
+}
+
+// redirectNext makes the provider answer the next request for path with a
+// redirect to to.
+func (p *provider) redirectNext(path, to string, status int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.redirects[path] = redirect{to, status}
 }
 
 type grant struct{ user, challenge, redirectURI string }
 
 func newProvider(t *testing.T) *provider {
 	t.Helper()
-	p := &provider{clientID: "cli", expiresIn: 3600, codes: map[string]grant{}, refresh: map[string]string{}}
+	p := &provider{clientID: "cli", expiresIn: 3600, codes: map[string]grant{}, refresh: map[string]string{}, redirects: map[string]redirect{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]string{
@@ -111,7 +128,18 @@ func newProvider(t *testing.T) *provider {
 		access := fmt.Sprintf("h.%s.access-%d", base64.RawURLEncoding.EncodeToString(payload), p.issued)
 		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": access, "refresh_token": rt, "expires_in": p.expiresIn, "token_type": "Bearer"})
 	})
-	p.Server = httptest.NewServer(mux)
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		to, ok := p.redirects[r.URL.Path]
+		delete(p.redirects, r.URL.Path)
+		p.mu.Unlock()
+		if ok {
+			w.Header().Set("Location", to.to)
+			w.WriteHeader(to.status)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
 	t.Cleanup(p.Close)
 	return p
 }
@@ -311,6 +339,70 @@ func TestTokenRefreshes(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	})
+}
+
+// TestRedirects pins which redirects sign-in follows. A grant posted to the
+// token endpoint goes there only: Go's client would post it again to
+// wherever a 307 or 308 points, code, verifier and all. Discovery follows a
+// redirect only to where its URL could have pointed (https, or http on
+// loopback). A refused redirect is a clear error, and its target never
+// hears of the request.
+func TestRedirects(t *testing.T) {
+	p := newProvider(t)
+	// elsewhere is where refused redirects point; the client routes the
+	// off-loopback name there, so a followed redirect would arrive.
+	var reached atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		http.Error(w, "not here", http.StatusTeapot)
+	}))
+	t.Cleanup(elsewhere.Close)
+	const offLoopback = "issuer.example.net"
+	var d net.Dialer
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if host, _, _ := net.SplitHostPort(addr); host == offLoopback {
+			addr = elsewhere.Listener.Addr().String()
+		}
+		return d.DialContext(ctx, network, addr)
+	}}}
+	discovery := "/.well-known/openid-configuration"
+
+	for _, tc := range []struct {
+		name, path, to string
+		status         int
+		refused        string // in the error; "" when sign-in succeeds
+	}{
+		{"the code exchange redirected with 307", "/token", elsewhere.URL + "/token", http.StatusTemporaryRedirect, "refused a redirect to " + elsewhere.URL},
+		{"the code exchange redirected with 308", "/token", elsewhere.URL + "/token", http.StatusPermanentRedirect, "refused a redirect to " + elsewhere.URL},
+		{"the code exchange redirected with 302", "/token", elsewhere.URL + "/token", http.StatusFound, "refused a redirect to " + elsewhere.URL},
+		{"discovery redirected to http off loopback", discovery, "http://" + offLoopback + discovery, http.StatusFound, "refused a redirect to http://" + offLoopback},
+		{"discovery redirected on loopback: followed", discovery, p.URL + discovery, http.StatusFound, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p.redirectNext(tc.path, tc.to, tc.status)
+			t.Cleanup(func() { // an unused one must not outlive its case
+				p.mu.Lock()
+				defer p.mu.Unlock()
+				delete(p.redirects, tc.path)
+			})
+			before := reached.Load()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			s, err := signin.Login(ctx, signin.Config{Issuer: p.URL, ClientID: p.clientID, HTTP: client}, browse("alice"))
+			if tc.refused == "" {
+				if err != nil || s.User() != "alice" {
+					t.Fatalf("Login: %v, want alice signed in through the redirect", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.refused) {
+				t.Errorf("Login: %v, want an error saying it %s", err, tc.refused)
+			}
+			if n := reached.Load() - before; n != 0 {
+				t.Errorf("the redirect's target was asked %d times, want never", n)
+			}
+		})
+	}
 }
 
 // A session is what the upload client asks for tokens.

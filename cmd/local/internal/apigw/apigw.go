@@ -212,7 +212,7 @@ func (s *Stage) preflight(w http.ResponseWriter, r *http.Request) {
 
 // gatewayError answers as the stage's gateway responses do: the API's JSON
 // error shape with CORS headers (one configured origin, or the caller's
-// when several are configured).
+// when several are configured) and nosniff.
 func (s *Stage) gatewayError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
 	h := w.Header()
 	origins := s.cfg.Settings.AllowedOrigins
@@ -225,6 +225,7 @@ func (s *Stage) gatewayError(w http.ResponseWriter, r *http.Request, status int,
 	}
 	h.Set("Access-Control-Allow-Headers", strings.Join(api.CORSAllowHeaders, ","))
 	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(api.ErrorResponse{Message: message, Code: code})
 }
