@@ -34,8 +34,11 @@ type UploadSettings struct {
 	// RequireSize makes the size field mandatory, so every URL signs a
 	// Content-Length and S3 rejects a body of any other length.
 	RequireSize bool `json:"requireSize,omitempty"`
-	// PreventOverwrite signs If-None-Match: * so an upload never replaces an
-	// existing object.
+	// PreventOverwrite signs If-None-Match: * into every upload URL and
+	// sends it at multipart completion, so an upload never replaces an
+	// existing object; form uploads are then off (S3 has no conditional
+	// POST). On a bucket it creates, the construct also has the bucket
+	// policy refuse any unconditional write under KeyPrefix.
 	PreventOverwrite bool `json:"preventOverwrite,omitempty"`
 	// AllowedOrigins are the browser origins allowed to call the API. ["*"]
 	// allows any. Default: ["*"].

@@ -165,6 +165,11 @@ func (e Environment) VerifierSettingsFor(bucket string) api.VerifierSettings {
 	s.Bucket = bucket
 	s.SignIn = e.SignsIn()
 	s.Verified = e.Verifies()
+	// The construct's default: a verified, unversioned bucket refuses
+	// overwrites (and refuses preventOverwrite false at synth).
+	if e.Verifies() && e.Versioned != nil && !*e.Versioned {
+		s.PreventOverwrite = true
+	}
 	return s.WithDefaults()
 }
 

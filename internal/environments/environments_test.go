@@ -71,3 +71,28 @@ func TestVersionedUnsetIsTheDefault(t *testing.T) {
 		})
 	}
 }
+
+// Local mode applies what the stack deploys: a verified, unversioned
+// bucket refuses overwrites, as the construct defaults it to.
+func TestUnversionedVerifiedBucketPreventsOverwrite(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]any
+		want bool
+	}{
+		{"versioned by default", map[string]any{}, false},
+		{"unversioned", map[string]any{"versioned": false}, true},
+		{"unversioned without the verifier", map[string]any{"versioned": false, "verifierEnabled": false}, false},
+		{"versioned, preventOverwrite set", map[string]any{"versioned": true, "preventOverwrite": true}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			envs, err := environments.Parse(map[string]any{"dev": tc.env})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := envs["dev"].UploadSettingsFor("b").PreventOverwrite; got != tc.want {
+				t.Errorf("preventOverwrite = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
