@@ -183,7 +183,9 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 			var ae *APIError
 			switch {
 			case errors.As(err, &ae) && ae.Status == http.StatusPreconditionFailed:
-				// preventOverwrite: the key has an object; no retry can help.
+				// preventOverwrite: the key has an object; no retry can help,
+				// so the parts are freed now rather than by the lifecycle rule.
+				u.abort(st)
 				u.dropState()
 			case errors.As(err, &ae) && (ae.Status == http.StatusRequestEntityTooLarge || ae.Code == api.CodeUploadAborted):
 				u.dropState() // the API aborted the upload

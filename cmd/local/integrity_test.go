@@ -5,10 +5,13 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/uploader"
 )
 
 // randomBytes returns n bytes from a fixed seed.
@@ -259,5 +263,45 @@ func TestDeleteIsConditional(t *testing.T) {
 	}
 	if _, _, ok := f.object(got.FileKey); ok {
 		t.Error("the file is still there")
+	}
+}
+
+// squatter stores an object at the key of the first part it forwards, as
+// a client racing for the same key would, before the part reaches S3.
+type squatter struct {
+	f    *flow
+	once sync.Once
+}
+
+func (s *squatter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPut && r.URL.Query().Get("partNumber") != "" {
+		s.once.Do(func() {
+			key := strings.TrimPrefix(r.URL.Path, "/"+s.f.bucket+"/")
+			_, _ = s.f.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(s.f.bucket), Key: aws.String(key),
+				Body: strings.NewReader("already here"), IfNoneMatch: aws.String("*")})
+		})
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// The Go client's multipart upload meets an existing object at completion
+// (412 with preventOverwrite): it fails, frees the upload's parts and
+// keeps no resume state; the object is untouched.
+func TestClientGivesUpAnUploadThatCannotComplete(t *testing.T) {
+	f := newFlow(t, api.UploadSettings{PartSize: 5 << 20, PreventOverwrite: true}, "")
+	path, _ := writeFile(t, 12<<20)
+	stateDir := t.TempDir()
+	c := &uploader.Client{API: f.api.URL, Threshold: 1, StateDir: stateDir, HTTP: &http.Client{Transport: &squatter{f: f}}}
+	_, err := c.UploadFile(context.Background(), path, "")
+	var ae *uploader.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusPreconditionFailed {
+		t.Fatalf("upload error = %v, want 412", err)
+	}
+	out, lerr := f.s3.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(f.bucket)})
+	if lerr != nil || len(out.Uploads) != 0 {
+		t.Errorf("multipart uploads left = %v (%v), want none", out, lerr)
+	}
+	if entries, _ := os.ReadDir(stateDir); len(entries) != 0 {
+		t.Errorf("resume state left behind: %v", entries)
 	}
 }
