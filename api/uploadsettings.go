@@ -43,6 +43,11 @@ type UploadSettings struct {
 	// AllowedOrigins are the browser origins allowed to call the API. ["*"]
 	// allows any. Default: ["*"].
 	AllowedOrigins []string `json:"allowedOrigins,omitempty"`
+	// TransferAcceleration issues every URL (PUT, parts, form POST,
+	// download) on the bucket's S3 Transfer Acceleration endpoint
+	// (<bucket>.s3-accelerate.amazonaws.com), signing the same headers.
+	// The bucket must have acceleration on and a name without dots.
+	TransferAcceleration bool `json:"transferAcceleration,omitempty"`
 	// SessionPrefix holds one small object per multipart upload in
 	// progress, written when it starts: the size it declared, which binds
 	// every later call. Outside KeyPrefix, so no upload can overwrite one.

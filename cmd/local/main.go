@@ -238,14 +238,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // localSettings are the functions' settings the environment deploys, for
 // the local bucket, as far as one machine can apply them: the events go to
-// local mode's own publisher instead of a bus, and GuardDuty's malware scan
-// has no local stand-in, so uploads are verified without it (said once, at
-// start).
+// local mode's own publisher instead of a bus; GuardDuty's malware scan has
+// no local stand-in, so uploads are verified without it; and URLs name the
+// local S3 server, never an accelerate endpoint. Each is said once, at
+// start.
 func localSettings(env environments.Environment, bucket string, stdout io.Writer) api.VerifierSettings {
 	s := env.VerifierSettingsFor(bucket)
 	if s.MalwareScanEnabled {
 		fmt.Fprintln(stdout, "Note: malwareScanEnabled has no local stand-in: uploads are verified without GuardDuty's scan.")
 		s.MalwareScanEnabled = false
+	}
+	if s.TransferAcceleration {
+		fmt.Fprintln(stdout, "Note: transferAcceleration is ignored locally: URLs name the local S3 server.")
+		s.TransferAcceleration = false
 	}
 	return s
 }

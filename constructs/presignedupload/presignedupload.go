@@ -178,6 +178,7 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Upload
 		ServerAccessLogsBucket: p.ServerAccessLogsBucket,
 		ServerAccessLogsPrefix: logsPrefix,
 		Versioned:              p.Versioned,
+		TransferAcceleration:   jsii.Bool(cfg.TransferAcceleration),
 		// An SSE-C object is readable only with the key its uploader kept:
 		// nothing that processes uploads could read it.
 		BlockedEncryptionTypes: &[]awss3.BlockedEncryptionType{awss3.BlockedEncryptionType_SSE_C()},

@@ -193,6 +193,11 @@ func TestDefaults(t *testing.T) {
 	})
 	_, bucket := tm.one(t, "AWS::S3::Bucket")
 	bp := bucket.Properties
+	t.Run("no transfer acceleration", func(t *testing.T) {
+		if bp["AccelerateConfiguration"] != nil || handlerConfig(t, tm.function(t)).TransferAcceleration {
+			t.Errorf("accelerate = %v", bp["AccelerateConfiguration"])
+		}
+	})
 	t.Run("bucket blocks public access and enforces owner", func(t *testing.T) {
 		for _, k := range []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"} {
 			if get(bp, "PublicAccessBlockConfiguration", k) != true {
@@ -482,8 +487,13 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
-	t.Run("API key and usage plan", func(t *testing.T) {
-		tm := synth(t, &presignedupload.PresignedUploadApiProps{ApiKeyRequired: jsii.Bool(true), UsagePlanQuotaPerDay: jsii.Number(500)})
+	t.Run("API key and usage plan, transfer acceleration", func(t *testing.T) {
+		tm := synth(t, &presignedupload.PresignedUploadApiProps{ApiKeyRequired: jsii.Bool(true), UsagePlanQuotaPerDay: jsii.Number(500),
+			TransferAcceleration: jsii.Bool(true)})
+		_, bucket := tm.one(t, "AWS::S3::Bucket")
+		if got := get(bucket.Properties, "AccelerateConfiguration", "AccelerationStatus"); got != "Enabled" || !handlerConfig(t, tm.function(t)).TransferAcceleration {
+			t.Errorf("acceleration = %v; the function's setting = %v", got, handlerConfig(t, tm.function(t)).TransferAcceleration)
+		}
 		resources := tm.count("AWS::ApiGateway::Resource") + 1 // each has an OPTIONS method, the root too
 		if tm.count("AWS::ApiGateway::ApiKey") != 1 || tm.count("AWS::ApiGateway::UsagePlanKey") != 1 {
 			t.Errorf("want one API key bound to the plan")
@@ -659,6 +669,10 @@ func TestPropsValidation(t *testing.T) {
 		{"multipart size over S3's largest object", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{MaxMultipartSize: awscdk.Size_Bytes(jsii.Number(float64(api.MaxObjectSize + 1)))}
 		}, "maxMultipartSize 53687091200001 is outside 1 to 53687091200000 bytes"},
+		{"transfer acceleration on a bucket name with dots", func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{Bucket: awss3.Bucket_FromBucketName(s, jsii.String("Dotted"), jsii.String("uploads.example.com")),
+				TransferAcceleration: jsii.Bool(true)}
+		}, `transferAcceleration needs a bucket name without dots; "uploads.example.com"`},
 		{"size as a token", func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			n := awscdk.NewCfnParameter(s, jsii.String("Max"), &awscdk.CfnParameterProps{Type: jsii.String("Number")}).ValueAsNumber()
 			return &presignedupload.PresignedUploadApiProps{MaxMultipartSize: awscdk.Size_Bytes(n)}

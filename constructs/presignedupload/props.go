@@ -131,6 +131,17 @@ type PresignedUploadApiProps struct {
 	// existing Bucket, whose versioning the construct cannot see (synth
 	// warns when it is set false there: keep that bucket versioned).
 	PreventOverwrite *bool
+	// TransferAcceleration has clients send the bytes to S3 Transfer
+	// Acceleration's edge endpoint: every URL the API issues (PUT, parts,
+	// form POST, download) names <bucket>.s3-accelerate.amazonaws.com and
+	// signs the same headers. On a new bucket the construct turns
+	// acceleration on; on an existing one turn it on yourself. Bucket names
+	// with dots cannot be accelerated. It costs a per-GB fee on top of
+	// S3's, charged only where it is faster, and helps clients far from the
+	// bucket's region; near it, it does not.
+	//
+	// Default: false.
+	TransferAcceleration *bool
 	// SessionPrefix holds one small object per multipart upload in
 	// progress: the size declared when it started, which binds the parts
 	// signed and the object assembled. It must not overlap KeyPrefix. The

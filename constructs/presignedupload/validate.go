@@ -2,6 +2,7 @@ package presignedupload
 
 import (
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -22,6 +23,9 @@ func validate(p *PresignedUploadApiProps) {
 			"eventBridgeEnabled":     p.EventBridgeEnabled != nil,
 		} {
 			must(!set, "%s configures a new bucket and cannot be set with an existing bucket", name)
+		}
+		if name := p.Bucket.BucketName(); p.TransferAcceleration != nil && *p.TransferAcceleration && !unresolved(name) {
+			must(!strings.Contains(*name, "."), "transferAcceleration needs a bucket name without dots; %q has them", *name)
 		}
 	}
 	must(!(p.AutoDeleteObjects != nil && *p.AutoDeleteObjects && p.RemovalPolicy != awscdk.RemovalPolicy_DESTROY),

@@ -28,6 +28,16 @@ type Presigner interface {
 	PresignGetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
 }
 
+// NewPresigner returns the presigner the deployed function signs with:
+// client's, on the bucket's S3 Transfer Acceleration endpoint when the
+// settings ask for it. The function's own calls to S3 stay on the regional
+// endpoint.
+func NewPresigner(client *s3.Client, s api.UploadSettings) *s3.PresignClient {
+	return s3.NewPresignClient(client, func(o *s3.PresignOptions) {
+		o.ClientOptions = append(o.ClientOptions, func(co *s3.Options) { co.UseAccelerate = s.TransferAcceleration })
+	})
+}
+
 // BucketAPI is the part of the S3 API the handler calls: the multipart
 // routes, their sessions and the caller's files. *s3.Client satisfies it.
 type BucketAPI interface {

@@ -83,10 +83,15 @@ func (f *fakeS3) store() map[string][]byte {
 
 // sessionJSON is testUploadID's session as the handler writes it.
 func sessionJSON(size int64, algorithm string) []byte {
-	sum := sha256.Sum256([]byte(testSecret))
 	b, _ := json.Marshal(map[string]any{"fileKey": testKey, "size": size, "partSize": 16 << 20,
-		"checksumAlgorithm": algorithm, "secretSHA256": hex.EncodeToString(sum[:])})
+		"checksumAlgorithm": algorithm, "secretSHA256": secretHashOf(testSecret)})
 	return b
+}
+
+// secretHashOf is the hash a session keeps of an upload secret.
+func secretHashOf(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
 }
 
 func (f *fakeS3) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {

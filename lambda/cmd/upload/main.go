@@ -30,7 +30,7 @@ func main() {
 		Credentials: credentials.NewStaticCredentialsProvider(
 			os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN")),
 	})
-	h, err := uploadapi.New(settings, s3.NewPresignClient(client), client)
+	h, err := uploadapi.New(settings, uploadapi.NewPresigner(client, settings), client)
 	if err != nil {
 		slog.Error("invalid settings", "error", err)
 		os.Exit(1)
