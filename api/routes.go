@@ -34,6 +34,10 @@ type Route struct {
 	// Verified marks a route that exists only when the verifier checks
 	// every stored object (Config.Verified).
 	Verified bool
+	// Throttled marks a route a caller could call in a loop to run up
+	// cost (each call issues a URL, starts an upload or lists): the
+	// construct throttles its method on its own, below the stage's limit.
+	Throttled bool
 	// request is the request type; nil when the route takes none. A type
 	// rather than a value keeps Route comparable.
 	request reflect.Type
@@ -43,13 +47,13 @@ type Route struct {
 // entry here; [Routes] collects them as they are declared.
 var (
 	// UploadURL returns a pre-signed PUT for one file.
-	UploadURL = route(http.MethodPost, "/get-upload-url", "UploadUrlRequest", UploadURLRequest{})
+	UploadURL = route(http.MethodPost, "/get-upload-url", "UploadUrlRequest", UploadURLRequest{}, throttled)
 	// UploadURLQuery is UploadURL with the request in the query string.
-	UploadURLQuery = route(http.MethodGet, "/get-upload-url", "UploadUrlQuery", UploadURLRequest{})
+	UploadURLQuery = route(http.MethodGet, "/get-upload-url", "UploadUrlQuery", UploadURLRequest{}, throttled)
 	// UploadForm returns a pre-signed POST form with an S3-enforced size range.
-	UploadForm = route(http.MethodPost, "/get-upload-form", "UploadFormRequest", UploadFormRequest{})
+	UploadForm = route(http.MethodPost, "/get-upload-form", "UploadFormRequest", UploadFormRequest{}, throttled)
 	// StartMultipart starts a multipart upload and returns its plan.
-	StartMultipart = route(http.MethodPost, "/multipart", "MultipartStartRequest", MultipartStartRequest{})
+	StartMultipart = route(http.MethodPost, "/multipart", "MultipartStartRequest", MultipartStartRequest{}, throttled)
 	// AbortMultipart aborts a multipart upload and frees its parts.
 	AbortMultipart = route(http.MethodDelete, "/multipart/{uploadId}", "AbortMultipartQuery", UploadRef{})
 	// SignParts returns pre-signed URLs for parts of a multipart upload.
@@ -59,7 +63,7 @@ var (
 	// CompleteMultipart assembles the uploaded parts into the object.
 	CompleteMultipart = route(http.MethodPost, "/multipart/{uploadId}/complete", "CompleteRequest", CompleteRequest{})
 	// ListFiles lists the caller's stored files, a page at a time.
-	ListFiles = route(http.MethodGet, "/files", "ListFilesQuery", ListFilesRequest{}, withSignIn)
+	ListFiles = route(http.MethodGet, "/files", "ListFilesQuery", ListFilesRequest{}, withSignIn, throttled)
 	// DownloadURL returns a short-lived pre-signed GET of one of the
 	// caller's files that downloads it under its name.
 	DownloadURL = route(http.MethodPost, "/download-url", "DownloadUrlRequest", DownloadURLRequest{}, withSignIn)
@@ -67,7 +71,7 @@ var (
 	DeleteFile = route(http.MethodDelete, "/files", "DeleteFileQuery", DeleteFileRequest{}, withSignIn)
 	// UploadStatus answers whether a stored object passed the verifier's
 	// checks: pending, verified or rejected with the reason.
-	UploadStatus = route(http.MethodGet, "/uploads/status", "UploadStatusQuery", UploadRef{}, withVerifier)
+	UploadStatus = route(http.MethodGet, "/uploads/status", "UploadStatusQuery", UploadRef{}, withVerifier, throttled)
 )
 
 // Routes lists every method the API serves. The construct creates a method
@@ -82,6 +86,9 @@ func withSignIn(r *Route) { r.SignedIn = true }
 
 // withVerifier marks a route that exists only with the verifier.
 func withVerifier(r *Route) { r.Verified = true }
+
+// throttled marks a route its method throttles on its own.
+func throttled(r *Route) { r.Throttled = true }
 
 // route declares a route: its method, resource, request model name and
 // request type (nil when it takes none, with an empty name).
