@@ -272,6 +272,13 @@ var settingValues = map[string]any{
 	"MalwareScanEnabled":   true,
 	"MalwareScanTimeout":   api.Seconds(900),
 	"TransferAcceleration": true,
+	"QuotaBytes":           api.Bytes(10 << 30),
+	"QuotaBytesPerDay":     api.Bytes(2 << 30),
+	"QuotaFilesPerDay":     api.Count(500),
+	"QuotaSessions":        api.Count(4),
+	"QuotaTierClaim":       "custom:tier",
+	"QuotaTiers":           map[string]api.QuotaLimits{"pro": {Bytes: 100 << 30, FilesPerDay: 5000}, "free": {Bytes: 1 << 30}},
+	"QuotaPrefix":          "ledgers/",
 	"IssuerUrl":            "https://acme.eu.auth0.com/",
 	"Audience":             "uploads",
 	"JwksUrl":              "https://acme.eu.auth0.com/keys",
@@ -333,8 +340,10 @@ func TestEverySettingReachesTheFunction(t *testing.T) {
 	if got := functionSettings[api.UploadSettings](t, fns[api.UploadSettingsVariable]); !reflect.DeepEqual(got, want.UploadSettings) {
 		t.Errorf("upload settings = %+v\nwant              %+v", got, want.UploadSettings)
 	}
-	if got := functionSettings[api.AuthorizerSettings](t, fns[api.AuthorizerSettingsVariable]); got != e.Oidc.AuthorizerSettings {
-		t.Errorf("authorizer settings = %+v\nwant                  %+v", got, e.Oidc.AuthorizerSettings)
+	wantAuthorizer := e.Oidc.AuthorizerSettings
+	wantAuthorizer.QuotaTierClaim = want.QuotaTierClaim // derived from the upload settings
+	if got := functionSettings[api.AuthorizerSettings](t, fns[api.AuthorizerSettingsVariable]); got != wantAuthorizer {
+		t.Errorf("authorizer settings = %+v\nwant                  %+v", got, wantAuthorizer)
 	}
 }
 

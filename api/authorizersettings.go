@@ -21,6 +21,11 @@ type AuthorizerSettings struct {
 	// JwksUrl is where the issuer publishes its keys. Default: the
 	// discovery document's jwks_uri.
 	JwksUrl string `json:"jwksUrl,omitempty"`
+	// QuotaTierClaim names the claim whose value (a string) the
+	// authorizer passes on to the upload function under the same name:
+	// the caller's quota tier. The construct sets it from the upload
+	// settings' QuotaTierClaim.
+	QuotaTierClaim string `json:"quotaTierClaim,omitempty" settings:"derived"`
 }
 
 // AuthorizerSettingsVariable is the environment variable through which the

@@ -30,10 +30,20 @@ const (
 	// CodeNoSuchUpload: the multipart upload is not in progress (never
 	// started here, completed, aborted or expired).
 	CodeNoSuchUpload = "NoSuchUpload"
+	// CodeQuotaExceeded: the upload would pass one of the caller's quota
+	// limits; the body's quota names which and what is left. 403 for the
+	// stored bytes and the sessions, 429 with Retry-After for the per-day
+	// limits.
+	CodeQuotaExceeded = "QuotaExceeded"
+	// CodeBusy: the caller's quota ledger changed under every attempt to
+	// update it (the caller is uploading very fast); 503 with Retry-After.
+	CodeBusy = "Busy"
 )
 
 // ErrorResponse is the JSON body of every failed response.
 type ErrorResponse struct {
 	Message string `json:"message"`
 	Code    string `json:"code"`
+	// Quota says which limit a QuotaExceeded refusal is about.
+	Quota *QuotaRefusal `json:"quota,omitempty"`
 }

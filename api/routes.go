@@ -34,6 +34,9 @@ type Route struct {
 	// Verified marks a route that exists only when the verifier checks
 	// every stored object (Config.Verified).
 	Verified bool
+	// Quota marks a route that exists only when a quota limits callers
+	// (Config.Quotas).
+	Quota bool
 	// Throttled marks a route a caller could call in a loop to run up
 	// cost (each call issues a URL, starts an upload or lists): the
 	// construct throttles its method on its own, below the stage's limit.
@@ -72,6 +75,11 @@ var (
 	// UploadStatus answers whether a stored object passed the verifier's
 	// checks: pending, verified or rejected with the reason.
 	UploadStatus = route(http.MethodGet, "/uploads/status", "UploadStatusQuery", UploadRef{}, withVerifier, throttled)
+	// Quota answers the caller's quota limits and usage.
+	Quota = route(http.MethodGet, "/quota", "", nil, withQuota, throttled)
+	// ReconcileQuota recounts the caller's stored bytes from a listing of
+	// its files, fixing any drift of its ledger.
+	ReconcileQuota = route(http.MethodPost, "/quota/reconcile", "", nil, withQuota, withSignIn, throttled)
 )
 
 // Routes lists every method the API serves. The construct creates a method
@@ -86,6 +94,9 @@ func withSignIn(r *Route) { r.SignedIn = true }
 
 // withVerifier marks a route that exists only with the verifier.
 func withVerifier(r *Route) { r.Verified = true }
+
+// withQuota marks a route that exists only with quotas.
+func withQuota(r *Route) { r.Quota = true }
 
 // throttled marks a route its method throttles on its own.
 func throttled(r *Route) { r.Throttled = true }
@@ -106,11 +117,11 @@ func route(method, resource, name string, request any, opts ...routeOption) Rout
 
 // RoutesFor returns the routes the API serves under the settings c: the
 // signed-in ones only with sign-in, the verified ones only with the
-// verifier.
+// verifier, the quota ones only with quotas.
 func RoutesFor(c UploadSettings) []Route {
 	out := make([]Route, 0, len(Routes))
 	for _, r := range Routes {
-		if (!r.SignedIn || c.SignIn) && (!r.Verified || c.Verified) {
+		if (!r.SignedIn || c.SignIn) && (!r.Verified || c.Verified) && (!r.Quota || c.Quotas()) {
 			out = append(out, r)
 		}
 	}

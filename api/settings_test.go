@@ -32,6 +32,15 @@ func TestUploadSettingsRejectBadValues(t *testing.T) {
 		"key prefix inside the sessions": {api.UploadSettings{Bucket: "b", KeyPrefix: "s/uploads/", SessionPrefix: "s/"}, "sessionPrefix"},
 		"the same prefix":                {api.UploadSettings{Bucket: "b", KeyPrefix: "u/", SessionPrefix: "u/"}, "sessionPrefix"},
 		"bad session prefix":             {api.UploadSettings{Bucket: "b", SessionPrefix: "../"}, "sessionPrefix"},
+		"negative quota":                 {api.UploadSettings{Bucket: "b", Verified: true, QuotaBytes: -1}, "quotaBytes"},
+		"negative tier quota":            {api.UploadSettings{Bucket: "b", Verified: true, SignIn: true, QuotaTierClaim: "tier", QuotaTiers: map[string]api.QuotaLimits{"pro": {Sessions: -2}}}, "quotaTiers.pro.sessions"},
+		"quotas without the verifier":    {api.UploadSettings{Bucket: "b", QuotaFilesPerDay: 5}, "quotaBytes"},
+		"tiers without a claim":          {api.UploadSettings{Bucket: "b", Verified: true, SignIn: true, QuotaTiers: map[string]api.QuotaLimits{"pro": {Bytes: 1}}}, "quotaTiers"},
+		"a claim without tiers":          {api.UploadSettings{Bucket: "b", Verified: true, SignIn: true, QuotaTierClaim: "tier"}, "quotaTierClaim"},
+		"a tier claim without sign-in":   {api.UploadSettings{Bucket: "b", Verified: true, QuotaTierClaim: "tier", QuotaTiers: map[string]api.QuotaLimits{"pro": {Bytes: 1}}}, "quotaTierClaim"},
+		"the caller's own claim as tier": {api.UploadSettings{Bucket: "b", Verified: true, SignIn: true, QuotaTierClaim: "sub", QuotaTiers: map[string]api.QuotaLimits{"pro": {Bytes: 1}}}, "quotaTierClaim"},
+		"ledgers among the uploads":      {api.UploadSettings{Bucket: "b", Verified: true, QuotaBytes: 1, QuotaPrefix: "uploads/ledgers/"}, "quotaPrefix"},
+		"bad quota prefix":               {api.UploadSettings{Bucket: "b", Verified: true, QuotaBytes: 1, QuotaPrefix: "ledgers"}, "quotaPrefix"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := tc.cfg.WithDefaults().Validate()
@@ -61,6 +70,7 @@ func fill(t *testing.T, v reflect.Value) {
 		"AllowedOrigins":      []string{"https://a.example", "http://localhost:8080"},
 		"SessionPrefix":       "sessions-x/",
 		"MarkerPrefix":        "checked/",
+		"QuotaPrefix":         "ledgers/",
 		"MalwareScanTimeout":  api.Seconds(900),
 		"IssuerUrl":           "https://issuer.example/",
 		"JwksUrl":             "https://issuer.example/keys",
@@ -80,6 +90,10 @@ func fill(t *testing.T, v reflect.Value) {
 			fv.Set(reflect.ValueOf(api.Seconds(120)))
 		case api.Bytes:
 			fv.Set(reflect.ValueOf(api.Bytes(6 << 20)))
+		case api.Count:
+			fv.Set(reflect.ValueOf(api.Count(7)))
+		case map[string]api.QuotaLimits:
+			fv.Set(reflect.ValueOf(map[string]api.QuotaLimits{"pro": {Bytes: 1 << 30, FilesPerDay: 100}}))
 		case []string:
 			fv.Set(reflect.ValueOf([]string{"x" + f.Name}))
 		default:
@@ -167,8 +181,9 @@ func TestDerivedSettings(t *testing.T) {
 		}
 	}
 	want := map[string][]string{
-		"UploadSettings":   {"bucket", "signIn", "verified"},
-		"VerifierSettings": {"bucket", "signIn", "verified", "eventBusName"},
+		"UploadSettings":     {"bucket", "signIn", "verified"},
+		"VerifierSettings":   {"bucket", "signIn", "verified", "eventBusName"},
+		"AuthorizerSettings": {"quotaTierClaim"},
 	}
 	if !reflect.DeepEqual(derived, want) {
 		t.Errorf("derived settings = %v, want %v", derived, want)

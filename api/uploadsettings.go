@@ -48,6 +48,23 @@ type UploadSettings struct {
 	// (<bucket>.s3-accelerate.amazonaws.com), signing the same headers.
 	// The bucket must have acceleration on and a name without dots.
 	TransferAcceleration bool `json:"transferAcceleration,omitempty"`
+	// QuotaBytes, QuotaBytesPerDay, QuotaFilesPerDay and QuotaSessions
+	// bound what each caller may upload (see QuotaLimits); unset is
+	// unlimited. Without sign-in, every caller of the API key counts
+	// against one shared ledger.
+	QuotaBytes       Bytes `json:"quotaBytes,omitempty"`
+	QuotaBytesPerDay Bytes `json:"quotaBytesPerDay,omitempty"`
+	QuotaFilesPerDay Count `json:"quotaFilesPerDay,omitempty"`
+	QuotaSessions    Count `json:"quotaSessions,omitempty"`
+	// QuotaTierClaim names a claim of the caller's token whose value picks
+	// its limits from QuotaTiers; a caller without it, or with a tier not
+	// listed, gets the limits above. Sign-in only.
+	QuotaTierClaim string `json:"quotaTierClaim,omitempty"`
+	// QuotaTiers are limits by tier name, as QuotaTierClaim carries it.
+	QuotaTiers map[string]QuotaLimits `json:"quotaTiers,omitempty"`
+	// QuotaPrefix holds one ledger object per caller, outside KeyPrefix.
+	// Default: "upload-quotas/".
+	QuotaPrefix string `json:"quotaPrefix,omitempty"`
 	// SessionPrefix holds one small object per multipart upload in
 	// progress, written when it starts: the size it declared, which binds
 	// every later call. Outside KeyPrefix, so no upload can overwrite one.
@@ -105,14 +122,60 @@ func (c UploadSettings) WithDefaults() UploadSettings {
 	if c.SessionPrefix == "" {
 		c.SessionPrefix = DefaultSessionPrefix
 	}
+	if c.QuotaPrefix == "" {
+		c.QuotaPrefix = DefaultQuotaPrefix
+	}
 	return c
 }
 
+// Limits are the quota limits of a caller without a tier.
+func (c UploadSettings) Limits() QuotaLimits {
+	return QuotaLimits{Bytes: c.QuotaBytes, BytesPerDay: c.QuotaBytesPerDay, FilesPerDay: c.QuotaFilesPerDay, Sessions: c.QuotaSessions}
+}
+
+// Quotas reports whether any caller has a limit: only then is a ledger
+// kept.
+func (c UploadSettings) Quotas() bool {
+	if c.Limits().Limited() {
+		return true
+	}
+	for _, l := range c.QuotaTiers {
+		if l.Limited() {
+			return true
+		}
+	}
+	return false
+}
+
+// LimitsFor returns the limits of a caller whose token names tier (""
+// without one), and the tier they come from ("" for the default limits).
+func (c UploadSettings) LimitsFor(tier string) (QuotaLimits, string) {
+	if l, ok := c.QuotaTiers[tier]; ok && tier != "" {
+		return l, tier
+	}
+	return c.Limits(), ""
+}
+
+// bytesLimited reports whether some caller's bytes are bounded, so every
+// URL must sign the size it reserves.
+func (c UploadSettings) bytesLimited() bool {
+	if c.QuotaBytes > 0 || c.QuotaBytesPerDay > 0 {
+		return true
+	}
+	for _, l := range c.QuotaTiers {
+		if l.Bytes > 0 || l.BytesPerDay > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // SizeRequired reports whether every upload URL must sign the file's size:
-// when RequireSize is on, and whenever MaxFileSize is below S3's own
-// single-PUT limit, which is then the only other bound on an unsigned PUT.
+// when RequireSize is on; whenever MaxFileSize is below S3's own
+// single-PUT limit, which is then the only other bound on an unsigned PUT;
+// and when a quota counts bytes, since a URL reserves the size it signs.
 func (c UploadSettings) SizeRequired() bool {
-	return c.RequireSize || c.MaxFileSize < Bytes(MaxSinglePutSize)
+	return c.RequireSize || c.MaxFileSize < Bytes(MaxSinglePutSize) || c.bytesLimited()
 }
 
 // Validate reports every setting that cannot work, each as a *SettingError
@@ -128,7 +191,7 @@ func (c UploadSettings) Validate() error {
 	}
 	if !prefixPattern().MatchString(c.SessionPrefix) || len(c.SessionPrefix) > 256 {
 		bad("sessionPrefix", "%q must be segments of letters, digits, '.', '-' or '_', each ending in '/'", c.SessionPrefix)
-	} else if strings.HasPrefix(c.SessionPrefix, c.KeyPrefix) || strings.HasPrefix(c.KeyPrefix, c.SessionPrefix) {
+	} else if overlaps(c.SessionPrefix, c.KeyPrefix) {
 		bad("sessionPrefix", "%q overlaps keyPrefix %q: uploads could overwrite sessions", c.SessionPrefix, c.KeyPrefix)
 	}
 	if d := c.UrlExpiry.Duration(); d < time.Second || d > MaxExpiry {
@@ -150,6 +213,7 @@ func (c UploadSettings) Validate() error {
 	if len(c.AllowedOrigins) == 0 {
 		bad("allowedOrigins", "is empty; use [\"*\"] to allow any origin")
 	}
+	errs = append(errs, c.validateQuotas())
 	for _, o := range c.AllowedOrigins {
 		if err := ValidateOrigin(o); err != nil {
 			errs = append(errs, err)
@@ -160,6 +224,9 @@ func (c UploadSettings) Validate() error {
 	}
 	return errs.join()
 }
+
+// overlaps reports whether one prefix holds the other's keys.
+func overlaps(a, b string) bool { return strings.HasPrefix(a, b) || strings.HasPrefix(b, a) }
 
 // Compiled on first use: the functions' cold start need not pay for them.
 var prefixPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([A-Za-z0-9_-][A-Za-z0-9._-]*/)+$`) })

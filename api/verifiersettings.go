@@ -1,7 +1,5 @@
 package api
 
-import "strings"
-
 // VerifierSettings are the verifier function's settings (see [Settings]),
 // carried in [VerifierSettingsVariable]: the upload function's settings,
 // whose limits, prefixes and allow-list it checks stored objects against,
@@ -77,8 +75,8 @@ func (s VerifierSettings) Validate() error {
 	if ValidateKeyPrefix(s.MarkerPrefix) != nil {
 		errs.add("markerPrefix", "%q must be segments of letters, digits, '.', '-' or '_', each ending in '/'", s.MarkerPrefix)
 	} else {
-		for _, other := range []struct{ name, prefix string }{{"keyPrefix", s.KeyPrefix}, {"sessionPrefix", s.SessionPrefix}} {
-			if strings.HasPrefix(s.MarkerPrefix, other.prefix) || strings.HasPrefix(other.prefix, s.MarkerPrefix) {
+		for _, other := range []struct{ name, prefix string }{{"keyPrefix", s.KeyPrefix}, {"sessionPrefix", s.SessionPrefix}, {"quotaPrefix", s.QuotaPrefix}} {
+			if overlaps(s.MarkerPrefix, other.prefix) {
 				errs.add("markerPrefix", "%q overlaps %s %q", s.MarkerPrefix, other.name, other.prefix)
 			}
 		}

@@ -30,6 +30,18 @@ func (c *Client) Files(ctx context.Context) ([]api.FileInfo, error) {
 	}
 }
 
+// Quota asks the API for the caller's quota limits and usage. The route
+// exists only on an API with quotas.
+func (c *Client) Quota(ctx context.Context) (api.QuotaResponse, error) {
+	var out api.QuotaResponse
+	if err := c.CheckAPI(); err != nil {
+		return out, err
+	}
+	u := &upload{c: c.withDefaults()}
+	err := u.api(ctx, api.Quota, nil, nil, &out)
+	return out, err
+}
+
 // Status asks the API what the verifier decided about fileKey: pending,
 // verified, or rejected with a reason. The route exists only on an API
 // whose verifier is on.

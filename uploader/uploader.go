@@ -102,6 +102,8 @@ type APIError struct {
 	Status  int
 	Code    string
 	Message string
+	// Quota says which limit a QuotaExceeded refusal is about.
+	Quota *api.QuotaRefusal
 }
 
 func (e *APIError) Error() string {
@@ -338,7 +340,10 @@ func (u *upload) api(ctx context.Context, r api.Route, params []string, in, out 
 		if e.Message == "" {
 			e.Message = strings.TrimSpace(string(b))
 		}
-		lastErr = &APIError{Status: resp.StatusCode, Code: e.Code, Message: fmt.Sprintf("%s %s: %s", r.Method, path, e.Message)}
+		lastErr = &APIError{Status: resp.StatusCode, Code: e.Code, Message: fmt.Sprintf("%s %s: %s", r.Method, path, e.Message), Quota: e.Quota}
+		if e.Code == api.CodeQuotaExceeded {
+			return lastErr // a 429 here is a day's limit: retrying now cannot help
+		}
 		if resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
 			return lastErr
 		}

@@ -115,8 +115,8 @@ func TestModelsAcceptClientRequestsAndRefuseBadOnes(t *testing.T) {
 		api.CompleteMultipart.String(): {`{"fileKey":"k","parts":[{"partNumber":1}]}`, `{"fileKey":"k","parts":[{"partNumber":1,"etag":"` + strings.Repeat("e", 257) + `"}]}`},
 	}
 	for _, r := range api.Routes {
-		if !r.InBody() {
-			continue
+		if !r.InBody() || r.Request() == nil {
+			continue // a query, or no request: no body to model
 		}
 		doc, err := schema.For(r, api.UploadSettings{})
 		if err != nil {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/uploader"
 )
 
@@ -20,4 +22,67 @@ func listFiles(ctx context.Context, c *uploader.Client, stdout, stderr io.Writer
 		fmt.Fprintf(stdout, "%s\t%d bytes\t%s\n", f.FileKey, f.Size, f.LastModified)
 	}
 	return 0
+}
+
+// printQuota prints the caller's quota: each limit with what is used of
+// it, and when the day's counts start afresh.
+func printQuota(ctx context.Context, c *uploader.Client, stdout, stderr io.Writer) int {
+	q, err := c.Quota(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "upload: -quota: %v\n", err)
+		return 1
+	}
+	of := func(used, limit int64, format func(int64) string) string {
+		if limit == 0 {
+			return format(used) + " (no limit)"
+		}
+		return format(used) + " of " + format(limit)
+	}
+	count := func(n int64) string { return fmt.Sprint(n) }
+	tier := ""
+	if q.Tier != "" {
+		tier = " (tier " + q.Tier + ")"
+	}
+	resets := ""
+	if t, err := time.Parse(time.RFC3339, q.ResetsAt); err == nil {
+		resets = ", starts afresh in " + time.Until(t).Round(time.Minute).String()
+	}
+	u, l := q.Usage, q.Limits
+	fmt.Fprintf(stdout, "stored\t%s%s, %s of it reserved by uploads under way\n", of(u.Bytes, int64(l.Bytes), byteSize), tier, byteSize(u.ReservedBytes))
+	fmt.Fprintf(stdout, "today\t%s, %s uploads (UTC day %s%s)\n", of(u.BytesToday, int64(l.BytesPerDay), byteSize),
+		of(u.FilesToday, int64(l.FilesPerDay), count), q.Day, resets)
+	fmt.Fprintf(stdout, "sessions\t%s multipart uploads in progress\n", of(u.Sessions, int64(l.Sessions), count))
+	return 0
+}
+
+// quotaRefusal says a quota refusal plainly.
+func quotaRefusal(r api.QuotaRefusal) string {
+	what, format := map[string]string{
+		api.QuotaBytes:       "your stored-bytes quota",
+		api.QuotaBytesPerDay: "today's upload volume",
+		api.QuotaFilesPerDay: "today's number of uploads",
+		api.QuotaSessions:    "your multipart uploads in progress",
+	}[r.Dimension], byteSize
+	if r.Dimension == api.QuotaFilesPerDay || r.Dimension == api.QuotaSessions {
+		format = func(n int64) string { return fmt.Sprint(n) }
+	}
+	msg := fmt.Sprintf("over quota: %s has %s of %s left, this file needs %s", what, format(r.Remaining), format(r.Limit), format(r.Needed))
+	if r.RetryAfter > 0 {
+		msg += fmt.Sprintf("; it starts afresh in %s (midnight UTC)", (time.Duration(r.RetryAfter) * time.Second).Round(time.Minute))
+	}
+	return msg
+}
+
+// byteSize spells n bytes in binary units.
+func byteSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

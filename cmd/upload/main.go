@@ -30,7 +30,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	fs := flag.NewFlagSet("upload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: upload -api URL [flags] FILE...\n       upload -api URL [-token TOKEN | -login] -list")
+		fmt.Fprintln(stderr, "usage: upload -api URL [flags] FILE...\n       upload -api URL [-token TOKEN | -login] -list\n       upload -api URL [-token TOKEN | -login] -quota")
 		fs.PrintDefaults()
 	}
 	var c uploader.Client
@@ -46,6 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	quiet := fs.Bool("q", false, "no progress bar")
 	signIn := addSignInFlags(fs)
 	list := fs.Bool("list", false, "list the signed-in caller's files instead of uploading")
+	showQuota := fs.Bool("quota", false, "show the caller's quota limits and usage instead of uploading")
 	wait := fs.Bool("wait", false, "after each upload, wait for the verifier's outcome, print it, and exit 1 if a file is rejected")
 	waitTimeout := fs.Duration("wait-timeout", 2*time.Minute, "how long -wait waits for each outcome")
 	if err := fs.Parse(args); err != nil {
@@ -54,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 		}
 		return 2
 	}
-	if c.API == "" || fs.NArg() == 0 && !*list && !signIn.logout {
+	if c.API == "" || fs.NArg() == 0 && !*list && !*showQuota && !signIn.logout {
 		fs.Usage()
 		return 2
 	}
@@ -72,6 +73,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	if *list {
 		return listFiles(ctx, &c, stdout, stderr)
 	}
+	if *showQuota {
+		return printQuota(ctx, &c, stdout, stderr)
+	}
 	bar := newProgressBar(stderr, tty && !*quiet)
 	c.Progress = bar.update
 	failed := 0
@@ -80,6 +84,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 		bar.finish()
 		if err != nil {
 			failed++
+			var ae *uploader.APIError
+			if errors.As(err, &ae) && ae.Quota != nil {
+				fmt.Fprintf(stderr, "upload: %s: %s\n", path, quotaRefusal(*ae.Quota))
+				continue
+			}
 			fmt.Fprintf(stderr, "upload: %s: %v\n", path, err)
 			if ctx.Err() != nil {
 				break

@@ -59,11 +59,12 @@ func oidcDefaults(s *OidcSignInProps) {
 
 // newOidcSignIn creates the token authorizer: a Go function that may only
 // write its own log group, in front of every method but OPTIONS.
-func newOidcSignIn(c *PresignedUploadApi, p *PresignedUploadApiProps) *signIn {
+func newOidcSignIn(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.UploadSettings) *signIn {
 	s := p.OidcSignIn
 	logGroup, role := functionRole(c, p, "Authorizer", "Verifies sign-in tokens for the upload API")
 
 	settings, _ := settingsFrom[api.AuthorizerSettings](s) // checked by oidcDefaults
+	settings.QuotaTierClaim = cfg.QuotaTierClaim
 	c.AuthorizerFunction = goFunction(c, "AuthorizerFunction", "lambda/cmd/authorizer", settings, awslambda.FunctionOptions{
 		Description: jsii.String("Verifies OpenID Connect tokens for the upload API"),
 		MemorySize:  jsii.Number(256),

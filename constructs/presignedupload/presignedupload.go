@@ -6,7 +6,6 @@ package presignedupload
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -121,7 +120,7 @@ func NewPresignedUploadApi(scope constructs.Construct, id *string, props *Presig
 		denyOverwrites(c, cfg)
 	}
 	newVerifier(c, p, s)
-	c.auth = newSignIn(c, p)
+	c.auth = newSignIn(c, p, cfg)
 	c.Api = newApi(c, p, cfg)
 	c.UploadUrlEndpoint = c.Api.UrlForPath(jsii.String(api.UploadURL.Resource))
 	if *p.ApiKeyRequired {
@@ -226,14 +225,15 @@ func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Uplo
 	if cfg.SignIn {
 		grantFiles(role, c.Bucket, cfg)
 	}
+	grantLedgers(role, c.Bucket, cfg)
 	if p.EncryptionKey != nil {
 		// Multipart uploads under SSE-KMS need Decrypt as well.
 		p.EncryptionKey.Grant(role, jsii.String("kms:GenerateDataKey"), jsii.String("kms:Decrypt"))
 	}
 	suppress(role.Node().FindChild(jsii.String("DefaultPolicy")), rule{
 		id:        "AwsSolutions-IAM5",
-		reason:    "Object keys are generated per request, so the upload actions (PutObject, ListMultipartUploadParts, AbortMultipartUpload) must name the key prefix with a trailing wildcard, and the session actions (PutObject, GetObject, DeleteObject) the session prefix; nothing outside the two prefixes is granted" + filesReason(cfg),
-		appliesTo: `^Resource::<.*\.Arn>/(` + regexp.QuoteMeta(cfg.KeyPrefix) + `|` + regexp.QuoteMeta(cfg.SessionPrefix) + `)\*$`,
+		reason:    "Object keys are generated per request, so the upload actions (PutObject, ListMultipartUploadParts, AbortMultipartUpload) must name the key prefix with a trailing wildcard, and the session actions (PutObject, GetObject, DeleteObject) the session prefix" + ledgersReason(cfg) + "; nothing outside these prefixes is granted" + filesReason(cfg),
+		appliesTo: prefixesGranted(cfg, cfg.KeyPrefix, cfg.SessionPrefix),
 	})
 
 	return goFunction(c, "Handler", "lambda/cmd/upload", cfg, awslambda.FunctionOptions{
@@ -298,7 +298,7 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.UploadSet
 	for _, r := range api.RoutesFor(cfg) {
 		opts := &awsapigateway.MethodOptions{ApiKeyRequired: p.ApiKeyRequired, RequestValidator: validator}
 		c.auth.apply(opts)
-		if r.InBody() {
+		if r.InBody() && r.Request() != nil {
 			// The model also applies to any other Content-Type ($default):
 			// registered for application/json alone, a text/plain body
 			// would skip validation.

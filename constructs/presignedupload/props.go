@@ -142,6 +142,50 @@ type PresignedUploadApiProps struct {
 	//
 	// Default: false.
 	TransferAcceleration *bool
+	// QuotaBytes bounds the bytes each caller keeps stored, with what its
+	// issued URLs and multipart uploads in progress may still store: an
+	// upload URL reserves the size it signs (every URL then signs its
+	// size), a form its range's maximum, a multipart start its declared
+	// size. Over the limit the API answers 403 QuotaExceeded, naming what
+	// is left. Without sign-in every caller of the API key shares one
+	// ledger. The ledgers are small objects under QuotaPrefix.
+	//
+	// Default: - unlimited, and no ledger is kept.
+	QuotaBytes awscdk.Size
+	// QuotaBytesPerDay bounds the bytes each caller's URLs may upload in a
+	// UTC day; over it the API answers 429 QuotaExceeded with Retry-After
+	// until midnight UTC. A delete does not give them back.
+	//
+	// Default: - unlimited.
+	QuotaBytesPerDay awscdk.Size
+	// QuotaFilesPerDay bounds the uploads each caller may begin (URLs,
+	// forms, multipart starts) in a UTC day; 429 over it.
+	//
+	// Default: - unlimited.
+	QuotaFilesPerDay *float64
+	// QuotaSessions bounds each caller's multipart uploads in progress;
+	// 403 over it.
+	//
+	// Default: - unlimited.
+	QuotaSessions *float64
+	// QuotaTierClaim names a claim of the caller's token (a Cognito
+	// custom claim, or any claim an OIDC issuer puts in its tokens) whose
+	// value picks the caller's limits from QuotaTiers. A caller without
+	// it, or with a tier not listed, gets the limits above. Only with
+	// sign-in.
+	//
+	// Default: - every caller gets the limits above.
+	QuotaTierClaim *string
+	// QuotaTiers are limits by tier name, as QuotaTierClaim carries it;
+	// each tier's unset limits are unlimited.
+	//
+	// Default: - no tiers.
+	QuotaTiers *map[string]*QuotaTierProps
+	// QuotaPrefix holds one small ledger object per caller: outside
+	// KeyPrefix, SessionPrefix and MarkerPrefix.
+	//
+	// Default: "upload-quotas/".
+	QuotaPrefix *string
 	// SessionPrefix holds one small object per multipart upload in
 	// progress: the size declared when it started, which binds the parts
 	// signed and the object assembled. It must not overlap KeyPrefix. The
@@ -287,4 +331,25 @@ type PresignedUploadApiProps struct {
 	//
 	// Default: - 1 hour.
 	MalwareScanTimeout awscdk.Duration
+}
+
+// QuotaTierProps are one tier's quota limits (see QuotaBytes and its
+// neighbours); an unset limit is unlimited for the tier.
+type QuotaTierProps struct {
+	// Bytes bounds the bytes a caller keeps stored and reserved.
+	//
+	// Default: - unlimited.
+	Bytes awscdk.Size
+	// BytesPerDay bounds the bytes a caller's URLs upload in a UTC day.
+	//
+	// Default: - unlimited.
+	BytesPerDay awscdk.Size
+	// FilesPerDay bounds the uploads a caller begins in a UTC day.
+	//
+	// Default: - unlimited.
+	FilesPerDay *float64
+	// Sessions bounds a caller's multipart uploads in progress.
+	//
+	// Default: - unlimited.
+	Sessions *float64
 }

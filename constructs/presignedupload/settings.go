@@ -18,13 +18,17 @@ import (
 // Derived settings (`settings:"derived"`) have no prop: the construct fills
 // them from what it builds.
 
-// propTypes is the prop type that carries each kind of setting.
+// propTypes is the prop type that carries each kind of setting. A map of
+// settings structs, such as quota tiers, is carried by a map of pointers
+// to a props struct whose fields carry the struct's by name.
 var propTypes = map[reflect.Type]reflect.Type{
-	reflect.TypeFor[string]():      reflect.TypeFor[*string](),
-	reflect.TypeFor[bool]():        reflect.TypeFor[*bool](),
-	reflect.TypeFor[[]string]():    reflect.TypeFor[*[]*string](),
-	reflect.TypeFor[api.Bytes]():   reflect.TypeFor[awscdk.Size](),
-	reflect.TypeFor[api.Seconds](): reflect.TypeFor[awscdk.Duration](),
+	reflect.TypeFor[string]():                     reflect.TypeFor[*string](),
+	reflect.TypeFor[bool]():                       reflect.TypeFor[*bool](),
+	reflect.TypeFor[[]string]():                   reflect.TypeFor[*[]*string](),
+	reflect.TypeFor[api.Bytes]():                  reflect.TypeFor[awscdk.Size](),
+	reflect.TypeFor[api.Seconds]():                reflect.TypeFor[awscdk.Duration](),
+	reflect.TypeFor[api.Count]():                  reflect.TypeFor[*float64](),
+	reflect.TypeFor[map[string]api.QuotaLimits](): reflect.TypeFor[*map[string]*QuotaTierProps](),
 }
 
 // propOf returns the field of the props struct type pt that carries the
@@ -63,6 +67,10 @@ func settingsFrom[T any](props any) (T, map[string]bool) {
 		if prop.IsNil() {
 			continue
 		}
+		if f.Type.Kind() == reflect.Map {
+			sv.FieldByIndex(f.Index).Set(fromPropMap(prop.Elem(), f.Type, f.Setting, tokens))
+			continue
+		}
 		v, token := fromProp(prop.Interface(), f.Setting)
 		if token {
 			tokens[f.Setting] = true
@@ -72,6 +80,30 @@ func settingsFrom[T any](props any) (T, map[string]bool) {
 	return s, tokens
 }
 
+// fromPropMap converts a map of props structs (pointers) to the settings
+// map of type t, each entry field by field by name.
+func fromPropMap(props reflect.Value, t reflect.Type, name string, tokens map[string]bool) reflect.Value {
+	out := reflect.MakeMapWithSize(t, props.Len())
+	for _, k := range props.MapKeys() {
+		entry := props.MapIndex(k)
+		must(!entry.IsNil(), "%s.%s is nil", name, k)
+		v := reflect.New(t.Elem()).Elem()
+		for _, f := range api.SettingFields(t.Elem()) {
+			prop := entry.Elem().FieldByIndex(propOf(entry.Elem().Type(), t.Elem(), f).Index)
+			if prop.IsNil() {
+				continue
+			}
+			x, token := fromProp(prop.Interface(), name+"."+k.String()+"."+f.Setting)
+			if token {
+				tokens[name] = true
+			}
+			v.FieldByIndex(f.Index).Set(reflect.ValueOf(x).Convert(f.Type))
+		}
+		out.SetMapIndex(k, v)
+	}
+	return out
+}
+
 // fromProp converts one prop's value (not nil) to its setting's.
 func fromProp(prop any, name string) (v any, token bool) {
 	switch x := prop.(type) {
@@ -79,6 +111,10 @@ func fromProp(prop any, name string) (v any, token bool) {
 		return *x, unresolved(x)
 	case *bool:
 		return *x, false
+	case *float64:
+		must(!*awscdk.Token_IsUnresolved(x), "%s must be a literal number, not a token: the functions count against it", name)
+		must(*x == float64(int64(*x)), "%s must be a whole number, got %v", name, *x)
+		return api.Count(*x), false
 	case *[]*string:
 		ss := make([]string, 0, len(*x))
 		for _, s := range *x {
@@ -123,6 +159,16 @@ func setProps(props, settings any) {
 			out = awscdk.Size_Bytes(jsii.Number(float64(x)))
 		case api.Seconds:
 			out = awscdk.Duration_Seconds(jsii.Number(float64(x)))
+		case api.Count:
+			out = jsii.Number(float64(x))
+		case map[string]api.QuotaLimits:
+			m := make(map[string]*QuotaTierProps, len(x))
+			for k, l := range x {
+				tier := &QuotaTierProps{}
+				setProps(tier, l)
+				m[k] = tier
+			}
+			out = &m
 		}
 		pv.FieldByIndex(propOf(pv.Type(), sv.Type(), f).Index).Set(reflect.ValueOf(out))
 	}

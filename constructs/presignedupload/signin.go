@@ -42,12 +42,12 @@ func signInDefaults(p *PresignedUploadApiProps, cfg api.UploadSettings) {
 }
 
 // newSignIn creates what the chosen sign-in needs; nil without one.
-func newSignIn(c *PresignedUploadApi, p *PresignedUploadApiProps) *signIn {
+func newSignIn(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.UploadSettings) *signIn {
 	switch {
 	case p.CognitoSignIn != nil:
 		return newCognitoSignIn(c, p)
 	case p.OidcSignIn != nil:
-		return newOidcSignIn(c, p)
+		return newOidcSignIn(c, p, cfg)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package presignedupload
 
 import (
-	"regexp"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -161,14 +160,15 @@ func newVerifierFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, s ap
 		Actions:   jsii.Strings("events:PutEvents"),
 		Resources: jsii.Strings(*c.EventBus.EventBusArn()),
 	}))
+	grantLedgers(role, c.Bucket, s.UploadSettings)
 	if p.EncryptionKey != nil {
 		// Reading an upload decrypts it; writing a marker encrypts it.
 		p.EncryptionKey.Grant(role, jsii.String("kms:Decrypt"), jsii.String("kms:GenerateDataKey"))
 	}
 	suppress(role.Node().FindChild(jsii.String("DefaultPolicy")), rule{
 		id:        "AwsSolutions-IAM5",
-		reason:    "Uploads arrive under generated keys, so the verifier's read and tag actions must name the key prefix with a trailing wildcard, and its marker actions (GetObject, PutObject) the marker prefix; nothing outside the two prefixes is read or written.",
-		appliesTo: `^Resource::<.*\.Arn>/(` + regexp.QuoteMeta(s.KeyPrefix) + `|` + regexp.QuoteMeta(s.MarkerPrefix) + `)\*$`,
+		reason:    "Uploads arrive under generated keys, so the verifier's read and tag actions must name the key prefix with a trailing wildcard, and its marker actions (GetObject, PutObject) the marker prefix" + ledgersReason(s.UploadSettings) + "; nothing outside these prefixes is read or written.",
+		appliesTo: prefixesGranted(s.UploadSettings, s.KeyPrefix, s.MarkerPrefix),
 	})
 
 	return goFunction(c, "Verifier", "lambda/cmd/verifier", s, awslambda.FunctionOptions{

@@ -60,11 +60,7 @@ func (v *Authorizer) Authorize(ctx context.Context, req events.APIGatewayCustomA
 				Resource: []string{resource},
 			}},
 		},
-		Context: map[string]any{
-			api.ContextIssuer:   caller.Issuer,
-			api.ContextSubject:  caller.Subject,
-			api.ContextCallerID: id,
-		},
+		Context: v.context(caller),
 	}, nil
 }
 
@@ -107,4 +103,18 @@ func stageResource(methodArn string) (string, error) {
 		return "", fmt.Errorf("method ARN %q lacks a partition, region, account, API or stage", methodArn)
 	}
 	return strings.Join(parts[:5], ":") + ":" + apiID + "/" + stage + "/*/*", nil
+}
+
+// context is what the upload function learns of the caller: its issuer,
+// subject and ID, and its quota tier under the tier claim's name.
+func (v *Authorizer) context(c Caller) map[string]any {
+	ctx := map[string]any{
+		api.ContextIssuer:   c.Issuer,
+		api.ContextSubject:  c.Subject,
+		api.ContextCallerID: c.ID(),
+	}
+	if v.set.QuotaTierClaim != "" && c.Tier != "" {
+		ctx[v.set.QuotaTierClaim] = c.Tier
+	}
+	return ctx
 }

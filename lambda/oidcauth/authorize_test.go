@@ -377,3 +377,39 @@ func TestNew(t *testing.T) {
 		})
 	}
 }
+
+// With a quota tier claim set, the authorizer passes the token's value of
+// it on, under its name; without one, or when the claim is not a string,
+// nothing more than the caller.
+func TestAuthorizePassesTheTier(t *testing.T) {
+	k := keys()
+	for _, tc := range []struct {
+		name, claim string
+		value       any
+		want        any
+	}{
+		{"the tier", "custom:tier", "pro", "pro"},
+		{"no such claim in the token", "custom:tier", nil, nil},
+		{"not a string", "custom:tier", 7, nil},
+		{"no tier claim set", "", "pro", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, api.AuthorizerSettings{QuotaTierClaim: tc.claim}, k.rsa)
+			tok := k.rsa.sign(t, f.claims(func(c map[string]any, _ int64) {
+				if tc.value != nil {
+					c["custom:tier"] = tc.value
+				}
+			}))
+			resp, err := f.authorize(bearer(tok))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := resp.Context["custom:tier"]; got != tc.want {
+				t.Errorf("context tier = %v, want %v", got, tc.want)
+			}
+			if len(resp.Context) != 3+map[bool]int{true: 1}[tc.want != nil] {
+				t.Errorf("context = %v", resp.Context)
+			}
+		})
+	}
+}

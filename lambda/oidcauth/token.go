@@ -74,6 +74,9 @@ type Caller struct {
 	Issuer  string
 	Subject string
 	Expiry  time.Time
+	// Tier is the string value of the settings' QuotaTierClaim, if the
+	// token has it.
+	Tier string
 }
 
 // ID returns the caller's ID, the key segment that holds its files.
@@ -168,7 +171,13 @@ func (v *Authorizer) Check(ctx context.Context, token string) (Caller, error) {
 	case c.IssuedAt != nil && now.Add(Leeway).Before(c.IssuedAt.Time()):
 		return Caller{}, invalid("issued in the future")
 	}
-	return Caller{Issuer: c.Issuer, Subject: c.Subject, Expiry: c.Expiry.Time()}, nil
+	caller := Caller{Issuer: c.Issuer, Subject: c.Subject, Expiry: c.Expiry.Time()}
+	if v.set.QuotaTierClaim != "" {
+		var all map[string]any
+		_ = json.Unmarshal(payload, &all) // parsed above: it is an object
+		caller.Tier, _ = all[v.set.QuotaTierClaim].(string)
+	}
+	return caller, nil
 }
 
 func invalid(format string, args ...any) error {

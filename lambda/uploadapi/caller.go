@@ -10,15 +10,15 @@ import (
 
 // errNoCaller answers a request that reached the function without a caller
 // the authorizer verified; with sign-in on, API Gateway never sends one.
-var errNoCaller = &apiError{http.StatusForbidden, api.CodeForbidden, "no verified caller: sign in and send the access token"}
+var errNoCaller = &apiError{status: http.StatusForbidden, code: api.CodeForbidden, message: "no verified caller: sign in and send the access token"}
 
 // callerOf returns the ID of the caller the authorizer verified, or "" when
 // sign-in is off. It reads only what API Gateway put in the request context
 // after the authorizer ran (a Cognito user pool authorizer's claims, or the
 // context of the OIDC token authorizer), never a header or the body.
-func (h *Handler) callerOf(req events.APIGatewayProxyRequest) (string, *apiError) {
+func (h *Handler) callerOf(req events.APIGatewayProxyRequest) (caller, tier string, _ *apiError) {
 	if !h.set.SignIn {
-		return "", nil
+		return "", "", nil
 	}
 	auth := req.RequestContext.Authorizer
 	if claims, ok := auth["claims"].(map[string]any); ok {
@@ -27,9 +27,12 @@ func (h *Handler) callerOf(req events.APIGatewayProxyRequest) (string, *apiError
 	iss, _ := auth[api.ContextIssuer].(string)
 	sub, _ := auth[api.ContextSubject].(string)
 	if iss == "" || sub == "" {
-		return "", errNoCaller
+		return "", "", errNoCaller
 	}
-	return api.CallerID(iss, sub), nil
+	if h.set.QuotaTierClaim != "" {
+		tier, _ = auth[h.set.QuotaTierClaim].(string)
+	}
+	return api.CallerID(iss, sub), tier, nil
 }
 
 // prefixFor is where the caller's keys live.
@@ -46,7 +49,7 @@ func (h *Handler) checkKey(key, caller string) *apiError {
 	case !ok:
 		return badRequest("fileKey %q is not a key this API issued", key)
 	case k.Owner != caller:
-		return &apiError{http.StatusForbidden, api.CodeForbidden, "fileKey belongs to another caller"}
+		return &apiError{status: http.StatusForbidden, code: api.CodeForbidden, message: "fileKey belongs to another caller"}
 	}
 	return nil
 }

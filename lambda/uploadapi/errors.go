@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -16,24 +17,36 @@ type apiError struct {
 	status  int
 	code    string
 	message string
+	// quota says which limit a QuotaExceeded refusal is about.
+	quota *api.QuotaRefusal
+	// retryAfter, in seconds, is sent as Retry-After when set.
+	retryAfter int64
 }
 
 func (e *apiError) Error() string { return e.message }
 
 func badRequest(format string, args ...any) *apiError {
-	return &apiError{http.StatusBadRequest, api.CodeBadRequest, fmt.Sprintf(format, args...)}
+	return &apiError{status: http.StatusBadRequest, code: api.CodeBadRequest, message: fmt.Sprintf(format, args...)}
 }
 
 func errMethod(method, resource string) *apiError {
-	return &apiError{http.StatusMethodNotAllowed, api.CodeMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s", method, resource)}
+	return &apiError{status: http.StatusMethodNotAllowed, code: api.CodeMethodNotAllowed, message: fmt.Sprintf("method %s is not allowed on %s", method, resource)}
 }
 
 func errInternal() *apiError {
-	return &apiError{http.StatusInternalServerError, api.CodeInternal, "internal error"}
+	return &apiError{status: http.StatusInternalServerError, code: api.CodeInternal, message: "internal error"}
 }
 
 func errorResponse(e *apiError) events.APIGatewayProxyResponse {
-	return jsonResponse(e.status, api.ErrorResponse{Message: e.message, Code: e.code})
+	resp := jsonResponse(e.status, api.ErrorResponse{Message: e.message, Code: e.code, Quota: e.quota})
+	retry := e.retryAfter
+	if e.quota != nil {
+		retry = e.quota.RetryAfter
+	}
+	if retry > 0 {
+		resp.Headers["Retry-After"] = strconv.FormatInt(retry, 10)
+	}
+	return resp
 }
 
 func jsonResponse(status int, v any) events.APIGatewayProxyResponse {

@@ -72,14 +72,14 @@ func (h *Handler) downloadURL(ctx context.Context, c *call[api.DownloadURLReques
 		}
 		switch st.Status {
 		case api.StatusPending:
-			return errorResponse(&apiError{http.StatusConflict, api.CodeNotVerified, "the file is still being checked; ask again shortly"})
+			return errorResponse(&apiError{status: http.StatusConflict, code: api.CodeNotVerified, message: "the file is still being checked; ask again shortly"})
 		case api.StatusRejected:
-			return errorResponse(&apiError{http.StatusConflict, api.CodeNotVerified, "the file was rejected: " + st.Reason})
+			return errorResponse(&apiError{status: http.StatusConflict, code: api.CodeNotVerified, message: "the file was rejected: " + st.Reason})
 		}
 	} else if _, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(in.FileKey)}); err != nil {
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) && missing(apiErr.ErrorCode()) {
-			return errorResponse(&apiError{http.StatusNotFound, api.CodeNotFound, "no such file"})
+			return errorResponse(&apiError{status: http.StatusNotFound, code: api.CodeNotFound, message: "no such file"})
 		}
 		h.log.ErrorContext(ctx, "head object failed", "fileKey", in.FileKey, "error", err)
 		return errorResponse(errInternal())
@@ -113,18 +113,53 @@ func (h *Handler) deleteFile(ctx context.Context, c *call[api.DeleteFileRequest]
 		// was replaced since.
 		del.IfMatch = aws.String(`"` + unquote(in.ETag) + `"`)
 	}
-	if _, err := h.bucket.DeleteObject(ctx, del); err != nil {
-		var apiErr smithy.APIError
-		switch {
-		case errors.As(err, &apiErr) && apiErr.ErrorCode() == "PreconditionFailed":
-			return errorResponse(&apiError{http.StatusPreconditionFailed, api.CodePreconditionFailed,
-				"the file changed since it was listed (its ETag differs): nothing was deleted; list the files again"})
-		case errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NoSuchKey" || apiErr.ErrorCode() == "NotFound") && in.ETag != "":
-			return errorResponse(&apiError{http.StatusNotFound, api.CodeNotFound, "no such file"})
+	var size int64
+	if h.quota != nil {
+		// The quota gives back what is deleted: its size, read first, and
+		// the delete pinned to the object read.
+		head, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: del.Bucket, Key: del.Key, IfMatch: del.IfMatch})
+		if err != nil {
+			return h.deleteError(ctx, in, err)
 		}
-		h.log.ErrorContext(ctx, "delete object failed", "fileKey", in.FileKey, "error", err)
-		return errorResponse(errInternal())
+		size, del.IfMatch = aws.ToInt64(head.ContentLength), head.ETag
+	}
+	if _, err := h.bucket.DeleteObject(ctx, del); err != nil {
+		return h.deleteError(ctx, in, err)
+	}
+	if h.quota != nil {
+		if err := h.quota.Remove(ctx, api.LedgerOf(c.caller), size); err != nil {
+			h.log.WarnContext(ctx, "give back a deleted file's quota failed: a reconcile fixes it", "fileKey", in.FileKey, "error", err)
+		}
 	}
 	h.log.InfoContext(ctx, "deleted file", requestAttrs(c.req, "fileKey", in.FileKey, "caller", c.caller)...)
 	return events.APIGatewayProxyResponse{StatusCode: http.StatusNoContent, Headers: map[string]string{}}
+}
+
+// deleteError maps S3's answer to a delete, or to the HEAD before it, onto
+// the API's errors.
+func (h *Handler) deleteError(ctx context.Context, in api.DeleteFileRequest, err error) response {
+	var apiErr smithy.APIError
+	code := ""
+	if errors.As(err, &apiErr) {
+		code = apiErr.ErrorCode()
+	}
+	switch status := httpStatus(err); {
+	case status == http.StatusPreconditionFailed || code == "PreconditionFailed":
+		return errorResponse(&apiError{status: http.StatusPreconditionFailed, code: api.CodePreconditionFailed,
+			message: "the file changed since it was listed (its ETag differs): nothing was deleted; list the files again"})
+	case (status == http.StatusNotFound || missing(code)) && (in.ETag != "" || h.quota != nil):
+		return errorResponse(&apiError{status: http.StatusNotFound, code: api.CodeNotFound, message: "no such file"})
+	}
+	h.log.ErrorContext(ctx, "delete object failed", "fileKey", in.FileKey, "error", err)
+	return errorResponse(errInternal())
+}
+
+// httpStatus is the HTTP status of S3's answer that err carries, 0 when
+// there was none.
+func httpStatus(err error) int {
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
 }

@@ -8,20 +8,25 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/lambda/quota"
 )
 
 func (h *Handler) uploadForm(ctx context.Context, c *call[api.UploadFormRequest]) response {
 	if h.set.PreventOverwrite {
 		// S3 cannot make a POST upload conditional: a replayed form would
 		// replace the object.
-		return errorResponse(&apiError{http.StatusBadRequest, api.CodeFormUnavailable,
-			"form uploads are off because preventOverwrite is on (S3 has no conditional POST); use " + api.UploadURL.String()})
+		return errorResponse(&apiError{status: http.StatusBadRequest, code: api.CodeFormUnavailable, message: "form uploads are off because preventOverwrite is on (S3 has no conditional POST); use " + api.UploadURL.String()})
 	}
 	in := c.in
 	if err := h.checkFile(in.FileName, in.ContentType, nil, int64(h.set.MaxFileSize)); err != nil {
 		return errorResponse(err)
 	}
 	key := api.BuildKey(h.prefixFor(c.caller), h.newID(), in.FileName)
+	// A form may store up to its range's maximum.
+	if e := h.reserve(ctx, c.caller, c.tier, quota.Reservation{Key: key, Bytes: int64(h.set.MaxFileSize),
+		Expires: h.now().Add(h.set.UrlExpiry.Duration() + putGrace)}); e != nil {
+		return errorResponse(e)
+	}
 	signed, err := h.presign.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(key)},
 		func(o *s3.PresignPostOptions) {
 			o.Expires = h.set.UrlExpiry.Duration()
@@ -34,6 +39,7 @@ func (h *Handler) uploadForm(ctx context.Context, c *call[api.UploadFormRequest]
 		})
 	if err != nil {
 		h.log.ErrorContext(ctx, "presign post failed", "fileKey", key, "error", err)
+		h.release(ctx, c.caller, key)
 		return errorResponse(errInternal())
 	}
 	fields := make(map[string]string, len(signed.Values)+1)

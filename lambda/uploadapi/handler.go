@@ -11,12 +11,14 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/lambda/quota"
 )
 
 // Presigner signs S3 requests without sending them. *s3.PresignClient
@@ -63,6 +65,8 @@ type Handler struct {
 	presign   Presigner
 	bucket    BucketAPI
 	newID     func() string
+	now       func() time.Time
+	quota     *quota.Ledger // nil without quotas
 	log       *slog.Logger
 	routes    map[routeKey]*boundRoute
 	resources map[string]bool
@@ -88,6 +92,8 @@ func (h *Handler) methods() map[api.Route]method {
 		api.DownloadURL:       handles(h.downloadURL),
 		api.DeleteFile:        handles(h.deleteFile),
 		api.UploadStatus:      handles(h.uploadStatus),
+		api.Quota:             handles(h.quotaUsage),
+		api.ReconcileQuota:    handles(h.reconcileQuota),
 	}
 }
 
@@ -97,6 +103,10 @@ type Option func(*Handler)
 // WithLogger sends the handler's log lines to l instead of slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 
+// WithClock makes the handler read the time from now instead of time.Now:
+// it dates quota reservations and their expiry.
+func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = now } }
+
 // New returns a Handler for s after applying the defaults and validating
 // it. p signs URLs; b serves the routes that call S3.
 func New(s api.UploadSettings, p Presigner, b BucketAPI, opts ...Option) (*Handler, error) {
@@ -104,10 +114,13 @@ func New(s api.UploadSettings, p Presigner, b BucketAPI, opts ...Option) (*Handl
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	h := &Handler{set: s, presign: p, bucket: b, newID: api.NewFileID, log: slog.Default(),
+	h := &Handler{set: s, presign: p, bucket: b, newID: api.NewFileID, now: time.Now, log: slog.Default(),
 		routes: map[routeKey]*boundRoute{}, resources: map[string]bool{}}
 	for _, o := range opts {
 		o(h)
+	}
+	if s.Quotas() {
+		h.quota = quota.New(b, s.Bucket, s.QuotaPrefix, quota.WithClock(h.now))
 	}
 	methods := h.methods()
 	for _, r := range api.RoutesFor(s) {
@@ -145,7 +158,7 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) 
 	if h.resources[resource] {
 		return errorResponse(errMethod(req.HTTPMethod, resource))
 	}
-	return errorResponse(&apiError{http.StatusNotFound, api.CodeNotFound, "no route for " + req.HTTPMethod + " " + resource})
+	return errorResponse(&apiError{status: http.StatusNotFound, code: api.CodeNotFound, message: "no route for " + req.HTTPMethod + " " + resource})
 }
 
 // finish adds the CORS and content headers every response carries.

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/lambda/quota"
 )
 
 func (h *Handler) startMultipart(ctx context.Context, c *call[api.MultipartStartRequest]) response {
@@ -39,8 +40,14 @@ func (h *Handler) startMultipart(ctx context.Context, c *call[api.MultipartStart
 	default:
 		return errorResponse(badRequest("checksumAlgorithm %q is not supported; use \"CRC64NVME\", \"SHA256\" or leave it out", in.ChecksumAlgorithm))
 	}
+	// The declared size, for as long as the upload may live.
+	if e := h.reserve(ctx, caller, c.tier, quota.Reservation{Key: *create.Key, Bytes: in.Size, Multipart: true,
+		Expires: h.now().Add(multipartLives)}); e != nil {
+		return errorResponse(e)
+	}
 	out, err := h.bucket.CreateMultipartUpload(ctx, create)
 	if err != nil {
+		h.release(ctx, caller, *create.Key)
 		return h.s3Error(ctx, "create multipart upload", *create.Key, err)
 	}
 	plan := api.PlanParts(in.Size, int64(h.set.PartSize))
@@ -49,7 +56,7 @@ func (h *Handler) startMultipart(ctx context.Context, c *call[api.MultipartStart
 	if err := h.saveSession(ctx, uploadID, session{FileKey: *create.Key, Owner: caller, Size: plan.Size, PartSize: plan.PartSize,
 		ChecksumAlgorithm: in.ChecksumAlgorithm, SecretSHA256: secretHash(secret)}); err != nil {
 		h.log.ErrorContext(ctx, "write upload session failed", "fileKey", *create.Key, "error", err)
-		h.abort(ctx, uploadID, *create.Key, "no session")
+		h.abort(ctx, uploadID, *create.Key, caller, "no session")
 		return errorResponse(errInternal())
 	}
 	h.log.InfoContext(ctx, "started multipart upload", requestAttrs(c.req, "fileKey", *create.Key, "size", plan.Size, "parts", plan.PartCount)...)
@@ -75,8 +82,7 @@ func (h *Handler) signParts(ctx context.Context, c *call[api.SignPartsRequest]) 
 		return errorResponse(badRequest("size %d must be the upload's total size in bytes", in.Size))
 	}
 	if in.Size > int64(h.set.MaxMultipartSize) {
-		return errorResponse(&apiError{http.StatusRequestEntityTooLarge, api.CodePayloadTooLarge,
-			"size " + strconv.FormatInt(in.Size, 10) + " is over the limit of " + strconv.FormatInt(int64(h.set.MaxMultipartSize), 10) + " bytes"})
+		return errorResponse(&apiError{status: http.StatusRequestEntityTooLarge, code: api.CodePayloadTooLarge, message: "size " + strconv.FormatInt(in.Size, 10) + " is over the limit of " + strconv.FormatInt(int64(h.set.MaxMultipartSize), 10) + " bytes"})
 	}
 	if len(in.PartNumbers) == 0 || len(in.PartNumbers) > api.MaxPartsPerRequest {
 		return errorResponse(badRequest("partNumbers must list 1 to %d part numbers", api.MaxPartsPerRequest))
@@ -237,12 +243,11 @@ func (h *Handler) completeMultipart(ctx context.Context, c *call[api.CompleteReq
 	}
 	for _, p := range listed {
 		if p.PartNumber > plan.PartCount || p.Size != plan.PartLength(p.PartNumber) {
-			h.abort(ctx, uploadID, in.FileKey, "off-plan part")
+			h.abort(ctx, uploadID, in.FileKey, c.caller, "off-plan part")
 			if held > plan.Size {
-				return errorResponse(&apiError{http.StatusRequestEntityTooLarge, api.CodePayloadTooLarge,
-					fmt.Sprintf("the parts hold %d bytes, over the %d declared when the upload started; the upload was aborted", held, plan.Size)})
+				return errorResponse(&apiError{status: http.StatusRequestEntityTooLarge, code: api.CodePayloadTooLarge, message: fmt.Sprintf("the parts hold %d bytes, over the %d declared when the upload started; the upload was aborted", held, plan.Size)})
 			}
-			return errorResponse(&apiError{http.StatusBadRequest, api.CodeUploadAborted, fmt.Sprintf("part %d holds %d bytes where the plan of %d bytes has %d; the upload was aborted",
+			return errorResponse(&apiError{status: http.StatusBadRequest, code: api.CodeUploadAborted, message: fmt.Sprintf("part %d holds %d bytes where the plan of %d bytes has %d; the upload was aborted",
 				p.PartNumber, p.Size, plan.Size, plan.PartLength(p.PartNumber))})
 		}
 	}
@@ -306,8 +311,8 @@ func (h *Handler) completeMultipart(ctx context.Context, c *call[api.CompleteReq
 		ChecksumCRC64NVME: aws.ToString(out.ChecksumCRC64NVME)})
 }
 
-// abort frees an upload's parts and its session.
-func (h *Handler) abort(ctx context.Context, uploadID, key, why string) {
+// abort frees an upload's parts, its session and its quota reservation.
+func (h *Handler) abort(ctx context.Context, uploadID, key, caller, why string) {
 	if _, err := h.bucket.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 		Bucket: aws.String(h.set.Bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
 	}); err != nil {
@@ -315,6 +320,7 @@ func (h *Handler) abort(ctx context.Context, uploadID, key, why string) {
 		return
 	}
 	h.dropSession(ctx, uploadID, key)
+	h.release(ctx, caller, key)
 	h.log.InfoContext(ctx, "aborted multipart upload", "fileKey", key, "reason", why)
 }
 
@@ -329,6 +335,7 @@ func (h *Handler) abortMultipart(ctx context.Context, c *call[api.UploadRef]) re
 		return h.s3Error(ctx, "abort multipart upload", key, err)
 	}
 	h.dropSession(ctx, uploadID, key)
+	h.release(ctx, c.caller, key)
 	h.log.InfoContext(ctx, "aborted multipart upload", "fileKey", key)
 	return events.APIGatewayProxyResponse{StatusCode: http.StatusNoContent, Headers: map[string]string{}}
 }
@@ -356,14 +363,13 @@ func (h *Handler) s3Error(ctx context.Context, op, key string, err error) events
 	if errors.As(err, &apiErr) {
 		switch code := apiErr.ErrorCode(); code {
 		case "NoSuchUpload":
-			return errorResponse(&apiError{http.StatusNotFound, code, "no such multipart upload for this fileKey"})
+			return errorResponse(&apiError{status: http.StatusNotFound, code: code, message: "no such multipart upload for this fileKey"})
 		case "PreconditionFailed", "ConditionalRequestConflict":
 			// preventOverwrite: an object has this key already. The upload
 			// is kept; retrying cannot succeed.
-			return errorResponse(&apiError{http.StatusPreconditionFailed, api.CodePreconditionFailed,
-				"an object with this key exists and preventOverwrite is on; the upload is kept and was not completed"})
+			return errorResponse(&apiError{status: http.StatusPreconditionFailed, code: api.CodePreconditionFailed, message: "an object with this key exists and preventOverwrite is on; the upload is kept and was not completed"})
 		case "InvalidPart", "InvalidPartOrder", "EntityTooSmall", "InvalidRequest", "BadDigest", "InvalidArgument":
-			return errorResponse(&apiError{http.StatusBadRequest, code, apiErr.ErrorMessage()})
+			return errorResponse(&apiError{status: http.StatusBadRequest, code: code, message: apiErr.ErrorMessage()})
 		}
 	}
 	h.log.ErrorContext(ctx, op+" failed", "fileKey", key, "error", err)

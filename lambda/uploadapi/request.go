@@ -27,8 +27,8 @@ func (r *boundRoute) decode(req events.APIGatewayProxyRequest, dst any) *apiErro
 	if r.InBody() {
 		if ct := header(req.Headers, "Content-Type"); ct != "" && !strings.EqualFold(ct, "application/json") {
 			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-				return &apiError{http.StatusUnsupportedMediaType, api.CodeNotJSON,
-					"request body must be JSON sent as Content-Type: application/json, not " + strconv.Quote(ct)}
+				return &apiError{status: http.StatusUnsupportedMediaType, code: api.CodeNotJSON, message: "request body must be JSON sent as Content-Type: application/json, not " + strconv.Quote(ct)}
+
 			}
 		}
 		var e *apiError
@@ -88,7 +88,7 @@ func requestBody(req events.APIGatewayProxyRequest) ([]byte, *apiError) {
 		}
 	}
 	if len(body) > api.MaxRequestBody {
-		return nil, &apiError{http.StatusRequestEntityTooLarge, api.CodePayloadTooLarge, "request body is larger than 1 MiB"}
+		return nil, &apiError{status: http.StatusRequestEntityTooLarge, code: api.CodePayloadTooLarge, message: "request body is larger than 1 MiB"}
 	}
 	return body, nil
 }

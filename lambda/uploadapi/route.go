@@ -20,8 +20,9 @@ type response = events.APIGatewayProxyResponse
 type call[In any] struct {
 	req events.APIGatewayProxyRequest
 	in  In
-	// caller is the verified caller's ID; "" without sign-in.
-	caller string
+	// caller is the verified caller's ID; "" without sign-in. tier is the
+	// quota tier its token names, if the settings read one.
+	caller, tier string
 	// uploadID is the {uploadId} path parameter of the routes that have
 	// one.
 	uploadID string
@@ -52,7 +53,7 @@ func handles[In any](m func(context.Context, *call[In]) response) method {
 		in: reflect.TypeFor[In](),
 		serve: func(ctx context.Context, h *Handler, r *boundRoute, req events.APIGatewayProxyRequest) response {
 			c := &call[In]{req: req}
-			if e := h.read(r, req, &c.in, &c.caller, &c.uploadID); e != nil {
+			if e := h.read(r, req, &c.in, &c.caller, &c.tier, &c.uploadID); e != nil {
 				return errorResponse(e)
 			}
 			return m(ctx, c)
@@ -102,14 +103,14 @@ func bindRoute(r api.Route, m method, s api.UploadSettings) *boundRoute {
 
 // read does what [handles] promises, in this order: uploadId, caller,
 // request, ownership.
-func (h *Handler) read(r *boundRoute, req events.APIGatewayProxyRequest, in any, caller, uploadID *string) *apiError {
+func (h *Handler) read(r *boundRoute, req events.APIGatewayProxyRequest, in any, caller, tier, uploadID *string) *apiError {
 	var e *apiError
 	if r.uploadID {
 		if *uploadID, e = h.uploadID(req); e != nil {
 			return e
 		}
 	}
-	if *caller, e = h.callerOf(req); e != nil {
+	if *caller, *tier, e = h.callerOf(req); e != nil {
 		return e
 	}
 	if r.Request() != nil {

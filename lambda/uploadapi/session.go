@@ -75,7 +75,7 @@ func (h *Handler) saveSession(ctx context.Context, uploadID string, s session) e
 
 // errNoSession answers a call about an upload this API has no session for:
 // never started here, already completed or aborted, or expired.
-var errNoSession = &apiError{http.StatusNotFound, api.CodeNoSuchUpload, "no such multipart upload for this fileKey"}
+var errNoSession = &apiError{status: http.StatusNotFound, code: api.CodeNoSuchUpload, message: "no such multipart upload for this fileKey"}
 
 // loadSession reads the session of uploadID and checks that it is the
 // upload of key, started by caller, and that secret is the upload's.
@@ -110,14 +110,14 @@ func (h *Handler) loadSession(ctx context.Context, uploadID, key, caller, secret
 		return s, errNoSession
 	}
 	if s.Owner != caller {
-		return s, &apiError{http.StatusForbidden, api.CodeForbidden, "this upload belongs to another caller"}
+		return s, &apiError{status: http.StatusForbidden, code: api.CodeForbidden, message: "this upload belongs to another caller"}
 	}
 	if secret == "" {
-		return s, &apiError{http.StatusForbidden, api.CodeForbidden,
-			"send the uploadSecret the start of this upload returned, in the " + api.UploadSecretHeader + " header"}
+		return s, &apiError{status: http.StatusForbidden, code: api.CodeForbidden, message: "send the uploadSecret the start of this upload returned, in the " + api.UploadSecretHeader + " header"}
+
 	}
 	if subtle.ConstantTimeCompare([]byte(secretHash(secret)), []byte(s.SecretSHA256)) != 1 {
-		return s, &apiError{http.StatusForbidden, api.CodeForbidden, "the " + api.UploadSecretHeader + " header is not this upload's secret"}
+		return s, &apiError{status: http.StatusForbidden, code: api.CodeForbidden, message: "the " + api.UploadSecretHeader + " header is not this upload's secret"}
 	}
 	return s, nil
 }

@@ -28,7 +28,7 @@ func (h *Handler) status(ctx context.Context, key string) (api.UploadStatusRespo
 	if err != nil {
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) && missing(apiErr.ErrorCode()) {
-			return api.UploadStatusResponse{}, &apiError{http.StatusNotFound, api.CodeNotFound, "no such file"}
+			return api.UploadStatusResponse{}, &apiError{status: http.StatusNotFound, code: api.CodeNotFound, message: "no such file"}
 		}
 		h.log.ErrorContext(ctx, "read tags failed", "fileKey", key, "error", err)
 		return api.UploadStatusResponse{}, errInternal()

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/lambda/quota"
 )
 
 func (h *Handler) uploadURL(ctx context.Context, c *call[api.UploadURLRequest]) response {
@@ -42,9 +43,16 @@ func (h *Handler) uploadURL(ctx context.Context, c *call[api.UploadURLRequest]) 
 	if h.set.PreventOverwrite {
 		put.IfNoneMatch = aws.String("*")
 	}
+	// The size signed (required when a quota counts bytes) is what the
+	// URL may store.
+	if e := h.reserve(ctx, c.caller, c.tier, quota.Reservation{Key: *put.Key, Bytes: aws.ToInt64(put.ContentLength),
+		Expires: h.now().Add(h.set.UrlExpiry.Duration() + putGrace)}); e != nil {
+		return errorResponse(e)
+	}
 	signed, err := h.presign.PresignPutObject(ctx, put, s3.WithPresignExpires(h.set.UrlExpiry.Duration()))
 	if err != nil {
 		h.log.ErrorContext(ctx, "presign put failed", "fileKey", *put.Key, "error", err)
+		h.release(ctx, c.caller, *put.Key)
 		return errorResponse(errInternal())
 	}
 	h.log.InfoContext(ctx, "issued upload url", requestAttrs(c.req, "fileKey", *put.Key, "contentType", *put.ContentType, "size", aws.ToInt64(put.ContentLength))...)
@@ -104,8 +112,8 @@ func (h *Handler) checkFile(fileName, contentType string, size *int64, maxSize i
 		return badRequest("size %d must be at least 1 byte", *size)
 	}
 	if *size > maxSize {
-		return &apiError{http.StatusRequestEntityTooLarge, api.CodePayloadTooLarge,
-			"size " + strconv.FormatInt(*size, 10) + " is over the limit of " + strconv.FormatInt(maxSize, 10) + " bytes"}
+		return &apiError{status: http.StatusRequestEntityTooLarge, code: api.CodePayloadTooLarge, message: "size " + strconv.FormatInt(*size, 10) + " is over the limit of " + strconv.FormatInt(maxSize, 10) + " bytes"}
+
 	}
 	return nil
 }
@@ -138,5 +146,5 @@ func errNotAllowed(mt string, allowed []string) *apiError {
 	} else if len(allowed) > 0 {
 		msg += "; allowed: " + strings.Join(allowed, ", ")
 	}
-	return &apiError{http.StatusUnsupportedMediaType, api.CodeUnsupportedMediaType, msg}
+	return &apiError{status: http.StatusUnsupportedMediaType, code: api.CodeUnsupportedMediaType, message: msg}
 }

@@ -106,6 +106,9 @@ func (h *Handler) settle(ctx context.Context, obj object, o outcome, scan string
 	if err := h.tagCurrent(ctx, obj, m.Status, m.Event.Reason, keep); err != nil {
 		return err
 	}
+	if err := h.settleQuota(ctx, m.Event, m.Status == api.StatusVerified); err != nil {
+		return err
+	}
 	if err := h.publish(ctx, m.outcome); err != nil {
 		return err
 	}
@@ -304,6 +307,21 @@ func (h *Handler) publish(ctx context.Context, o outcome) error {
 			e = out.Entries[0]
 		}
 		return fmt.Errorf("publish %s for %s: %s: %s", detailType, o.Event.FileKey, aws.ToString(e.ErrorCode), aws.ToString(e.ErrorMessage))
+	}
+	return nil
+}
+
+// settleQuota ends the upload's quota reservation with the outcome: a
+// verified object's size counts against its owner, a rejected one gives
+// the reservation back. Settling is idempotent per object version (keyed
+// by the verdict's idempotency key), so a takeover may do it again. An
+// object under no owner's segment was never reserved for.
+func (h *Handler) settleQuota(ctx context.Context, e api.UploadEvent, verified bool) error {
+	if h.quota == nil || h.set.SignIn && e.Owner == "" {
+		return nil
+	}
+	if err := h.quota.Settle(ctx, api.LedgerOf(e.Owner), e.FileKey, e.IdempotencyKey, e.Size, verified); err != nil {
+		return fmt.Errorf("settle quota of %s: %w", e.FileKey, err)
 	}
 	return nil
 }

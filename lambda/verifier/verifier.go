@@ -94,6 +94,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/lambda/quota"
 )
 
 // BucketAPI is the part of the S3 API the verifier calls. *s3.Client
@@ -119,6 +120,7 @@ type Publisher interface {
 type Handler struct {
 	set    api.VerifierSettings
 	bucket BucketAPI
+	quota  *quota.Ledger // nil without quotas
 	events Publisher
 	log    *slog.Logger
 	now    func() time.Time
@@ -144,6 +146,9 @@ func New(s api.VerifierSettings, b BucketAPI, p Publisher, opts ...Option) (*Han
 	h := &Handler{set: s, bucket: b, events: p, log: slog.Default(), now: time.Now}
 	for _, o := range opts {
 		o(h)
+	}
+	if s.Quotas() {
+		h.quota = quota.New(b, s.Bucket, s.QuotaPrefix, quota.WithClock(h.now))
 	}
 	return h, nil
 }

@@ -1,0 +1,177 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// Quotas bound what each caller may upload, on four dimensions, counted in
+// a ledger object per caller kept in the bucket. An upload URL reserves the
+// bytes it signs; the verifier's outcome settles them with the size
+// stored; a rejection, an abort, a URL that expired unused and a delete
+// give them back. Without sign-in every caller of the API key shares one
+// ledger.
+
+// Count is a number of things: files, sessions. The construct's props
+// carry it as a number.
+type Count int64
+
+// QuotaLimits are one caller's limits; zero on a dimension is unlimited.
+type QuotaLimits struct {
+	// Bytes bounds the bytes a caller keeps stored, with what its issued
+	// URLs may still store.
+	Bytes Bytes `json:"bytes,omitempty"`
+	// BytesPerDay bounds the bytes a caller's URLs may upload in a UTC day.
+	BytesPerDay Bytes `json:"bytesPerDay,omitempty"`
+	// FilesPerDay bounds the uploads (URLs, forms, multipart starts) a
+	// caller may begin in a UTC day.
+	FilesPerDay Count `json:"filesPerDay,omitempty"`
+	// Sessions bounds a caller's multipart uploads in progress.
+	Sessions Count `json:"sessions,omitempty"`
+}
+
+// Limited reports whether any dimension is bounded.
+func (l QuotaLimits) Limited() bool { return l != QuotaLimits{} }
+
+// The quota dimensions, as refusals and the quota route name them.
+const (
+	QuotaBytes       = "bytes"
+	QuotaBytesPerDay = "bytesPerDay"
+	QuotaFilesPerDay = "filesPerDay"
+	QuotaSessions    = "sessions"
+)
+
+// QuotaUsage is what a caller's ledger counts.
+type QuotaUsage struct {
+	// StoredBytes are the bytes of the caller's stored, verified uploads;
+	// ReservedBytes what its issued URLs and multipart uploads in
+	// progress may still store. Bytes is their sum, which QuotaBytes
+	// bounds.
+	Bytes         int64 `json:"bytes"`
+	StoredBytes   int64 `json:"storedBytes"`
+	ReservedBytes int64 `json:"reservedBytes"`
+	// BytesToday and FilesToday count the uploads begun on Day.
+	BytesToday int64 `json:"bytesToday"`
+	FilesToday int64 `json:"filesToday"`
+	// Sessions counts multipart uploads in progress.
+	Sessions int64 `json:"sessions"`
+}
+
+// QuotaResponse answers GET /quota: the caller's limits (zero is
+// unlimited) and usage.
+type QuotaResponse struct {
+	// Tier names the caller's tier, when its token names one the
+	// settings know.
+	Tier   string      `json:"tier,omitempty"`
+	Limits QuotaLimits `json:"limits"`
+	Usage  QuotaUsage  `json:"usage"`
+	// Day is the UTC day the per-day usage counts (YYYY-MM-DD); it
+	// starts afresh at ResetsAt (RFC 3339).
+	Day      string `json:"day"`
+	ResetsAt string `json:"resetsAt"`
+}
+
+// QuotaRefusal says which limit an upload would exceed: part of the error
+// body of a QuotaExceeded refusal.
+type QuotaRefusal struct {
+	Dimension string `json:"dimension"`
+	Limit     int64  `json:"limit"`
+	Used      int64  `json:"used"`
+	// Remaining is what is left of the limit; Needed what the upload
+	// asked for.
+	Remaining int64 `json:"remaining"`
+	Needed    int64 `json:"needed"`
+	// RetryAfter, for a per-day dimension, is how many seconds until the
+	// day starts afresh.
+	RetryAfter int64 `json:"retryAfter,omitempty"`
+}
+
+// Status is the HTTP status of the refusal: 429 for a per-day dimension,
+// which time lifts, 403 for the others.
+func (r QuotaRefusal) Status() int {
+	if r.RetryAfter > 0 {
+		return http.StatusTooManyRequests
+	}
+	return http.StatusForbidden
+}
+
+// Message says the refusal plainly.
+func (r QuotaRefusal) Message() string {
+	what := map[string]string{
+		QuotaBytes:       "stored bytes",
+		QuotaBytesPerDay: "bytes uploaded today (UTC)",
+		QuotaFilesPerDay: "uploads begun today (UTC)",
+		QuotaSessions:    "multipart uploads in progress",
+	}[r.Dimension]
+	msg := fmt.Sprintf("quota exceeded: %s limit %d, used %d, %d left, this upload needs %d", what, r.Limit, r.Used, r.Remaining, r.Needed)
+	if r.RetryAfter > 0 {
+		msg += fmt.Sprintf("; the day starts afresh in %d s", r.RetryAfter)
+	}
+	return msg
+}
+
+// DefaultQuotaPrefix holds the ledgers.
+const DefaultQuotaPrefix = "upload-quotas/"
+
+// SharedLedger names the ledger every caller shares without sign-in.
+const SharedLedger = "shared"
+
+// LedgerOf names the ledger of a caller: its caller ID, or SharedLedger
+// without sign-in ("").
+func LedgerOf(caller string) string {
+	if caller == "" {
+		return SharedLedger
+	}
+	return caller
+}
+
+// validateQuotas reports the quota settings that cannot work.
+func (c UploadSettings) validateQuotas() error {
+	var errs settingErrors
+	limits := map[string]QuotaLimits{"": c.Limits()}
+	for name, l := range c.QuotaTiers {
+		limits[name] = l
+	}
+	for tier, l := range limits {
+		setting := func(s string) string {
+			if tier == "" {
+				return "quota" + string(s[0]-'a'+'A') + s[1:]
+			}
+			return "quotaTiers." + tier + "." + s
+		}
+		for name, v := range map[string]int64{QuotaBytes: int64(l.Bytes), QuotaBytesPerDay: int64(l.BytesPerDay),
+			QuotaFilesPerDay: int64(l.FilesPerDay), QuotaSessions: int64(l.Sessions)} {
+			if v < 0 {
+				errs.add(setting(name), "%d is negative; leave it unset for no limit", v)
+			}
+		}
+	}
+	for tier := range c.QuotaTiers {
+		if tier == "" || len(tier) > 64 {
+			errs.add("quotaTiers", "has a tier named %q; name each with 1 to 64 characters", tier)
+		}
+	}
+	switch {
+	case len(c.QuotaTiers) > 0 && c.QuotaTierClaim == "":
+		errs.add("quotaTiers", "need quotaTierClaim: the token claim that names a caller's tier")
+	case c.QuotaTierClaim != "" && len(c.QuotaTiers) == 0:
+		errs.add("quotaTierClaim", "%q names tiers, but quotaTiers lists none", c.QuotaTierClaim)
+	case c.QuotaTierClaim != "" && !c.SignIn:
+		errs.add("quotaTierClaim", "needs sign-in: without it no token names a tier")
+	case c.QuotaTierClaim == ContextIssuer || c.QuotaTierClaim == ContextSubject || c.QuotaTierClaim == ContextCallerID:
+		errs.add("quotaTierClaim", "%q names the caller itself; name the claim that holds its tier", c.QuotaTierClaim)
+	}
+	if c.Quotas() && !c.Verified {
+		errs.add("quotaBytes", "and the other quotas need the verifier: its outcome settles what each upload stored")
+	}
+	if !prefixPattern().MatchString(c.QuotaPrefix) || len(c.QuotaPrefix) > 256 {
+		errs.add("quotaPrefix", "%q must be segments of letters, digits, '.', '-' or '_', each ending in '/'", c.QuotaPrefix)
+	} else {
+		for _, other := range []struct{ name, prefix string }{{"keyPrefix", c.KeyPrefix}, {"sessionPrefix", c.SessionPrefix}} {
+			if overlaps(c.QuotaPrefix, other.prefix) {
+				errs.add("quotaPrefix", "%q overlaps %s %q", c.QuotaPrefix, other.name, other.prefix)
+			}
+		}
+	}
+	return errs.join()
+}
