@@ -28,6 +28,7 @@ func withDefaults(props *PresignedUploadApiProps) *PresignedUploadApiProps {
 	setString(&p.StageName, "prod")
 	setNumber(&p.ThrottlingRateLimit, 100)
 	setNumber(&p.ThrottlingBurstLimit, 200)
+	throttleDefaults(&p)
 	setBool(&p.ApiKeyRequired, false)
 	setBool(&p.WebAclEnabled, false)
 	setNumber(&p.WebAclRateLimit, 1000)

@@ -85,6 +85,57 @@ func checkAlarms(t *testing.T, tm template, actions string) {
 	}
 }
 
+// methodSettings returns the stage's method settings by "METHOD path", the
+// stage-wide entry under "* /*".
+func methodSettings(t *testing.T, tm template) map[string]map[string]any {
+	t.Helper()
+	_, stage := tm.one(t, "AWS::ApiGateway::Stage")
+	out := map[string]map[string]any{}
+	for _, s := range stage.Properties["MethodSettings"].([]any) {
+		m := s.(map[string]any)
+		out[fmt.Sprint(m["HttpMethod"], " ", m["ResourcePath"])] = m
+	}
+	return out
+}
+
+// checkThrottledMethods checks that the stage throttles the method of
+// every route of routes marked Throttled on its own, at rate and burst
+// (JSON values, so a token's reference too) with the stage's logging and
+// metrics, and no other method: a route marked later is covered without
+// a test edit.
+func checkThrottledMethods(t *testing.T, tm template, routes []api.Route, rate, burst string) {
+	t.Helper()
+	settings := methodSettings(t, tm)
+	delete(settings, "* /*")
+	throttled := 0
+	for _, r := range routes {
+		// API Gateway's path of a method setting: each '/' as "~1".
+		key := r.Method + " /" + strings.ReplaceAll(r.Resource, "/", "~1")
+		m, ok := settings[key]
+		if !r.Throttled {
+			if ok {
+				t.Errorf("%s is throttled on its own: %s", r, jsonOf(m))
+			}
+			continue
+		}
+		throttled++
+		if !ok {
+			t.Errorf("%s is not throttled on its own", r)
+			continue
+		}
+		if jsonOf(m["ThrottlingRateLimit"]) != rate || jsonOf(m["ThrottlingBurstLimit"]) != burst ||
+			m["LoggingLevel"] != "INFO" || m["DataTraceEnabled"] != false || m["MetricsEnabled"] != true {
+			t.Errorf("%s settings = %s, want rate %s, burst %s, and the stage's logging and metrics", r, jsonOf(m), rate, burst)
+		}
+	}
+	if throttled == 0 {
+		t.Fatal("no route is marked Throttled")
+	}
+	if len(settings) != throttled {
+		t.Errorf("%d methods have settings of their own, want the %d throttled routes': %v", len(settings), throttled, sortedKeys(settings))
+	}
+}
+
 // checkBucketGuardrails checks that the construct's bucket refuses SSE-C
 // uploads and that its policy denies the function role's requests signed
 // more than maxAgeMs milliseconds ago, on the key prefix.
@@ -163,6 +214,9 @@ func TestGuardrails(t *testing.T) {
 				RemovalPolicy:  awscdk.RemovalPolicy_DESTROY,
 				Versioned:      jsii.Bool(true),
 				UrlExpiry:      awscdk.Duration_Minutes(jsii.Number(10)),
+				// A token is not checked against the stage's limit.
+				ThrottledRouteRateLimit:  awscdk.NewCfnParameter(s, jsii.String("RouteRate"), &awscdk.CfnParameterProps{Type: jsii.String("Number")}).ValueAsNumber(),
+				ThrottledRouteBurstLimit: jsii.Number(4),
 			}
 		})
 		_, bucket := tm.one(t, "AWS::S3::Bucket")
@@ -183,6 +237,9 @@ func TestGuardrails(t *testing.T) {
 		t.Run("alarms notify the topic", func(t *testing.T) {
 			topic, _ := tm.one(t, "AWS::SNS::Topic")
 			checkAlarms(t, tm, `[{"Ref":"`+topic+`"}]`)
+		})
+		t.Run("the routes a caller could loop are throttled at the props' limits, a token as it is", func(t *testing.T) {
+			checkThrottledMethods(t, tm, api.RoutesFor(api.UploadSettings{Verified: true}), `{"Ref":"RouteRate"}`, "4")
 		})
 
 		t.Run("versioned bucket expires noncurrent versions after 30 days", func(t *testing.T) {
@@ -284,6 +341,9 @@ func TestGuardrails(t *testing.T) {
 				Bucket:           awss3.NewBucket(s, jsii.String("Existing"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true), Versioned: jsii.Bool(true)}),
 				AlarmsEnabled:    jsii.Bool(false),
 				PreventOverwrite: jsii.Bool(false),
+				// The stage's own limits: no per-method throttles.
+				ThrottledRouteRateLimit:  jsii.Number(100),
+				ThrottledRouteBurstLimit: jsii.Number(200),
 			}
 		})
 		t.Run("overwrites allowed on an existing bucket: synth says to keep it versioned", func(t *testing.T) {
@@ -312,6 +372,11 @@ func TestGuardrails(t *testing.T) {
 		t.Run("no alarms", func(t *testing.T) {
 			if n := tm.count("AWS::CloudWatch::Alarm"); n != 0 {
 				t.Errorf("%d alarms, want 0", n)
+			}
+		})
+		t.Run("throttled routes at the stage's limits: no method has settings of its own", func(t *testing.T) {
+			if got := methodSettings(t, tm); len(got) != 1 || got["* /*"] == nil {
+				t.Errorf("method settings = %s, want the stage's alone", jsonOf(got))
 			}
 		})
 	})

@@ -250,6 +250,13 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.UploadSet
 		Retention:     p.LogRetention,
 		RemovalPolicy: p.RemovalPolicy,
 	})
+	// What every method logs and measures; the throttled ones repeat it.
+	monitoring := awsapigateway.MethodDeploymentOptions{
+		LoggingLevel: awsapigateway.MethodLoggingLevel_INFO,
+		// Responses carry pre-signed URLs: never copy bodies into logs.
+		DataTraceEnabled: jsii.Bool(false),
+		MetricsEnabled:   jsii.Bool(true),
+	}
 	// The CloudWatch role backs API Gateway's one logging setting per account
 	// and region, which every API there shares: it is retained, so deleting
 	// this stack never leaves that setting pointing at a deleted role.
@@ -263,10 +270,10 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.UploadSet
 			StageName:            p.StageName,
 			ThrottlingRateLimit:  p.ThrottlingRateLimit,
 			ThrottlingBurstLimit: p.ThrottlingBurstLimit,
-			LoggingLevel:         awsapigateway.MethodLoggingLevel_INFO,
-			// Responses carry pre-signed URLs: never copy bodies into logs.
-			DataTraceEnabled:     jsii.Bool(false),
-			MetricsEnabled:       jsii.Bool(true),
+			MethodOptions:        throttledMethods(p, cfg, monitoring),
+			LoggingLevel:         monitoring.LoggingLevel,
+			DataTraceEnabled:     monitoring.DataTraceEnabled,
+			MetricsEnabled:       monitoring.MetricsEnabled,
 			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(accessLogs),
 			AccessLogFormat:      awsapigateway.AccessLogFormat_Custom(jsii.String(c.auth.accessLogFormat())),
 		},

@@ -477,6 +477,9 @@ func TestDefaults(t *testing.T) {
 	t.Run("alarms watch the 5XX rate, function errors and throttles, notifying nobody", func(t *testing.T) {
 		checkAlarms(t, tm, "")
 	})
+	t.Run("the routes a caller could loop are throttled at 10 requests a second, burst 20; no other method is", func(t *testing.T) {
+		checkThrottledMethods(t, tm, api.RoutesFor(api.UploadSettings{Verified: true}), "10", "20")
+	})
 	t.Run("optional parts are absent", func(t *testing.T) {
 		for _, typ := range []string{"AWS::ApiGateway::ApiKey", "AWS::ApiGateway::UsagePlan", "AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation", "AWS::KMS::Key"} {
 			if n := tm.count(typ); n != 0 {
@@ -509,8 +512,14 @@ func TestOptions(t *testing.T) {
 			}
 		}
 	})
-	t.Run("new web ACL", func(t *testing.T) {
-		tm := synth(t, &presignedupload.PresignedUploadApiProps{WebAclEnabled: jsii.Bool(true), WebAclRateLimit: jsii.Number(300)})
+	t.Run("new web ACL; per-method throttles off", func(t *testing.T) {
+		tm := synth(t, &presignedupload.PresignedUploadApiProps{WebAclEnabled: jsii.Bool(true), WebAclRateLimit: jsii.Number(300),
+			ThrottlingRateLimit: jsii.Number(40), ThrottlingBurstLimit: jsii.Number(80), ThrottledRouteRateLimit: jsii.Number(40), ThrottledRouteBurstLimit: jsii.Number(80)})
+		t.Run("throttled routes at the stage's limits have no settings of their own", func(t *testing.T) {
+			if got := methodSettings(t, tm); len(got) != 1 || get(got["* /*"], "ThrottlingRateLimit") != 40.0 {
+				t.Errorf("method settings = %s, want the stage's alone", jsonOf(got))
+			}
+		})
 		_, acl := tm.one(t, "AWS::WAFv2::WebACL")
 		rules := jsonOf(acl.Properties["Rules"])
 		for _, want := range []string{"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList", `"Limit":300`} {
@@ -600,6 +609,13 @@ func TestOptions(t *testing.T) {
 			AllowedOrigins:      jsii.Strings("https://a.example", "https://b.example"),
 			AllowedContentTypes: jsii.Strings("image/*"), MaxFileSize: awscdk.Size_Mebibytes(jsii.Number(1)),
 			UrlExpiry: awscdk.Duration_Minutes(jsii.Number(2)), StageName: jsii.String("v1"),
+			ThrottlingRateLimit: jsii.Number(5), ThrottlingBurstLimit: jsii.Number(8),
+		})
+		t.Run("a stage below the per-method defaults: its limits apply to every method, none has its own", func(t *testing.T) {
+			got := methodSettings(t, tm)
+			if len(got) != 1 || get(got["* /*"], "ThrottlingRateLimit") != 5.0 || get(got["* /*"], "ThrottlingBurstLimit") != 8.0 {
+				t.Errorf("method settings = %s, want the stage's 5 and 8 alone", jsonOf(got))
+			}
 		})
 		want := api.UploadSettings{Bucket: "<UploadBucket84BF9F0F>", RequireSize: true, PreventOverwrite: true, KeyPrefix: "in/",
 			AllowedOrigins: []string{"https://a.example", "https://b.example"}, AllowedContentTypes: []string{"image/*"},
@@ -710,6 +726,15 @@ func TestPropsValidation(t *testing.T) {
 		{"alarm topic with alarms off", func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{AlarmsEnabled: jsii.Bool(false), AlarmTopic: awssns.Topic_FromTopicArn(s, jsii.String("T"), jsii.String("arn:aws:sns:eu-west-1:123456789012:ops"))}
 		}, "alarmTopic needs alarmsEnabled"},
+		{"throttled routes above the stage", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{ThrottlingRateLimit: jsii.Number(50), ThrottledRouteRateLimit: jsii.Number(60)}
+		}, "throttledRouteRateLimit 60 is above throttlingRateLimit 50"},
+		{"throttled routes' burst above the stage's default", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{ThrottledRouteBurstLimit: jsii.Number(201)}
+		}, "throttledRouteBurstLimit 201 is above throttlingBurstLimit 200"},
+		{"negative throttled routes' rate", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{ThrottledRouteRateLimit: jsii.Number(-1)}
+		}, "throttledRouteRateLimit -1 must not be negative"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -170,6 +170,23 @@ type PresignedUploadApiProps struct {
 	//
 	// Default: 200.
 	ThrottlingBurstLimit *float64
+	// ThrottledRouteRateLimit is the steady-state requests per second of
+	// each method a caller could call in a loop to run up cost, those
+	// marked Throttled in api.Routes (such as the upload URL), each on its
+	// own and across all callers: a caller over it gets 429. Together the
+	// methods take up to their number times it: keep that below
+	// ThrottlingRateLimit, so the other routes (parts, completion) keep
+	// room. At most ThrottlingRateLimit. Set it and
+	// ThrottledRouteBurstLimit to the stage's limits to turn the
+	// per-method throttles off.
+	//
+	// Default: 10, or ThrottlingRateLimit when that is lower.
+	ThrottledRouteRateLimit *float64
+	// ThrottledRouteBurstLimit is the burst capacity of each method
+	// ThrottledRouteRateLimit throttles. At most ThrottlingBurstLimit.
+	//
+	// Default: 20, or ThrottlingBurstLimit when that is lower.
+	ThrottledRouteBurstLimit *float64
 	// ApiKeyRequired creates an API key and a usage plan, and makes every
 	// method require the key in the X-Api-Key header.
 	//

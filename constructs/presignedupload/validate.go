@@ -50,6 +50,7 @@ func validate(p *PresignedUploadApiProps) {
 	}
 	for name, v := range map[string]*float64{
 		"throttlingRateLimit": p.ThrottlingRateLimit, "throttlingBurstLimit": p.ThrottlingBurstLimit,
+		"throttledRouteRateLimit": p.ThrottledRouteRateLimit, "throttledRouteBurstLimit": p.ThrottledRouteBurstLimit,
 		"usagePlanRateLimit": p.UsagePlanRateLimit, "usagePlanBurstLimit": p.UsagePlanBurstLimit,
 		"usagePlanQuotaPerDay": p.UsagePlanQuotaPerDay,
 	} {
@@ -58,6 +59,7 @@ func validate(p *PresignedUploadApiProps) {
 	if !unresolvedNumber(p.MemorySize) {
 		must(*p.MemorySize >= 128 && *p.MemorySize <= 10240, "memorySize %v is outside 128 to 10240 MiB", *p.MemorySize)
 	}
+	validateCosts(p) // after the limits' signs
 }
 
 func deref(v *float64) float64 {
