@@ -344,8 +344,8 @@ func TestAlarmTopicSetting(t *testing.T) {
 	arn := "arn:aws:sns:eu-west-1:123456789012:ops"
 	stack := NewPresignedUploadStack(app, "Alarmed", &PresignedUploadStackProps{Settings: environments.Environment{AlarmTopicArn: arn}})
 	alarms := *assertions.Template_FromStack(stack, nil).FindResources(jsii.String("AWS::CloudWatch::Alarm"), nil)
-	if len(alarms) != 5 {
-		t.Errorf("%d alarms, want 5: the upload API's 3 and the verifier's 2", len(alarms))
+	if len(alarms) != 8 {
+		t.Errorf("%d alarms, want 8: the upload API's 3, its cost alarms' 3 and the verifier's 2", len(alarms))
 	}
 	for id, a := range alarms {
 		raw, _ := json.Marshal((*a)["Properties"])

@@ -1,19 +1,29 @@
 package presignedupload
 
 import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
 
 	"github.com/presigned-upload/presigned-upload/api"
 )
 
-// Cost guardrails bound what callers can make a deployment spend. Each
-// stored upload costs about 8 S3 requests, an event and a marker, so a
-// caller looping the upload routes at the stage's limit runs up the bill
-// by itself: those routes (api.Route.Throttled) get limits of their own
-// below the stage's.
+// Cost guardrails bound and report what callers can make a deployment
+// spend. Each stored upload costs about 8 S3 requests, an event and a
+// marker, so a caller looping the upload routes at the stage's limit runs
+// up the bill by itself: those routes (api.Route.Throttled) get limits of
+// their own below the stage's; alarms report 4XX volume, PUT requests and
+// the bucket's size.
 const (
-	throttledRouteRate  = 10
-	throttledRouteBurst = 20
+	throttledRouteRate        = 10
+	throttledRouteBurst       = 20
+	clientErrorAlarmThreshold = 1000
+	putRequestAlarmThreshold  = 10000
+	// uploadsMetricsFilter is the ID of the bucket's request metrics
+	// configuration on KeyPrefix, the FilterId dimension of its metrics.
+	uploadsMetricsFilter = "Uploads"
 )
 
 // throttleDefaults keeps the throttled routes' defaults within the
@@ -30,6 +40,20 @@ func atMost(v float64, limit *float64) float64 {
 	return v
 }
 
+// costAlarmDefaults fills the cost alarms' thresholds. The bucket's own
+// alarms are on by default only on a bucket the construct creates: an
+// existing bucket holds more than the uploads, and its request metrics
+// are its owner's to configure.
+func costAlarmDefaults(p *PresignedUploadApiProps) {
+	setNumber(&p.ClientErrorAlarmThreshold, clientErrorAlarmThreshold)
+	if p.Bucket == nil {
+		setNumber(&p.PutRequestAlarmThreshold, putRequestAlarmThreshold)
+		if p.BucketSizeAlarmThreshold == nil {
+			p.BucketSizeAlarmThreshold = awscdk.Size_Tebibytes(jsii.Number(1))
+		}
+	}
+}
+
 func validateCosts(p *PresignedUploadApiProps) {
 	for _, l := range []struct {
 		name, stageName string
@@ -40,6 +64,18 @@ func validateCosts(p *PresignedUploadApiProps) {
 	} {
 		if !unresolvedNumber(l.v) && !unresolvedNumber(l.stage) {
 			must(*l.v <= *l.stage, "%s %v is above %s %v: the stage would refuse the requests first", l.name, *l.v, l.stageName, *l.stage)
+		}
+	}
+	if !*p.AlarmsEnabled {
+		for _, a := range []struct {
+			name string
+			set  bool
+		}{
+			{"clientErrorAlarmThreshold", p.ClientErrorAlarmThreshold != nil},
+			{"putRequestAlarmThreshold", p.PutRequestAlarmThreshold != nil},
+			{"bucketSizeAlarmThreshold", p.BucketSizeAlarmThreshold != nil},
+		} {
+			must(!a.set, "%s needs alarmsEnabled", a.name)
 		}
 	}
 }
@@ -67,4 +103,78 @@ func throttledMethods(p *PresignedUploadApiProps, cfg api.UploadSettings, stage 
 
 func sameNumber(a, b *float64) bool {
 	return !unresolvedNumber(a) && !unresolvedNumber(b) && *a == *b
+}
+
+// alarmOn reports whether a threshold asks for its alarm: set and not 0.
+func alarmOn(threshold *float64) bool { return threshold != nil && *threshold != 0 }
+
+func sizeAlarmOn(threshold awscdk.Size) bool {
+	return threshold != nil && (*threshold.IsUnresolved() || bytesOf(threshold) != 0)
+}
+
+func bytesOf(s awscdk.Size) float64 {
+	return *s.ToBytes(&awscdk.SizeConversionOptions{Rounding: awscdk.SizeRoundingBehavior_NONE})
+}
+
+// bucketMetrics is the request metrics configuration the PUT requests
+// alarm reads: S3 publishes request metrics only for a configured filter.
+func bucketMetrics(p *PresignedUploadApiProps, cfg api.UploadSettings) *[]*awss3.BucketMetrics {
+	if !*p.AlarmsEnabled || !alarmOn(p.PutRequestAlarmThreshold) {
+		return nil
+	}
+	return &[]*awss3.BucketMetrics{{Id: jsii.String(uploadsMetricsFilter), Prefix: jsii.String(cfg.KeyPrefix)}}
+}
+
+// costAlarms report what callers make the deployment spend: refused
+// requests in bulk, PUT requests under KeyPrefix, and storage. S3's
+// metrics have no methods on the bucket, so they are named here.
+func (c *PresignedUploadApi) costAlarms(p *PresignedUploadApiProps, period awscdk.Duration) []alarmSpec {
+	var alarms []alarmSpec
+	if alarmOn(p.ClientErrorAlarmThreshold) {
+		alarms = append(alarms, alarmSpec{
+			id:          "ApiClientErrorsAlarm",
+			description: "The upload API answered more 4XX than its threshold in 5 minutes: a client looping past the throttles (429), or failing its key, token or requests. The access log names the callers.",
+			metric:      c.Api.MetricClientError(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: period}),
+			threshold:   *p.ClientErrorAlarmThreshold,
+			comparison:  awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		})
+	}
+	if alarmOn(p.PutRequestAlarmThreshold) {
+		alarms = append(alarms, alarmSpec{
+			id:          "BucketPutRequestsAlarm",
+			description: "S3 counted more PUT requests under the upload prefix than the threshold in 5 minutes: uploads arrive faster than expected, and each costs S3 requests, an event and a verification. The API's access log names the callers.",
+			metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+				Namespace:  jsii.String("AWS/S3"),
+				MetricName: jsii.String("PutRequests"),
+				DimensionsMap: &map[string]*string{
+					"BucketName": c.Bucket.BucketName(),
+					"FilterId":   jsii.String(uploadsMetricsFilter),
+				},
+				Statistic: jsii.String("Sum"),
+				Period:    period,
+			}),
+			threshold:  *p.PutRequestAlarmThreshold,
+			comparison: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		})
+	}
+	if sizeAlarmOn(p.BucketSizeAlarmThreshold) {
+		alarms = append(alarms, alarmSpec{
+			id:          "BucketSizeAlarm",
+			description: "The upload bucket's S3 Standard storage is larger than the threshold: storage is billed every month it stays. Check who stored what, and the lifecycle rules.",
+			metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+				Namespace:  jsii.String("AWS/S3"),
+				MetricName: jsii.String("BucketSizeBytes"),
+				DimensionsMap: &map[string]*string{
+					"BucketName":  c.Bucket.BucketName(),
+					"StorageType": jsii.String("StandardStorage"),
+				},
+				Statistic: jsii.String("Maximum"),
+				// S3 reports storage once a day.
+				Period: awscdk.Duration_Days(jsii.Number(1)),
+			}),
+			threshold:  bytesOf(p.BucketSizeAlarmThreshold),
+			comparison: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		})
+	}
+	return alarms
 }

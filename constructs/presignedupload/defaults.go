@@ -36,6 +36,9 @@ func withDefaults(props *PresignedUploadApiProps) *PresignedUploadApiProps {
 	if p.LogRetention == "" {
 		p.LogRetention = awslogs.RetentionDays_ONE_MONTH
 	}
+	if *p.AlarmsEnabled {
+		costAlarmDefaults(&p)
+	}
 	if *p.ApiKeyRequired {
 		setNumber(&p.UsagePlanRateLimit, 10)
 		setNumber(&p.UsagePlanBurstLimit, 20)

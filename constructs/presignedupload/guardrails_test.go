@@ -36,20 +36,48 @@ func synthWithAnnotations(t *testing.T, props func(awscdk.Stack) *presigneduploa
 	return tmpl, notes
 }
 
-// checkAlarms checks the three alarms of the upload API and that each
-// notifies actions (JSON), or nobody when actions is "".
-func checkAlarms(t *testing.T, tm template, actions string) {
+// costThresholds are the thresholds of the cost alarms a test expects,
+// 0 for an alarm that must be absent, and the JSON of the bucket's name
+// the bucket's alarms watch.
+type costThresholds struct {
+	clientErrors, putRequests, bucketBytes float64
+	bucket                                 string
+}
+
+// defaultCosts are the cost alarms' defaults on the bucket of that
+// logical ID, created by the construct.
+func defaultCosts(bucketID string) costThresholds {
+	return costThresholds{1000, 10000, 1 << 40, `{"Ref":"` + bucketID + `"}`}
+}
+
+// checkAlarms checks the upload API's alarms: the three on failures and
+// the cost alarms costs asks for, each on its metric, dimensions,
+// statistic, period and threshold, and that each notifies actions (JSON),
+// or nobody when actions is "".
+func checkAlarms(t *testing.T, tm template, actions string, costs costThresholds) {
 	t.Helper()
-	_, api := tm.one(t, "AWS::ApiGateway::RestApi")
+	_, restApi := tm.one(t, "AWS::ApiGateway::RestApi")
+	apiName := jsonOf(restApi.Properties["Name"])
 	type want struct {
 		namespace, statistic, comparison string
-		threshold                        float64
-		dimension, value                 string
+		period, threshold                float64
+		dimensions                       map[string]string // name → the start of its value's JSON
 	}
 	wants := map[string]want{
-		"5XXError":  {"AWS/ApiGateway", "Average", "GreaterThanThreshold", 0.05, "ApiName", jsonOf(api.Properties["Name"])},
-		"Errors":    {"AWS/Lambda", "Sum", "GreaterThanOrEqualToThreshold", 1, "FunctionName", `{"Ref":"UploadHandler`},
-		"Throttles": {"AWS/Lambda", "Sum", "GreaterThanOrEqualToThreshold", 1, "FunctionName", `{"Ref":"UploadHandler`},
+		"5XXError":  {"AWS/ApiGateway", "Average", "GreaterThanThreshold", 300, 0.05, map[string]string{"ApiName": apiName}},
+		"Errors":    {"AWS/Lambda", "Sum", "GreaterThanOrEqualToThreshold", 300, 1, map[string]string{"FunctionName": `{"Ref":"UploadHandler`}},
+		"Throttles": {"AWS/Lambda", "Sum", "GreaterThanOrEqualToThreshold", 300, 1, map[string]string{"FunctionName": `{"Ref":"UploadHandler`}},
+	}
+	if costs.clientErrors != 0 {
+		wants["4XXError"] = want{"AWS/ApiGateway", "Sum", "GreaterThanThreshold", 300, costs.clientErrors, map[string]string{"ApiName": apiName}}
+	}
+	if costs.putRequests != 0 {
+		wants["PutRequests"] = want{"AWS/S3", "Sum", "GreaterThanThreshold", 300, costs.putRequests,
+			map[string]string{"BucketName": costs.bucket, "FilterId": `"Uploads"`}}
+	}
+	if costs.bucketBytes != 0 {
+		wants["BucketSizeBytes"] = want{"AWS/S3", "Maximum", "GreaterThanThreshold", 86400, costs.bucketBytes,
+			map[string]string{"BucketName": costs.bucket, "StorageType": `"StandardStorage"`}}
 	}
 	alarms := tm.ofType("AWS::CloudWatch::Alarm")
 	for id := range alarms {
@@ -69,12 +97,19 @@ func checkAlarms(t *testing.T, tm template, actions string) {
 			continue
 		}
 		delete(wants, metric)
-		if p["Namespace"] != w.namespace || p["Statistic"] != w.statistic || p["Period"] != 300.0 || p["EvaluationPeriods"] != 1.0 ||
+		if p["Namespace"] != w.namespace || p["Statistic"] != w.statistic || p["Period"] != w.period || p["EvaluationPeriods"] != 1.0 ||
 			p["ComparisonOperator"] != w.comparison || p["Threshold"] != w.threshold || p["TreatMissingData"] != "notBreaching" {
 			t.Errorf("%s = %s", id, jsonOf(p))
 		}
-		if get(p, "Dimensions", 0, "Name") != w.dimension || !strings.HasPrefix(jsonOf(get(p, "Dimensions", 0, "Value")), w.value) {
-			t.Errorf("%s dimensions = %s, want %s %s", id, jsonOf(p["Dimensions"]), w.dimension, w.value)
+		dims, _ := p["Dimensions"].([]any)
+		if len(dims) != len(w.dimensions) {
+			t.Errorf("%s dimensions = %s, want %v", id, jsonOf(dims), w.dimensions)
+		}
+		for _, d := range dims {
+			name, _ := get(d, "Name").(string)
+			if value, ok := w.dimensions[name]; !ok || !strings.HasPrefix(jsonOf(get(d, "Value")), value) {
+				t.Errorf("%s dimension %s = %s, want %s…", id, name, jsonOf(get(d, "Value")), value)
+			}
 		}
 		if got := p["AlarmActions"]; (actions == "" && got != nil) || (actions != "" && jsonOf(got) != actions) {
 			t.Errorf("%s AlarmActions = %s, want %q", id, jsonOf(got), actions)
@@ -82,6 +117,21 @@ func checkAlarms(t *testing.T, tm template, actions string) {
 	}
 	for metric := range wants {
 		t.Errorf("no alarm on %s", metric)
+	}
+}
+
+// checkMetricsConfiguration checks that the bucket has S3 request metrics
+// on prefix alone, under the ID the PUT requests alarm reads, or none
+// when prefix is "".
+func checkMetricsConfiguration(t *testing.T, bucket resource, prefix string) {
+	t.Helper()
+	got := jsonOf(bucket.Properties["MetricsConfigurations"])
+	want := "null"
+	if prefix != "" {
+		want = `[{"Id":"Uploads","Prefix":"` + prefix + `"}]`
+	}
+	if got != want {
+		t.Errorf("MetricsConfigurations = %s, want %s", got, want)
 	}
 }
 
@@ -215,11 +265,15 @@ func TestGuardrails(t *testing.T) {
 				Versioned:      jsii.Bool(true),
 				UrlExpiry:      awscdk.Duration_Minutes(jsii.Number(10)),
 				// A token is not checked against the stage's limit.
-				ThrottledRouteRateLimit:  awscdk.NewCfnParameter(s, jsii.String("RouteRate"), &awscdk.CfnParameterProps{Type: jsii.String("Number")}).ValueAsNumber(),
-				ThrottledRouteBurstLimit: jsii.Number(4),
+				ThrottledRouteRateLimit:   awscdk.NewCfnParameter(s, jsii.String("RouteRate"), &awscdk.CfnParameterProps{Type: jsii.String("Number")}).ValueAsNumber(),
+				ThrottledRouteBurstLimit:  jsii.Number(4),
+				ClientErrorAlarmThreshold: jsii.Number(50),
+				PutRequestAlarmThreshold:  jsii.Number(2000),
+				BucketSizeAlarmThreshold:  awscdk.Size_Gibibytes(jsii.Number(100)),
 			}
 		})
-		_, bucket := tm.one(t, "AWS::S3::Bucket")
+		bucketID, bucket := tm.one(t, "AWS::S3::Bucket")
+		topic, _ := tm.one(t, "AWS::SNS::Topic")
 
 		t.Run("synth warns about placeholder origins by the setting's name", func(t *testing.T) {
 			noPanic(t, func() {
@@ -234,9 +288,11 @@ func TestGuardrails(t *testing.T) {
 		t.Run("bucket refuses signatures older than 10 minutes plus clock skew", func(t *testing.T) {
 			checkBucketGuardrails(t, tm, 900000)
 		})
-		t.Run("alarms notify the topic", func(t *testing.T) {
-			topic, _ := tm.one(t, "AWS::SNS::Topic")
-			checkAlarms(t, tm, `[{"Ref":"`+topic+`"}]`)
+		t.Run("alarms at the props' thresholds notify the topic", func(t *testing.T) {
+			checkAlarms(t, tm, `[{"Ref":"`+topic+`"}]`, costThresholds{50, 2000, 100 << 30, `{"Ref":"` + bucketID + `"}`})
+		})
+		t.Run("S3 counts the requests under the key prefix for the PUT requests alarm", func(t *testing.T) {
+			checkMetricsConfiguration(t, bucket, "uploads/")
 		})
 		t.Run("the routes a caller could loop are throttled at the props' limits, a token as it is", func(t *testing.T) {
 			checkThrottledMethods(t, tm, api.RoutesFor(api.UploadSettings{Verified: true}), `{"Ref":"RouteRate"}`, "4")

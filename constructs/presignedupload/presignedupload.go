@@ -47,8 +47,9 @@ type PresignedUploadApi struct {
 	WebAcl awswafv2.CfnWebACL
 	// UploadUrlEndpoint is the full URL of POST/GET /get-upload-url.
 	UploadUrlEndpoint *string
-	// Alarms watch the API's 5XX rate and the function's errors and
-	// throttles; nil unless AlarmsEnabled.
+	// Alarms watch the API's 5XX rate, the function's errors and
+	// throttles, the verifier, and the costs: 4XX volume, PUT requests and
+	// bucket size, each unless turned off; nil unless AlarmsEnabled.
 	Alarms []awscloudwatch.Alarm
 
 	// UserPool signs callers in: the one passed in CognitoSignIn, or the one
@@ -177,6 +178,7 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Upload
 		AutoDeleteObjects:      p.AutoDeleteObjects,
 		ServerAccessLogsBucket: p.ServerAccessLogsBucket,
 		ServerAccessLogsPrefix: logsPrefix,
+		Metrics:                bucketMetrics(p, cfg),
 		Versioned:              p.Versioned,
 		TransferAcceleration:   jsii.Bool(cfg.TransferAcceleration),
 		// An SSE-C object is readable only with the key its uploader kept:

@@ -474,8 +474,12 @@ func TestDefaults(t *testing.T) {
 	t.Run("bucket refuses SSE-C and the role's signatures older than 5 minutes plus clock skew", func(t *testing.T) {
 		checkBucketGuardrails(t, tm, 600000)
 	})
-	t.Run("alarms watch the 5XX rate, function errors and throttles, notifying nobody", func(t *testing.T) {
-		checkAlarms(t, tm, "")
+	t.Run("alarms watch the 5XX rate, function errors and throttles, 4XX volume, PUT requests and storage, notifying nobody", func(t *testing.T) {
+		id, _ := tm.one(t, "AWS::S3::Bucket")
+		checkAlarms(t, tm, "", defaultCosts(id))
+	})
+	t.Run("S3 counts the requests under the key prefix for the PUT requests alarm", func(t *testing.T) {
+		checkMetricsConfiguration(t, bucket, "uploads/")
 	})
 	t.Run("the routes a caller could loop are throttled at 10 requests a second, burst 20; no other method is", func(t *testing.T) {
 		checkThrottledMethods(t, tm, api.RoutesFor(api.UploadSettings{Verified: true}), "10", "20")
@@ -512,9 +516,15 @@ func TestOptions(t *testing.T) {
 			}
 		}
 	})
-	t.Run("new web ACL; per-method throttles off", func(t *testing.T) {
+	t.Run("new web ACL; each cost guardrail turned off", func(t *testing.T) {
 		tm := synth(t, &presignedupload.PresignedUploadApiProps{WebAclEnabled: jsii.Bool(true), WebAclRateLimit: jsii.Number(300),
-			ThrottlingRateLimit: jsii.Number(40), ThrottlingBurstLimit: jsii.Number(80), ThrottledRouteRateLimit: jsii.Number(40), ThrottledRouteBurstLimit: jsii.Number(80)})
+			ThrottlingRateLimit: jsii.Number(40), ThrottlingBurstLimit: jsii.Number(80), ThrottledRouteRateLimit: jsii.Number(40), ThrottledRouteBurstLimit: jsii.Number(80),
+			ClientErrorAlarmThreshold: jsii.Number(0), PutRequestAlarmThreshold: jsii.Number(0), BucketSizeAlarmThreshold: awscdk.Size_Bytes(jsii.Number(0))})
+		t.Run("0 turns each cost alarm off, and the PUT requests' metrics with theirs", func(t *testing.T) {
+			checkAlarms(t, tm, "", costThresholds{})
+			_, bucket := tm.one(t, "AWS::S3::Bucket")
+			checkMetricsConfiguration(t, bucket, "")
+		})
 		t.Run("throttled routes at the stage's limits have no settings of their own", func(t *testing.T) {
 			if got := methodSettings(t, tm); len(got) != 1 || get(got["* /*"], "ThrottlingRateLimit") != 40.0 {
 				t.Errorf("method settings = %s, want the stage's alone", jsonOf(got))
@@ -545,7 +555,13 @@ func TestOptions(t *testing.T) {
 	})
 	t.Run("existing bucket", func(t *testing.T) {
 		tm := synth(t, nil, func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
-			return &presignedupload.PresignedUploadApiProps{Bucket: awss3.Bucket_FromBucketName(s, jsii.String("Existing"), jsii.String("my-existing-bucket"))}
+			return &presignedupload.PresignedUploadApiProps{Bucket: awss3.Bucket_FromBucketName(s, jsii.String("Existing"), jsii.String("my-existing-bucket")),
+				BucketSizeAlarmThreshold: awscdk.Size_Tebibytes(jsii.Number(2))}
+		})
+		t.Run("the bucket's own alarms only when asked for, and no request metrics", func(t *testing.T) {
+			// Its size alarm here is set; its PUT alarm needs a metrics
+			// configuration the construct cannot add to it.
+			checkAlarms(t, tm, "", costThresholds{clientErrors: 1000, bucketBytes: 2 << 40, bucket: `"my-existing-bucket"`})
 		})
 		if n := tm.count("AWS::S3::Bucket"); n != 0 {
 			t.Errorf("%d buckets created, want 0", n)
@@ -735,6 +751,15 @@ func TestPropsValidation(t *testing.T) {
 		{"negative throttled routes' rate", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{ThrottledRouteRateLimit: jsii.Number(-1)}
 		}, "throttledRouteRateLimit -1 must not be negative"},
+		{"negative alarm threshold", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{ClientErrorAlarmThreshold: jsii.Number(-5)}
+		}, "clientErrorAlarmThreshold -5 must not be negative"},
+		{"cost alarm with alarms off", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{AlarmsEnabled: jsii.Bool(false), BucketSizeAlarmThreshold: awscdk.Size_Gibibytes(jsii.Number(1))}
+		}, "bucketSizeAlarmThreshold needs alarmsEnabled"},
+		{"PUT requests alarm on an existing bucket", func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{Bucket: awss3.Bucket_FromBucketName(s, jsii.String("B"), jsii.String("bucket")), PutRequestAlarmThreshold: jsii.Number(100)}
+		}, "putRequestAlarmThreshold configures a new bucket"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -235,7 +235,8 @@ type PresignedUploadApiProps struct {
 
 	// AlarmsEnabled creates CloudWatch alarms on the API's share of 5XX
 	// answers (over 5% in 5 minutes) and on any error or throttle of the
-	// function. No traffic does not alarm.
+	// function, and the cost alarms below: 4XX volume, PUT requests and
+	// bucket size. No traffic does not alarm.
 	//
 	// Default: true.
 	AlarmsEnabled *bool
@@ -243,6 +244,40 @@ type PresignedUploadApiProps struct {
 	//
 	// Default: - alarms notify nobody.
 	AlarmTopic awssns.ITopic
+	// ClientErrorAlarmThreshold alarms when the API answers more 4XX than
+	// this in 5 minutes: callers refused by the throttles (429), without a
+	// valid key or token, or with requests the API turns down; a looping
+	// or broken client shows here first. 0 turns this alarm off. Only
+	// with AlarmsEnabled.
+	//
+	// Default: 1000, about 3 a second.
+	ClientErrorAlarmThreshold *float64
+	// PutRequestAlarmThreshold alarms when S3 counts more PUT requests
+	// under KeyPrefix than this in 5 minutes: uploads, multipart parts and
+	// tag writes such as the verifier's (form uploads and multipart
+	// completions are POSTs). S3 counts them only with a request metrics
+	// configuration, which the construct adds to its bucket (filter ID
+	// "Uploads", on KeyPrefix): these are paid CloudWatch metrics, billed
+	// like custom metrics for each of the filter's metrics while requests
+	// arrive. 0 turns this alarm and the metrics configuration off. Not
+	// with an existing Bucket: add a metrics configuration on KeyPrefix to
+	// it, and an alarm on AWS/S3 PutRequests with the BucketName and
+	// FilterId dimensions, yourself. Only with AlarmsEnabled.
+	//
+	// Default: - 10000 on a bucket the construct creates: sustained, that
+	// is about $14 a day of PUT requests at S3 Standard's price in
+	// us-east-1 ($0.005 per 1,000).
+	PutRequestAlarmThreshold *float64
+	// BucketSizeAlarmThreshold alarms when the bucket's S3 Standard
+	// storage (S3's free daily BucketSizeBytes metric, its Maximum over a
+	// day) is larger than this. The metric counts the whole bucket, every
+	// prefix and version. A size of 0 turns this alarm off. Only with
+	// AlarmsEnabled.
+	//
+	// Default: - 1 TiB on a bucket the construct creates (about $24 a month
+	// in S3 Standard in us-east-1); no alarm on an existing Bucket, whose
+	// size is not only the uploads'.
+	BucketSizeAlarmThreshold awscdk.Size
 
 	// CognitoSignIn signs callers in with an Amazon Cognito user pool: every
 	// method but OPTIONS needs an access token with the API's upload scope,

@@ -21,6 +21,8 @@ func validate(p *PresignedUploadApiProps) {
 			"uploadExpiration":       p.UploadExpiration != nil,
 			"serverAccessLogsBucket": p.ServerAccessLogsBucket != nil,
 			"eventBridgeEnabled":     p.EventBridgeEnabled != nil,
+			// Its metrics need a configuration on the bucket.
+			"putRequestAlarmThreshold": p.PutRequestAlarmThreshold != nil,
 		} {
 			must(!set, "%s configures a new bucket and cannot be set with an existing bucket", name)
 		}
@@ -52,6 +54,7 @@ func validate(p *PresignedUploadApiProps) {
 		"throttlingRateLimit": p.ThrottlingRateLimit, "throttlingBurstLimit": p.ThrottlingBurstLimit,
 		"throttledRouteRateLimit": p.ThrottledRouteRateLimit, "throttledRouteBurstLimit": p.ThrottledRouteBurstLimit,
 		"usagePlanRateLimit": p.UsagePlanRateLimit, "usagePlanBurstLimit": p.UsagePlanBurstLimit,
+		"clientErrorAlarmThreshold": p.ClientErrorAlarmThreshold, "putRequestAlarmThreshold": p.PutRequestAlarmThreshold,
 		"usagePlanQuotaPerDay": p.UsagePlanQuotaPerDay,
 	} {
 		must(v == nil || unresolvedNumber(v) || *v >= 0, "%s %v must not be negative", name, deref(v))
