@@ -1,9 +1,14 @@
 package presignedupload
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsbudgets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
@@ -15,7 +20,7 @@ import (
 // marker, so a caller looping the upload routes at the stage's limit runs
 // up the bill by itself: those routes (api.Route.Throttled) get limits of
 // their own below the stage's; alarms report 4XX volume, PUT requests and
-// the bucket's size.
+// the bucket's size; an optional AWS Budget watches the bill itself.
 const (
 	throttledRouteRate        = 10
 	throttledRouteBurst       = 20
@@ -76,6 +81,17 @@ func validateCosts(p *PresignedUploadApiProps) {
 			{"bucketSizeAlarmThreshold", p.BucketSizeAlarmThreshold != nil},
 		} {
 			must(!a.set, "%s needs alarmsEnabled", a.name)
+		}
+	}
+	if p.MonthlyBudget != nil {
+		must(p.AlarmTopic != nil, "monthlyBudget needs alarmTopic: the budget notifies it")
+		must(unresolvedNumber(p.MonthlyBudget) || *p.MonthlyBudget > 0, "monthlyBudget %v must be above 0 US dollars", *p.MonthlyBudget)
+	}
+	if p.MonthlyBudgetTags != nil {
+		must(p.MonthlyBudget != nil, "monthlyBudgetTags needs monthlyBudget")
+		must(len(*p.MonthlyBudgetTags) > 0, "monthlyBudgetTags is empty: leave it unset to count the whole account")
+		for k, v := range *p.MonthlyBudgetTags {
+			must(k != "" && v != nil, "monthlyBudgetTags has a tag %q without a key or a value", k)
 		}
 	}
 }
@@ -177,4 +193,88 @@ func (c *PresignedUploadApi) costAlarms(p *PresignedUploadApiProps, period awscd
 		})
 	}
 	return alarms
+}
+
+// newBudget creates the monthly cost budget that notifies the alarm
+// topic; nil without MonthlyBudget. Budgets publishes to the topic only
+// when the topic's policy lets it: the construct adds that statement to a
+// topic it may change, and warns otherwise.
+func newBudget(c *PresignedUploadApi, p *PresignedUploadApiProps) awsbudgets.CfnBudget {
+	if p.MonthlyBudget == nil {
+		return nil
+	}
+	stack := awscdk.Stack_Of(c.Construct)
+	// The conditions AWS documents for budget notifications: only this
+	// account's budgets may publish.
+	allowed := p.AlarmTopic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowBudgetsToPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("budgets.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{p.AlarmTopic.TopicArn()},
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+			"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:%s:budgets::%s:*", *stack.Partition(), *stack.Account())},
+		},
+	}))
+	if !*allowed.StatementAdded {
+		awscdk.Annotations_Of(c.Construct).AddWarningV2(jsii.String("presignedupload:budgetTopicPolicy"), jsii.String(
+			"monthlyBudget notifies an alarm topic this app cannot change: its owner must let budgets.amazonaws.com publish to it "+
+				"(sns:Publish on condition aws:SourceAccount), and let Budgets use its key if it is encrypted, or the budget's notifications are lost"), nil)
+	}
+	notify := func(kind string, percent float64) *awsbudgets.CfnBudget_NotificationWithSubscribersProperty {
+		return &awsbudgets.CfnBudget_NotificationWithSubscribersProperty{
+			Notification: &awsbudgets.CfnBudget_NotificationProperty{
+				NotificationType:   jsii.String(kind),
+				ComparisonOperator: jsii.String("GREATER_THAN"),
+				Threshold:          jsii.Number(percent),
+				ThresholdType:      jsii.String("PERCENTAGE"),
+			},
+			Subscribers: &[]any{&awsbudgets.CfnBudget_SubscriberProperty{
+				SubscriptionType: jsii.String("SNS"),
+				Address:          p.AlarmTopic.TopicArn(),
+			}},
+		}
+	}
+	budget := awsbudgets.NewCfnBudget(c.Construct, jsii.String("Budget"), &awsbudgets.CfnBudgetProps{
+		Budget: &awsbudgets.CfnBudget_BudgetDataProperty{
+			// Budget names are unique in the account, across regions.
+			BudgetName: jsii.String(*awscdk.Names_UniqueResourceName(c.Construct, &awscdk.UniqueResourceNameOptions{
+				Separator: jsii.String("-"), MaxLength: jsii.Number(80),
+			}) + "-" + *stack.Region()),
+			BudgetType:       jsii.String("COST"),
+			TimeUnit:         jsii.String("MONTHLY"),
+			BudgetLimit:      &awsbudgets.CfnBudget_SpendProperty{Amount: p.MonthlyBudget, Unit: jsii.String("USD")},
+			FilterExpression: tagFilter(p.MonthlyBudgetTags),
+		},
+		NotificationsWithSubscribers: &[]any{notify("ACTUAL", 80), notify("FORECASTED", 100)},
+	})
+	if allowed.PolicyDependable != nil {
+		budget.Node().AddDependency(allowed.PolicyDependable)
+	}
+	return budget
+}
+
+// tagFilter is a budget filter on resources carrying every tag; nil for
+// none (an untyped nil: the property is an interface).
+func tagFilter(tags *map[string]*string) any {
+	if tags == nil {
+		return nil
+	}
+	keys := make([]string, 0, len(*tags))
+	for k := range *tags {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var each []any
+	for _, k := range keys {
+		each = append(each, &awsbudgets.CfnBudget_ExpressionProperty{Tags: &awsbudgets.CfnBudget_TagValuesProperty{
+			Key:          jsii.String(k),
+			Values:       &[]*string{(*tags)[k]},
+			MatchOptions: jsii.Strings("EQUALS"),
+		}})
+	}
+	if len(each) == 1 {
+		return each[0]
+	}
+	return &awsbudgets.CfnBudget_ExpressionProperty{And: &each}
 }

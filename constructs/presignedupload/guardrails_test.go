@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -270,6 +271,8 @@ func TestGuardrails(t *testing.T) {
 				ClientErrorAlarmThreshold: jsii.Number(50),
 				PutRequestAlarmThreshold:  jsii.Number(2000),
 				BucketSizeAlarmThreshold:  awscdk.Size_Gibibytes(jsii.Number(100)),
+				MonthlyBudget:             jsii.Number(200),
+				MonthlyBudgetTags:         &map[string]*string{"app": jsii.String("presigned-upload")},
 			}
 		})
 		bucketID, bucket := tm.one(t, "AWS::S3::Bucket")
@@ -296,6 +299,41 @@ func TestGuardrails(t *testing.T) {
 		})
 		t.Run("the routes a caller could loop are throttled at the props' limits, a token as it is", func(t *testing.T) {
 			checkThrottledMethods(t, tm, api.RoutesFor(api.UploadSettings{Verified: true}), `{"Ref":"RouteRate"}`, "4")
+		})
+		t.Run("a monthly budget on the tagged resources' cost notifies the topic at 80% spent and 100% forecast", func(t *testing.T) {
+			_, budget := tm.one(t, "AWS::Budgets::Budget")
+			b := budget.Properties["Budget"]
+			if get(b, "BudgetType") != "COST" || get(b, "TimeUnit") != "MONTHLY" || jsonOf(get(b, "BudgetLimit")) != `{"Amount":200,"Unit":"USD"}` {
+				t.Errorf("budget = %s", jsonOf(b))
+			}
+			if got := jsonOf(get(b, "FilterExpression")); got != `{"Tags":{"Key":"app","MatchOptions":["EQUALS"],"Values":["presigned-upload"]}}` {
+				t.Errorf("filter = %s, want the app tag", got)
+			}
+			// Budget names are per account, so two regions' stacks must not share one.
+			if got := jsonOf(get(b, "BudgetName")); !strings.Contains(got, `{"Ref":"AWS::Region"}`) {
+				t.Errorf("budget name = %s, want the region in it", got)
+			}
+			sns := `[{"Address":{"Ref":"` + topic + `"},"SubscriptionType":"SNS"}]`
+			want := `[{"Notification":{"ComparisonOperator":"GREATER_THAN","NotificationType":"ACTUAL","Threshold":80,"ThresholdType":"PERCENTAGE"},"Subscribers":` + sns + `},` +
+				`{"Notification":{"ComparisonOperator":"GREATER_THAN","NotificationType":"FORECASTED","Threshold":100,"ThresholdType":"PERCENTAGE"},"Subscribers":` + sns + `}]`
+			if got := jsonOf(budget.Properties["NotificationsWithSubscribers"]); got != want {
+				t.Errorf("notifications =\n%s\nwant\n%s", got, want)
+			}
+		})
+		t.Run("the topic lets this account's budgets publish, before the budget exists", func(t *testing.T) {
+			policyID, policy := tm.one(t, "AWS::SNS::TopicPolicy")
+			want := `{"Action":"sns:Publish","Condition":{"ArnLike":{"aws:SourceArn":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":budgets::",{"Ref":"AWS::AccountId"},":*"]]}},` +
+				`"StringEquals":{"aws:SourceAccount":{"Ref":"AWS::AccountId"}}},"Effect":"Allow","Principal":{"Service":"budgets.amazonaws.com"},"Resource":{"Ref":"` + topic + `"},"Sid":"AllowBudgetsToPublish"}`
+			if got := jsonOf(get(policy.Properties, "PolicyDocument", "Statement")); got != "["+want+"]" {
+				t.Errorf("topic policy =\n%s\nwant\n[%s]", got, want)
+			}
+			_, budget := tm.one(t, "AWS::Budgets::Budget")
+			if !slices.Contains(budget.DependsOn, policyID) {
+				t.Errorf("budget DependsOn = %v, want %s", budget.DependsOn, policyID)
+			}
+			noPanic(t, func() {
+				notes.HasNoWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("monthlyBudget")))
+			})
 		})
 
 		t.Run("versioned bucket expires noncurrent versions after 30 days", func(t *testing.T) {
@@ -425,9 +463,11 @@ func TestGuardrails(t *testing.T) {
 				notes.HasNoWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("allowedOrigins")))
 			})
 		})
-		t.Run("no alarms", func(t *testing.T) {
-			if n := tm.count("AWS::CloudWatch::Alarm"); n != 0 {
-				t.Errorf("%d alarms, want 0", n)
+		t.Run("no alarms, no budget", func(t *testing.T) {
+			for _, typ := range []string{"AWS::CloudWatch::Alarm", "AWS::Budgets::Budget"} {
+				if n := tm.count(typ); n != 0 {
+					t.Errorf("%d %s, want 0", n, typ)
+				}
 			}
 		})
 		t.Run("throttled routes at the stage's limits: no method has settings of its own", func(t *testing.T) {

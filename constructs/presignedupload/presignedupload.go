@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsbudgets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -51,6 +52,8 @@ type PresignedUploadApi struct {
 	// throttles, the verifier, and the costs: 4XX volume, PUT requests and
 	// bucket size, each unless turned off; nil unless AlarmsEnabled.
 	Alarms []awscloudwatch.Alarm
+	// Budget is the monthly cost budget; nil unless MonthlyBudget.
+	Budget awsbudgets.CfnBudget
 
 	// UserPool signs callers in: the one passed in CognitoSignIn, or the one
 	// created; nil unless CognitoSignIn.
@@ -130,6 +133,7 @@ func NewPresignedUploadApi(scope constructs.Construct, id *string, props *Presig
 	}
 	c.WebAcl = newWebAcl(c, p)
 	c.Alarms = newAlarms(c, p)
+	c.Budget = newBudget(c, p)
 	warnPlaceholderOrigins(c, cfg)
 	return c
 }

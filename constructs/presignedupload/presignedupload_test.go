@@ -31,6 +31,7 @@ type resource struct {
 	Properties          map[string]any
 	DeletionPolicy      string
 	UpdateReplacePolicy string
+	DependsOn           []string
 	Metadata            map[string]any
 }
 
@@ -485,7 +486,8 @@ func TestDefaults(t *testing.T) {
 		checkThrottledMethods(t, tm, api.RoutesFor(api.UploadSettings{Verified: true}), "10", "20")
 	})
 	t.Run("optional parts are absent", func(t *testing.T) {
-		for _, typ := range []string{"AWS::ApiGateway::ApiKey", "AWS::ApiGateway::UsagePlan", "AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation", "AWS::KMS::Key"} {
+		for _, typ := range []string{"AWS::ApiGateway::ApiKey", "AWS::ApiGateway::UsagePlan", "AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation", "AWS::KMS::Key",
+			"AWS::Budgets::Budget", "AWS::SNS::TopicPolicy"} {
 			if n := tm.count(typ); n != 0 {
 				t.Errorf("%d %s, want 0", n, typ)
 			}
@@ -760,6 +762,15 @@ func TestPropsValidation(t *testing.T) {
 		{"PUT requests alarm on an existing bucket", func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{Bucket: awss3.Bucket_FromBucketName(s, jsii.String("B"), jsii.String("bucket")), PutRequestAlarmThreshold: jsii.Number(100)}
 		}, "putRequestAlarmThreshold configures a new bucket"},
+		{"budget without a topic", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{MonthlyBudget: jsii.Number(100)}
+		}, "monthlyBudget needs alarmTopic"},
+		{"budget of nothing", func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{MonthlyBudget: jsii.Number(0), AlarmTopic: awssns.Topic_FromTopicArn(s, jsii.String("T"), jsii.String("arn:aws:sns:eu-west-1:123456789012:ops"))}
+		}, "monthlyBudget 0 must be above 0 US dollars"},
+		{"budget tags without a budget", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{MonthlyBudgetTags: &map[string]*string{"app": jsii.String("x")}}
+		}, "monthlyBudgetTags needs monthlyBudget"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -240,7 +240,8 @@ type PresignedUploadApiProps struct {
 	//
 	// Default: true.
 	AlarmsEnabled *bool
-	// AlarmTopic is notified when an alarm fires. Only with AlarmsEnabled.
+	// AlarmTopic is notified when an alarm fires, and by MonthlyBudget.
+	// Only with AlarmsEnabled.
 	//
 	// Default: - alarms notify nobody.
 	AlarmTopic awssns.ITopic
@@ -278,6 +279,26 @@ type PresignedUploadApiProps struct {
 	// in S3 Standard in us-east-1); no alarm on an existing Bucket, whose
 	// size is not only the uploads'.
 	BucketSizeAlarmThreshold awscdk.Size
+	// MonthlyBudget creates an AWS Budget of this many US dollars of cost
+	// a month that notifies AlarmTopic when the actual cost passes 80% of
+	// it and when the forecast passes 100%. It counts the whole account's
+	// cost unless MonthlyBudgetTags narrows it. The topic must let
+	// budgets.amazonaws.com publish: the construct adds that statement to
+	// a topic in this app, and synth warns that the owner of an imported
+	// topic must add it (and, for an encrypted topic, let Budgets use the
+	// key). Budgets updates its figures a few times a day: it is a
+	// backstop behind the alarms, not a limit. Needs AlarmTopic.
+	//
+	// Default: - no budget.
+	MonthlyBudget *float64
+	// MonthlyBudgetTags limits MonthlyBudget to the cost of resources that
+	// carry all these tags, such as the stack's own. Budgets sees a tag
+	// only once it is activated as a cost allocation tag in the Billing
+	// console of the paying account; until then the budget counts
+	// nothing. Only with MonthlyBudget.
+	//
+	// Default: - the whole account's cost.
+	MonthlyBudgetTags *map[string]*string
 
 	// CognitoSignIn signs callers in with an Amazon Cognito user pool: every
 	// method but OPTIONS needs an access token with the API's upload scope,
