@@ -32,6 +32,11 @@ func NewPresignedUploadStack(scope constructs.Construct, id string, props *Presi
 	if arn := props.Settings.AlarmTopicArn; arn != "" {
 		p.AlarmTopic = awssns.Topic_FromTopicArn(stack, jsii.String("AlarmTopic"), jsii.String(arn))
 	}
+	if p.MonthlyBudget != nil && props.Tags != nil && len(*props.Tags) > 0 {
+		// The stack's tags are on every resource it makes: the budget
+		// counts their cost once they are cost allocation tags.
+		p.MonthlyBudgetTags = props.Tags
+	}
 	signInProps(stack, props.Settings, p)
 	api := presignedupload.NewPresignedUploadApi(stack, jsii.String("Upload"), p)
 
@@ -57,10 +62,18 @@ func constructProps(e environments.Environment) *presignedupload.PresignedUpload
 	p.StageName = optString(e.StageName)
 	p.ThrottlingRateLimit = optNumber(e.ThrottlingRateLimit)
 	p.ThrottlingBurstLimit = optNumber(e.ThrottlingBurstLimit)
+	p.ThrottledRouteRateLimit = optNumber(e.ThrottledRouteRateLimit)
+	p.ThrottledRouteBurstLimit = optNumber(e.ThrottledRouteBurstLimit)
 	p.ApiKeyRequired = jsii.Bool(e.ApiKeyRequired)
 	p.WebAclEnabled = jsii.Bool(e.WebAclEnabled)
 	p.WebAclRateLimit = optNumber(e.WebAclRateLimit)
 	p.MemorySize = optNumber(e.MemorySize)
+	p.ClientErrorAlarmThreshold = e.ClientErrorAlarmThreshold
+	p.PutRequestAlarmThreshold = e.PutRequestAlarmThreshold
+	if e.BucketSizeAlarmThreshold != nil {
+		p.BucketSizeAlarmThreshold = awscdk.Size_Bytes(e.BucketSizeAlarmThreshold)
+	}
+	p.MonthlyBudget = optNumber(e.MonthlyBudget)
 	p.Versioned = e.Versioned
 	p.VerifierEnabled = e.VerifierEnabled
 	if e.RemovalPolicy == "destroy" {

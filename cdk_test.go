@@ -107,6 +107,9 @@ func TestApp(t *testing.T) {
 				}
 			}
 		})
+		t.Run(name+"/the routes a caller could loop are throttled on their own, leaving the stage room", func(t *testing.T) {
+			checkThrottles(t, tm, envs[name])
+		})
 		t.Run(name+"/the bucket is versioned as set, or as the construct defaults", func(t *testing.T) {
 			e := envs[name]
 			want := e.Verifies() // the construct's default
@@ -143,6 +146,10 @@ func TestApp(t *testing.T) {
 		p := envs["prod"]
 		if p.RemovalPolicy != "retain" || !p.WebAclEnabled || !p.RequireSize || !p.PreventOverwrite || p.Versioned == nil || !*p.Versioned || slices.Contains(p.AllowedOrigins, "*") {
 			t.Errorf("prod settings = %+v", p)
+		}
+		// Its own, not whatever the construct's defaults become.
+		if p.ThrottledRouteRateLimit == 0 || p.ThrottledRouteBurstLimit == 0 {
+			t.Errorf("prod throttledRouteRateLimit = %v, throttledRouteBurstLimit = %v, want both set", p.ThrottledRouteRateLimit, p.ThrottledRouteBurstLimit)
 		}
 	})
 	t.Run("prod signs callers in with a pool it creates, instead of an API key", func(t *testing.T) {
@@ -347,20 +354,132 @@ func TestEverySettingReachesTheFunction(t *testing.T) {
 	}
 }
 
-// An environment's alarmTopicArn becomes every alarm's action.
-func TestAlarmTopicSetting(t *testing.T) {
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []string{}}})
-	arn := "arn:aws:sns:eu-west-1:123456789012:ops"
-	stack := NewPresignedUploadStack(app, "Alarmed", &PresignedUploadStackProps{Settings: environments.Environment{AlarmTopicArn: arn}})
-	alarms := *assertions.Template_FromStack(stack, nil).FindResources(jsii.String("AWS::CloudWatch::Alarm"), nil)
-	if len(alarms) != 5 {
-		t.Errorf("%d alarms, want 5: the upload API's 3 and the verifier's 2", len(alarms))
+// checkThrottles checks that the stage throttles the methods of the
+// environment's routes marked Throttled on their own and no other, and
+// that together they take less than the stage's rate: a caller looping
+// them all still leaves room for the uploads in progress.
+func checkThrottles(t *testing.T, tm assertions.Template, e environments.Environment) map[string]map[string]any {
+	t.Helper()
+	stages := *tm.FindResources(jsii.String("AWS::ApiGateway::Stage"), nil)
+	if len(stages) != 1 {
+		t.Fatalf("%d stages, want 1", len(stages))
 	}
-	for id, a := range alarms {
-		raw, _ := json.Marshal((*a)["Properties"])
-		var props struct{ AlarmActions []string }
-		if err := json.Unmarshal(raw, &props); err != nil || !slices.Equal(props.AlarmActions, []string{arn}) {
-			t.Errorf("%s AlarmActions = %v (%v), want [%s]", id, props.AlarmActions, err, arn)
+	var stage, total float64
+	own := map[string]map[string]any{}
+	for _, st := range stages {
+		for _, s := range get(*st, "Properties", "MethodSettings").([]any) {
+			m := s.(map[string]any)
+			if m["ResourcePath"] == "/*" {
+				stage, _ = m["ThrottlingRateLimit"].(float64)
+				continue
+			}
+			own[fmt.Sprint(m["HttpMethod"], " ", m["ResourcePath"])] = m
 		}
 	}
+	throttled := 0
+	for _, r := range api.RoutesFor(e.UploadSettingsFor("bucket")) {
+		if !r.Throttled {
+			continue
+		}
+		throttled++
+		m, ok := own[r.Method+" /"+strings.ReplaceAll(r.Resource, "/", "~1")]
+		if !ok {
+			t.Errorf("%s is not throttled on its own", r)
+			continue
+		}
+		rate, _ := m["ThrottlingRateLimit"].(float64)
+		total += rate
+	}
+	if len(own) != throttled {
+		t.Errorf("%d methods throttled on their own, want the %d routes marked Throttled", len(own), throttled)
+	}
+	if total >= stage {
+		t.Errorf("the throttled routes together take %v requests a second, the whole stage's %v", total, stage)
+	}
+	return own
+}
+
+// An environment's alarm and cost settings reach the template: the topic
+// becomes every alarm's action and the budget's subscriber, the
+// thresholds their alarms', 0 turns an alarm off, the throttles their
+// methods', and the budget counts the stack's tags. A topic named by ARN
+// is not the app's to change, so synth says who must let Budgets publish.
+func TestAlarmAndCostSettings(t *testing.T) {
+	arn := "arn:aws:sns:eu-west-1:123456789012:ops"
+	settings := map[string]any{
+		"alarmTopicArn": arn, "monthlyBudget": 300,
+		"clientErrorAlarmThreshold": 0, "putRequestAlarmThreshold": 500, "bucketSizeAlarmThreshold": 5e12,
+		"throttledRouteRateLimit": 3, "throttledRouteBurstLimit": 6,
+	}
+	ctx := cdkContext(t)
+	ctx[environments.ContextKey] = map[string]any{"x": settings}
+	app := newApp(&awscdk.AppProps{Context: &ctx})
+	stack := stackOf(app, "PresignedUpload-x")
+	tm := assertions.Template_FromStack(stack, nil)
+	envs, err := environments.Parse(ctx[environments.ContextKey])
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("every alarm notifies the topic; the thresholds set reach theirs, 0 turns the 4XX alarm off", func(t *testing.T) {
+		alarms := *tm.FindResources(jsii.String("AWS::CloudWatch::Alarm"), nil)
+		byMetric := map[string]float64{}
+		for id, a := range alarms {
+			raw, _ := json.Marshal((*a)["Properties"])
+			var props struct {
+				AlarmActions []string
+				MetricName   string
+				Threshold    float64
+			}
+			if err := json.Unmarshal(raw, &props); err != nil || !slices.Equal(props.AlarmActions, []string{arn}) {
+				t.Errorf("%s AlarmActions = %v (%v), want [%s]", id, props.AlarmActions, err, arn)
+			}
+			byMetric[props.MetricName] = props.Threshold
+		}
+		if len(alarms) != 7 {
+			t.Errorf("%d alarms, want 7: the upload API's 3, PUT requests and size, the verifier's 2", len(alarms))
+		}
+		if _, ok := byMetric["4XXError"]; ok || byMetric["PutRequests"] != 500 || byMetric["BucketSizeBytes"] != 5e12 {
+			t.Errorf("thresholds by metric = %v, want no 4XXError, PutRequests 500, BucketSizeBytes 5e12", byMetric)
+		}
+	})
+	t.Run("the throttled routes' limits reach their methods", func(t *testing.T) {
+		for key, m := range checkThrottles(t, tm, envs["x"]) {
+			if m["ThrottlingRateLimit"] != 3.0 || m["ThrottlingBurstLimit"] != 6.0 {
+				t.Errorf("%s = %v", key, m)
+			}
+		}
+	})
+	t.Run("the budget counts the cost of what carries the stack's tags and notifies the topic", func(t *testing.T) {
+		budgets := *tm.FindResources(jsii.String("AWS::Budgets::Budget"), nil)
+		if len(budgets) != 1 {
+			t.Fatalf("%d budgets, want 1", len(budgets))
+		}
+		for _, b := range budgets {
+			data := get(*b, "Properties", "Budget")
+			raw, _ := json.Marshal(get(data, "FilterExpression"))
+			want := `{"And":[{"Tags":{"Key":"app","MatchOptions":["EQUALS"],"Values":["presigned-upload"]}},{"Tags":{"Key":"environment","MatchOptions":["EQUALS"],"Values":["x"]}}]}`
+			if string(raw) != want {
+				t.Errorf("filter = %s, want %s", raw, want)
+			}
+			if get(data, "BudgetLimit", "Amount") != 300.0 {
+				t.Errorf("limit = %v, want 300", get(data, "BudgetLimit"))
+			}
+			raw, _ = json.Marshal(get(*b, "Properties", "NotificationsWithSubscribers"))
+			if n := strings.Count(string(raw), `"Address":"`+arn+`"`); n != 2 {
+				t.Errorf("notifications = %s, want both to the topic", raw)
+			}
+		}
+	})
+	t.Run("synth says the topic's owner must let Budgets publish", func(t *testing.T) {
+		warnings := *assertions.Annotations_FromStack(stack).FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("monthlyBudget notifies an alarm topic this app cannot change")))
+		if len(warnings) != 1 {
+			t.Errorf("%d warnings about the budget's topic, want 1", len(warnings))
+		}
+	})
+	t.Run("cdk-nag finds no unsuppressed error", func(t *testing.T) {
+		if errs := nagErrors(stack); len(errs) > 0 {
+			t.Errorf("cdk-nag errors:\n%s", strings.Join(errs, "\n"))
+		}
+	})
 }

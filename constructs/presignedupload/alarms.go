@@ -17,7 +17,7 @@ const apiServerErrorRate = 0.05
 // 5XXError metric is 0 or 1 per request, so its Average is the share of
 // requests that got a 5XX, whether from the function or from API Gateway.
 // No traffic is no problem: missing data does not breach. The verifier's
-// alarms join them (verifierAlarms).
+// alarms join them (verifierAlarms), and the cost alarms (costAlarms).
 func newAlarms(c *PresignedUploadApi, p *PresignedUploadApiProps) []awscloudwatch.Alarm {
 	if !*p.AlarmsEnabled {
 		return nil
@@ -47,6 +47,7 @@ func newAlarms(c *PresignedUploadApi, p *PresignedUploadApiProps) []awscloudwatc
 		},
 	}
 	alarms = append(alarms, c.verifierAlarms(period)...)
+	alarms = append(alarms, c.costAlarms(p, period)...)
 	out := make([]awscloudwatch.Alarm, 0, len(alarms))
 	for _, a := range alarms {
 		alarm := awscloudwatch.NewAlarm(c.Construct, jsii.String(a.id), &awscloudwatch.AlarmProps{

@@ -28,12 +28,16 @@ func withDefaults(props *PresignedUploadApiProps) *PresignedUploadApiProps {
 	setString(&p.StageName, "prod")
 	setNumber(&p.ThrottlingRateLimit, 100)
 	setNumber(&p.ThrottlingBurstLimit, 200)
+	throttleDefaults(&p)
 	setBool(&p.ApiKeyRequired, false)
 	setBool(&p.WebAclEnabled, false)
 	setNumber(&p.WebAclRateLimit, 1000)
 	setNumber(&p.MemorySize, 256)
 	if p.LogRetention == "" {
 		p.LogRetention = awslogs.RetentionDays_ONE_MONTH
+	}
+	if *p.AlarmsEnabled {
+		costAlarmDefaults(&p)
 	}
 	if *p.ApiKeyRequired {
 		setNumber(&p.UsagePlanRateLimit, 10)

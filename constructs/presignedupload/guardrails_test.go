@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,20 +37,48 @@ func synthWithAnnotations(t *testing.T, props func(awscdk.Stack) *presigneduploa
 	return tmpl, notes
 }
 
-// checkAlarms checks the three alarms of the upload API and that each
-// notifies actions (JSON), or nobody when actions is "".
-func checkAlarms(t *testing.T, tm template, actions string) {
+// costThresholds are the thresholds of the cost alarms a test expects,
+// 0 for an alarm that must be absent, and the JSON of the bucket's name
+// the bucket's alarms watch.
+type costThresholds struct {
+	clientErrors, putRequests, bucketBytes float64
+	bucket                                 string
+}
+
+// defaultCosts are the cost alarms' defaults on the bucket of that
+// logical ID, created by the construct.
+func defaultCosts(bucketID string) costThresholds {
+	return costThresholds{1000, 10000, 1 << 40, `{"Ref":"` + bucketID + `"}`}
+}
+
+// checkAlarms checks the upload API's alarms: the three on failures and
+// the cost alarms costs asks for, each on its metric, dimensions,
+// statistic, period and threshold, and that each notifies actions (JSON),
+// or nobody when actions is "".
+func checkAlarms(t *testing.T, tm template, actions string, costs costThresholds) {
 	t.Helper()
-	_, api := tm.one(t, "AWS::ApiGateway::RestApi")
+	_, restApi := tm.one(t, "AWS::ApiGateway::RestApi")
+	apiName := jsonOf(restApi.Properties["Name"])
 	type want struct {
 		namespace, statistic, comparison string
-		threshold                        float64
-		dimension, value                 string
+		period, threshold                float64
+		dimensions                       map[string]string // name → the start of its value's JSON
 	}
 	wants := map[string]want{
-		"5XXError":  {"AWS/ApiGateway", "Average", "GreaterThanThreshold", 0.05, "ApiName", jsonOf(api.Properties["Name"])},
-		"Errors":    {"AWS/Lambda", "Sum", "GreaterThanOrEqualToThreshold", 1, "FunctionName", `{"Ref":"UploadHandler`},
-		"Throttles": {"AWS/Lambda", "Sum", "GreaterThanOrEqualToThreshold", 1, "FunctionName", `{"Ref":"UploadHandler`},
+		"5XXError":  {"AWS/ApiGateway", "Average", "GreaterThanThreshold", 300, 0.05, map[string]string{"ApiName": apiName}},
+		"Errors":    {"AWS/Lambda", "Sum", "GreaterThanOrEqualToThreshold", 300, 1, map[string]string{"FunctionName": `{"Ref":"UploadHandler`}},
+		"Throttles": {"AWS/Lambda", "Sum", "GreaterThanOrEqualToThreshold", 300, 1, map[string]string{"FunctionName": `{"Ref":"UploadHandler`}},
+	}
+	if costs.clientErrors != 0 {
+		wants["4XXError"] = want{"AWS/ApiGateway", "Sum", "GreaterThanThreshold", 300, costs.clientErrors, map[string]string{"ApiName": apiName}}
+	}
+	if costs.putRequests != 0 {
+		wants["PutRequests"] = want{"AWS/S3", "Sum", "GreaterThanThreshold", 300, costs.putRequests,
+			map[string]string{"BucketName": costs.bucket, "FilterId": `"Uploads"`}}
+	}
+	if costs.bucketBytes != 0 {
+		wants["BucketSizeBytes"] = want{"AWS/S3", "Maximum", "GreaterThanThreshold", 86400, costs.bucketBytes,
+			map[string]string{"BucketName": costs.bucket, "StorageType": `"StandardStorage"`}}
 	}
 	alarms := tm.ofType("AWS::CloudWatch::Alarm")
 	for id := range alarms {
@@ -69,12 +98,19 @@ func checkAlarms(t *testing.T, tm template, actions string) {
 			continue
 		}
 		delete(wants, metric)
-		if p["Namespace"] != w.namespace || p["Statistic"] != w.statistic || p["Period"] != 300.0 || p["EvaluationPeriods"] != 1.0 ||
+		if p["Namespace"] != w.namespace || p["Statistic"] != w.statistic || p["Period"] != w.period || p["EvaluationPeriods"] != 1.0 ||
 			p["ComparisonOperator"] != w.comparison || p["Threshold"] != w.threshold || p["TreatMissingData"] != "notBreaching" {
 			t.Errorf("%s = %s", id, jsonOf(p))
 		}
-		if get(p, "Dimensions", 0, "Name") != w.dimension || !strings.HasPrefix(jsonOf(get(p, "Dimensions", 0, "Value")), w.value) {
-			t.Errorf("%s dimensions = %s, want %s %s", id, jsonOf(p["Dimensions"]), w.dimension, w.value)
+		dims, _ := p["Dimensions"].([]any)
+		if len(dims) != len(w.dimensions) {
+			t.Errorf("%s dimensions = %s, want %v", id, jsonOf(dims), w.dimensions)
+		}
+		for _, d := range dims {
+			name, _ := get(d, "Name").(string)
+			if value, ok := w.dimensions[name]; !ok || !strings.HasPrefix(jsonOf(get(d, "Value")), value) {
+				t.Errorf("%s dimension %s = %s, want %s…", id, name, jsonOf(get(d, "Value")), value)
+			}
 		}
 		if got := p["AlarmActions"]; (actions == "" && got != nil) || (actions != "" && jsonOf(got) != actions) {
 			t.Errorf("%s AlarmActions = %s, want %q", id, jsonOf(got), actions)
@@ -82,6 +118,72 @@ func checkAlarms(t *testing.T, tm template, actions string) {
 	}
 	for metric := range wants {
 		t.Errorf("no alarm on %s", metric)
+	}
+}
+
+// checkMetricsConfiguration checks that the bucket has S3 request metrics
+// on prefix alone, under the ID the PUT requests alarm reads, or none
+// when prefix is "".
+func checkMetricsConfiguration(t *testing.T, bucket resource, prefix string) {
+	t.Helper()
+	got := jsonOf(bucket.Properties["MetricsConfigurations"])
+	want := "null"
+	if prefix != "" {
+		want = `[{"Id":"Uploads","Prefix":"` + prefix + `"}]`
+	}
+	if got != want {
+		t.Errorf("MetricsConfigurations = %s, want %s", got, want)
+	}
+}
+
+// methodSettings returns the stage's method settings by "METHOD path", the
+// stage-wide entry under "* /*".
+func methodSettings(t *testing.T, tm template) map[string]map[string]any {
+	t.Helper()
+	_, stage := tm.one(t, "AWS::ApiGateway::Stage")
+	out := map[string]map[string]any{}
+	for _, s := range stage.Properties["MethodSettings"].([]any) {
+		m := s.(map[string]any)
+		out[fmt.Sprint(m["HttpMethod"], " ", m["ResourcePath"])] = m
+	}
+	return out
+}
+
+// checkThrottledMethods checks that the stage throttles the method of
+// every route of routes marked Throttled on its own, at rate and burst
+// (JSON values, so a token's reference too) with the stage's logging and
+// metrics, and no other method: a route marked later is covered without
+// a test edit.
+func checkThrottledMethods(t *testing.T, tm template, routes []api.Route, rate, burst string) {
+	t.Helper()
+	settings := methodSettings(t, tm)
+	delete(settings, "* /*")
+	throttled := 0
+	for _, r := range routes {
+		// API Gateway's path of a method setting: each '/' as "~1".
+		key := r.Method + " /" + strings.ReplaceAll(r.Resource, "/", "~1")
+		m, ok := settings[key]
+		if !r.Throttled {
+			if ok {
+				t.Errorf("%s is throttled on its own: %s", r, jsonOf(m))
+			}
+			continue
+		}
+		throttled++
+		if !ok {
+			t.Errorf("%s is not throttled on its own", r)
+			continue
+		}
+		if jsonOf(m["ThrottlingRateLimit"]) != rate || jsonOf(m["ThrottlingBurstLimit"]) != burst ||
+			m["LoggingLevel"] != "INFO" || m["DataTraceEnabled"] != false || m["MetricsEnabled"] != true {
+			t.Errorf("%s settings = %s, want rate %s, burst %s, and the stage's logging and metrics", r, jsonOf(m), rate, burst)
+		}
+	}
+	if throttled == 0 {
+		t.Fatal("no route is marked Throttled")
+	}
+	if len(settings) != throttled {
+		t.Errorf("%d methods have settings of their own, want the %d throttled routes': %v", len(settings), throttled, sortedKeys(settings))
 	}
 }
 
@@ -163,9 +265,18 @@ func TestGuardrails(t *testing.T) {
 				RemovalPolicy:  awscdk.RemovalPolicy_DESTROY,
 				Versioned:      jsii.Bool(true),
 				UrlExpiry:      awscdk.Duration_Minutes(jsii.Number(10)),
+				// A token is not checked against the stage's limit.
+				ThrottledRouteRateLimit:   awscdk.NewCfnParameter(s, jsii.String("RouteRate"), &awscdk.CfnParameterProps{Type: jsii.String("Number")}).ValueAsNumber(),
+				ThrottledRouteBurstLimit:  jsii.Number(4),
+				ClientErrorAlarmThreshold: jsii.Number(50),
+				PutRequestAlarmThreshold:  jsii.Number(2000),
+				BucketSizeAlarmThreshold:  awscdk.Size_Gibibytes(jsii.Number(100)),
+				MonthlyBudget:             jsii.Number(200),
+				MonthlyBudgetTags:         &map[string]*string{"app": jsii.String("presigned-upload")},
 			}
 		})
-		_, bucket := tm.one(t, "AWS::S3::Bucket")
+		bucketID, bucket := tm.one(t, "AWS::S3::Bucket")
+		topic, _ := tm.one(t, "AWS::SNS::Topic")
 
 		t.Run("synth warns about placeholder origins by the setting's name", func(t *testing.T) {
 			noPanic(t, func() {
@@ -180,9 +291,49 @@ func TestGuardrails(t *testing.T) {
 		t.Run("bucket refuses signatures older than 10 minutes plus clock skew", func(t *testing.T) {
 			checkBucketGuardrails(t, tm, 900000)
 		})
-		t.Run("alarms notify the topic", func(t *testing.T) {
-			topic, _ := tm.one(t, "AWS::SNS::Topic")
-			checkAlarms(t, tm, `[{"Ref":"`+topic+`"}]`)
+		t.Run("alarms at the props' thresholds notify the topic", func(t *testing.T) {
+			checkAlarms(t, tm, `[{"Ref":"`+topic+`"}]`, costThresholds{50, 2000, 100 << 30, `{"Ref":"` + bucketID + `"}`})
+		})
+		t.Run("S3 counts the requests under the key prefix for the PUT requests alarm", func(t *testing.T) {
+			checkMetricsConfiguration(t, bucket, "uploads/")
+		})
+		t.Run("the routes a caller could loop are throttled at the props' limits, a token as it is", func(t *testing.T) {
+			checkThrottledMethods(t, tm, api.RoutesFor(api.UploadSettings{Verified: true}), `{"Ref":"RouteRate"}`, "4")
+		})
+		t.Run("a monthly budget on the tagged resources' cost notifies the topic at 80% spent and 100% forecast", func(t *testing.T) {
+			_, budget := tm.one(t, "AWS::Budgets::Budget")
+			b := budget.Properties["Budget"]
+			if get(b, "BudgetType") != "COST" || get(b, "TimeUnit") != "MONTHLY" || jsonOf(get(b, "BudgetLimit")) != `{"Amount":200,"Unit":"USD"}` {
+				t.Errorf("budget = %s", jsonOf(b))
+			}
+			if got := jsonOf(get(b, "FilterExpression")); got != `{"Tags":{"Key":"app","MatchOptions":["EQUALS"],"Values":["presigned-upload"]}}` {
+				t.Errorf("filter = %s, want the app tag", got)
+			}
+			// Budget names are per account, so two regions' stacks must not share one.
+			if got := jsonOf(get(b, "BudgetName")); !strings.Contains(got, `{"Ref":"AWS::Region"}`) {
+				t.Errorf("budget name = %s, want the region in it", got)
+			}
+			sns := `[{"Address":{"Ref":"` + topic + `"},"SubscriptionType":"SNS"}]`
+			want := `[{"Notification":{"ComparisonOperator":"GREATER_THAN","NotificationType":"ACTUAL","Threshold":80,"ThresholdType":"PERCENTAGE"},"Subscribers":` + sns + `},` +
+				`{"Notification":{"ComparisonOperator":"GREATER_THAN","NotificationType":"FORECASTED","Threshold":100,"ThresholdType":"PERCENTAGE"},"Subscribers":` + sns + `}]`
+			if got := jsonOf(budget.Properties["NotificationsWithSubscribers"]); got != want {
+				t.Errorf("notifications =\n%s\nwant\n%s", got, want)
+			}
+		})
+		t.Run("the topic lets this account's budgets publish, before the budget exists", func(t *testing.T) {
+			policyID, policy := tm.one(t, "AWS::SNS::TopicPolicy")
+			want := `{"Action":"sns:Publish","Condition":{"ArnLike":{"aws:SourceArn":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":budgets::",{"Ref":"AWS::AccountId"},":*"]]}},` +
+				`"StringEquals":{"aws:SourceAccount":{"Ref":"AWS::AccountId"}}},"Effect":"Allow","Principal":{"Service":"budgets.amazonaws.com"},"Resource":{"Ref":"` + topic + `"},"Sid":"AllowBudgetsToPublish"}`
+			if got := jsonOf(get(policy.Properties, "PolicyDocument", "Statement")); got != "["+want+"]" {
+				t.Errorf("topic policy =\n%s\nwant\n[%s]", got, want)
+			}
+			_, budget := tm.one(t, "AWS::Budgets::Budget")
+			if !slices.Contains(budget.DependsOn, policyID) {
+				t.Errorf("budget DependsOn = %v, want %s", budget.DependsOn, policyID)
+			}
+			noPanic(t, func() {
+				notes.HasNoWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("monthlyBudget")))
+			})
 		})
 
 		t.Run("versioned bucket expires noncurrent versions after 30 days", func(t *testing.T) {
@@ -284,6 +435,9 @@ func TestGuardrails(t *testing.T) {
 				Bucket:           awss3.NewBucket(s, jsii.String("Existing"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true), Versioned: jsii.Bool(true)}),
 				AlarmsEnabled:    jsii.Bool(false),
 				PreventOverwrite: jsii.Bool(false),
+				// The stage's own limits: no per-method throttles.
+				ThrottledRouteRateLimit:  jsii.Number(100),
+				ThrottledRouteBurstLimit: jsii.Number(200),
 			}
 		})
 		t.Run("overwrites allowed on an existing bucket: synth says to keep it versioned", func(t *testing.T) {
@@ -309,9 +463,16 @@ func TestGuardrails(t *testing.T) {
 				notes.HasNoWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("allowedOrigins")))
 			})
 		})
-		t.Run("no alarms", func(t *testing.T) {
-			if n := tm.count("AWS::CloudWatch::Alarm"); n != 0 {
-				t.Errorf("%d alarms, want 0", n)
+		t.Run("no alarms, no budget", func(t *testing.T) {
+			for _, typ := range []string{"AWS::CloudWatch::Alarm", "AWS::Budgets::Budget"} {
+				if n := tm.count(typ); n != 0 {
+					t.Errorf("%d %s, want 0", n, typ)
+				}
+			}
+		})
+		t.Run("throttled routes at the stage's limits: no method has settings of its own", func(t *testing.T) {
+			if got := methodSettings(t, tm); len(got) != 1 || got["* /*"] == nil {
+				t.Errorf("method settings = %s, want the stage's alone", jsonOf(got))
 			}
 		})
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsbudgets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -46,9 +47,12 @@ type PresignedUploadApi struct {
 	WebAcl awswafv2.CfnWebACL
 	// UploadUrlEndpoint is the full URL of POST/GET /get-upload-url.
 	UploadUrlEndpoint *string
-	// Alarms watch the API's 5XX rate and the function's errors and
-	// throttles; nil unless AlarmsEnabled.
+	// Alarms watch the API's 5XX rate, the function's errors and
+	// throttles, the verifier, and the costs: 4XX volume, PUT requests and
+	// bucket size, each unless turned off; nil unless AlarmsEnabled.
 	Alarms []awscloudwatch.Alarm
+	// Budget is the monthly cost budget; nil unless MonthlyBudget.
+	Budget awsbudgets.CfnBudget
 
 	// UserPool signs callers in: the one passed in CognitoSignIn, or the one
 	// created; nil unless CognitoSignIn.
@@ -128,6 +132,7 @@ func NewPresignedUploadApi(scope constructs.Construct, id *string, props *Presig
 	}
 	c.WebAcl = newWebAcl(c, p)
 	c.Alarms = newAlarms(c, p)
+	c.Budget = newBudget(c, p)
 	warnPlaceholderOrigins(c, cfg)
 	return c
 }
@@ -176,6 +181,7 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Upload
 		AutoDeleteObjects:      p.AutoDeleteObjects,
 		ServerAccessLogsBucket: p.ServerAccessLogsBucket,
 		ServerAccessLogsPrefix: logsPrefix,
+		Metrics:                bucketMetrics(p, cfg),
 		Versioned:              p.Versioned,
 		TransferAcceleration:   jsii.Bool(cfg.TransferAcceleration),
 		// An SSE-C object is readable only with the key its uploader kept:
@@ -250,6 +256,13 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.UploadSet
 		Retention:     p.LogRetention,
 		RemovalPolicy: p.RemovalPolicy,
 	})
+	// What every method logs and measures; the throttled ones repeat it.
+	monitoring := awsapigateway.MethodDeploymentOptions{
+		LoggingLevel: awsapigateway.MethodLoggingLevel_INFO,
+		// Responses carry pre-signed URLs: never copy bodies into logs.
+		DataTraceEnabled: jsii.Bool(false),
+		MetricsEnabled:   jsii.Bool(true),
+	}
 	// The CloudWatch role backs API Gateway's one logging setting per account
 	// and region, which every API there shares: it is retained, so deleting
 	// this stack never leaves that setting pointing at a deleted role.
@@ -263,10 +276,10 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.UploadSet
 			StageName:            p.StageName,
 			ThrottlingRateLimit:  p.ThrottlingRateLimit,
 			ThrottlingBurstLimit: p.ThrottlingBurstLimit,
-			LoggingLevel:         awsapigateway.MethodLoggingLevel_INFO,
-			// Responses carry pre-signed URLs: never copy bodies into logs.
-			DataTraceEnabled:     jsii.Bool(false),
-			MetricsEnabled:       jsii.Bool(true),
+			MethodOptions:        throttledMethods(p, cfg, monitoring),
+			LoggingLevel:         monitoring.LoggingLevel,
+			DataTraceEnabled:     monitoring.DataTraceEnabled,
+			MetricsEnabled:       monitoring.MetricsEnabled,
 			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(accessLogs),
 			AccessLogFormat:      awsapigateway.AccessLogFormat_Custom(jsii.String(c.auth.accessLogFormat())),
 		},

@@ -31,6 +31,7 @@ type resource struct {
 	Properties          map[string]any
 	DeletionPolicy      string
 	UpdateReplacePolicy string
+	DependsOn           []string
 	Metadata            map[string]any
 }
 
@@ -474,11 +475,19 @@ func TestDefaults(t *testing.T) {
 	t.Run("bucket refuses SSE-C and the role's signatures older than 5 minutes plus clock skew", func(t *testing.T) {
 		checkBucketGuardrails(t, tm, 600000)
 	})
-	t.Run("alarms watch the 5XX rate, function errors and throttles, notifying nobody", func(t *testing.T) {
-		checkAlarms(t, tm, "")
+	t.Run("alarms watch the 5XX rate, function errors and throttles, 4XX volume, PUT requests and storage, notifying nobody", func(t *testing.T) {
+		id, _ := tm.one(t, "AWS::S3::Bucket")
+		checkAlarms(t, tm, "", defaultCosts(id))
+	})
+	t.Run("S3 counts the requests under the key prefix for the PUT requests alarm", func(t *testing.T) {
+		checkMetricsConfiguration(t, bucket, "uploads/")
+	})
+	t.Run("the routes a caller could loop are throttled at 10 requests a second, burst 20; no other method is", func(t *testing.T) {
+		checkThrottledMethods(t, tm, api.RoutesFor(api.UploadSettings{Verified: true}), "10", "20")
 	})
 	t.Run("optional parts are absent", func(t *testing.T) {
-		for _, typ := range []string{"AWS::ApiGateway::ApiKey", "AWS::ApiGateway::UsagePlan", "AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation", "AWS::KMS::Key"} {
+		for _, typ := range []string{"AWS::ApiGateway::ApiKey", "AWS::ApiGateway::UsagePlan", "AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation", "AWS::KMS::Key",
+			"AWS::Budgets::Budget", "AWS::SNS::TopicPolicy"} {
 			if n := tm.count(typ); n != 0 {
 				t.Errorf("%d %s, want 0", n, typ)
 			}
@@ -509,8 +518,20 @@ func TestOptions(t *testing.T) {
 			}
 		}
 	})
-	t.Run("new web ACL", func(t *testing.T) {
-		tm := synth(t, &presignedupload.PresignedUploadApiProps{WebAclEnabled: jsii.Bool(true), WebAclRateLimit: jsii.Number(300)})
+	t.Run("new web ACL; each cost guardrail turned off", func(t *testing.T) {
+		tm := synth(t, &presignedupload.PresignedUploadApiProps{WebAclEnabled: jsii.Bool(true), WebAclRateLimit: jsii.Number(300),
+			ThrottlingRateLimit: jsii.Number(40), ThrottlingBurstLimit: jsii.Number(80), ThrottledRouteRateLimit: jsii.Number(40), ThrottledRouteBurstLimit: jsii.Number(80),
+			ClientErrorAlarmThreshold: jsii.Number(0), PutRequestAlarmThreshold: jsii.Number(0), BucketSizeAlarmThreshold: awscdk.Size_Bytes(jsii.Number(0))})
+		t.Run("0 turns each cost alarm off, and the PUT requests' metrics with theirs", func(t *testing.T) {
+			checkAlarms(t, tm, "", costThresholds{})
+			_, bucket := tm.one(t, "AWS::S3::Bucket")
+			checkMetricsConfiguration(t, bucket, "")
+		})
+		t.Run("throttled routes at the stage's limits have no settings of their own", func(t *testing.T) {
+			if got := methodSettings(t, tm); len(got) != 1 || get(got["* /*"], "ThrottlingRateLimit") != 40.0 {
+				t.Errorf("method settings = %s, want the stage's alone", jsonOf(got))
+			}
+		})
 		_, acl := tm.one(t, "AWS::WAFv2::WebACL")
 		rules := jsonOf(acl.Properties["Rules"])
 		for _, want := range []string{"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList", `"Limit":300`} {
@@ -536,7 +557,13 @@ func TestOptions(t *testing.T) {
 	})
 	t.Run("existing bucket", func(t *testing.T) {
 		tm := synth(t, nil, func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
-			return &presignedupload.PresignedUploadApiProps{Bucket: awss3.Bucket_FromBucketName(s, jsii.String("Existing"), jsii.String("my-existing-bucket"))}
+			return &presignedupload.PresignedUploadApiProps{Bucket: awss3.Bucket_FromBucketName(s, jsii.String("Existing"), jsii.String("my-existing-bucket")),
+				BucketSizeAlarmThreshold: awscdk.Size_Tebibytes(jsii.Number(2))}
+		})
+		t.Run("the bucket's own alarms only when asked for, and no request metrics", func(t *testing.T) {
+			// Its size alarm here is set; its PUT alarm needs a metrics
+			// configuration the construct cannot add to it.
+			checkAlarms(t, tm, "", costThresholds{clientErrors: 1000, bucketBytes: 2 << 40, bucket: `"my-existing-bucket"`})
 		})
 		if n := tm.count("AWS::S3::Bucket"); n != 0 {
 			t.Errorf("%d buckets created, want 0", n)
@@ -600,6 +627,13 @@ func TestOptions(t *testing.T) {
 			AllowedOrigins:      jsii.Strings("https://a.example", "https://b.example"),
 			AllowedContentTypes: jsii.Strings("image/*"), MaxFileSize: awscdk.Size_Mebibytes(jsii.Number(1)),
 			UrlExpiry: awscdk.Duration_Minutes(jsii.Number(2)), StageName: jsii.String("v1"),
+			ThrottlingRateLimit: jsii.Number(5), ThrottlingBurstLimit: jsii.Number(8),
+		})
+		t.Run("a stage below the per-method defaults: its limits apply to every method, none has its own", func(t *testing.T) {
+			got := methodSettings(t, tm)
+			if len(got) != 1 || get(got["* /*"], "ThrottlingRateLimit") != 5.0 || get(got["* /*"], "ThrottlingBurstLimit") != 8.0 {
+				t.Errorf("method settings = %s, want the stage's 5 and 8 alone", jsonOf(got))
+			}
 		})
 		want := api.UploadSettings{Bucket: "<UploadBucket84BF9F0F>", RequireSize: true, PreventOverwrite: true, KeyPrefix: "in/",
 			AllowedOrigins: []string{"https://a.example", "https://b.example"}, AllowedContentTypes: []string{"image/*"},
@@ -710,6 +744,33 @@ func TestPropsValidation(t *testing.T) {
 		{"alarm topic with alarms off", func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
 			return &presignedupload.PresignedUploadApiProps{AlarmsEnabled: jsii.Bool(false), AlarmTopic: awssns.Topic_FromTopicArn(s, jsii.String("T"), jsii.String("arn:aws:sns:eu-west-1:123456789012:ops"))}
 		}, "alarmTopic needs alarmsEnabled"},
+		{"throttled routes above the stage", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{ThrottlingRateLimit: jsii.Number(50), ThrottledRouteRateLimit: jsii.Number(60)}
+		}, "throttledRouteRateLimit 60 is above throttlingRateLimit 50"},
+		{"throttled routes' burst above the stage's default", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{ThrottledRouteBurstLimit: jsii.Number(201)}
+		}, "throttledRouteBurstLimit 201 is above throttlingBurstLimit 200"},
+		{"negative throttled routes' rate", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{ThrottledRouteRateLimit: jsii.Number(-1)}
+		}, "throttledRouteRateLimit -1 must not be negative"},
+		{"negative alarm threshold", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{ClientErrorAlarmThreshold: jsii.Number(-5)}
+		}, "clientErrorAlarmThreshold -5 must not be negative"},
+		{"cost alarm with alarms off", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{AlarmsEnabled: jsii.Bool(false), BucketSizeAlarmThreshold: awscdk.Size_Gibibytes(jsii.Number(1))}
+		}, "bucketSizeAlarmThreshold needs alarmsEnabled"},
+		{"PUT requests alarm on an existing bucket", func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{Bucket: awss3.Bucket_FromBucketName(s, jsii.String("B"), jsii.String("bucket")), PutRequestAlarmThreshold: jsii.Number(100)}
+		}, "putRequestAlarmThreshold configures a new bucket"},
+		{"budget without a topic", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{MonthlyBudget: jsii.Number(100)}
+		}, "monthlyBudget needs alarmTopic"},
+		{"budget of nothing", func(s awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{MonthlyBudget: jsii.Number(0), AlarmTopic: awssns.Topic_FromTopicArn(s, jsii.String("T"), jsii.String("arn:aws:sns:eu-west-1:123456789012:ops"))}
+		}, "monthlyBudget 0 must be above 0 US dollars"},
+		{"budget tags without a budget", func(awscdk.Stack) *presignedupload.PresignedUploadApiProps {
+			return &presignedupload.PresignedUploadApiProps{MonthlyBudgetTags: &map[string]*string{"app": jsii.String("x")}}
+		}, "monthlyBudgetTags needs monthlyBudget"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -214,6 +214,23 @@ type PresignedUploadApiProps struct {
 	//
 	// Default: 200.
 	ThrottlingBurstLimit *float64
+	// ThrottledRouteRateLimit is the steady-state requests per second of
+	// each method a caller could call in a loop to run up cost, those
+	// marked Throttled in api.Routes (such as the upload URL), each on its
+	// own and across all callers: a caller over it gets 429. Together the
+	// methods take up to their number times it: keep that below
+	// ThrottlingRateLimit, so the other routes (parts, completion) keep
+	// room. At most ThrottlingRateLimit. Set it and
+	// ThrottledRouteBurstLimit to the stage's limits to turn the
+	// per-method throttles off.
+	//
+	// Default: 10, or ThrottlingRateLimit when that is lower.
+	ThrottledRouteRateLimit *float64
+	// ThrottledRouteBurstLimit is the burst capacity of each method
+	// ThrottledRouteRateLimit throttles. At most ThrottlingBurstLimit.
+	//
+	// Default: 20, or ThrottlingBurstLimit when that is lower.
+	ThrottledRouteBurstLimit *float64
 	// ApiKeyRequired creates an API key and a usage plan, and makes every
 	// method require the key in the X-Api-Key header.
 	//
@@ -262,14 +279,70 @@ type PresignedUploadApiProps struct {
 
 	// AlarmsEnabled creates CloudWatch alarms on the API's share of 5XX
 	// answers (over 5% in 5 minutes) and on any error or throttle of the
-	// function. No traffic does not alarm.
+	// function, and the cost alarms below: 4XX volume, PUT requests and
+	// bucket size. No traffic does not alarm.
 	//
 	// Default: true.
 	AlarmsEnabled *bool
-	// AlarmTopic is notified when an alarm fires. Only with AlarmsEnabled.
+	// AlarmTopic is notified when an alarm fires, and by MonthlyBudget.
+	// Only with AlarmsEnabled.
 	//
 	// Default: - alarms notify nobody.
 	AlarmTopic awssns.ITopic
+	// ClientErrorAlarmThreshold alarms when the API answers more 4XX than
+	// this in 5 minutes: callers refused by the throttles (429), without a
+	// valid key or token, or with requests the API turns down; a looping
+	// or broken client shows here first. 0 turns this alarm off. Only
+	// with AlarmsEnabled.
+	//
+	// Default: 1000, about 3 a second.
+	ClientErrorAlarmThreshold *float64
+	// PutRequestAlarmThreshold alarms when S3 counts more PUT requests
+	// under KeyPrefix than this in 5 minutes: uploads, multipart parts and
+	// tag writes such as the verifier's (form uploads and multipart
+	// completions are POSTs). S3 counts them only with a request metrics
+	// configuration, which the construct adds to its bucket (filter ID
+	// "Uploads", on KeyPrefix): these are paid CloudWatch metrics, billed
+	// like custom metrics for each of the filter's metrics while requests
+	// arrive. 0 turns this alarm and the metrics configuration off. Not
+	// with an existing Bucket: add a metrics configuration on KeyPrefix to
+	// it, and an alarm on AWS/S3 PutRequests with the BucketName and
+	// FilterId dimensions, yourself. Only with AlarmsEnabled.
+	//
+	// Default: - 10000 on a bucket the construct creates: sustained, that
+	// is about $14 a day of PUT requests at S3 Standard's price in
+	// us-east-1 ($0.005 per 1,000).
+	PutRequestAlarmThreshold *float64
+	// BucketSizeAlarmThreshold alarms when the bucket's S3 Standard
+	// storage (S3's free daily BucketSizeBytes metric, its Maximum over a
+	// day) is larger than this. The metric counts the whole bucket, every
+	// prefix and version. A size of 0 turns this alarm off. Only with
+	// AlarmsEnabled.
+	//
+	// Default: - 1 TiB on a bucket the construct creates (about $24 a month
+	// in S3 Standard in us-east-1); no alarm on an existing Bucket, whose
+	// size is not only the uploads'.
+	BucketSizeAlarmThreshold awscdk.Size
+	// MonthlyBudget creates an AWS Budget of this many US dollars of cost
+	// a month that notifies AlarmTopic when the actual cost passes 80% of
+	// it and when the forecast passes 100%. It counts the whole account's
+	// cost unless MonthlyBudgetTags narrows it. The topic must let
+	// budgets.amazonaws.com publish: the construct adds that statement to
+	// a topic in this app, and synth warns that the owner of an imported
+	// topic must add it (and, for an encrypted topic, let Budgets use the
+	// key). Budgets updates its figures a few times a day: it is a
+	// backstop behind the alarms, not a limit. Needs AlarmTopic.
+	//
+	// Default: - no budget.
+	MonthlyBudget *float64
+	// MonthlyBudgetTags limits MonthlyBudget to the cost of resources that
+	// carry all these tags, such as the stack's own. Budgets sees a tag
+	// only once it is activated as a cost allocation tag in the Billing
+	// console of the paying account; until then the budget counts
+	// nothing. Only with MonthlyBudget.
+	//
+	// Default: - the whole account's cost.
+	MonthlyBudgetTags *map[string]*string
 
 	// CognitoSignIn signs callers in with an Amazon Cognito user pool: every
 	// method but OPTIONS needs an access token with the API's upload scope,

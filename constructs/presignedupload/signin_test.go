@@ -244,6 +244,9 @@ func TestCognitoSignIn(t *testing.T) {
 			t.Error(f)
 		}
 	})
+	t.Run("the caller's files list is throttled on its own, as the other routes a caller could loop", func(t *testing.T) {
+		checkThrottledMethods(t, tm, api.RoutesFor(api.UploadSettings{SignIn: true, Verified: true}), "10", "20")
+	})
 	t.Run("pool logical ID is stable", func(t *testing.T) {
 		// Changing it would replace the pool and lose every user.
 		if id, _ := tm.one(t, "AWS::Cognito::UserPool"); id != "UploadUserPool007736CE" {

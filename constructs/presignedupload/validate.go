@@ -21,6 +21,8 @@ func validate(p *PresignedUploadApiProps) {
 			"uploadExpiration":       p.UploadExpiration != nil,
 			"serverAccessLogsBucket": p.ServerAccessLogsBucket != nil,
 			"eventBridgeEnabled":     p.EventBridgeEnabled != nil,
+			// Its metrics need a configuration on the bucket.
+			"putRequestAlarmThreshold": p.PutRequestAlarmThreshold != nil,
 		} {
 			must(!set, "%s configures a new bucket and cannot be set with an existing bucket", name)
 		}
@@ -50,7 +52,9 @@ func validate(p *PresignedUploadApiProps) {
 	}
 	for name, v := range map[string]*float64{
 		"throttlingRateLimit": p.ThrottlingRateLimit, "throttlingBurstLimit": p.ThrottlingBurstLimit,
+		"throttledRouteRateLimit": p.ThrottledRouteRateLimit, "throttledRouteBurstLimit": p.ThrottledRouteBurstLimit,
 		"usagePlanRateLimit": p.UsagePlanRateLimit, "usagePlanBurstLimit": p.UsagePlanBurstLimit,
+		"clientErrorAlarmThreshold": p.ClientErrorAlarmThreshold, "putRequestAlarmThreshold": p.PutRequestAlarmThreshold,
 		"usagePlanQuotaPerDay": p.UsagePlanQuotaPerDay,
 	} {
 		must(v == nil || unresolvedNumber(v) || *v >= 0, "%s %v must not be negative", name, deref(v))
@@ -58,6 +62,7 @@ func validate(p *PresignedUploadApiProps) {
 	if !unresolvedNumber(p.MemorySize) {
 		must(*p.MemorySize >= 128 && *p.MemorySize <= 10240, "memorySize %v is outside 128 to 10240 MiB", *p.MemorySize)
 	}
+	validateCosts(p) // after the limits' signs
 }
 
 func deref(v *float64) float64 {

@@ -343,8 +343,8 @@ func TestVerifier(t *testing.T) {
 			a["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || flat(get(a, "Dimensions", 0, "Value")) != "<"+fnID+">" {
 			t.Errorf("verifier errors alarm = %s", jsonOf(a))
 		}
-		if n := tm.count("AWS::CloudWatch::Alarm"); n != 5 {
-			t.Errorf("%d alarms, want the upload API's 3 and the verifier's 2", n)
+		if n := len(tm.under("UploadVerifier").ofType("AWS::CloudWatch::Alarm")); n != 2 {
+			t.Errorf("%d alarms of the verifier, want 2", n)
 		}
 	})
 	t.Run("the bucket serves no unverified upload but to the verifier, and only the verifier sets its status", func(t *testing.T) {
@@ -460,8 +460,8 @@ func TestVerifierOff(t *testing.T) {
 		if got := tm.roleStatements("UploadHandlerRole")["UploadStatus"]; got != nil {
 			t.Errorf("the upload function reads status tags: %s", jsonOf(got))
 		}
-		if n := tm.count("AWS::CloudWatch::Alarm"); n != 3 {
-			t.Errorf("%d alarms, want the upload API's 3", n)
+		if n := len(tm.under("UploadVerifier").ofType("AWS::CloudWatch::Alarm")); n != 0 {
+			t.Errorf("%d alarms of the verifier, want 0", n)
 		}
 	})
 	t.Run("no verdicts to protect: no versioning, no If-None-Match", func(t *testing.T) {

@@ -48,9 +48,26 @@ type Environment struct {
 	WebAclEnabled        bool    `json:"webAclEnabled,omitempty"`
 	WebAclRateLimit      float64 `json:"webAclRateLimit,omitempty"`
 	MemorySize           float64 `json:"memorySize,omitempty"`
+	// ThrottledRouteRateLimit and ThrottledRouteBurstLimit throttle each
+	// route a caller could loop to run up cost on its own, below the
+	// stage; unset takes the construct's defaults.
+	ThrottledRouteRateLimit  float64 `json:"throttledRouteRateLimit,omitempty"`
+	ThrottledRouteBurstLimit float64 `json:"throttledRouteBurstLimit,omitempty"`
 	// AlarmTopicArn is the SNS topic the stack's alarms notify; empty
 	// means they notify nobody.
 	AlarmTopicArn string `json:"alarmTopicArn,omitempty"`
+	// ClientErrorAlarmThreshold (4XX in 5 minutes),
+	// PutRequestAlarmThreshold (PUT requests under the key prefix in 5
+	// minutes) and BucketSizeAlarmThreshold (bytes of S3 Standard
+	// storage) set the cost alarms; unset takes the construct's default,
+	// 0 turns the alarm off.
+	ClientErrorAlarmThreshold *float64 `json:"clientErrorAlarmThreshold,omitempty"`
+	PutRequestAlarmThreshold  *float64 `json:"putRequestAlarmThreshold,omitempty"`
+	BucketSizeAlarmThreshold  *float64 `json:"bucketSizeAlarmThreshold,omitempty"`
+	// MonthlyBudget creates an AWS Budget of this many US dollars a month
+	// on the cost of the resources carrying the stack's tags, notifying
+	// AlarmTopicArn; unset means none.
+	MonthlyBudget float64 `json:"monthlyBudget,omitempty"`
 
 	// Cognito or Oidc signs callers in (at most one); neither means
 	// anonymous callers, or callers known only by the API key.
@@ -104,6 +121,9 @@ func Parse(v any) (map[string]Environment, error) {
 		}
 		if e.AlarmTopicArn != "" && !topicArnPattern.MatchString(e.AlarmTopicArn) {
 			return nil, fmt.Errorf("%s.%s: alarmTopicArn %q is not an SNS topic ARN", ContextKey, name, e.AlarmTopicArn)
+		}
+		if e.MonthlyBudget != 0 && e.AlarmTopicArn == "" {
+			return nil, fmt.Errorf("%s.%s: monthlyBudget needs alarmTopicArn: the budget notifies it", ContextKey, name)
 		}
 		if err := e.VerifierSettingsFor("bucket").Validate(); err != nil {
 			return nil, fmt.Errorf("%s.%s: %w", ContextKey, name, err)

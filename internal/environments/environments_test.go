@@ -16,6 +16,7 @@ func TestEnvironmentSettingsAreChecked(t *testing.T) {
 		"bad origin":         map[string]any{"dev": map[string]any{"allowedOrigins": []string{"example.com"}}},
 		"bad name":           map[string]any{"dev/1": map[string]any{}},
 		"bad alarm topic":    map[string]any{"dev": map[string]any{"alarmTopicArn": "arn:aws:sqs:eu-west-1:123456789012:ops"}},
+		"budget, no topic":   map[string]any{"dev": map[string]any{"monthlyBudget": 100}},
 		"not an object":      []string{"dev"},
 		"two sign-ins":       map[string]any{"dev": map[string]any{"cognito": map[string]any{}, "oidc": map[string]any{"issuerUrl": "https://i.example", "audience": "a"}}},
 		"bad mfa":            map[string]any{"dev": map[string]any{"cognito": map[string]any{"mfa": "sometimes"}}},
