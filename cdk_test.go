@@ -147,6 +147,10 @@ func TestApp(t *testing.T) {
 		if p.RemovalPolicy != "retain" || !p.WebAclEnabled || !p.RequireSize || !p.PreventOverwrite || p.Versioned == nil || !*p.Versioned || slices.Contains(p.AllowedOrigins, "*") {
 			t.Errorf("prod settings = %+v", p)
 		}
+		// Every signed-in caller is bounded: a loop costs at most its quota.
+		if !p.Limits().Limited() || p.QuotaBytes == 0 || p.QuotaBytesPerDay == 0 || p.QuotaFilesPerDay == 0 || p.QuotaSessions == 0 {
+			t.Errorf("prod quotas = %+v, want every dimension bounded", p.Limits())
+		}
 		// Its own, not whatever the construct's defaults become.
 		if p.ThrottledRouteRateLimit == 0 || p.ThrottledRouteBurstLimit == 0 {
 			t.Errorf("prod throttledRouteRateLimit = %v, throttledRouteBurstLimit = %v, want both set", p.ThrottledRouteRateLimit, p.ThrottledRouteBurstLimit)

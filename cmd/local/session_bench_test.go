@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strconv"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -51,4 +52,41 @@ func BenchmarkMultipartRoutes(b *testing.B) {
 			call(api.SignParts, started.UploadID, api.SignPartsRequest{FileKey: started.FileKey, Size: size, PartNumbers: nums})
 		}
 	})
+}
+
+// The upload URL route with and without quotas, against the real S3
+// server, in one run: what a reservation (read the caller's ledger, write
+// it on condition) adds to issuing a URL (go test -run '^$' -bench
+// UploadURLQuota -benchtime 2000x ./cmd/local). Each caller's ledger grows
+// with its unsettled reservations, so the loop spreads them over callers
+// as a deployment's traffic would.
+func BenchmarkUploadURLQuota(b *testing.B) {
+	for _, tc := range []struct {
+		name     string
+		settings api.UploadSettings
+	}{
+		{"without quotas", api.UploadSettings{SignIn: true, Verified: true}},
+		{"with quotas", api.UploadSettings{SignIn: true, Verified: true, QuotaBytes: 1 << 40, QuotaFilesPerDay: 1 << 20}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			f := newFlow(b, api.UploadSettings{}, "")
+			s := tc.settings
+			s.Bucket = f.bucket
+			h, err := uploadapi.New(s, s3.NewPresignClient(f.s3), f.s3, uploadapi.WithLogger(slog.New(slog.DiscardHandler)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			body := `{"fileName":"bench.bin","contentType":"application/octet-stream","size":1048576}`
+			n := 0
+			for b.Loop() {
+				req := events.APIGatewayProxyRequest{HTTPMethod: "POST", Resource: api.UploadURL.Resource, Body: body}
+				req.RequestContext.Authorizer = map[string]any{"iss": "https://issuer.example", "sub": "user-" + strconv.Itoa(n%100)}
+				n++
+				if resp, _ := h.Handle(ctx, req); resp.StatusCode != 200 {
+					b.Fatalf("%d %s", resp.StatusCode, resp.Body)
+				}
+			}
+		})
+	}
 }

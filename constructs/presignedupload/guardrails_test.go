@@ -273,10 +273,24 @@ func TestGuardrails(t *testing.T) {
 				BucketSizeAlarmThreshold:  awscdk.Size_Gibibytes(jsii.Number(100)),
 				MonthlyBudget:             jsii.Number(200),
 				MonthlyBudgetTags:         &map[string]*string{"app": jsii.String("presigned-upload")},
+				QuotaBytes:                awscdk.Size_Gibibytes(jsii.Number(5)),
+				QuotaSessions:             jsii.Number(3),
 			}
 		})
 		bucketID, bucket := tm.one(t, "AWS::S3::Bucket")
 		topic, _ := tm.one(t, "AWS::SNS::Topic")
+
+		t.Run("with quotas both functions may read and write the ledgers, and only them", func(t *testing.T) {
+			want := grant{"s3:GetObject s3:PutObject", "<" + bucketID + ".Arn>/upload-quotas/*"}
+			for _, role := range []string{"UploadHandlerRole", "UploadVerifierRole"} {
+				if got := tm.roleStatements(role)["QuotaLedgers"]; len(got) != 1 || grantOf(got[0]) != want {
+					t.Errorf("%s QuotaLedgers = %s, want %+v", role, jsonOf(got), want)
+				}
+			}
+			if s := handlerConfig(t, tm.function(t)); s.QuotaBytes != 5<<30 || s.QuotaSessions != 3 || s.QuotaPrefix != api.DefaultQuotaPrefix {
+				t.Errorf("the function's quotas = %+v", s.Limits())
+			}
+		})
 
 		t.Run("synth warns about placeholder origins by the setting's name", func(t *testing.T) {
 			noPanic(t, func() {
@@ -298,7 +312,7 @@ func TestGuardrails(t *testing.T) {
 			checkMetricsConfiguration(t, bucket, "uploads/")
 		})
 		t.Run("the routes a caller could loop are throttled at the props' limits, a token as it is", func(t *testing.T) {
-			checkThrottledMethods(t, tm, api.RoutesFor(api.UploadSettings{Verified: true}), `{"Ref":"RouteRate"}`, "4")
+			checkThrottledMethods(t, tm, api.RoutesFor(api.UploadSettings{Verified: true, QuotaBytes: 1}), `{"Ref":"RouteRate"}`, "4")
 		})
 		t.Run("a monthly budget on the tagged resources' cost notifies the topic at 80% spent and 100% forecast", func(t *testing.T) {
 			_, budget := tm.one(t, "AWS::Budgets::Budget")

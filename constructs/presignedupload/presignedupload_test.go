@@ -185,6 +185,17 @@ func actions(s map[string]any) []string {
 func TestDefaults(t *testing.T) {
 	tm := synth(t, nil)
 
+	t.Run("no quotas: no ledger, no grant on one", func(t *testing.T) {
+		for _, role := range []string{"UploadHandlerRole", "UploadVerifierRole"} {
+			if got := tm.roleStatements(role)["QuotaLedgers"]; len(got) != 0 {
+				t.Errorf("%s QuotaLedgers = %s", role, jsonOf(got))
+			}
+		}
+		if handlerConfig(t, tm.function(t)).Quotas() {
+			t.Error("the function counts quotas")
+		}
+	})
+
 	t.Run("bucket logical ID is stable", func(t *testing.T) {
 		// Changing it would replace the bucket and orphan every upload.
 		id, _ := tm.one(t, "AWS::S3::Bucket")

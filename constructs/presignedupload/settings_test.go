@@ -16,6 +16,7 @@ func TestEverySettingHasItsProp(t *testing.T) {
 		{api.UploadSettings{}, PresignedUploadApiProps{}},
 		{api.VerifierSettings{}, PresignedUploadApiProps{}},
 		{api.AuthorizerSettings{}, OidcSignInProps{}},
+		{api.QuotaLimits{}, QuotaTierProps{}}, // the entries of QuotaTiers
 	} {
 		st, pt := reflect.TypeOf(tc.settings), reflect.TypeOf(tc.props)
 		for _, f := range api.SettingFields(st) {
