@@ -313,3 +313,33 @@ func TestCLIQuota(t *testing.T) {
 		t.Errorf("-quota: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
+
+// Deleting a rejected file gives back nothing: its bytes never counted.
+func TestQuotaDeleteOfARejectedFile(t *testing.T) {
+	f := newQuotaFlow(t, api.UploadSettings{QuotaBytes: 100 << 20, SignIn: true})
+	alice := f.as("alice")
+	for _, file := range []struct {
+		name string
+		data []byte
+	}{{"pixel.png", pixelPNG(t)}, {"page.png", htmlAsPNG}} {
+		b, _ := json.Marshal(api.UploadURLRequest{FileName: file.name, ContentType: "image/png", Size: int64p(len(file.data))})
+		status, _, body := f.call("POST", api.UploadURL.Resource, string(b), alice)
+		var got api.UploadURLResponse
+		if status != 200 || json.Unmarshal(body, &got) != nil {
+			t.Fatalf("upload url = %d %s", status, body)
+		}
+		if status, msg := put(t, got.UploadURL, got.Headers, file.data); status != 200 {
+			t.Fatalf("PUT = %d %s", status, msg)
+		}
+		f.events(got.FileKey, 1) // settled
+		if file.name == "page.png" {
+			q := url.Values{"fileKey": {got.FileKey}}
+			if status, _, body := f.call("DELETE", api.DeleteFile.Resource+"?"+q.Encode(), "", alice); status != 204 {
+				t.Fatalf("delete = %d %s", status, body)
+			}
+		}
+	}
+	if u := f.quota(alice).Usage; u.StoredBytes != int64(len(pixelPNG(t))) {
+		t.Errorf("stored = %d, want the verified file's %d alone", u.StoredBytes, len(pixelPNG(t)))
+	}
+}

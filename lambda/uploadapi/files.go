@@ -113,20 +113,28 @@ func (h *Handler) deleteFile(ctx context.Context, c *call[api.DeleteFileRequest]
 		// was replaced since.
 		del.IfMatch = aws.String(`"` + unquote(in.ETag) + `"`)
 	}
-	var size int64
+	var size int64 // what the quota gives back
 	if h.quota != nil {
-		// The quota gives back what is deleted: its size, read first, and
-		// the delete pinned to the object read.
+		// A verified object's size counts as stored: read it first, and
+		// pin the delete to the object read. A pending one's reservation
+		// is swept when it expires, a rejected one never counted.
 		head, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: del.Bucket, Key: del.Key, IfMatch: del.IfMatch})
 		if err != nil {
 			return h.deleteError(ctx, in, err)
 		}
-		size, del.IfMatch = aws.ToInt64(head.ContentLength), head.ETag
+		st, e := h.status(ctx, in.FileKey)
+		if e != nil {
+			return errorResponse(e)
+		}
+		if st.Status == api.StatusVerified {
+			size = aws.ToInt64(head.ContentLength)
+		}
+		del.IfMatch = head.ETag
 	}
 	if _, err := h.bucket.DeleteObject(ctx, del); err != nil {
 		return h.deleteError(ctx, in, err)
 	}
-	if h.quota != nil {
+	if size > 0 {
 		if err := h.quota.Remove(ctx, api.LedgerOf(c.caller), size); err != nil {
 			h.log.WarnContext(ctx, "give back a deleted file's quota failed: a reconcile fixes it", "fileKey", in.FileKey, "error", err)
 		}
