@@ -33,6 +33,24 @@ export declare function planParts(size: number, preferred: number): Plan;
 /** The byte count of part n (1-based) of a plan. */
 export declare function partLength(plan: Plan, n: number): number;
 
+/**
+ * S3's CRC64NVME checksum of bytes; given crc, the checksum of what crc
+ * covered followed by bytes (feed a file to it a chunk at a time).
+ */
+export declare function crc64nvme(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, crc?: bigint): bigint;
+
+/** The CRC64NVME checksum of a Blob, read a few MiB at a time. */
+export declare function crc64nvmeBlob(blob: Blob, options?: { signal?: AbortSignal }): Promise<bigint>;
+
+/** The checksum of A followed by B, from A's checksum, B's checksum and B's length in bytes. */
+export declare function combineCrc64nvme(a: bigint, b: bigint, lengthB: number): bigint;
+
+/** A checksum as S3 and the API spell it: the base64 of its 8 bytes, big-endian. */
+export declare function encodeCrc64nvme(crc: bigint): string;
+
+/** Reads a checksum encodeCrc64nvme spelled; null for anything else. */
+export declare function decodeCrc64nvme(s: string): bigint | null;
+
 /** Every failure the client reports, but a cancellation (an AbortError DOMException). */
 export declare class UploadError extends Error {
   constructor(message: string, details?: { status?: number; code?: string; transient?: boolean; kept?: boolean; cause?: unknown });
