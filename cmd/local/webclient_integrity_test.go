@@ -2,16 +2,24 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/chromedp/chromedp"
 
 	"github.com/presigned-upload/presigned-upload/api"
@@ -20,6 +28,17 @@ import (
 // crcOf is the file's CRC64NVME as the API and S3 spell it, computed by
 // package api: what the module must agree with.
 func crcOf(data []byte) string { return api.EncodeCRC64NVME(api.CRC64NVME(data)) }
+
+// storedCRC64NVME is the CRC64NVME local mode's S3 server holds for key.
+func storedCRC64NVME(t *testing.T, p *localProc, key string) string {
+	t.Helper()
+	head, err := bucketOf(p).HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("presigned-upload-" + p.Env),
+		Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+	if err != nil {
+		t.Fatalf("head %s: %v", key, err)
+	}
+	return aws.ToString(head.ChecksumCRC64NVME)
+}
 
 // The module's CRC64NVME, in Chromium, against package api's: the check
 // value, buffers of many lengths from a fixed seed at every alignment, fed
@@ -151,4 +170,299 @@ func jsonOf(v any) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// recordAPIJS records the page's calls to the API in apiCalls: method,
+// path, the upload secret sent, the JSON body, the status and, for a
+// multipart start, the answer. beforeComplete, when set, may hold or change
+// a completion's body.
+const recordAPIJS = `
+window.apiCalls = [];
+window.beforeComplete = null;
+const realFetch = window.fetch;
+window.fetch = async (url, init = {}) => {
+  if (typeof url !== "string" || !url.startsWith(config.apiUrl)) return realFetch(url, init);
+  const call = { method: init.method || "GET", path: url.slice(config.apiUrl.length), secret: init.headers?.["X-Upload-Secret"] || "",
+    body: init.body ? JSON.parse(init.body) : null };
+  apiCalls.push(call);
+  if (beforeComplete && call.method === "POST" && call.path.endsWith("/complete")) init = { ...init, body: JSON.stringify(await beforeComplete(call.body)) };
+  const res = await realFetch(url, init);
+  call.status = res.status;
+  if (call.method === "POST" && call.path === "/multipart" && res.ok) call.answer = await res.clone().json();
+  return res;
+};
+`
+
+// apiCall is one call the page made, as recordAPIJS records it.
+type apiCallRecord struct {
+	Method, Path, Secret string
+	Body                 json.RawMessage
+	Status               int
+	Answer               api.MultipartStartResponse
+}
+
+// calls returns the page's API calls recorded since the last take.
+func takeCalls(t *testing.T, ctx context.Context) []apiCallRecord {
+	t.Helper()
+	var calls []apiCallRecord
+	evalJS(t, ctx, `apiCalls.splice(0)`, &calls)
+	return calls
+}
+
+// signed returns the part numbers and checksums the signing calls asked
+// for, in order.
+func signed(t *testing.T, calls []apiCallRecord) (numbers []int, sums []string) {
+	t.Helper()
+	for _, c := range calls {
+		if c.Method == "POST" && strings.HasSuffix(c.Path, "/parts") {
+			var in api.SignPartsRequest
+			if err := json.Unmarshal(c.Body, &in); err != nil {
+				t.Fatal(err)
+			}
+			if len(in.ChecksumsCRC64NVME) != len(in.PartNumbers) {
+				t.Errorf("a signing call asks for parts %v with checksums %q: want one each", in.PartNumbers, in.ChecksumsCRC64NVME)
+			}
+			numbers, sums = append(numbers, in.PartNumbers...), append(sums, in.ChecksumsCRC64NVME...)
+		}
+	}
+	return numbers, sums
+}
+
+// completed returns the body of the completion among calls.
+func completed(t *testing.T, calls []apiCallRecord) api.CompleteRequest {
+	t.Helper()
+	var in api.CompleteRequest
+	for _, c := range calls {
+		if c.Method == "POST" && strings.HasSuffix(c.Path, "/complete") {
+			if err := json.Unmarshal(c.Body, &in); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return in
+}
+
+// partOf returns part n of data as plan cuts it.
+func partOf(data []byte, plan api.Plan, n int) []byte {
+	from := int64(n-1) * plan.PartSize
+	return data[from : from+plan.PartLength(n)]
+}
+
+// The client module against local mode's S3 server, which checks every
+// checksum: what it signs, what it sends at completion, how it resumes, and
+// what it does when completion fails for good.
+func TestWebClientIntegrity(t *testing.T) {
+	ctx := browser(t)
+	web := t.TempDir()
+	copyTree(t, web, filepath.Join(repoRoot(), "web"))
+	copyTree(t, web, filepath.Join(pkgDir, "testdata", "webclient"))
+	p := startForWebClient(t, web)
+	openReady(t, ctx, p.API+"/client.html")
+	evalJS(t, ctx, tryUploadJS+recordAPIJS, nil)
+
+	choose := func(t *testing.T, name string, data []byte) {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Run(ctx, chromedp.SetUploadFiles("#file", []string{path}, chromedp.ByQuery)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upload := func(t *testing.T, opts string) jsUpload {
+		t.Helper()
+		var r jsUpload
+		evalJS(t, ctx, `tryUpload(`+opts+`)`, &r)
+		return r
+	}
+	storedAs := func(t *testing.T, key string, data []byte) {
+		t.Helper()
+		if got, err := os.ReadFile(p.stored(key)); err != nil || !bytes.Equal(got, data) {
+			t.Errorf("stored bytes of %s differ from the file's (%v)", key, err)
+		}
+		if got, want := storedCRC64NVME(t, p, key), crcOf(data); got != want {
+			t.Errorf("S3 holds checksum %q for %s, want the file's %q", got, key, want)
+		}
+	}
+	storeEmpty := func(t *testing.T) {
+		t.Helper()
+		var left int
+		evalJS(t, ctx, `store.m.size`, &left)
+		if left != 0 {
+			t.Errorf("the store still holds %d states", left)
+		}
+	}
+	const partSize = 5 << 20
+
+	t.Run("multipart: each part signed with its checksum, completion with the whole file's, every call with the secret", func(t *testing.T) {
+		_, data := randomFile(t, "x", 17<<20+3) // 4 parts, the last one 2 MiB and 3 bytes
+		plan := api.PlanParts(int64(len(data)), partSize)
+		choose(t, "whole.bin", data)
+		takeCalls(t, ctx)
+		r := upload(t, `{upload: {resume: window.store = memoryStore()}}`)
+		if r.Error != nil {
+			t.Fatalf("upload failed: %+v", *r.Error)
+		}
+		storedAs(t, r.Got.FileKey, data)
+		calls := takeCalls(t, ctx)
+		start := calls[0]
+		var in api.MultipartStartRequest
+		_ = json.Unmarshal(start.Body, &in)
+		if start.Path != "/multipart" || in.ChecksumAlgorithm != "CRC64NVME" || start.Answer.UploadSecret == "" {
+			t.Fatalf("first call %s %s %s answered %+v, want a start with checksumAlgorithm CRC64NVME", start.Method, start.Path, start.Body, start.Answer)
+		}
+		for _, c := range calls[1:] {
+			if c.Secret != start.Answer.UploadSecret {
+				t.Errorf("%s %s sent secret %q, want the upload's", c.Method, c.Path, c.Secret)
+			}
+		}
+		numbers, sums := signed(t, calls)
+		slices.Sort(numbers)
+		if !slices.Equal(numbers, []int{1, 2, 3, 4}) {
+			t.Errorf("signed parts %v, want each of 1 to 4 once", numbers)
+		}
+		numbers, _ = signed(t, calls)
+		for i, n := range numbers {
+			if want := crcOf(partOf(data, plan, n)); sums[i] != want {
+				t.Errorf("part %d signed with checksum %s, want %s", n, sums[i], want)
+			}
+		}
+		if got := completed(t, calls).ChecksumCRC64NVME; got != crcOf(data) || r.Got.ChecksumCRC64NVME != got {
+			t.Errorf("completion sent checksum %q and the result has %q, want the file's %q", got, r.Got.ChecksumCRC64NVME, crcOf(data))
+		}
+		storeEmpty(t)
+	})
+	t.Run("a resume sends the missing parts and a part S3 holds with other bytes, and completes with the whole file's checksum", func(t *testing.T) {
+		_, data := randomFile(t, "x", 12<<20+5) // 3 parts
+		plan := api.PlanParts(int64(len(data)), partSize)
+		choose(t, "resume.bin", data)
+		var started api.MultipartStartResponse
+		if code := apiCall(t, p, "POST", "/multipart", api.MultipartStartRequest{FileName: "resume.bin", ContentType: "application/octet-stream",
+			Size: int64(len(data)), ChecksumAlgorithm: "CRC64NVME"}, &started); code != 200 {
+			t.Fatalf("start = %d", code)
+		}
+		// S3 holds part 1 as the file has it, and a part 2 of the right
+		// length but other bytes (from another file, or one since changed).
+		other := randomBytes(9, partSize)
+		held := [][]byte{partOf(data, plan, 1), other}
+		var got api.SignPartsResponse
+		if code := apiCall(t, p, "POST", "/multipart/"+url.PathEscape(started.UploadID)+"/parts", api.SignPartsRequest{FileKey: started.FileKey,
+			Size: int64(len(data)), PartNumbers: []int{1, 2}, ChecksumsCRC64NVME: []string{crcOf(held[0]), crcOf(held[1])}}, &got); code != 200 {
+			t.Fatalf("sign = %d", code)
+		}
+		for _, part := range got.Parts {
+			if status, body := put(t, part.URL, part.Headers, held[part.PartNumber-1]); status != 200 {
+				t.Fatalf("part %d = %d %s", part.PartNumber, status, body)
+			}
+		}
+		// The state knows part 1's checksum; part 2's is read again.
+		state := jsonOf(map[string]any{"uploadId": started.UploadID, "fileKey": started.FileKey, "uploadSecret": started.UploadSecret,
+			"size": len(data), "partSize": started.PartSize, "checksums": true, "partChecksums": map[string]string{"1": crcOf(held[0])}})
+		evalJS(t, ctx, `window.store = memoryStore(); store.set(document.querySelector("#file").files[0], `+state+`)`, nil)
+		takeCalls(t, ctx)
+		r := upload(t, `{upload: {resume: store}}`)
+		if r.Error != nil {
+			t.Fatalf("upload failed: %+v", *r.Error)
+		}
+		if !slices.Equal(r.Steps, []string{"resume", "parts", "complete"}) || r.Got.FileKey != started.FileKey || r.Got.PartsSent != 2 || r.Got.PartsSkipped != 1 {
+			t.Errorf("steps %q, result %+v, want %s resumed with parts 2 and 3 sent, 1 skipped", r.Steps, r.Got, started.FileKey)
+		}
+		calls := takeCalls(t, ctx)
+		if numbers, _ := signed(t, calls); !slices.Equal(slices.Sorted(slices.Values(numbers)), []int{2, 3}) {
+			t.Errorf("signed parts %v, want 2 and 3", numbers)
+		}
+		if got := completed(t, calls).ChecksumCRC64NVME; got != crcOf(data) {
+			t.Errorf("completion sent checksum %q, want the file's %q", got, crcOf(data))
+		}
+		storedAs(t, started.FileKey, data)
+		storeEmpty(t)
+	})
+	t.Run("checksums off: no checksum is asked for or signed", func(t *testing.T) {
+		for _, size := range []int{100 << 10, 9 << 20} {
+			_, data := randomFile(t, "x", size)
+			choose(t, "unchecked.bin", data)
+			takeCalls(t, ctx)
+			r := upload(t, `{upload: {checksums: false}}`)
+			if r.Error != nil {
+				t.Fatalf("upload of %d bytes failed: %+v", size, *r.Error)
+			}
+			for _, c := range takeCalls(t, ctx) {
+				if bytes.Contains(bytes.ToLower(c.Body), []byte("checksum")) {
+					t.Errorf("%s %s sent %s, want no checksum", c.Method, c.Path, c.Body)
+				}
+			}
+			if got, err := os.ReadFile(p.stored(r.Got.FileKey)); err != nil || !bytes.Equal(got, data) {
+				t.Errorf("stored bytes of %s differ from the file's (%v)", r.Got.FileKey, err)
+			}
+		}
+	})
+	// startHeld starts an upload of a new file whose completion waits for
+	// the test, and returns the upload's state once it does.
+	startHeld := func(t *testing.T, name string, change string) (state struct{ UploadID, FileKey string }) {
+		t.Helper()
+		_, data := randomFile(t, "x", 9<<20)
+		choose(t, name, data)
+		evalJS(t, ctx, `window.store = memoryStore(); window.held = null;
+			window.beforeComplete = (body) => new Promise((resolve) => { window.held = () => resolve(`+change+`); });
+			window.pending = tryUpload({upload: {resume: store}}); 0`, nil)
+		poll(t, ctx, `!!window.held`, 60*time.Second)
+		evalJS(t, ctx, `[...store.m.values()][0]`, &state)
+		return state
+	}
+	finish := func(t *testing.T) jsUpload {
+		t.Helper()
+		var r jsUpload
+		evalJS(t, ctx, `held(), window.beforeComplete = null, pending`, &r)
+		return r
+	}
+	t.Run("a 412 at completion: the upload is aborted and forgotten", func(t *testing.T) {
+		st := startHeld(t, "taken.bin", `body`)
+		// Meanwhile an object gets the upload's key, and preventOverwrite is on.
+		first := []byte("stored first")
+		if _, err := bucketOf(p).PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("presigned-upload-webclient"),
+			Key: aws.String(st.FileKey), Body: bytes.NewReader(first)}); err != nil {
+			t.Fatal(err)
+		}
+		r := finish(t)
+		if r.Error == nil || r.Error.Status != http.StatusPreconditionFailed || r.Error.Kept {
+			t.Fatalf("upload = %+v, want the API's 412, not kept", r.Error)
+		}
+		if got, _ := os.ReadFile(p.stored(st.FileKey)); !bytes.Equal(got, first) {
+			t.Errorf("the object at %s was replaced", st.FileKey)
+		}
+		storeEmpty(t)
+		uploadGone(t, p, url.PathEscape(st.UploadID), url.QueryEscape(st.FileKey))
+	})
+	t.Run("BadDigest at completion: the upload is aborted and forgotten, and the error says the file changed", func(t *testing.T) {
+		// As if the file had changed since its parts were read: the whole
+		// file's checksum is not the one the parts make.
+		st := startHeld(t, "changed.bin", `{...body, checksumCRC64NVME: "AAAAAAAAAAA="}`)
+		r := finish(t)
+		if r.Error == nil || r.Error.Code != "BadDigest" || !strings.Contains(r.Error.Message, "The file changed while it was uploading") || r.Error.Kept {
+			t.Fatalf("upload = %+v, want BadDigest saying the file changed, not kept", r.Error)
+		}
+		if _, err := os.Stat(p.stored(st.FileKey)); !os.IsNotExist(err) {
+			t.Errorf("an object was stored at %s (%v)", st.FileKey, err)
+		}
+		storeEmpty(t)
+		uploadGone(t, p, url.PathEscape(st.UploadID), url.QueryEscape(st.FileKey))
+	})
+}
+
+// The module spells what package api defines once: the header of the
+// upload secret and the shape of a checksum.
+func TestWebClientSpellsTheContract(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(repoRoot(), "web", "client", "index.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, want := range map[string]string{
+		"the upload secret's header": `headers["` + api.UploadSecretHeader + `"] = secret`,
+		"a checksum's shape":         `if (!/` + api.Formats["crc64nvme"] + `/.test(s)) return null;`,
+	} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("web/client/index.js lacks %s as package api has it: %s", what, want)
+		}
+	}
 }

@@ -326,28 +326,37 @@ export function decodeCrc64nvme(s) {
   return crc;
 }
 
-// Checksums need SubtleCrypto, which browsers offer on https: and loopback
-// pages only.
-const canHash = () => !!globalThis.crypto?.subtle;
-
-async function sha256Base64(blob) {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", await blob.arrayBuffer()));
-  let s = "";
-  for (const b of digest) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
 const typeOf = (file) => file.type || "application/octet-stream";
 const nameOf = (file) => file.name || "file";
+
+// wholeChecksum combines the parts' checksums, in order, into the file's.
+function wholeChecksum(state) {
+  const plan = planParts(state.size, state.partSize);
+  let whole = 0n;
+  for (let n = 1; n <= plan.partCount; n++) {
+    const part = decodeCrc64nvme(state.partChecksums?.[n] ?? "");
+    if (part === null) throw new UploadError(`No checksum of part ${n}: checksumParts reads it.`, { code: "MissingChecksum" });
+    whole = n === 1 ? part : combineCrc64nvme(whole, part, partLength(plan, n));
+  }
+  return whole;
+}
 
 /**
  * @typedef {object} MultipartState What resumes a multipart upload: keep
  *   it (as JSON) to finish the upload later.
  * @property {string} uploadId
  * @property {string} fileKey
+ * @property {string} uploadSecret sent with every later call about the
+ *   upload (X-Upload-Secret): without it the API refuses them
  * @property {number} size the declared size, which binds the upload
  * @property {number} partSize the API's plan
- * @property {boolean} checksums whether each part's SHA-256 is signed
+ * @property {boolean} checksums whether the upload checks the whole file
+ *   with CRC64NVME: each part's checksum signed into its URL, the whole
+ *   file's sent at completion
+ * @property {Record<string, string>} [partChecksums] each part's CRC64NVME
+ *   (base64) by part number, as read from the file: a resume compares them
+ *   with the parts S3 holds, and completion combines them, without reading
+ *   the file again
  */
 
 /**
@@ -425,10 +434,11 @@ export class Client {
    * body or, for a GET or DELETE, its query string. It resolves with the
    * answer's JSON ({} for an empty one).
    * @param {{method: string, resource: string}} route one of ROUTES
-   * @param {{params?: Record<string, string>, input?: object, signal?: AbortSignal}} [options]
+   * @param {{params?: Record<string, string>, input?: object, secret?: string, signal?: AbortSignal}} [options]
+   *   secret: the multipart upload's uploadSecret, for the routes about one
    * @returns {Promise<any>}
    */
-  async request(route, { params = {}, input, signal } = {}) {
+  async request(route, { params = {}, input, secret, signal } = {}) {
     let path = route.resource.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(params[name]));
     const post = route.method === "POST";
     if (!post && input) {
@@ -439,6 +449,7 @@ export class Client {
     const headers = {};
     if (post) headers["Content-Type"] = "application/json";
     if (this.apiKey) headers["X-Api-Key"] = this.apiKey;
+    if (secret) headers["X-Upload-Secret"] = secret;
     const send = async (token) => {
       if (token) headers.Authorization = "Bearer " + token;
       try {
@@ -472,16 +483,17 @@ export class Client {
 
   /**
    * uploadUrl asks for a single PUT of file, signed with its size and, with
-   * checksums, its SHA-256.
+   * checksums, its CRC64NVME, which it returns as checksumCRC64NVME.
    * @param {Blob} file
    * @param {{fileName?: string, contentType?: string, checksums?: boolean, signal?: AbortSignal}} [options]
-   * @returns {Promise<{uploadUrl: string, fileKey: string, expiresIn: number, method: string, headers: Record<string, string>}>}
+   * @returns {Promise<{uploadUrl: string, fileKey: string, expiresIn: number, method: string, headers: Record<string, string>, checksumCRC64NVME?: string}>}
    */
-  async uploadUrl(file, { fileName = nameOf(file), contentType = typeOf(file), checksums = canHash(), signal } = {}) {
+  async uploadUrl(file, { fileName = nameOf(file), contentType = typeOf(file), checksums = true, signal } = {}) {
     if (!file.size) throw new UploadError("The file is empty.", { code: "EmptyFile" });
     const input = { fileName, contentType, size: file.size };
-    if (checksums) input.checksumSHA256 = await sha256Base64(file);
-    return this.request(ROUTES.uploadUrl, { input, signal });
+    if (checksums) input.checksumCRC64NVME = encodeCrc64nvme(await crc64nvmeBlob(file, { signal }));
+    const got = await this.request(ROUTES.uploadUrl, { input, signal });
+    return { ...got, checksumCRC64NVME: input.checksumCRC64NVME };
   }
 
   /**
@@ -490,16 +502,40 @@ export class Client {
    * @param {{fileName?: string, contentType?: string, checksums?: boolean, signal?: AbortSignal}} [options]
    * @returns {Promise<MultipartState>}
    */
-  async startMultipart(file, { fileName = nameOf(file), contentType = typeOf(file), checksums = canHash(), signal } = {}) {
+  async startMultipart(file, { fileName = nameOf(file), contentType = typeOf(file), checksums = true, signal } = {}) {
     const input = { fileName, contentType, size: file.size };
-    if (checksums) input.checksumAlgorithm = "SHA256";
+    if (checksums) input.checksumAlgorithm = "CRC64NVME";
     const got = await this.request(ROUTES.startMultipart, { input, signal });
-    return { uploadId: got.uploadId, fileKey: got.fileKey, size: file.size, partSize: got.partSize, checksums: !!checksums };
+    return {
+      uploadId: got.uploadId, fileKey: got.fileKey, uploadSecret: got.uploadSecret, size: file.size, partSize: got.partSize,
+      checksums: !!checksums, partChecksums: {},
+    };
+  }
+
+  /**
+   * checksumParts returns the CRC64NVME of parts of file (base64, in the
+   * order of numbers), reading only those state.partChecksums lacks, and
+   * keeps them there.
+   * @param {Blob} file
+   * @param {MultipartState} state
+   * @param {number[]} numbers
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<string[]>}
+   */
+  async checksumParts(file, state, numbers, signal) {
+    const plan = planParts(state.size, state.partSize);
+    const sums = (state.partChecksums ??= {});
+    for (const n of numbers) {
+      if (sums[n]) continue;
+      const from = (n - 1) * plan.partSize;
+      sums[n] = encodeCrc64nvme(await crc64nvmeBlob(file.slice(from, from + partLength(plan, n)), { signal }));
+    }
+    return numbers.map((n) => sums[n]);
   }
 
   /**
    * signParts signs parts of an upload (at most 1,000), each with its
-   * SHA-256 when the upload has checksums.
+   * CRC64NVME when the upload has checksums.
    * @param {Blob} file
    * @param {MultipartState} state
    * @param {number[]} numbers
@@ -507,14 +543,10 @@ export class Client {
    * @returns {Promise<Map<number, {partNumber: number, url: string, headers: Record<string, string>, expiresAt: number}>>}
    */
   async signParts(file, state, numbers, signal) {
-    const plan = planParts(state.size, state.partSize);
     const input = { fileKey: state.fileKey, size: state.size, partNumbers: numbers };
-    if (state.checksums) {
-      input.checksumsSHA256 = await Promise.all(numbers.map((n) =>
-        sha256Base64(file.slice((n - 1) * plan.partSize, (n - 1) * plan.partSize + partLength(plan, n)))));
-    }
+    if (state.checksums) input.checksumsCRC64NVME = await this.checksumParts(file, state, numbers, signal);
     const asked = Date.now();
-    const got = await this.request(ROUTES.signParts, { params: { uploadId: state.uploadId }, input, signal });
+    const got = await this.request(ROUTES.signParts, { params: { uploadId: state.uploadId }, input, secret: state.uploadSecret, signal });
     return new Map(got.parts.map((p) => [p.partNumber, { ...p, expiresAt: asked + got.expiresIn * 1000 }]));
   }
 
@@ -523,24 +555,53 @@ export class Client {
    * planned length only.
    * @param {MultipartState} state
    * @param {AbortSignal} [signal]
-   * @returns {Promise<{partNumber: number, etag: string, size: number}[]>}
+   * @returns {Promise<{partNumber: number, etag: string, size: number, checksumCRC64NVME?: string}[]>}
    */
   async listParts(state, signal) {
     const plan = planParts(state.size, state.partSize);
-    const got = await this.request(ROUTES.listParts, { params: { uploadId: state.uploadId }, input: { fileKey: state.fileKey }, signal });
+    const got = await this.request(ROUTES.listParts, {
+      params: { uploadId: state.uploadId }, input: { fileKey: state.fileKey }, secret: state.uploadSecret, signal,
+    });
     return got.parts.filter((p) => p.partNumber >= 1 && p.partNumber <= plan.partCount && p.size === partLength(plan, p.partNumber));
   }
 
   /**
+   * sentParts lists the parts S3 holds that are file's: of the planned
+   * length and, when the upload has checksums, with the checksum of that
+   * part of file. A resume sends the others again.
+   * @param {Blob} file
+   * @param {MultipartState} state
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<{partNumber: number, etag: string, size: number, checksumCRC64NVME?: string}[]>}
+   */
+  async sentParts(file, state, signal) {
+    const listed = await this.listParts(state, signal);
+    if (!state.checksums) return listed;
+    const ours = await this.checksumParts(file, state, listed.map((p) => p.partNumber), signal);
+    return listed.filter((p, i) => p.checksumCRC64NVME === ours[i]);
+  }
+
+  /**
    * completeMultipart has the API assemble the parts, after it checked
-   * them against the declared size and plan.
+   * them against the declared size and plan. With checksums it sends the
+   * whole file's CRC64NVME, combined from state.partChecksums (which
+   * checksumParts fills), and S3 refuses parts that do not make up that
+   * file (BadDigest: the file changed while it was uploading).
    * @param {MultipartState} state
    * @param {{partNumber: number, etag: string}[]} parts
    * @param {AbortSignal} [signal]
-   * @returns {Promise<{fileKey: string, etag: string, size: number}>}
+   * @returns {Promise<{fileKey: string, etag: string, size: number, checksumCRC64NVME?: string}>}
    */
-  completeMultipart(state, parts, signal) {
-    return this.request(ROUTES.completeMultipart, { params: { uploadId: state.uploadId }, input: { fileKey: state.fileKey, parts }, signal });
+  async completeMultipart(state, parts, signal) {
+    const input = { fileKey: state.fileKey, parts };
+    if (state.checksums) input.checksumCRC64NVME = encodeCrc64nvme(wholeChecksum(state));
+    try {
+      return await this.request(ROUTES.completeMultipart, { params: { uploadId: state.uploadId }, input, secret: state.uploadSecret, signal });
+    } catch (err) {
+      if (err.code !== "BadDigest") throw err;
+      throw new UploadError("The file changed while it was uploading: the parts sent do not make up the file as it is now (BadDigest). Upload it again.",
+        { status: err.status, code: err.code, cause: err });
+    }
   }
 
   /**
@@ -550,7 +611,9 @@ export class Client {
    * @returns {Promise<void>}
    */
   async abortMultipart(state, signal) {
-    await this.request(ROUTES.abortMultipart, { params: { uploadId: state.uploadId }, input: { fileKey: state.fileKey }, signal });
+    await this.request(ROUTES.abortMultipart, {
+      params: { uploadId: state.uploadId }, input: { fileKey: state.fileKey }, secret: state.uploadSecret, signal,
+    });
   }
 
   /**
@@ -570,8 +633,8 @@ export class Client {
    * @property {ResumeStore} [resume] keeps a multipart upload's state while it runs; without
    *   one, a failed multipart upload is aborted in S3
    * @property {string} [contentType] Default: file.type, else application/octet-stream.
-   * @property {boolean} [checksums] sign each body's SHA-256, which S3 then verifies.
-   *   Default: on where the browser can hash (https: and loopback pages).
+   * @property {boolean} [checksums] check the whole file end to end with its CRC64NVME,
+   *   which S3 verifies and stores with the object. Default: true.
    */
 
   /**
@@ -579,9 +642,9 @@ export class Client {
    * else in parallel parts.
    * @param {File} file
    * @param {UploadOptions} [options]
-   * @returns {Promise<{fileKey: string, size: number, multipart: boolean, partsSent?: number, partsSkipped?: number}>}
+   * @returns {Promise<{fileKey: string, size: number, multipart: boolean, checksumCRC64NVME?: string, partsSent?: number, partsSkipped?: number}>}
    */
-  async upload(file, { onProgress = () => {}, onStep = () => {}, signal, resume, contentType = typeOf(file), checksums = canHash() } = {}) {
+  async upload(file, { onProgress = () => {}, onStep = () => {}, signal, resume, contentType = typeOf(file), checksums = true } = {}) {
     if (!file.size) throw new UploadError("The file is empty.", { code: "EmptyFile" });
     const o = { onProgress, onStep, signal, resume, contentType, checksums };
     return file.size < this.multipartThreshold ? this.#single(file, o) : this.#multipart(file, o);
@@ -592,18 +655,38 @@ export class Client {
     const got = await this.uploadUrl(file, { contentType, checksums, signal });
     onStep({ step: "put" });
     await withRetry(() => put(got.uploadUrl, got.headers, file, (n) => onProgress(n, file.size), signal), this.attempts, signal);
-    return { fileKey: got.fileKey, size: file.size, multipart: false };
+    return { fileKey: got.fileKey, size: file.size, multipart: false, checksumCRC64NVME: got.checksumCRC64NVME };
   }
 
   async #multipart(file, { onProgress, onStep, signal, resume, contentType, checksums }) {
     let state = resume ? await resume.get(file) : null;
+    // A state without a secret (from an older client) cannot go on; nor
+    // can one of another size.
+    if (state && (!state.uploadSecret || state.size !== file.size)) {
+      await resume.delete(file);
+      state = null;
+    }
+    // The state is kept as the parts' checksums are read (a resume reads
+    // only the parts whose checksums were lost) and forgotten when nothing
+    // can go on, one change after the other.
+    let saving = Promise.resolve(), forgotten = false;
+    const save = () => {
+      if (resume && !forgotten) saving = saving.then(() => resume.set(file, state)).catch(() => {});
+    };
+    const forget = () => {
+      forgotten = true;
+      if (resume) saving = saving.then(() => resume.delete(file)).catch(() => {});
+      return saving;
+    };
     const done = new Map(); // part number → ETag
     if (state) {
       try {
-        for (const p of await this.listParts(state, signal)) done.set(p.partNumber, p.etag);
+        for (const p of await this.sentParts(file, state, signal)) done.set(p.partNumber, p.etag);
+        save();
         onStep({ step: "resume", partsDone: done.size, partCount: planParts(state.size, state.partSize).partCount });
       } catch (err) {
-        // Gone (completed, aborted, expired) or another caller's: start over.
+        // Gone (completed, aborted, expired), another caller's, or not
+        // this secret's: start over.
         if (signal?.aborted || !(err instanceof UploadError) || err.transient || err.status === 401) throw err;
         await resume.delete(file);
         state = null;
@@ -624,7 +707,7 @@ export class Client {
 
     // Cancelling aborts the upload in S3 instead of leaving its parts behind.
     const cancel = () => {
-      if (resume) Promise.resolve(resume.delete(file)).catch(() => {});
+      forget();
       this.abortMultipart(state).catch(() => {});
     };
     signal?.addEventListener("abort", cancel, { once: true });
@@ -639,22 +722,38 @@ export class Client {
     const pending = [];
     for (let n = 1; n <= plan.partCount; n++) if (!done.has(n)) pending.push(n);
     const slice = (n) => file.slice((n - 1) * plan.partSize, (n - 1) * plan.partSize + partLength(plan, n));
-    const batch = Math.max(this.parallel, Math.min(1000, Math.floor(BATCH_BYTES / plan.partSize)));
-    try {
-      for (let i = 0; i < pending.length; i += batch) {
-        const numbers = pending.slice(i, i + batch);
-        const signed = await this.signParts(file, state, numbers, stop.signal);
-        const queue = [...numbers];
-        const worker = async () => {
-          while (queue.length) {
-            const n = queue.shift();
-            const part = signed.get(n);
-            const etag = await withRetry(() => put(part.url, part.headers, slice(n), (b) => { sent.set(n, b); report(); }, stop.signal), this.attempts, stop.signal);
-            done.set(n, etag);
-          }
-        };
-        await Promise.all(Array.from({ length: Math.min(this.parallel, numbers.length) }, worker));
+
+    // Parts are read (for their checksums) and signed a batch at a time, the
+    // next batch while the last is sent. The first batch is one part per
+    // sender, so that sending starts after reading only those.
+    const batches = [];
+    const batchOf = []; // index in pending → batch
+    const full = Math.max(this.parallel, Math.min(1000, Math.floor(BATCH_BYTES / plan.partSize)));
+    for (let i = 0, size = Math.min(this.parallel, 1000); i < pending.length; i += size, size = full) {
+      for (let j = i; j < Math.min(i + size, pending.length); j++) batchOf.push(batches.length);
+      batches.push(pending.slice(i, i + size));
+    }
+    const signed = new Map(); // part number → signed part
+    const signing = [];
+    const signBatch = (b) => (signing[b] ??= this.signParts(file, state, batches[b], stop.signal).then((got) => {
+      for (const [n, part] of got) signed.set(n, part);
+      save();
+    }));
+    const send = (n) => {
+      const part = signed.get(n);
+      return withRetry(() => put(part.url, part.headers, slice(n), (b) => { sent.set(n, b); report(); }, stop.signal), this.attempts, stop.signal);
+    };
+    let next = 0;
+    const worker = async () => {
+      while (next < pending.length) {
+        const i = next++;
+        await signBatch(batchOf[i]);
+        if (batchOf[i] + 1 < batches.length) signBatch(batchOf[i] + 1).catch(() => {}); // its failure shows when a sender waits for it
+        done.set(pending[i], await send(pending[i]));
       }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.parallel, pending.length) }, worker));
     } catch (err) {
       stop.abort();
       // Nothing could resume it without a store: free its parts.
@@ -665,7 +764,8 @@ export class Client {
       signal?.removeEventListener("abort", forward);
     }
 
-    // Every part is in S3: from here on the upload is never aborted.
+    // Every part is in S3: from here on the upload is aborted only when
+    // nothing could complete it.
     onStep({ step: "complete" });
     const parts = [...done].sort((a, b) => a[0] - b[0]).map(([partNumber, etag]) => ({ partNumber, etag }));
     let got;
@@ -673,10 +773,13 @@ export class Client {
       got = await this.completeMultipart(state, parts, signal);
     } catch (err) {
       if (signal?.aborted || !(err instanceof UploadError)) throw err;
-      // An object has the key and preventOverwrite is on, or the API
-      // aborted the upload: nothing is left to finish.
-      if (err.status === 412 || err.status === 413 || err.code === "UploadAborted") {
-        if (resume) await resume.delete(file);
+      // An object has the key and preventOverwrite is on (412), or the
+      // parts are not the file as it is now (BadDigest): no retry can
+      // complete it, so free its parts. After a 413 or UploadAborted the API
+      // has aborted it already.
+      if (err.status === 412 || err.code === "BadDigest" || err.status === 413 || err.code === "UploadAborted") {
+        if (err.status === 412 || err.code === "BadDigest") await this.abortMultipart(state).catch(() => {});
+        await forget();
         throw err;
       }
       // A 403 from a firewall, a 5xx: the same file uploaded again with the
@@ -684,8 +787,11 @@ export class Client {
       err.kept = !!resume;
       throw err;
     }
-    if (resume) await resume.delete(file);
-    return { fileKey: got.fileKey || state.fileKey, size: file.size, multipart: true, partsSent: pending.length, partsSkipped: plan.partCount - pending.length };
+    await forget();
+    return {
+      fileKey: got.fileKey || state.fileKey, size: file.size, multipart: true, checksumCRC64NVME: got.checksumCRC64NVME,
+      partsSent: pending.length, partsSkipped: plan.partCount - pending.length,
+    };
   }
 
   /**
@@ -732,7 +838,7 @@ export class Client {
    * listFiles returns a page of the signed-in caller's files; pass the
    * previous page's nextToken as continuationToken for the next.
    * @param {{continuationToken?: string, maxFiles?: number, signal?: AbortSignal}} [options]
-   * @returns {Promise<{files: {fileKey: string, fileName: string, size: number, lastModified: string}[], nextToken?: string}>}
+   * @returns {Promise<{files: {fileKey: string, fileName: string, size: number, lastModified: string, etag: string}[], nextToken?: string}>}
    */
   listFiles({ continuationToken, maxFiles, signal } = {}) {
     return this.request(ROUTES.listFiles, { input: { continuationToken, maxFiles }, signal });
@@ -750,13 +856,17 @@ export class Client {
   }
 
   /**
-   * deleteFile deletes one of the caller's files.
-   * @param {string} fileKey
-   * @param {{signal?: AbortSignal}} [options]
+   * deleteFile deletes one of the caller's files: given as listFiles listed
+   * it, only if it is still the object listed; a file replaced since is
+   * kept and the API answers 412 (PreconditionFailed). Given as a fileKey,
+   * with options.etag or without.
+   * @param {string | {fileKey: string, etag?: string}} file
+   * @param {{etag?: string, signal?: AbortSignal}} [options]
    * @returns {Promise<void>}
    */
-  async deleteFile(fileKey, { signal } = {}) {
-    await this.request(ROUTES.deleteFile, { input: { fileKey }, signal });
+  async deleteFile(file, { etag = typeof file === "string" ? undefined : file.etag, signal } = {}) {
+    const fileKey = typeof file === "string" ? file : file.fileKey;
+    await this.request(ROUTES.deleteFile, { input: { fileKey, etag }, signal });
   }
 
   /**
