@@ -450,6 +450,77 @@ func TestWebClientIntegrity(t *testing.T) {
 	})
 }
 
+// webClientExpiryEnvironments signs URLs valid for 4 seconds, so that a
+// test can have one expire.
+const webClientExpiryEnvironments = `{"context": {"environments": {
+  "webclientexpiry": {"allowedOrigins": ["*"], "partSize": 5242880, "urlExpirySeconds": 4}
+}}}`
+
+// A part URL S3 refuses as expired, though the module thought it fresh (a
+// signer's clock behind S3's), is signed again once and sent. S3 refuses it
+// with a 403 or, as local mode's S3 server does before it has read the
+// body, by cutting the connection: the browser then sees a network error.
+func TestWebClientResignsExpiredParts(t *testing.T) {
+	ctx := browser(t)
+	web := t.TempDir()
+	copyTree(t, web, filepath.Join(repoRoot(), "web"))
+	copyTree(t, web, filepath.Join(pkgDir, "testdata", "webclient"))
+	cdkJSON := filepath.Join(t.TempDir(), "cdk.json")
+	if err := os.WriteFile(cdkJSON, []byte(webClientExpiryEnvironments), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startLocal(t, "webclientexpiry", cdkJSON, "-web", web, "-multipart-threshold", "8388608")
+	openReady(t, ctx, p.API+"/client.html")
+	_, data := randomFile(t, "x", 5<<20+10) // 2 parts, signed together
+	path := filepath.Join(t.TempDir(), "late.bin")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Run(ctx, chromedp.SetUploadFiles("#file", []string{path}, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Got struct {
+			FileKey   string
+			PartsSent int
+		}
+		Error string
+		Calls [][]int
+	}
+	evalJS(t, ctx, `(async () => {
+		const c = presigned.createClient({ apiUrl: config.apiUrl, multipartThreshold: 1 });
+		const sign = c.signParts.bind(c), calls = [];
+		c.signParts = async (...args) => {
+			const signed = await sign(...args);
+			calls.push(args[2]);
+			if (calls.length === 1) {
+				// Hold the first URLs until S3 refuses them, and tell the
+				// module they are good for an hour.
+				const expired = Math.max(...[...signed.values()].map((p) => p.expiresAt)) + 1500;
+				while (Date.now() < expired) await new Promise((resolve) => setTimeout(resolve, 100));
+				for (const p of signed.values()) p.expiresAt = Date.now() + 3600 * 1000;
+			}
+			return signed;
+		};
+		try {
+			return { got: await c.upload(document.querySelector("#file").files[0]), calls };
+		} catch (err) {
+			return { error: err.message, calls };
+		}
+	})()`, &got)
+	if got.Error != "" || got.Got.PartsSent != 2 {
+		t.Fatalf("upload = %+v, want both parts sent", got)
+	}
+	resigned := slices.Concat(got.Calls[1:]...)
+	slices.Sort(resigned)
+	if len(got.Calls) != 3 || !slices.Equal(got.Calls[0], []int{1, 2}) || !slices.Equal(resigned, []int{1, 2}) {
+		t.Errorf("signing calls %v, want parts 1 and 2, then each again once, alone", got.Calls)
+	}
+	if b, err := os.ReadFile(p.stored(got.Got.FileKey)); err != nil || !bytes.Equal(b, data) {
+		t.Errorf("stored bytes of %s differ from the file's (%v)", got.Got.FileKey, err)
+	}
+}
+
 // The module spells what package api defines once: the header of the
 // upload secret and the shape of a checksum.
 func TestWebClientSpellsTheContract(t *testing.T) {

@@ -34,6 +34,8 @@ const MAX_PARTS = 10000;
 // How much data one signing call covers, as the Go client does: with 16 MiB
 // parts, 16 parts, so a GiB costs 4 calls.
 const BATCH_BYTES = 256 * MIB;
+// A signed part URL this close to expiry is signed again before it is used.
+const EXPIRY_MARGIN_MS = 30 * 1000;
 
 /**
  * @typedef {object} Plan How a multipart upload is cut: partCount parts of
@@ -102,12 +104,17 @@ const s3Messages = {
   NoSuchUpload: "The upload was cancelled or has expired (NoSuchUpload).",
 };
 
+// The refusals of a URL whose signature has expired.
+const expiredLinks = new WeakSet();
+
 function s3Error(status, body) {
   const code = (body.match(/<Code>([^<]*)<\/Code>/) || [])[1] || "";
   const message = (body.match(/<Message>([^<]*)<\/Message>/) || [])[1] || "";
   const details = { status, code, transient: status >= 500 || status === 429 };
-  if (/expired/i.test(message)) {
-    return new UploadError(`S3 refused the upload: the upload link has expired (${code || status}). Try again.`, details);
+  if (status === 403 && /expired/i.test(message)) {
+    const err = new UploadError(`S3 refused the upload: the upload link has expired (${code || status}). Try again.`, details);
+    expiredLinks.add(err);
+    return err;
   }
   return new UploadError(s3Messages[code] || `S3 refused the upload: ${message || "HTTP " + status}${code ? " (" + code + ")" : ""}.`, details);
 }
@@ -162,12 +169,21 @@ function put(url, headers, body, onProgress, signal) {
   });
 }
 
-async function withRetry(fn, attempts, signal) {
+// withRetry calls fn until it succeeds, fails for good or has failed
+// attempts times, backing off between tries. renew, when given, may mend
+// a failure once (it resolves true if it did): the call is then tried
+// again at once.
+async function withRetry(fn, attempts, signal, renew) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (!err.transient || attempt >= attempts || signal?.aborted) throw err;
+      if (signal?.aborted) throw err;
+      if (renew && await renew(err)) {
+        renew = null;
+        continue;
+      }
+      if (!err.transient || attempt >= attempts) throw err;
       await sleep(250 * 2 ** attempt * (0.5 + Math.random() / 2), signal);
     }
   }
@@ -739,9 +755,20 @@ export class Client {
       for (const [n, part] of got) signed.set(n, part);
       save();
     }));
-    const send = (n) => {
-      const part = signed.get(n);
-      return withRetry(() => put(part.url, part.headers, slice(n), (b) => { sent.set(n, b); report(); }, stop.signal), this.attempts, stop.signal);
+    // A part is signed again, once, when its URL is close to expiry, or
+    // when S3 may have refused it as expired: with a 403, or, while a large
+    // body is still going up, by cutting the connection (a signer's clock
+    // behind S3's expires a URL early).
+    const send = async (n) => {
+      let part = signed.get(n);
+      const resign = async () => {
+        part = (await this.signParts(file, state, [n], stop.signal)).get(n);
+        return true;
+      };
+      const fresh = part.expiresAt - Date.now() >= EXPIRY_MARGIN_MS;
+      if (!fresh) await resign();
+      const renew = fresh ? (err) => (expiredLinks.has(err) || err.code === "NetworkError") && resign() : undefined;
+      return withRetry(() => put(part.url, part.headers, slice(n), (b) => { sent.set(n, b); report(); }, stop.signal), this.attempts, stop.signal, renew);
     };
     let next = 0;
     const worker = async () => {
