@@ -234,8 +234,9 @@ const files = {
 };
 
 // loadFiles lists the caller's files from the first page, or appends the
-// next page. A newer load makes an older one's answer moot.
-async function loadFiles(more = false) {
+// next page, then shows note, if any. A newer load makes an older one's
+// answer moot.
+async function loadFiles(more = false, note = "") {
   const generation = more ? files.generation : ++files.generation;
   files.section.dataset.state = "loading";
   files.status.textContent = "Loading your files…";
@@ -246,7 +247,7 @@ async function loadFiles(more = false) {
     for (const f of got.files) files.list.append(fileRow(f));
     files.next = got.nextToken || "";
     files.more.hidden = !files.next;
-    files.status.textContent = files.list.children.length ? "" : "No files yet.";
+    files.status.textContent = [note, files.list.children.length ? "" : "No files yet."].filter(Boolean).join(" ");
   } catch (err) {
     if (generation !== files.generation) return;
     files.status.textContent = err.message;
@@ -281,13 +282,19 @@ function fileRow(f) {
     if (!confirm(`Delete ${f.fileName}? This cannot be undone here.`)) return;
     del.disabled = true;
     try {
-      await client().deleteFile(f.fileKey);
+      await client().deleteFile(f); // only the object listed, not one that replaced it since
       // Keep keyboard focus in the list: on the next file, or the previous.
       const next = li.nextElementSibling || li.previousElementSibling;
       li.remove();
       (next ? next.querySelector(".delete") : $("#files-refresh")).focus();
       files.status.textContent = `Deleted ${f.fileName}.` + (files.list.children.length ? "" : " No files left.");
     } catch (err) {
+      if (err.status === 412) {
+        // The list is stale: show it as it is now, keyboard focus on Refresh.
+        $("#files-refresh").focus();
+        loadFiles(false, `${f.fileName} was replaced since the list was loaded, so it was not deleted. The list now shows the current files.`);
+        return;
+      }
       files.status.textContent = err.message;
       del.disabled = false;
     }

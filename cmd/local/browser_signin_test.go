@@ -5,11 +5,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -295,6 +298,31 @@ func TestBrowserSignIn(t *testing.T) {
 		var ready bool
 		if err := chromedp.Run(ctx, chromedp.Evaluate(`document.body.dataset.ready === "true" && !!document.querySelector("#file-list .file")`, &ready)); err != nil || !ready {
 			t.Errorf("the page did not stay put while downloading (%v)", err)
+		}
+	})
+	t.Run("Delete of a file replaced since it was listed keeps it, says so and lists the files anew", func(t *testing.T) {
+		if keep == "" {
+			t.Skip("no file uploaded")
+		}
+		replaced := []byte("replaced since it was listed\n")
+		if _, err := bucketOf(p).PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("presigned-upload-browsersignin"),
+			Key: aws.String(keep), Body: bytes.NewReader(replaced), ContentType: aws.String("text/plain")}); err != nil {
+			t.Fatal(err)
+		}
+		const said = "notes.txt was replaced since the list was loaded, so it was not deleted."
+		err := chromedp.Run(ctx,
+			chromedp.Click(`.file[data-file-key=`+jsString(keep)+`] .delete`, chromedp.ByQuery),
+			chromedp.Poll(`document.querySelector("#files-status").textContent.startsWith(`+jsString(said)+`)`, nil,
+				chromedp.WithPollingTimeout(30*time.Second)))
+		if err != nil {
+			_, status := listedFiles(t, ctx)
+			t.Fatalf("the page says %q, want %q: %v", status, said, err)
+		}
+		if names, _ := listedFiles(t, ctx); !slices.Contains(names, "notes.txt") {
+			t.Errorf("listed %q after the refused delete, want notes.txt still there", names)
+		}
+		if got, err := os.ReadFile(p.stored(keep)); err != nil || !bytes.Equal(got, replaced) {
+			t.Errorf("the replacement was not kept: %q (%v)", got, err)
 		}
 	})
 	t.Run("Delete, confirmed, removes the file", func(t *testing.T) {

@@ -126,6 +126,14 @@ func TestUppyAdapter(t *testing.T) {
 			t.Errorf("stored bytes of %s differ from the file's (%v)", key, err)
 		}
 	}
+	// checked: S3 holds the file's CRC64NVME, which it compared with the
+	// adapter's.
+	checked := func(t *testing.T, key string, data []byte) {
+		t.Helper()
+		if got, want := storedCRC64NVME(t, p, key), crcOf(data); got != want {
+			t.Errorf("S3 holds checksum %q for %s, want the file's %q", got, key, want)
+		}
+	}
 	startUpload := func(t *testing.T, name string, data []byte) {
 		t.Helper()
 		evalJS(t, ctx, `uppy.clear()`, nil) // earlier files out of the Dashboard
@@ -141,6 +149,7 @@ func TestUppyAdapter(t *testing.T) {
 			t.Fatalf("result %+v, want a verified upload under a key the API made", r)
 		}
 		stored(t, r.Key, data)
+		checked(t, r.Key, data)
 		if n := len(puts.take()); n != 0 {
 			t.Errorf("%d part PUTs for a small file, want a single PUT", n)
 		}
@@ -164,10 +173,11 @@ func TestUppyAdapter(t *testing.T) {
 		throttle(t, ctx, -1)
 		click(t, ctx, `.uppy-Dashboard-Item-progressIndicator[title="Resume upload"]`)
 		r := result(t, ctx, "large.bin")
-		if r.Error != "" || !strings.HasSuffix(r.Key, "-large.bin") {
-			t.Fatalf("result %+v, want a success", r)
+		if r.Error != "" || !strings.HasSuffix(r.Key, "-large.bin") || r.Outcome != "verified" {
+			t.Fatalf("result %+v, want a verified success", r)
 		}
 		stored(t, r.Key, data)
+		checked(t, r.Key, data)
 		// Parts stored before the pause are not sent again: at most the one
 		// cut by the pause is.
 		sent, total := puts.take(), 0

@@ -177,8 +177,9 @@ func uploadGone(t *testing.T, p *localProc, uploadID, fileKey string) {
 	}
 }
 
-// apiCall sends a JSON request to local mode's API with its key and
-// decodes the answer into out.
+// apiCall sends a JSON request to local mode's API with its key (and the
+// secret of the upload it is about, as a client would) and decodes the
+// answer into out.
 func apiCall(t *testing.T, p *localProc, method, path string, in, out any) int {
 	t.Helper()
 	var body io.Reader
@@ -194,12 +195,14 @@ func apiCall(t *testing.T, p *localProc, method, path string, in, out any) int {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("X-Api-Key", p.Key)
+	setSecret(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	rememberSecret(method, path, resp.StatusCode, b)
 	if out != nil && resp.StatusCode < 300 {
 		if err := json.Unmarshal(b, out); err != nil {
 			t.Fatalf("%s %s: %v: %s", method, path, err, b)

@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -18,9 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -33,6 +27,7 @@ type jsUpload struct {
 		FileKey                 string
 		Size                    int64
 		Multipart               bool
+		ChecksumCRC64NVME       string
 		PartsSent, PartsSkipped int
 	}
 	Steps    []string
@@ -121,7 +116,7 @@ func TestWebClient(t *testing.T) {
 			t.Errorf("config.json partSize = %d, want the environment's 5242880", cfg.PartSize)
 		}
 	})
-	t.Run("a small file in one PUT signed with its size and SHA-256", func(t *testing.T) {
+	t.Run("a small file in one PUT signed with its size and CRC64NVME, which S3 holds", func(t *testing.T) {
 		data := bytes.Repeat([]byte("some notes\n"), 10000)
 		choose(t, "notes.txt", data)
 		r := upload(t, `{}`)
@@ -130,17 +125,11 @@ func TestWebClient(t *testing.T) {
 			t.Errorf("result %+v, want a single PUT under a key the API made", r.Got)
 		}
 		stored(t, r.Got.FileKey, data)
-		head, err := bucketOf(p).HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("presigned-upload-webclient"),
-			Key: aws.String(r.Got.FileKey), ChecksumMode: types.ChecksumModeEnabled})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := sha256.Sum256(data)
-		if got, want := aws.ToString(head.ChecksumSHA256), base64.StdEncoding.EncodeToString(sum[:]); got != want {
-			t.Errorf("S3 holds checksum %q, want the file's SHA-256 %q", got, want)
+		if got, want := storedCRC64NVME(t, p, r.Got.FileKey), crcOf(data); got != want || r.Got.ChecksumCRC64NVME != want {
+			t.Errorf("S3 holds checksum %q and the module reports %q, want the file's %q", got, r.Got.ChecksumCRC64NVME, want)
 		}
 	})
-	t.Run("a large file in parallel parts", func(t *testing.T) {
+	t.Run("a large file in parallel parts, checked whole", func(t *testing.T) {
 		_, data := randomFile(t, "x", 20<<20)
 		choose(t, "large.bin", data)
 		r := upload(t, `{}`)
@@ -149,49 +138,35 @@ func TestWebClient(t *testing.T) {
 			t.Errorf("result %+v, want 4 parts sent", r.Got)
 		}
 		stored(t, r.Got.FileKey, data)
-	})
-	t.Run("a store's state resumes an upload: only the missing parts are sent", func(t *testing.T) {
-		_, data := randomFile(t, "x", 12<<20) // 3 parts
-		choose(t, "resume.bin", data)
-		var started api.MultipartStartResponse
-		if code := apiCall(t, p, "POST", "/multipart", api.MultipartStartRequest{FileName: "resume.bin", ContentType: "application/octet-stream", Size: int64(len(data))}, &started); code != 200 {
-			t.Fatalf("start = %d", code)
-		}
-		var signed api.SignPartsResponse
-		if code := apiCall(t, p, "POST", "/multipart/"+started.UploadID+"/parts", api.SignPartsRequest{FileKey: started.FileKey, Size: int64(len(data)), PartNumbers: []int{1, 2}}, &signed); code != 200 {
-			t.Fatalf("sign = %d", code)
-		}
-		for _, part := range signed.Parts {
-			from := int64(part.PartNumber-1) * started.PartSize
-			if status, body := put(t, part.URL, part.Headers, data[from:from+started.PartSize]); status != 200 {
-				t.Fatalf("part %d = %d %s", part.PartNumber, status, body)
-			}
-		}
-		state, _ := json.Marshal(map[string]any{"uploadId": started.UploadID, "fileKey": started.FileKey, "size": len(data), "partSize": started.PartSize, "checksums": false})
-		evalJS(t, ctx, `window.store = memoryStore(); store.set(document.querySelector("#file").files[0], `+string(state)+`)`, nil)
-		r := upload(t, `{upload: {resume: store}}`)
-		succeeded(t, r, "resume", "parts", "complete")
-		if r.Got.FileKey != started.FileKey || r.Got.PartsSent != 1 || r.Got.PartsSkipped != 2 {
-			t.Errorf("result %+v, want %s with 1 part sent and 2 skipped", r.Got, started.FileKey)
-		}
-		stored(t, started.FileKey, data)
-		var left int
-		evalJS(t, ctx, `store.m.size`, &left)
-		if left != 0 {
-			t.Errorf("the store still holds %d states after the upload completed", left)
+		if got, want := storedCRC64NVME(t, p, r.Got.FileKey), crcOf(data); got != want || r.Got.ChecksumCRC64NVME != want {
+			t.Errorf("S3 holds checksum %q and the module reports %q, want the file's %q", got, r.Got.ChecksumCRC64NVME, want)
 		}
 	})
-	t.Run("a state the API no longer knows starts over", func(t *testing.T) {
+	t.Run("a state that cannot go on starts over", func(t *testing.T) {
 		_, data := randomFile(t, "x", 9<<20)
 		choose(t, "stale.bin", data)
-		evalJS(t, ctx, `window.store = memoryStore(); store.set(document.querySelector("#file").files[0],
-			{uploadId: "gone", fileKey: "uploads/0123456789abcdefghijklmnop-stale.bin", size: `+fmt.Sprint(len(data))+`, partSize: 5242880, checksums: true})`, nil)
-		r := upload(t, `{upload: {resume: store}}`)
-		succeeded(t, r, "start", "parts", "complete")
-		if r.Got.PartsSent != 2 || r.Got.PartsSkipped != 0 {
-			t.Errorf("result %+v, want both parts sent", r.Got)
+		// An upload this page does not hold the secret of.
+		var started api.MultipartStartResponse
+		if code := apiCall(t, p, "POST", "/multipart", api.MultipartStartRequest{FileName: "stale.bin", ContentType: "application/octet-stream",
+			Size: int64(len(data)), ChecksumAlgorithm: "CRC64NVME"}, &started); code != 200 {
+			t.Fatalf("start = %d", code)
 		}
-		stored(t, r.Got.FileKey, data)
+		for _, tc := range []struct{ name, state string }{
+			{"a state from before upload secrets", `{uploadId: ` + jsString(started.UploadID) + `, fileKey: ` + jsString(started.FileKey) + `, checksums: true}`},
+			{"a wrong secret (403)", `{uploadId: ` + jsString(started.UploadID) + `, fileKey: ` + jsString(started.FileKey) + `, uploadSecret: "wrong", checksums: true}`},
+			{"an upload the API no longer knows (404)", `{uploadId: "gone", fileKey: "uploads/0123456789abcdefghijklmnop-stale.bin", uploadSecret: "x", checksums: true}`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				evalJS(t, ctx, `window.store = memoryStore(); store.set(document.querySelector("#file").files[0],
+					{...`+tc.state+`, size: `+fmt.Sprint(len(data))+`, partSize: 5242880})`, nil)
+				r := upload(t, `{upload: {resume: store}}`)
+				succeeded(t, r, "start", "parts", "complete")
+				if r.Got.PartsSent != 2 || r.Got.PartsSkipped != 0 || r.Got.FileKey == started.FileKey {
+					t.Errorf("result %+v, want a new upload with both parts sent", r.Got)
+				}
+				stored(t, r.Got.FileKey, data)
+			})
+		}
 	})
 	t.Run("aborting the signal aborts the upload in S3 and forgets its state", func(t *testing.T) {
 		_, data := randomFile(t, "x", 30<<20)
@@ -275,7 +250,8 @@ func TestWebClient(t *testing.T) {
 func TestWebClientPlansPartsAsTheAPI(t *testing.T) {
 	node := needNode(t, "node")
 	var cases [][2]int64
-	for _, size := range []int64{1, 5<<20 - 1, 5 << 20, 5<<20 + 1, 40 << 20, 1 << 30, 156<<30 + 1, 1 << 40, 5<<40 - 1, 5 << 40} {
+	for _, size := range []int64{1, 5<<20 - 1, 5 << 20, 5<<20 + 1, 40 << 20, 1 << 30, 156<<30 + 1, 1 << 40, 5<<40 - 1, 5 << 40,
+		48<<40 + 7, api.MaxObjectSize - 1, api.MaxObjectSize} {
 		for _, preferred := range []int64{1, 5 << 20, 16 << 20, 100<<20 + 3} {
 			cases = append(cases, [2]int64{size, preferred})
 		}

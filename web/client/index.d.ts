@@ -33,6 +33,24 @@ export declare function planParts(size: number, preferred: number): Plan;
 /** The byte count of part n (1-based) of a plan. */
 export declare function partLength(plan: Plan, n: number): number;
 
+/**
+ * S3's CRC64NVME checksum of bytes; given crc, the checksum of what crc
+ * covered followed by bytes (feed a file to it a chunk at a time).
+ */
+export declare function crc64nvme(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, crc?: bigint): bigint;
+
+/** The CRC64NVME checksum of a Blob, read a few MiB at a time. */
+export declare function crc64nvmeBlob(blob: Blob, options?: { signal?: AbortSignal }): Promise<bigint>;
+
+/** The checksum of A followed by B, from A's checksum, B's checksum and B's length in bytes. */
+export declare function combineCrc64nvme(a: bigint, b: bigint, lengthB: number): bigint;
+
+/** A checksum as S3 and the API spell it: the base64 of its 8 bytes, big-endian. */
+export declare function encodeCrc64nvme(crc: bigint): string;
+
+/** Reads a checksum encodeCrc64nvme spelled; null for anything else. */
+export declare function decodeCrc64nvme(s: string): bigint | null;
+
 /** Every failure the client reports, but a cancellation (an AbortError DOMException). */
 export declare class UploadError extends Error {
   constructor(message: string, details?: { status?: number; code?: string; transient?: boolean; kept?: boolean; cause?: unknown });
@@ -51,12 +69,16 @@ export declare class UploadError extends Error {
 export interface MultipartState {
   uploadId: string;
   fileKey: string;
+  /** Sent with every later call about the upload (X-Upload-Secret): without it the API refuses them. */
+  uploadSecret: string;
   /** The declared size, which binds the upload. */
   size: number;
   /** The API's plan. */
   partSize: number;
-  /** Whether each part's SHA-256 is signed. */
+  /** Whether the upload checks the whole file with CRC64NVME: each part's checksum signed, the whole file's sent at completion. */
   checksums: boolean;
+  /** Each part's CRC64NVME (base64) by part number, as read from the file: a resume and the completion use them without reading the file again. */
+  partChecksums?: Record<string, string>;
 }
 
 /** Where upload() keeps a multipart upload's state while it runs. */
@@ -100,7 +122,7 @@ export interface UploadOptions {
   resume?: ResumeStore;
   /** Default: file.type, else application/octet-stream. */
   contentType?: string;
-  /** Sign each body's SHA-256, which S3 then verifies. Default: where the browser can hash. */
+  /** Check the whole file end to end with its CRC64NVME, which S3 verifies and stores with the object. Default: true. */
   checksums?: boolean;
 }
 
@@ -108,6 +130,8 @@ export interface UploadResult {
   fileKey: string;
   size: number;
   multipart: boolean;
+  /** The object's CRC64NVME (base64) as S3 holds it, having checked it against the file's as read; without checksums, S3's own, if it says. */
+  checksumCRC64NVME?: string;
   partsSent?: number;
   partsSkipped?: number;
 }
@@ -123,6 +147,8 @@ export interface FileInfo {
   size: number;
   /** RFC 3339. */
   lastModified: string;
+  /** The stored object's ETag: deleteFile deletes only this object. */
+  etag: string;
 }
 
 export interface SignedPart {
@@ -131,6 +157,14 @@ export interface SignedPart {
   headers: Record<string, string>;
   /** When the URL expires, in milliseconds since the epoch. */
   expiresAt: number;
+}
+
+/** A part S3 holds, with the checksum it was sent with. */
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+  size: number;
+  checksumCRC64NVME?: string;
 }
 
 interface FileOptions {
@@ -154,7 +188,7 @@ export declare class Client {
   attempts: number;
 
   /** Calls one route; resolves with the answer's JSON. */
-  request(route: Route, options?: { params?: Record<string, string>; input?: object; signal?: AbortSignal }): Promise<any>;
+  request(route: Route, options?: { params?: Record<string, string>; input?: object; secret?: string; signal?: AbortSignal }): Promise<any>;
   /** Sends one file: a single PUT below multipartThreshold, else parallel parts. */
   upload(file: File, options?: UploadOptions): Promise<UploadResult>;
   /** The verifier's decision on a stored file, or null when the API has no verifier. */
@@ -165,16 +199,25 @@ export declare class Client {
   listFiles(options?: { continuationToken?: string; maxFiles?: number; signal?: AbortSignal }): Promise<{ files: FileInfo[]; nextToken?: string }>;
   /** A short-lived pre-signed GET of one of the caller's files, saved under its name. */
   downloadUrl(fileKey: string, options?: { signal?: AbortSignal }): Promise<{ downloadUrl: string; fileName: string; expiresIn: number }>;
-  /** Deletes one of the caller's files. */
-  deleteFile(fileKey: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Deletes one of the caller's files: given as listFiles listed it, only if it is still that object (else the API
+   * answers 412 PreconditionFailed and keeps it); given as a fileKey, with options.etag or unconditionally.
+   */
+  deleteFile(file: string | { fileKey: string; etag?: string }, options?: { etag?: string; signal?: AbortSignal }): Promise<void>;
   /** The caller's quota usage as the API reports it, or null when the API has no quota route. */
   quota(options?: { signal?: AbortSignal }): Promise<Record<string, unknown> | null>;
 
   // The steps of an upload, for adapters such as ./uppy.js.
-  uploadUrl(file: Blob, options?: FileOptions): Promise<{ uploadUrl: string; fileKey: string; expiresIn: number; method: string; headers: Record<string, string> }>;
+  uploadUrl(file: Blob, options?: FileOptions): Promise<{ uploadUrl: string; fileKey: string; expiresIn: number; method: string; headers: Record<string, string>; checksumCRC64NVME?: string }>;
   startMultipart(file: Blob, options?: FileOptions): Promise<MultipartState>;
+  /** The parts' CRC64NVME (base64, in the order of numbers), reading only those state.partChecksums lacks; kept there. */
+  checksumParts(file: Blob, state: MultipartState, numbers: number[], signal?: AbortSignal): Promise<string[]>;
   signParts(file: Blob, state: MultipartState, numbers: number[], signal?: AbortSignal): Promise<Map<number, SignedPart>>;
-  listParts(state: MultipartState, signal?: AbortSignal): Promise<{ partNumber: number; etag: string; size: number }[]>;
-  completeMultipart(state: MultipartState, parts: { partNumber: number; etag: string }[], signal?: AbortSignal): Promise<{ fileKey: string; etag: string; size: number }>;
+  /** The parts S3 holds of the planned length. */
+  listParts(state: MultipartState, signal?: AbortSignal): Promise<UploadedPart[]>;
+  /** The parts S3 holds that are file's: of the planned length and, with checksums, that part's checksum. */
+  sentParts(file: Blob, state: MultipartState, signal?: AbortSignal): Promise<UploadedPart[]>;
+  /** Assembles the parts; with checksums, sends the whole file's CRC64NVME combined from state.partChecksums (BadDigest: the file changed). */
+  completeMultipart(state: MultipartState, parts: { partNumber: number; etag: string }[], signal?: AbortSignal): Promise<{ fileKey: string; etag: string; size: number; checksumCRC64NVME?: string }>;
   abortMultipart(state: MultipartState, signal?: AbortSignal): Promise<void>;
 }

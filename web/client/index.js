@@ -34,6 +34,8 @@ const MAX_PARTS = 10000;
 // How much data one signing call covers, as the Go client does: with 16 MiB
 // parts, 16 parts, so a GiB costs 4 calls.
 const BATCH_BYTES = 256 * MIB;
+// A signed part URL this close to expiry is signed again before it is used.
+const EXPIRY_MARGIN_MS = 30 * 1000;
 
 /**
  * @typedef {object} Plan How a multipart upload is cut: partCount parts of
@@ -102,12 +104,17 @@ const s3Messages = {
   NoSuchUpload: "The upload was cancelled or has expired (NoSuchUpload).",
 };
 
+// The refusals of a URL whose signature has expired.
+const expiredLinks = new WeakSet();
+
 function s3Error(status, body) {
   const code = (body.match(/<Code>([^<]*)<\/Code>/) || [])[1] || "";
   const message = (body.match(/<Message>([^<]*)<\/Message>/) || [])[1] || "";
   const details = { status, code, transient: status >= 500 || status === 429 };
-  if (/expired/i.test(message)) {
-    return new UploadError(`S3 refused the upload: the upload link has expired (${code || status}). Try again.`, details);
+  if (status === 403 && /expired/i.test(message)) {
+    const err = new UploadError(`S3 refused the upload: the upload link has expired (${code || status}). Try again.`, details);
+    expiredLinks.add(err);
+    return err;
   }
   return new UploadError(s3Messages[code] || `S3 refused the upload: ${message || "HTTP " + status}${code ? " (" + code + ")" : ""}.`, details);
 }
@@ -162,39 +169,210 @@ function put(url, headers, body, onProgress, signal) {
   });
 }
 
-async function withRetry(fn, attempts, signal) {
+// withRetry calls fn until it succeeds, fails for good or has failed
+// attempts times, backing off between tries. renew, when given, may mend
+// a failure once (it resolves true if it did): the call is then tried
+// again at once.
+async function withRetry(fn, attempts, signal, renew) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (!err.transient || attempt >= attempts || signal?.aborted) throw err;
+      if (signal?.aborted) throw err;
+      if (renew && await renew(err)) {
+        renew = null;
+        continue;
+      }
+      if (!err.transient || attempt >= attempts) throw err;
       await sleep(250 * 2 ** attempt * (0.5 + Math.random() / 2), signal);
     }
   }
 }
 
-// Checksums need SubtleCrypto, which browsers offer on https: and loopback
-// pages only.
-const canHash = () => !!globalThis.crypto?.subtle;
+// --- CRC64NVME --------------------------------------------------------------
 
-async function sha256Base64(blob) {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", await blob.arrayBuffer()));
+// S3's CRC-64/NVME, the whole-file checksum the API signs: reflected,
+// polynomial 0xad93d23594c93659 (0x9a6c9329ac4bc9b5 bit-reversed), initial
+// value and final XOR all ones. A BigInt per byte would crawl, so the
+// checksum runs on two 32-bit halves, eight bytes a step ("slice-by-8"):
+// TLO and THI hold the halves of the checksum of byte i followed by k zero
+// bytes at [k * 256 + i].
+const POLY_HI = 0x9a6c9329, POLY_LO = 0xac4bc9b5;
+const TLO = new Uint32Array(8 * 256), THI = new Uint32Array(8 * 256);
+for (let i = 0; i < 256; i++) {
+  let lo = i, hi = 0;
+  for (let bit = 0; bit < 8; bit++) {
+    const carry = lo & 1;
+    lo = (lo >>> 1) | (hi << 31);
+    hi >>>= 1;
+    if (carry) { lo ^= POLY_LO; hi ^= POLY_HI; }
+  }
+  TLO[i] = lo;
+  THI[i] = hi;
+}
+for (let i = 256; i < 8 * 256; i++) {
+  const lo = TLO[i - 256], hi = THI[i - 256];
+  TLO[i] = (lo >>> 8) ^ (hi << 24) ^ TLO[lo & 255];
+  THI[i] = (hi >>> 8) ^ THI[lo & 255];
+}
+// Eight bytes are read as two little-endian 32-bit words; on a big-endian
+// machine (none that runs a browser today) every byte goes the slow way.
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/**
+ * crc64nvme returns the CRC64NVME checksum of bytes, or, given crc, the
+ * checksum of what crc covered followed by bytes: feed a file to it a chunk
+ * at a time.
+ * @param {Uint8Array | ArrayBuffer | ArrayBufferView} bytes
+ * @param {bigint} [crc] the checksum of the bytes before these
+ * @returns {bigint}
+ */
+export function crc64nvme(bytes, crc = 0n) {
+  const b = bytes instanceof Uint8Array ? bytes
+    : ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
+  crc = BigInt.asUintN(64, crc);
+  let hi = ~Number(crc >> 32n), lo = ~Number(crc & 0xffffffffn);
+  const n = b.length;
+  let i = 0;
+  const byte = () => {
+    const x = (lo ^ b[i++]) & 255;
+    lo = (lo >>> 8) ^ (hi << 24) ^ TLO[x];
+    hi = (hi >>> 8) ^ THI[x];
+  };
+  // Up to a 4-byte boundary, so that the words can be read in place.
+  const head = Math.min(n, (4 - (b.byteOffset & 3)) & 3);
+  while (i < head) byte();
+  const count = LITTLE_ENDIAN ? ((n - i) >>> 3) * 2 : 0;
+  const words = count ? new Uint32Array(b.buffer, b.byteOffset + i, count) : [];
+  for (let j = 0; j < words.length; j += 2) {
+    lo ^= words[j];
+    hi ^= words[j + 1];
+    const l = TLO[1792 + (lo & 255)] ^ TLO[1536 + ((lo >>> 8) & 255)] ^ TLO[1280 + ((lo >>> 16) & 255)] ^ TLO[1024 + (lo >>> 24)] ^
+      TLO[768 + (hi & 255)] ^ TLO[512 + ((hi >>> 8) & 255)] ^ TLO[256 + ((hi >>> 16) & 255)] ^ TLO[hi >>> 24];
+    hi = THI[1792 + (lo & 255)] ^ THI[1536 + ((lo >>> 8) & 255)] ^ THI[1280 + ((lo >>> 16) & 255)] ^ THI[1024 + (lo >>> 24)] ^
+      THI[768 + (hi & 255)] ^ THI[512 + ((hi >>> 8) & 255)] ^ THI[256 + ((hi >>> 16) & 255)] ^ THI[hi >>> 24];
+    lo = l;
+  }
+  i += words.length * 4;
+  while (i < n) byte();
+  return (BigInt(~hi >>> 0) << 32n) | BigInt(~lo >>> 0);
+}
+
+// How much of a Blob is read at once. (Reading the next chunk while one is
+// checksummed gains nothing in Chromium: both run on the page's thread.)
+const READ_BYTES = 4 * MIB;
+
+/**
+ * crc64nvmeBlob reads a Blob (a File, a slice of one) a few MiB at a time
+ * and returns its CRC64NVME.
+ * @param {Blob} blob
+ * @param {{signal?: AbortSignal}} [options]
+ * @returns {Promise<bigint>}
+ */
+export async function crc64nvmeBlob(blob, { signal } = {}) {
+  let crc = 0n;
+  for (let at = 0; at < blob.size; at += READ_BYTES) {
+    const chunk = await blob.slice(at, at + READ_BYTES).arrayBuffer();
+    if (signal?.aborted) throw aborted(signal);
+    crc = crc64nvme(chunk, crc);
+  }
+  return crc;
+}
+
+// Combining works on whole checksums, as polynomials over GF(2) in the same
+// reflected order: X0 is x^0, and x2n[k] is x^(2^k) modulo the polynomial.
+const POLY = 0x9a6c9329ac4bc9b5n;
+const X0 = 1n << 63n;
+let x2n;
+
+function multModP(a, b) {
+  let p = 0n;
+  for (let m = X0; m; m >>= 1n) {
+    if (a & m) p ^= b;
+    b = b & 1n ? (b >> 1n) ^ POLY : b >> 1n;
+  }
+  return p;
+}
+
+/**
+ * combineCrc64nvme returns the checksum of A followed by B, given A's
+ * checksum a, B's checksum b and B's length in bytes: a whole file's from
+ * its parts', in order, without reading them again.
+ * @param {bigint} a
+ * @param {bigint} b
+ * @param {number} lengthB
+ * @returns {bigint}
+ */
+export function combineCrc64nvme(a, b, lengthB) {
+  if (!(lengthB > 0)) return a; // b can only be the checksum of nothing: 0
+  if (!x2n) {
+    x2n = [X0 >> 1n];
+    for (let k = 1; k < 64; k++) x2n.push(multModP(x2n[k - 1], x2n[k - 1]));
+  }
+  // a times x^(8 lengthB): appending lengthB zero bytes to A.
+  let shift = X0;
+  for (let n = lengthB, k = 3; n > 0; n = Math.floor(n / 2), k++) {
+    if (n % 2) shift = multModP(x2n[k], shift);
+  }
+  return multModP(shift, BigInt.asUintN(64, a)) ^ BigInt.asUintN(64, b);
+}
+
+/**
+ * encodeCrc64nvme spells a checksum as S3 and the API do: the base64 of its
+ * 8 bytes, big-endian.
+ * @param {bigint} crc
+ * @returns {string}
+ */
+export function encodeCrc64nvme(crc) {
   let s = "";
-  for (const b of digest) s += String.fromCharCode(b);
+  for (let shift = 56n; shift >= 0n; shift -= 8n) s += String.fromCharCode(Number((crc >> shift) & 0xffn));
   return btoa(s);
+}
+
+/**
+ * decodeCrc64nvme reads a checksum encodeCrc64nvme spelled; null for
+ * anything else.
+ * @param {string} s
+ * @returns {bigint | null}
+ */
+export function decodeCrc64nvme(s) {
+  if (!/^[A-Za-z0-9+/]{11}=$/.test(s)) return null;
+  let crc = 0n;
+  for (const c of atob(s)) crc = (crc << 8n) | BigInt(c.charCodeAt(0));
+  return crc;
 }
 
 const typeOf = (file) => file.type || "application/octet-stream";
 const nameOf = (file) => file.name || "file";
+
+// wholeChecksum combines the parts' checksums, in order, into the file's.
+function wholeChecksum(state) {
+  const plan = planParts(state.size, state.partSize);
+  let whole = 0n;
+  for (let n = 1; n <= plan.partCount; n++) {
+    const part = decodeCrc64nvme(state.partChecksums?.[n] ?? "");
+    if (part === null) throw new UploadError(`No checksum of part ${n}: checksumParts reads it.`, { code: "MissingChecksum" });
+    whole = n === 1 ? part : combineCrc64nvme(whole, part, partLength(plan, n));
+  }
+  return whole;
+}
 
 /**
  * @typedef {object} MultipartState What resumes a multipart upload: keep
  *   it (as JSON) to finish the upload later.
  * @property {string} uploadId
  * @property {string} fileKey
+ * @property {string} uploadSecret sent with every later call about the
+ *   upload (X-Upload-Secret): without it the API refuses them
  * @property {number} size the declared size, which binds the upload
  * @property {number} partSize the API's plan
- * @property {boolean} checksums whether each part's SHA-256 is signed
+ * @property {boolean} checksums whether the upload checks the whole file
+ *   with CRC64NVME: each part's checksum signed into its URL, the whole
+ *   file's sent at completion
+ * @property {Record<string, string>} [partChecksums] each part's CRC64NVME
+ *   (base64) by part number, as read from the file: a resume compares them
+ *   with the parts S3 holds, and completion combines them, without reading
+ *   the file again
  */
 
 /**
@@ -272,10 +450,11 @@ export class Client {
    * body or, for a GET or DELETE, its query string. It resolves with the
    * answer's JSON ({} for an empty one).
    * @param {{method: string, resource: string}} route one of ROUTES
-   * @param {{params?: Record<string, string>, input?: object, signal?: AbortSignal}} [options]
+   * @param {{params?: Record<string, string>, input?: object, secret?: string, signal?: AbortSignal}} [options]
+   *   secret: the multipart upload's uploadSecret, for the routes about one
    * @returns {Promise<any>}
    */
-  async request(route, { params = {}, input, signal } = {}) {
+  async request(route, { params = {}, input, secret, signal } = {}) {
     let path = route.resource.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(params[name]));
     const post = route.method === "POST";
     if (!post && input) {
@@ -286,6 +465,7 @@ export class Client {
     const headers = {};
     if (post) headers["Content-Type"] = "application/json";
     if (this.apiKey) headers["X-Api-Key"] = this.apiKey;
+    if (secret) headers["X-Upload-Secret"] = secret;
     const send = async (token) => {
       if (token) headers.Authorization = "Bearer " + token;
       try {
@@ -319,16 +499,17 @@ export class Client {
 
   /**
    * uploadUrl asks for a single PUT of file, signed with its size and, with
-   * checksums, its SHA-256.
+   * checksums, its CRC64NVME, which it returns as checksumCRC64NVME.
    * @param {Blob} file
    * @param {{fileName?: string, contentType?: string, checksums?: boolean, signal?: AbortSignal}} [options]
-   * @returns {Promise<{uploadUrl: string, fileKey: string, expiresIn: number, method: string, headers: Record<string, string>}>}
+   * @returns {Promise<{uploadUrl: string, fileKey: string, expiresIn: number, method: string, headers: Record<string, string>, checksumCRC64NVME?: string}>}
    */
-  async uploadUrl(file, { fileName = nameOf(file), contentType = typeOf(file), checksums = canHash(), signal } = {}) {
+  async uploadUrl(file, { fileName = nameOf(file), contentType = typeOf(file), checksums = true, signal } = {}) {
     if (!file.size) throw new UploadError("The file is empty.", { code: "EmptyFile" });
     const input = { fileName, contentType, size: file.size };
-    if (checksums) input.checksumSHA256 = await sha256Base64(file);
-    return this.request(ROUTES.uploadUrl, { input, signal });
+    if (checksums) input.checksumCRC64NVME = encodeCrc64nvme(await crc64nvmeBlob(file, { signal }));
+    const got = await this.request(ROUTES.uploadUrl, { input, signal });
+    return { ...got, checksumCRC64NVME: input.checksumCRC64NVME };
   }
 
   /**
@@ -337,16 +518,40 @@ export class Client {
    * @param {{fileName?: string, contentType?: string, checksums?: boolean, signal?: AbortSignal}} [options]
    * @returns {Promise<MultipartState>}
    */
-  async startMultipart(file, { fileName = nameOf(file), contentType = typeOf(file), checksums = canHash(), signal } = {}) {
+  async startMultipart(file, { fileName = nameOf(file), contentType = typeOf(file), checksums = true, signal } = {}) {
     const input = { fileName, contentType, size: file.size };
-    if (checksums) input.checksumAlgorithm = "SHA256";
+    if (checksums) input.checksumAlgorithm = "CRC64NVME";
     const got = await this.request(ROUTES.startMultipart, { input, signal });
-    return { uploadId: got.uploadId, fileKey: got.fileKey, size: file.size, partSize: got.partSize, checksums: !!checksums };
+    return {
+      uploadId: got.uploadId, fileKey: got.fileKey, uploadSecret: got.uploadSecret, size: file.size, partSize: got.partSize,
+      checksums: !!checksums, partChecksums: {},
+    };
+  }
+
+  /**
+   * checksumParts returns the CRC64NVME of parts of file (base64, in the
+   * order of numbers), reading only those state.partChecksums lacks, and
+   * keeps them there.
+   * @param {Blob} file
+   * @param {MultipartState} state
+   * @param {number[]} numbers
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<string[]>}
+   */
+  async checksumParts(file, state, numbers, signal) {
+    const plan = planParts(state.size, state.partSize);
+    const sums = (state.partChecksums ??= {});
+    for (const n of numbers) {
+      if (sums[n]) continue;
+      const from = (n - 1) * plan.partSize;
+      sums[n] = encodeCrc64nvme(await crc64nvmeBlob(file.slice(from, from + partLength(plan, n)), { signal }));
+    }
+    return numbers.map((n) => sums[n]);
   }
 
   /**
    * signParts signs parts of an upload (at most 1,000), each with its
-   * SHA-256 when the upload has checksums.
+   * CRC64NVME when the upload has checksums.
    * @param {Blob} file
    * @param {MultipartState} state
    * @param {number[]} numbers
@@ -354,14 +559,10 @@ export class Client {
    * @returns {Promise<Map<number, {partNumber: number, url: string, headers: Record<string, string>, expiresAt: number}>>}
    */
   async signParts(file, state, numbers, signal) {
-    const plan = planParts(state.size, state.partSize);
     const input = { fileKey: state.fileKey, size: state.size, partNumbers: numbers };
-    if (state.checksums) {
-      input.checksumsSHA256 = await Promise.all(numbers.map((n) =>
-        sha256Base64(file.slice((n - 1) * plan.partSize, (n - 1) * plan.partSize + partLength(plan, n)))));
-    }
+    if (state.checksums) input.checksumsCRC64NVME = await this.checksumParts(file, state, numbers, signal);
     const asked = Date.now();
-    const got = await this.request(ROUTES.signParts, { params: { uploadId: state.uploadId }, input, signal });
+    const got = await this.request(ROUTES.signParts, { params: { uploadId: state.uploadId }, input, secret: state.uploadSecret, signal });
     return new Map(got.parts.map((p) => [p.partNumber, { ...p, expiresAt: asked + got.expiresIn * 1000 }]));
   }
 
@@ -370,24 +571,53 @@ export class Client {
    * planned length only.
    * @param {MultipartState} state
    * @param {AbortSignal} [signal]
-   * @returns {Promise<{partNumber: number, etag: string, size: number}[]>}
+   * @returns {Promise<{partNumber: number, etag: string, size: number, checksumCRC64NVME?: string}[]>}
    */
   async listParts(state, signal) {
     const plan = planParts(state.size, state.partSize);
-    const got = await this.request(ROUTES.listParts, { params: { uploadId: state.uploadId }, input: { fileKey: state.fileKey }, signal });
+    const got = await this.request(ROUTES.listParts, {
+      params: { uploadId: state.uploadId }, input: { fileKey: state.fileKey }, secret: state.uploadSecret, signal,
+    });
     return got.parts.filter((p) => p.partNumber >= 1 && p.partNumber <= plan.partCount && p.size === partLength(plan, p.partNumber));
   }
 
   /**
+   * sentParts lists the parts S3 holds that are file's: of the planned
+   * length and, when the upload has checksums, with the checksum of that
+   * part of file. A resume sends the others again.
+   * @param {Blob} file
+   * @param {MultipartState} state
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<{partNumber: number, etag: string, size: number, checksumCRC64NVME?: string}[]>}
+   */
+  async sentParts(file, state, signal) {
+    const listed = await this.listParts(state, signal);
+    if (!state.checksums) return listed;
+    const ours = await this.checksumParts(file, state, listed.map((p) => p.partNumber), signal);
+    return listed.filter((p, i) => p.checksumCRC64NVME === ours[i]);
+  }
+
+  /**
    * completeMultipart has the API assemble the parts, after it checked
-   * them against the declared size and plan.
+   * them against the declared size and plan. With checksums it sends the
+   * whole file's CRC64NVME, combined from state.partChecksums (which
+   * checksumParts fills), and S3 refuses parts that do not make up that
+   * file (BadDigest: the file changed while it was uploading).
    * @param {MultipartState} state
    * @param {{partNumber: number, etag: string}[]} parts
    * @param {AbortSignal} [signal]
-   * @returns {Promise<{fileKey: string, etag: string, size: number}>}
+   * @returns {Promise<{fileKey: string, etag: string, size: number, checksumCRC64NVME?: string}>}
    */
-  completeMultipart(state, parts, signal) {
-    return this.request(ROUTES.completeMultipart, { params: { uploadId: state.uploadId }, input: { fileKey: state.fileKey, parts }, signal });
+  async completeMultipart(state, parts, signal) {
+    const input = { fileKey: state.fileKey, parts };
+    if (state.checksums) input.checksumCRC64NVME = encodeCrc64nvme(wholeChecksum(state));
+    try {
+      return await this.request(ROUTES.completeMultipart, { params: { uploadId: state.uploadId }, input, secret: state.uploadSecret, signal });
+    } catch (err) {
+      if (err.code !== "BadDigest") throw err;
+      throw new UploadError("The file changed while it was uploading: the parts sent do not make up the file as it is now (BadDigest). Upload it again.",
+        { status: err.status, code: err.code, cause: err });
+    }
   }
 
   /**
@@ -397,7 +627,9 @@ export class Client {
    * @returns {Promise<void>}
    */
   async abortMultipart(state, signal) {
-    await this.request(ROUTES.abortMultipart, { params: { uploadId: state.uploadId }, input: { fileKey: state.fileKey }, signal });
+    await this.request(ROUTES.abortMultipart, {
+      params: { uploadId: state.uploadId }, input: { fileKey: state.fileKey }, secret: state.uploadSecret, signal,
+    });
   }
 
   /**
@@ -417,8 +649,8 @@ export class Client {
    * @property {ResumeStore} [resume] keeps a multipart upload's state while it runs; without
    *   one, a failed multipart upload is aborted in S3
    * @property {string} [contentType] Default: file.type, else application/octet-stream.
-   * @property {boolean} [checksums] sign each body's SHA-256, which S3 then verifies.
-   *   Default: on where the browser can hash (https: and loopback pages).
+   * @property {boolean} [checksums] check the whole file end to end with its CRC64NVME,
+   *   which S3 verifies and stores with the object. Default: true.
    */
 
   /**
@@ -426,9 +658,9 @@ export class Client {
    * else in parallel parts.
    * @param {File} file
    * @param {UploadOptions} [options]
-   * @returns {Promise<{fileKey: string, size: number, multipart: boolean, partsSent?: number, partsSkipped?: number}>}
+   * @returns {Promise<{fileKey: string, size: number, multipart: boolean, checksumCRC64NVME?: string, partsSent?: number, partsSkipped?: number}>}
    */
-  async upload(file, { onProgress = () => {}, onStep = () => {}, signal, resume, contentType = typeOf(file), checksums = canHash() } = {}) {
+  async upload(file, { onProgress = () => {}, onStep = () => {}, signal, resume, contentType = typeOf(file), checksums = true } = {}) {
     if (!file.size) throw new UploadError("The file is empty.", { code: "EmptyFile" });
     const o = { onProgress, onStep, signal, resume, contentType, checksums };
     return file.size < this.multipartThreshold ? this.#single(file, o) : this.#multipart(file, o);
@@ -439,18 +671,38 @@ export class Client {
     const got = await this.uploadUrl(file, { contentType, checksums, signal });
     onStep({ step: "put" });
     await withRetry(() => put(got.uploadUrl, got.headers, file, (n) => onProgress(n, file.size), signal), this.attempts, signal);
-    return { fileKey: got.fileKey, size: file.size, multipart: false };
+    return { fileKey: got.fileKey, size: file.size, multipart: false, checksumCRC64NVME: got.checksumCRC64NVME };
   }
 
   async #multipart(file, { onProgress, onStep, signal, resume, contentType, checksums }) {
     let state = resume ? await resume.get(file) : null;
+    // A state without a secret (from an older client) cannot go on; nor
+    // can one of another size.
+    if (state && (!state.uploadSecret || state.size !== file.size)) {
+      await resume.delete(file);
+      state = null;
+    }
+    // The state is kept as the parts' checksums are read (a resume reads
+    // only the parts whose checksums were lost) and forgotten when nothing
+    // can go on, one change after the other.
+    let saving = Promise.resolve(), forgotten = false;
+    const save = () => {
+      if (resume && !forgotten) saving = saving.then(() => resume.set(file, state)).catch(() => {});
+    };
+    const forget = () => {
+      forgotten = true;
+      if (resume) saving = saving.then(() => resume.delete(file)).catch(() => {});
+      return saving;
+    };
     const done = new Map(); // part number → ETag
     if (state) {
       try {
-        for (const p of await this.listParts(state, signal)) done.set(p.partNumber, p.etag);
+        for (const p of await this.sentParts(file, state, signal)) done.set(p.partNumber, p.etag);
+        save();
         onStep({ step: "resume", partsDone: done.size, partCount: planParts(state.size, state.partSize).partCount });
       } catch (err) {
-        // Gone (completed, aborted, expired) or another caller's: start over.
+        // Gone (completed, aborted, expired), another caller's, or not
+        // this secret's: start over.
         if (signal?.aborted || !(err instanceof UploadError) || err.transient || err.status === 401) throw err;
         await resume.delete(file);
         state = null;
@@ -471,7 +723,7 @@ export class Client {
 
     // Cancelling aborts the upload in S3 instead of leaving its parts behind.
     const cancel = () => {
-      if (resume) Promise.resolve(resume.delete(file)).catch(() => {});
+      forget();
       this.abortMultipart(state).catch(() => {});
     };
     signal?.addEventListener("abort", cancel, { once: true });
@@ -486,22 +738,49 @@ export class Client {
     const pending = [];
     for (let n = 1; n <= plan.partCount; n++) if (!done.has(n)) pending.push(n);
     const slice = (n) => file.slice((n - 1) * plan.partSize, (n - 1) * plan.partSize + partLength(plan, n));
-    const batch = Math.max(this.parallel, Math.min(1000, Math.floor(BATCH_BYTES / plan.partSize)));
-    try {
-      for (let i = 0; i < pending.length; i += batch) {
-        const numbers = pending.slice(i, i + batch);
-        const signed = await this.signParts(file, state, numbers, stop.signal);
-        const queue = [...numbers];
-        const worker = async () => {
-          while (queue.length) {
-            const n = queue.shift();
-            const part = signed.get(n);
-            const etag = await withRetry(() => put(part.url, part.headers, slice(n), (b) => { sent.set(n, b); report(); }, stop.signal), this.attempts, stop.signal);
-            done.set(n, etag);
-          }
-        };
-        await Promise.all(Array.from({ length: Math.min(this.parallel, numbers.length) }, worker));
+
+    // Parts are read (for their checksums) and signed a batch at a time, the
+    // next batch while the last is sent. The first batch is one part per
+    // sender, so that sending starts after reading only those.
+    const batches = [];
+    const batchOf = []; // index in pending → batch
+    const full = Math.max(this.parallel, Math.min(1000, Math.floor(BATCH_BYTES / plan.partSize)));
+    for (let i = 0, size = Math.min(this.parallel, 1000); i < pending.length; i += size, size = full) {
+      for (let j = i; j < Math.min(i + size, pending.length); j++) batchOf.push(batches.length);
+      batches.push(pending.slice(i, i + size));
+    }
+    const signed = new Map(); // part number → signed part
+    const signing = [];
+    const signBatch = (b) => (signing[b] ??= this.signParts(file, state, batches[b], stop.signal).then((got) => {
+      for (const [n, part] of got) signed.set(n, part);
+      save();
+    }));
+    // A part is signed again, once, when its URL is close to expiry, or
+    // when S3 may have refused it as expired: with a 403, or, while a large
+    // body is still going up, by cutting the connection (a signer's clock
+    // behind S3's expires a URL early).
+    const send = async (n) => {
+      let part = signed.get(n);
+      const resign = async () => {
+        part = (await this.signParts(file, state, [n], stop.signal)).get(n);
+        return true;
+      };
+      const fresh = part.expiresAt - Date.now() >= EXPIRY_MARGIN_MS;
+      if (!fresh) await resign();
+      const renew = fresh ? (err) => (expiredLinks.has(err) || err.code === "NetworkError") && resign() : undefined;
+      return withRetry(() => put(part.url, part.headers, slice(n), (b) => { sent.set(n, b); report(); }, stop.signal), this.attempts, stop.signal, renew);
+    };
+    let next = 0;
+    const worker = async () => {
+      while (next < pending.length) {
+        const i = next++;
+        await signBatch(batchOf[i]);
+        if (batchOf[i] + 1 < batches.length) signBatch(batchOf[i] + 1).catch(() => {}); // its failure shows when a sender waits for it
+        done.set(pending[i], await send(pending[i]));
       }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.parallel, pending.length) }, worker));
     } catch (err) {
       stop.abort();
       // Nothing could resume it without a store: free its parts.
@@ -512,7 +791,8 @@ export class Client {
       signal?.removeEventListener("abort", forward);
     }
 
-    // Every part is in S3: from here on the upload is never aborted.
+    // Every part is in S3: from here on the upload is aborted only when
+    // nothing could complete it.
     onStep({ step: "complete" });
     const parts = [...done].sort((a, b) => a[0] - b[0]).map(([partNumber, etag]) => ({ partNumber, etag }));
     let got;
@@ -520,10 +800,13 @@ export class Client {
       got = await this.completeMultipart(state, parts, signal);
     } catch (err) {
       if (signal?.aborted || !(err instanceof UploadError)) throw err;
-      // An object has the key and preventOverwrite is on, or the API
-      // aborted the upload: nothing is left to finish.
-      if (err.status === 412 || err.status === 413 || err.code === "UploadAborted") {
-        if (resume) await resume.delete(file);
+      // An object has the key and preventOverwrite is on (412), or the
+      // parts are not the file as it is now (BadDigest): no retry can
+      // complete it, so free its parts. After a 413 or UploadAborted the API
+      // has aborted it already.
+      if (err.status === 412 || err.code === "BadDigest" || err.status === 413 || err.code === "UploadAborted") {
+        if (err.status === 412 || err.code === "BadDigest") await this.abortMultipart(state).catch(() => {});
+        await forget();
         throw err;
       }
       // A 403 from a firewall, a 5xx: the same file uploaded again with the
@@ -531,8 +814,11 @@ export class Client {
       err.kept = !!resume;
       throw err;
     }
-    if (resume) await resume.delete(file);
-    return { fileKey: got.fileKey || state.fileKey, size: file.size, multipart: true, partsSent: pending.length, partsSkipped: plan.partCount - pending.length };
+    await forget();
+    return {
+      fileKey: got.fileKey || state.fileKey, size: file.size, multipart: true, checksumCRC64NVME: got.checksumCRC64NVME,
+      partsSent: pending.length, partsSkipped: plan.partCount - pending.length,
+    };
   }
 
   /**
@@ -579,7 +865,7 @@ export class Client {
    * listFiles returns a page of the signed-in caller's files; pass the
    * previous page's nextToken as continuationToken for the next.
    * @param {{continuationToken?: string, maxFiles?: number, signal?: AbortSignal}} [options]
-   * @returns {Promise<{files: {fileKey: string, fileName: string, size: number, lastModified: string}[], nextToken?: string}>}
+   * @returns {Promise<{files: {fileKey: string, fileName: string, size: number, lastModified: string, etag: string}[], nextToken?: string}>}
    */
   listFiles({ continuationToken, maxFiles, signal } = {}) {
     return this.request(ROUTES.listFiles, { input: { continuationToken, maxFiles }, signal });
@@ -597,13 +883,17 @@ export class Client {
   }
 
   /**
-   * deleteFile deletes one of the caller's files.
-   * @param {string} fileKey
-   * @param {{signal?: AbortSignal}} [options]
+   * deleteFile deletes one of the caller's files: given as listFiles listed
+   * it, only if it is still the object listed; a file replaced since is
+   * kept and the API answers 412 (PreconditionFailed). Given as a fileKey,
+   * with options.etag or without.
+   * @param {string | {fileKey: string, etag?: string}} file
+   * @param {{etag?: string, signal?: AbortSignal}} [options]
    * @returns {Promise<void>}
    */
-  async deleteFile(fileKey, { signal } = {}) {
-    await this.request(ROUTES.deleteFile, { input: { fileKey }, signal });
+  async deleteFile(file, { etag = typeof file === "string" ? undefined : file.etag, signal } = {}) {
+    const fileKey = typeof file === "string" ? file : file.fileKey;
+    await this.request(ROUTES.deleteFile, { input: { fileKey, etag }, signal });
   }
 
   /**

@@ -9,7 +9,7 @@ export interface AwsS3AdapterOptions {
   partSize: number;
   /** Files this large or larger go up in parts. Default: the client's multipartThreshold. */
   multipartThreshold?: number;
-  /** Sign each body's SHA-256, which S3 then verifies. Default: where the browser can hash. */
+  /** Check each file end to end with its CRC64NVME, which S3 verifies and stores with the object. Default: true. */
   checksums?: boolean;
 }
 
