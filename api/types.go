@@ -178,8 +178,9 @@ type CompleteResponse struct {
 	FileKey string `json:"fileKey"`
 	ETag    string `json:"etag"`
 	Size    int64  `json:"size"`
-	// ChecksumCRC64NVME is the stored object's whole-file checksum, when
-	// the upload had one.
+	// ChecksumCRC64NVME is the stored object's whole-file checksum, as S3
+	// reports it at completion: the one the upload declared, or the one S3
+	// computed itself when it declared none.
 	ChecksumCRC64NVME string `json:"checksumCRC64NVME,omitempty"`
 }
 

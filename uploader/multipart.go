@@ -114,10 +114,9 @@ func (u *upload) dropState() {
 
 // signedPart is a part ready to send.
 type signedPart struct {
-	number  int
-	url     string
-	headers map[string]string
-	sum     uint64
+	number int
+	signed
+	sum uint64
 }
 
 func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
@@ -307,15 +306,16 @@ func (u *upload) sendParts(ctx context.Context, st *state, plan api.Plan, pendin
 				if ctx.Err() != nil {
 					continue
 				}
-				resign := func(ctx context.Context) (string, map[string]string, error) {
+				resign := func(ctx context.Context) (signed, error) {
 					fresh, err := u.sign(ctx, st, []int{p.number}, []uint64{p.sum})
 					if err != nil {
-						return "", nil, err
+						return signed{}, err
 					}
-					return fresh[0].URL, fresh[0].Headers, nil
+					p.signed = fresh[0].signed // a later retry keeps the fresh one
+					return p.signed, nil
 				}
 				offset := int64(p.number-1) * plan.PartSize
-				etag, err := u.put(ctx, p.url, p.headers, offset, plan.PartLength(p.number), resign)
+				etag, err := u.put(ctx, p.signed, offset, plan.PartLength(p.number), resign)
 				if err != nil {
 					cancel(fmt.Errorf("part %d: %w", p.number, err))
 					continue
@@ -353,18 +353,12 @@ func (u *upload) signBatch(ctx context.Context, st *state, plan api.Plan, number
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	signed, err := u.sign(ctx, st, numbers, sums)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]signedPart, len(signed))
-	for i, s := range signed {
-		out[i] = signedPart{number: s.PartNumber, url: s.URL, headers: s.Headers, sum: sums[i]}
-	}
-	return out, nil
+	return u.sign(ctx, st, numbers, sums)
 }
 
-func (u *upload) sign(ctx context.Context, st *state, numbers []int, sums []uint64) ([]api.SignedPart, error) {
+// sign has the API sign the parts with their checksums; each signed part
+// expires ExpiresIn after the answer.
+func (u *upload) sign(ctx context.Context, st *state, numbers []int, sums []uint64) ([]signedPart, error) {
 	encoded := make([]string, len(sums))
 	for i, s := range sums {
 		encoded[i] = api.EncodeCRC64NVME(s)
@@ -378,5 +372,13 @@ func (u *upload) sign(ctx context.Context, st *state, numbers []int, sums []uint
 	if len(resp.Parts) != len(numbers) {
 		return nil, fmt.Errorf("asked to sign %d parts, got %d", len(numbers), len(resp.Parts))
 	}
-	return resp.Parts, nil
+	var expires time.Time // unknown when the API does not say
+	if resp.ExpiresIn > 0 {
+		expires = time.Now().Add(time.Duration(resp.ExpiresIn) * time.Second)
+	}
+	out := make([]signedPart, len(resp.Parts))
+	for i, p := range resp.Parts {
+		out[i] = signedPart{number: p.PartNumber, signed: signed{url: p.URL, headers: p.Headers, expires: expires}, sum: sums[i]}
+	}
+	return out, nil
 }

@@ -206,18 +206,31 @@ func (u *upload) single(ctx context.Context) (*Result, error) {
 	}, &got); err != nil {
 		return nil, err
 	}
-	etag, err := u.put(ctx, got.UploadURL, got.Headers, 0, u.size, nil)
+	etag, err := u.put(ctx, signed{url: got.UploadURL, headers: got.Headers}, 0, u.size, nil)
 	if err != nil {
 		return nil, err
 	}
 	return &Result{FileKey: got.FileKey, ETag: etag, Size: u.size, ChecksumCRC64NVME: sum, PartsSent: 1, APICalls: int(u.calls.Load())}, nil
 }
 
-// put sends length bytes from offset to a pre-signed URL, retrying
+// signed is a pre-signed request: its URL, the headers it signs, and when
+// it expires (zero when unknown).
+type signed struct {
+	url     string
+	headers map[string]string
+	expires time.Time
+}
+
+// expiryMargin is how long before its expiry a URL is signed anew rather
+// than used: a request must start, and a large one be accepted, in time.
+const expiryMargin = 30 * time.Second
+
+// put sends length bytes from offset to a pre-signed request, retrying
 // transient failures, and returns S3's ETag. resign, when set, gets a fresh
-// URL after one expired.
-func (u *upload) put(ctx context.Context, url string, headers map[string]string, offset, length int64,
-	resign func(context.Context) (string, map[string]string, error)) (string, error) {
+// request for one that has expired or is about to: S3 answers an expired
+// URL with 403, or, for a large body, by closing the connection, which a
+// retry after the expiry then signs anew.
+func (u *upload) put(ctx context.Context, target signed, offset, length int64, resign func(context.Context) (signed, error)) (string, error) {
 	var lastErr error
 	for attempt := 0; attempt < u.c.Attempts; attempt++ {
 		if attempt > 0 {
@@ -225,14 +238,21 @@ func (u *upload) put(ctx context.Context, url string, headers map[string]string,
 				return "", err
 			}
 		}
+		if resign != nil && !target.expires.IsZero() && time.Until(target.expires) < expiryMargin {
+			fresh, err := resign(ctx)
+			if err != nil {
+				return "", err
+			}
+			target = fresh
+		}
 		var counted int64
 		body := &countingReader{r: io.NewSectionReader(u.r, offset, length), add: func(n int64) { counted += n; u.report(n) }}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, body)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, target.url, body)
 		if err != nil {
 			return "", err
 		}
 		req.ContentLength = length
-		for k, v := range headers {
+		for k, v := range target.headers {
 			if !strings.EqualFold(k, "Content-Length") {
 				req.Header.Set(k, v)
 			}
@@ -255,9 +275,11 @@ func (u *upload) put(ctx context.Context, url string, headers map[string]string,
 		if errors.As(err, &ae) {
 			switch {
 			case ae.Status == http.StatusForbidden && strings.Contains(ae.Message, "xpired") && resign != nil:
-				if url, headers, err = resign(ctx); err != nil {
+				fresh, err := resign(ctx)
+				if err != nil {
 					return "", err
 				}
+				target = fresh
 			case ae.Status >= 500 || ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusRequestTimeout:
 			default:
 				return "", err // the request itself is wrong: retrying cannot help

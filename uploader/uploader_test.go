@@ -3,11 +3,13 @@ package uploader_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -92,5 +94,55 @@ func TestRefusesEmptyAndMissingFiles(t *testing.T) {
 		if _, err := c.UploadFile(context.Background(), p, ""); err == nil {
 			t.Errorf("UploadFile(%s) succeeded", p)
 		}
+	}
+}
+
+// A part whose URL expires, or is about to, before it is sent is signed
+// anew first: S3 would refuse the old one, for a large body by cutting the
+// connection rather than with a 403 that names the expiry.
+func TestPartURLsAboutToExpireAreSignedAnew(t *testing.T) {
+	var mu sync.Mutex
+	signs, stale, fresh := 0, 0, 0
+	s3 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Query().Get("gen") == "1" {
+			stale++
+			hj, _ := w.(http.Hijacker)
+			conn, _, _ := hj.Hijack()
+			conn.Close() // as S3 answers an expired URL with a large body
+			return
+		}
+		fresh++
+		w.Header().Set("ETag", `"abc"`)
+	}))
+	t.Cleanup(s3.Close)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method + " " + r.URL.Path {
+		case "POST " + api.StartMultipart.Resource:
+			_ = json.NewEncoder(w).Encode(api.MultipartStartResponse{UploadID: "u1", FileKey: "uploads/key", UploadSecret: "s", PartSize: 5 << 20, PartCount: 1})
+		case "POST " + api.SignParts.Path("u1"):
+			mu.Lock()
+			signs++
+			gen, expires := signs, int64(3600)
+			if gen == 1 {
+				expires = 20 // less than a request needs to be sure to start in time
+			}
+			mu.Unlock()
+			_ = json.NewEncoder(w).Encode(api.SignPartsResponse{ExpiresIn: expires,
+				Parts: []api.SignedPart{{PartNumber: 1, URL: fmt.Sprintf("%s/bucket/key?partNumber=1&gen=%d", s3.URL, gen)}}})
+		case "POST " + api.CompleteMultipart.Path("u1"):
+			_ = json.NewEncoder(w).Encode(api.CompleteResponse{FileKey: "uploads/key", ETag: `"abc-1"`, Size: 5})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c := &uploader.Client{API: srv.URL, Threshold: 1, StateDir: t.TempDir()}
+	if _, err := c.UploadFile(context.Background(), file(t), ""); err != nil {
+		t.Fatal(err)
+	}
+	if signs != 2 || stale != 0 || fresh != 1 {
+		t.Errorf("signed %d times, sent %d stale and %d fresh; want 2, 0 and 1", signs, stale, fresh)
 	}
 }
