@@ -29,10 +29,10 @@ type Route struct {
 	// when the route takes no request.
 	Name string
 	// SignedIn marks a route that exists only when callers sign in
-	// (Config.SignIn): it serves the caller's own files.
+	// (UploadSettings.SignIn): it serves the caller's own files.
 	SignedIn bool
 	// Verified marks a route that exists only when the verifier checks
-	// every stored object (Config.Verified).
+	// every stored object (UploadSettings.Verified).
 	Verified bool
 	// Throttled marks a route a caller could call in a loop to run up
 	// cost (each call issues a URL, starts an upload or lists): the
