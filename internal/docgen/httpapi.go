@@ -221,9 +221,13 @@ func jsonType(p *pkgSource, expr ast.Expr) (string, string) {
 // bounds renders a field's jsonschema bounds.
 func bounds(opts []string, array bool) string {
 	v := map[string]string{}
+	var enum []string
 	for _, o := range opts {
 		if k, val, ok := strings.Cut(o, "="); ok {
 			v[k] = val
+			if k == "enum" {
+				enum = append(enum, code(val))
+			}
 		}
 	}
 	var out []string
@@ -244,8 +248,8 @@ func bounds(opts []string, array bool) string {
 	if array && len(out) > n {
 		out[n] = "each " + out[n]
 	}
-	if e := v["enum"]; e != "" {
-		out = append(out, "one of "+code(e))
+	if len(enum) > 0 {
+		out = append(out, "one of "+strings.Join(enum, ", "))
 	}
 	if f := v["format"]; f != "" {
 		out = append(out, "matches "+code(api.Formats[f]))
