@@ -4,12 +4,25 @@ package api
 // Gateway's own refusals (a missing key, a request that fails its model,
 // throttling) carry its response type instead, such as "BAD_REQUEST_BODY".
 const (
-	CodeBadRequest           = "BadRequest"
-	CodePayloadTooLarge      = "PayloadTooLarge"
+	// CodeBadRequest: malformed JSON, an unknown field, or a field missing
+	// or invalid; the message names it.
+	CodeBadRequest = "BadRequest"
+	// CodePayloadTooLarge: a size over maxFileSize or maxMultipartSize,
+	// parts holding more than the declared size, or a request body over
+	// 1 MiB.
+	CodePayloadTooLarge = "PayloadTooLarge"
+	// CodeUnsupportedMediaType: a contentType the allow-list does not
+	// admit, or active content it does not name exactly.
 	CodeUnsupportedMediaType = "UnsupportedMediaType"
-	CodeMethodNotAllowed     = "MethodNotAllowed"
-	CodeNotFound             = "NotFound"
-	CodeInternal             = "InternalError"
+	// CodeMethodNotAllowed: a method the resource does not serve reached
+	// the function.
+	CodeMethodNotAllowed = "MethodNotAllowed"
+	// CodeNotFound: no route for the path (a route of a feature that is
+	// off), or a file that is gone.
+	CodeNotFound = "NotFound"
+	// CodeInternal: the function failed; the body has no detail, the
+	// function's log has the cause.
+	CodeInternal = "InternalError"
 	// CodeUploadAborted: completion found parts off the upload's plan and
 	// aborted it; start again. (Parts over the declared size: 413.)
 	CodeUploadAborted = "UploadAborted"

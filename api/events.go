@@ -81,7 +81,9 @@ const StatusTag = "upload-status"
 
 // UploadStatusResponse answers GET /uploads/status.
 type UploadStatusResponse struct {
+	// Status is pending, verified or rejected (the Status constants).
 	Status string `json:"status"`
+	// Reason says why an upload was rejected (the Reason constants).
 	Reason string `json:"reason,omitempty"`
 }
 

@@ -29,10 +29,10 @@ type Route struct {
 	// when the route takes no request.
 	Name string
 	// SignedIn marks a route that exists only when callers sign in
-	// (Config.SignIn): it serves the caller's own files.
+	// (UploadSettings.SignIn): it serves the caller's own files.
 	SignedIn bool
 	// Verified marks a route that exists only when the verifier checks
-	// every stored object (Config.Verified).
+	// every stored object (UploadSettings.Verified).
 	Verified bool
 	// Quota marks a route that exists only when a quota limits callers
 	// (Config.Quotas).

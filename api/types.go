@@ -47,11 +47,15 @@ var Formats = map[string]string{
 
 // UploadURLResponse tells the client where and how to PUT the file.
 type UploadURLResponse struct {
+	// UploadURL is the pre-signed URL to send the file to.
 	UploadURL string `json:"uploadUrl"`
-	FileKey   string `json:"fileKey"`
+	// FileKey is the object's key, made by the API; later calls name the
+	// file by it.
+	FileKey string `json:"fileKey"`
 	// ExpiresIn is the URL's validity in seconds.
-	ExpiresIn int64  `json:"expiresIn"`
-	Method    string `json:"method"`
+	ExpiresIn int64 `json:"expiresIn"`
+	// Method is the HTTP method to send the file with: PUT.
+	Method string `json:"method"`
 	// Headers must all be sent, with exactly these values, for the
 	// signature to match.
 	Headers map[string]string `json:"headers"`
@@ -66,7 +70,10 @@ type UploadFormRequest struct {
 // UploadFormResponse holds the form: POST multipart/form-data to URL with
 // Fields first and the file last, in a field named "file".
 type UploadFormResponse struct {
-	URL       string            `json:"url"`
+	// URL is where the form is posted: the bucket's endpoint.
+	URL string `json:"url"`
+	// Fields are the form fields to send, with these exact values, before
+	// the file: the key, the Content-Type, the policy and its signature.
 	Fields    map[string]string `json:"fields"`
 	FileKey   string            `json:"fileKey"`
 	ExpiresIn int64             `json:"expiresIn"`
@@ -90,6 +97,7 @@ type MultipartStartRequest struct {
 
 // MultipartStartResponse is the started upload and its plan.
 type MultipartStartResponse struct {
+	// UploadID names the upload in the path of every later call.
 	UploadID string `json:"uploadId"`
 	FileKey  string `json:"fileKey"`
 	// UploadSecret must accompany every later call about this upload, in
@@ -97,9 +105,14 @@ type MultipartStartResponse struct {
 	// enough to add, list, complete or abort its parts. Keep it with the
 	// resume state; the API keeps only its hash.
 	UploadSecret string `json:"uploadSecret"`
-	PartSize     int64  `json:"partSize"`
-	PartCount    int    `json:"partCount"`
-	ExpiresIn    int64  `json:"expiresIn"`
+	// PartSize is the length of every part but the last, which holds the
+	// rest.
+	PartSize int64 `json:"partSize"`
+	// PartCount is the number of parts the plan cuts the file into.
+	PartCount int `json:"partCount"`
+	// ExpiresIn is how long each part URL signed for this upload stays
+	// valid, in seconds.
+	ExpiresIn int64 `json:"expiresIn"`
 }
 
 // UploadSecretHeader carries a multipart upload's UploadSecret on every
@@ -117,7 +130,9 @@ type SignPartsRequest struct {
 	FileKey string `json:"fileKey" jsonschema:"required,minLength=1,maxLength=1024"`
 	// Size is the upload's total size, as given when it was started; it
 	// fixes every part's length.
-	Size        int64 `json:"size" jsonschema:"required,minimum=1"`
+	Size int64 `json:"size" jsonschema:"required,minimum=1"`
+	// PartNumbers are the parts to sign, each from 1 to the plan's
+	// PartCount, none twice.
 	PartNumbers []int `json:"partNumbers" jsonschema:"required,minItems=1,maxItems=1000,minimum=1"`
 	// ChecksumsCRC64NVME are the parts' CRC64NVME checksums, in the order
 	// of PartNumbers; required when the upload was started with
@@ -131,28 +146,42 @@ type SignPartsRequest struct {
 
 // SignedPart is the URL and headers for one part.
 type SignedPart struct {
-	PartNumber int               `json:"partNumber"`
-	URL        string            `json:"url"`
-	Headers    map[string]string `json:"headers"`
+	// PartNumber is the part's number, from 1.
+	PartNumber int `json:"partNumber"`
+	// URL is the pre-signed PUT of the part; it signs the part's exact
+	// length.
+	URL string `json:"url"`
+	// Headers must all be sent, with exactly these values, for the
+	// signature to match.
+	Headers map[string]string `json:"headers"`
 }
 
 // SignPartsResponse holds the signed parts.
 type SignPartsResponse struct {
-	Parts     []SignedPart `json:"parts"`
-	ExpiresIn int64        `json:"expiresIn"`
+	// Parts are the signed parts, in the order asked for.
+	Parts []SignedPart `json:"parts"`
+	// ExpiresIn is the part URLs' validity in seconds.
+	ExpiresIn int64 `json:"expiresIn"`
 }
 
 // UploadedPart is a part S3 holds, with the checksum it was sent with.
 type UploadedPart struct {
-	PartNumber        int    `json:"partNumber"`
-	ETag              string `json:"etag"`
-	Size              int64  `json:"size"`
+	PartNumber int `json:"partNumber"`
+	// ETag is S3's ETag of the part, which completion names.
+	ETag string `json:"etag"`
+	// Size is the part's length in bytes.
+	Size int64 `json:"size"`
+	// ChecksumCRC64NVME is the part's CRC64NVME, when the upload was
+	// started with checksumAlgorithm CRC64NVME.
 	ChecksumCRC64NVME string `json:"checksumCRC64NVME,omitempty"`
-	ChecksumSHA256    string `json:"checksumSHA256,omitempty"`
+	// ChecksumSHA256 is the part's base64 SHA-256, when the upload was
+	// started with checksumAlgorithm SHA256.
+	ChecksumSHA256 string `json:"checksumSHA256,omitempty"`
 }
 
 // ListPartsResponse lists the parts S3 holds, by part number.
 type ListPartsResponse struct {
+	// Parts are the parts S3 holds, by part number.
 	Parts []UploadedPart `json:"parts"`
 }
 
@@ -164,8 +193,10 @@ type CompletedPart struct {
 
 // CompleteRequest assembles the parts into the object.
 type CompleteRequest struct {
-	FileKey string          `json:"fileKey" jsonschema:"required,minLength=1,maxLength=1024"`
-	Parts   []CompletedPart `json:"parts" jsonschema:"required,minItems=1,maxItems=10000"`
+	FileKey string `json:"fileKey" jsonschema:"required,minLength=1,maxLength=1024"`
+	// Parts name every part of the plan, each with the ETag its PUT
+	// answered.
+	Parts []CompletedPart `json:"parts" jsonschema:"required,minItems=1,maxItems=10000"`
 	// ChecksumCRC64NVME is the whole file's CRC64NVME checksum; required
 	// when the upload was started with checksumAlgorithm CRC64NVME. S3
 	// refuses to assemble parts whose combined checksum differs
@@ -176,8 +207,11 @@ type CompleteRequest struct {
 // CompleteResponse describes the stored object.
 type CompleteResponse struct {
 	FileKey string `json:"fileKey"`
-	ETag    string `json:"etag"`
-	Size    int64  `json:"size"`
+	// ETag is the stored object's ETag.
+	ETag string `json:"etag"`
+	// Size is the stored object's size in bytes: the size declared when
+	// the upload started.
+	Size int64 `json:"size"`
 	// ChecksumCRC64NVME is the stored object's whole-file checksum, as S3
 	// reports it at completion: the one the upload declared, or the one S3
 	// computed itself when it declared none.
@@ -197,9 +231,11 @@ type FileInfo struct {
 	FileKey string `json:"fileKey"`
 	// FileName is the key's name part: the sanitised name the file was
 	// uploaded with.
-	FileName     string `json:"fileName"`
-	Size         int64  `json:"size"`
-	LastModified string `json:"lastModified"` // RFC 3339
+	FileName string `json:"fileName"`
+	// Size is the file's size in bytes.
+	Size int64 `json:"size"`
+	// LastModified is when the file was stored, in RFC 3339.
+	LastModified string `json:"lastModified"`
 	// ETag names the stored object version; DeleteFileRequest takes it to
 	// delete exactly what was listed.
 	ETag string `json:"etag"`
@@ -208,8 +244,10 @@ type FileInfo struct {
 // ListFilesResponse is a page of the caller's files, newest keys in no
 // particular order; NextToken is empty on the last page.
 type ListFilesResponse struct {
-	Files     []FileInfo `json:"files"`
-	NextToken string     `json:"nextToken,omitempty"`
+	// Files are this page's files.
+	Files []FileInfo `json:"files"`
+	// NextToken asks for the next page as continuationToken.
+	NextToken string `json:"nextToken,omitempty"`
 }
 
 // DeleteFileRequest deletes one of the caller's files.
@@ -228,7 +266,10 @@ type DownloadURLRequest struct {
 // DownloadURLResponse is a pre-signed GET that makes a browser save the
 // file under FileName (Content-Disposition: attachment).
 type DownloadURLResponse struct {
+	// DownloadURL is the pre-signed GET.
 	DownloadURL string `json:"downloadUrl"`
-	FileName    string `json:"fileName"`
-	ExpiresIn   int64  `json:"expiresIn"`
+	// FileName is the name the file downloads under: the key's name part.
+	FileName string `json:"fileName"`
+	// ExpiresIn is the URL's validity in seconds.
+	ExpiresIn int64 `json:"expiresIn"`
 }
