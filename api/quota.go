@@ -2,7 +2,6 @@ package api
 
 import (
 	"fmt"
-	"net/http"
 )
 
 // Quotas bound what each caller may upload, on four dimensions, counted in
@@ -71,6 +70,10 @@ type QuotaResponse struct {
 	ResetsAt string `json:"resetsAt"`
 }
 
+// ReconcileQuotaResponse answers POST /quota/reconcile: the caller's quota
+// after its stored bytes were recounted from a listing of its files.
+type ReconcileQuotaResponse = QuotaResponse
+
 // QuotaRefusal says which limit an upload would exceed: part of the error
 // body of a QuotaExceeded refusal.
 type QuotaRefusal struct {
@@ -84,15 +87,6 @@ type QuotaRefusal struct {
 	// RetryAfter, for a per-day dimension, is how many seconds until the
 	// day starts afresh.
 	RetryAfter int64 `json:"retryAfter,omitempty"`
-}
-
-// Status is the HTTP status of the refusal: 429 for a per-day dimension,
-// which time lifts, 403 for the others.
-func (r QuotaRefusal) Status() int {
-	if r.RetryAfter > 0 {
-		return http.StatusTooManyRequests
-	}
-	return http.StatusForbidden
 }
 
 // Message says the refusal plainly.

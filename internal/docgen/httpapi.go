@@ -211,7 +211,10 @@ func jsonType(p *pkgSource, expr ast.Expr) (string, string) {
 		case "int", "int64":
 			return "integer", ""
 		}
-		if p.types[t.Name] != nil {
+		if ts := p.types[t.Name]; ts != nil {
+			if _, isStruct := ts.Type.(*ast.StructType); !isStruct {
+				return jsonType(p, ts.Type) // a named number, such as Bytes
+			}
 			return "object", t.Name
 		}
 	}
@@ -308,8 +311,8 @@ func responseRows(p *pkgSource, typeName, prefix string) ([][]string, error) {
 }
 
 // apiErrorPattern finds the status and code of each error the handler
-// answers with: &apiError{http.StatusX, api.CodeY, …}.
-var apiErrorPattern = regexp.MustCompile(`http\.(Status\w+),\s*api\.(Code\w+)`)
+// answers with: &apiError{status: http.StatusX, code: api.CodeY, …}.
+var apiErrorPattern = regexp.MustCompile(`http\.(Status\w+),\s*(?:code:\s*)?api\.(Code\w+)`)
 
 // renderErrors lists the error codes of api/errors.go, with the statuses
 // the handler answers them with and their doc comments.

@@ -118,6 +118,9 @@ func (p *pkgSource) structFields(name string) ([]field, error) {
 	if !ok {
 		return nil, fmt.Errorf("no type %s in %s", name, p.dir)
 	}
+	if id, ok := ts.Type.(*ast.Ident); ok && p.types[id.Name] != nil {
+		return p.structFields(id.Name) // an alias or a type defined as another
+	}
 	st, ok := ts.Type.(*ast.StructType)
 	if !ok {
 		return nil, fmt.Errorf("%s.%s is not a struct", p.dir, name)

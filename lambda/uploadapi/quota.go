@@ -50,9 +50,13 @@ func (h *Handler) quotaError(ctx context.Context, op string, err error) *apiErro
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &ex) && ex.RetryAfter > 0:
+		// A per-day limit: time lifts it.
+		r := ex.QuotaRefusal
+		return &apiError{status: http.StatusTooManyRequests, code: api.CodeQuotaExceeded, message: r.Message(), quota: &r}
 	case errors.As(err, &ex):
 		r := ex.QuotaRefusal
-		return &apiError{status: r.Status(), code: api.CodeQuotaExceeded, message: r.Message(), quota: &r}
+		return &apiError{status: http.StatusForbidden, code: api.CodeQuotaExceeded, message: r.Message(), quota: &r}
 	case errors.Is(err, quota.ErrBusy):
 		return &apiError{status: http.StatusServiceUnavailable, code: api.CodeBusy, message: "too many uploads at once for this caller; try again", retryAfter: 1}
 	}

@@ -32,14 +32,15 @@ type row struct {
 
 func main() {
 	quick := flag.Bool("quick", false, "smaller run: 256 MiB upload, 10 cold starts")
+	only := flag.String("only", "", "run only the step of that name, such as \"upload throughput\"")
 	flag.Parse()
-	if err := run(context.Background(), *quick); err != nil {
+	if err := run(context.Background(), *quick, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, quick bool) error {
+func run(ctx context.Context, quick bool, only string) error {
 	root, err := repoRoot()
 	if err != nil {
 		return err
@@ -68,6 +69,9 @@ func run(ctx context.Context, quick bool) error {
 		{"synth", func() ([]row, error) { return benchSynth(root) }},
 	}
 	for _, s := range steps {
+		if only != "" && s.name != only {
+			continue
+		}
 		fmt.Fprintf(os.Stderr, "bench: %s...\n", s.name)
 		r, err := s.fn()
 		if err != nil {
