@@ -19,7 +19,11 @@ type OidcSignInProps struct {
 	// Default: - none, it is required.
 	IssuerUrl *string
 	// Audience is the aud a token must carry: the API's identifier at the
-	// issuer, or, for an ID token (Google), the client ID.
+	// issuer, or, for an ID token (Google), the client ID. Beware: with a
+	// public issuer (Google, a shared Auth0 or Entra ID tenant), a client
+	// ID as audience admits anyone who has an account there and gets a
+	// token for that client; restrict who may sign in at the issuer, or
+	// use an API identifier only your app's users can get tokens for.
 	//
 	// Default: - none, it is required.
 	Audience *string
