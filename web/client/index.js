@@ -1,8 +1,8 @@
 // A browser client for the upload API: it asks the API for pre-signed URLs
 // and sends files straight to S3, with one PUT for small files and
 // parallel, resumable parts for large ones. It also reads the verifier's
-// outcome and, with sign-in, the caller's files. No dependencies and no
-// build step: import it as it is, or through a bundler.
+// outcome, the caller's quota and, with sign-in, the caller's files. No
+// dependencies and no build step: import it as it is, or through a bundler.
 
 /**
  * The routes this client calls, as the API declares them (package api's
