@@ -1,9 +1,10 @@
 // The upload page: the UI around the client module (client/index.js), which
 // asks the API for pre-signed URLs and sends files straight to S3, with one
 // PUT for small files and parallel, resumable parts for large ones; with
-// sign-in, lists the caller's files. No build step, no dependencies.
+// sign-in, lists the caller's files; with a quota, shows the caller's usage.
+// No build step, no dependencies.
 
-import { createClient, localStore, UploadError } from "./client/index.js";
+import { createClient, formatBytes as fmt, localStore, UploadError } from "./client/index.js";
 import { SignIn, SignInError } from "./signin.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -42,6 +43,7 @@ async function loadSettings() {
     account.message = err instanceof SignInError ? err.message : `Sign-in failed: ${err.message}`;
   }
   renderAccount();
+  if (!auth.signedIn) refreshQuota(); // signed in, renderAccount has
   document.body.dataset.ready = "true";
 }
 
@@ -51,6 +53,7 @@ function saveSettings() {
   }
 }
 for (const input of Object.values(settings)) input.addEventListener("change", saveSettings);
+for (const input of [settings.apiUrl, settings.apiKey]) input.addEventListener("change", () => refreshQuota());
 for (const input of [settings.issuer, settings.clientId, settings.scopes]) {
   input.addEventListener("change", () => { configureSignIn(); renderAccount(); });
 }
@@ -129,13 +132,6 @@ function addRow(file) {
   return { li, ui, cancel };
 }
 
-function fmt(n) {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
-}
-
 async function start(files) {
   for (const file of files) {
     const { li, ui, cancel } = addRow(file);
@@ -148,12 +144,17 @@ async function start(files) {
       ui.status(`Uploaded as ${fileKey}`);
       cancel.remove();
       if (auth.signedIn) loadFiles();
-      showOutcome(fileKey, ui, li);
+      refreshQuota();
+      // The verifier's outcome settles what the upload counts as stored.
+      showOutcome(fileKey, ui, li).then(() => refreshQuota());
     }).catch((err) => {
       li.classList.add("failed");
+      // Over quota, the message says which limit and what is left of it.
       if (err.name === "AbortError") ui.status("Cancelled.");
       else ui.status(err instanceof UploadError ? err.message : `Upload failed: ${err.message}`);
+      if (err.code) li.dataset.code = err.code;
       cancel.remove();
+      refreshQuota();
     });
   }
 }
@@ -204,6 +205,7 @@ function renderAccount() {
   account.button.textContent = signedIn ? "Sign out" : "Sign in";
   account.status.textContent = signedIn ? `Signed in as ${auth.user() || "an unnamed user"}` : account.message || "Not signed in.";
   files.section.hidden = !signedIn;
+  if (signedIn !== account.shown) refreshQuota(); // the caller's own, or the shared one
   if (signedIn && !account.shown) loadFiles();
   if (!signedIn && account.shown) {
     files.generation++; // drop answers still on their way
@@ -288,6 +290,7 @@ function fileRow(f) {
       li.remove();
       (next ? next.querySelector(".delete") : $("#files-refresh")).focus();
       files.status.textContent = `Deleted ${f.fileName}.` + (files.list.children.length ? "" : " No files left.");
+      refreshQuota();
     } catch (err) {
       if (err.status === 412) {
         // The list is stale: show it as it is now, keyboard focus on Refresh.
@@ -302,7 +305,49 @@ function fileRow(f) {
   return li;
 }
 
-$("#files-refresh").addEventListener("click", () => loadFiles());
+$("#files-refresh").addEventListener("click", () => { loadFiles(); refreshQuota(); });
 files.more.addEventListener("click", () => loadFiles(true));
+
+// --- the caller's quota ----------------------------------------------------------
+
+const quota = { box: $("#quota"), label: $("#quota-label"), usage: $("#quota-usage"), generation: 0 };
+
+// refreshQuota shows usage against each limit the API sets: under "Your
+// files" with sign-in, where it is the caller's own, else under the drop
+// zone, where every caller of the API shares it. Nothing shows without a
+// quota, or signed out where the API signs callers in.
+async function refreshQuota() {
+  const generation = ++quota.generation;
+  let q = null;
+  try {
+    q = await client().quota();
+  } catch { /* no API yet, or not signed in: nothing to show */ }
+  if (generation !== quota.generation) return; // a newer answer is on its way
+  quota.box.hidden = !q;
+  if (!q) return;
+  const signedIn = auth.signedIn;
+  if (signedIn) files.status.before(quota.box);
+  else zone.after(quota.box);
+  quota.label.textContent = (signedIn ? "Your quota" : "Quota, shared by everyone using this API") + (q.tier ? ` (tier ${q.tier})` : "") + ":";
+  quota.usage.replaceChildren(...quotaItems(q).map((text) => {
+    const li = document.createElement("li");
+    li.textContent = text;
+    return li;
+  }));
+}
+
+// quotaItems says usage against each bounded limit, as the upload command's
+// -quota does.
+function quotaItems({ limits, usage }) {
+  const items = [];
+  if (limits.bytes) {
+    items.push(`${fmt(usage.bytes)} of ${fmt(limits.bytes)} stored` +
+      (usage.reservedBytes ? `, ${fmt(usage.reservedBytes)} of it reserved by uploads under way` : ""));
+  }
+  if (limits.bytesPerDay) items.push(`${fmt(usage.bytesToday)} of ${fmt(limits.bytesPerDay)} uploaded today (UTC)`);
+  if (limits.filesPerDay) items.push(`${usage.filesToday} of ${limits.filesPerDay} uploads today (UTC)`);
+  if (limits.sessions) items.push(`${usage.sessions} of ${limits.sessions} multipart uploads in progress`);
+  return items;
+}
 
 loadSettings();

@@ -36,8 +36,8 @@ func docBlocks(t *testing.T) map[string][]string {
 // fails the test on any Content Security Policy violation.
 func TestWebAppDocExamples(t *testing.T) {
 	blocks := docBlocks(t)
-	if len(blocks["html"]) != 2 || len(blocks["js"]) != 2 || len(blocks["json"]) != 1 {
-		t.Fatalf("docs/web-app.md has %d html, %d js and %d json blocks; want the module's and Uppy's page and script, and config.json",
+	if len(blocks["html"]) != 2 || len(blocks["js"]) != 3 || len(blocks["json"]) != 1 {
+		t.Fatalf("docs/web-app.md has %d html, %d js and %d json blocks; want the module's and Uppy's page and script, the quota script, and config.json",
 			len(blocks["html"]), len(blocks["js"]), len(blocks["json"]))
 	}
 	var build []string
@@ -81,12 +81,13 @@ func TestWebAppDocExamples(t *testing.T) {
 		}
 	})
 
-	// serve bundles and opens example i, and waits for ready, which shows
-	// once its script has set up.
-	serve := func(t *testing.T, i int, ready string) {
+	// serveWith bundles the page of example i with script j, opens it
+	// against local mode p and waits for ready, which shows once its script
+	// has set up; serve opens example i, page and script, against p.
+	serveWith := func(t *testing.T, p *localProc, i, j int, ready string) {
 		t.Helper()
 		dir := t.TempDir()
-		for name, text := range map[string]string{"index.html": blocks["html"][i], "app.js": blocks["js"][i]} {
+		for name, text := range map[string]string{"index.html": blocks["html"][i], "app.js": blocks["js"][j]} {
 			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -97,6 +98,7 @@ func TestWebAppDocExamples(t *testing.T) {
 			t.Fatalf("open example %d: %v", i, err)
 		}
 	}
+	serve := func(t *testing.T, i int, ready string) { t.Helper(); serveWith(t, p, i, i, ready) }
 	text := []byte("plain text, as its name says\n")
 
 	t.Run("the client module", func(t *testing.T) {
@@ -129,5 +131,34 @@ func TestWebAppDocExamples(t *testing.T) {
 		if shown != "notes.txt: verified" {
 			t.Errorf("the page says %q, want notes.txt: verified", shown)
 		}
+	})
+	t.Run("quotas, on the client module's page", func(t *testing.T) {
+		q := startForQuota(t, "quota")
+		serveWith(t, q, 0, 2, `#file:not([disabled])`)
+		status := func(t *testing.T, want *regexp.Regexp) {
+			t.Helper()
+			js := want.String()
+			if err := chromedp.Run(ctx, chromedp.Poll(`new RegExp(`+jsString(js)+`).test(document.querySelector("#status").textContent)`, nil,
+				chromedp.WithPollingTimeout(60*time.Second))); err != nil {
+				var got string
+				_ = chromedp.Run(ctx, chromedp.Evaluate(`document.querySelector("#status").textContent`, &got))
+				t.Fatalf("the page says %q, want it to match %s", got, want)
+			}
+		}
+		choose := func(t *testing.T, name string, data []byte) {
+			t.Helper()
+			path := filepath.Join(t.TempDir(), name)
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := chromedp.Run(ctx, chromedp.SetUploadFiles("#file", []string{path}, chromedp.ByQuery)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		status(t, regexp.MustCompile(`^Used: 0 B of 3\.0 MiB stored, 0 of 4 uploads today \(UTC\)\.$`))
+		choose(t, "notes.txt", notes(1<<20))
+		status(t, regexp.MustCompile(`^Stored as uploads/\S+-notes\.txt\. Used: 1\.0 MiB of 3\.0 MiB stored, 1 of 4 uploads today \(UTC\)\.$`))
+		choose(t, "big.txt", notes(3<<20))
+		status(t, regexp.MustCompile(`^Over quota: your stored-bytes quota has 2\.0 MiB of 3\.0 MiB left; this file needs 3\.0 MiB\.$`))
 	})
 }

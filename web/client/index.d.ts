@@ -18,6 +18,8 @@ export declare const ROUTES: {
   downloadUrl: Route;
   deleteFile: Route;
   uploadStatus: Route;
+  quota: Route;
+  reconcileQuota: Route;
 };
 
 /** How a multipart upload is cut: partCount parts of partSize bytes, the last one shorter. */
@@ -51,9 +53,68 @@ export declare function encodeCrc64nvme(crc: bigint): string;
 /** Reads a checksum encodeCrc64nvme spelled; null for anything else. */
 export declare function decodeCrc64nvme(s: string): bigint | null;
 
+/** A number of bytes in binary units, as the client's messages spell it: "512 B", "1.5 KiB", "3.0 MiB". */
+export declare function formatBytes(n: number): string;
+
+/** A quota dimension, as refusals and GET /quota name it. */
+export type QuotaDimension = "bytes" | "bytesPerDay" | "filesPerDay" | "sessions";
+
+/** Which of the caller's quota limits an upload would pass: the API's QuotaExceeded refusal. */
+export interface QuotaRefusal {
+  dimension: QuotaDimension;
+  limit: number;
+  used: number;
+  /** What is left of the limit. */
+  remaining: number;
+  /** What the upload asked for. */
+  needed: number;
+  /** For a per-day limit, seconds until the UTC day starts afresh. */
+  retryAfter?: number;
+}
+
+/** A caller's quota limits; 0 is unlimited. */
+export interface QuotaLimits {
+  /** The bytes a caller keeps stored, with what its issued URLs may still store. */
+  bytes: number;
+  /** The bytes a caller's URLs may upload in a UTC day. */
+  bytesPerDay: number;
+  /** The uploads (URLs, multipart starts) a caller may begin in a UTC day. */
+  filesPerDay: number;
+  /** A caller's multipart uploads in progress. */
+  sessions: number;
+}
+
+/** What a caller's quota ledger counts. */
+export interface QuotaUsage {
+  /** storedBytes plus reservedBytes: what limits.bytes bounds. */
+  bytes: number;
+  /** The bytes of the caller's stored, verified files. */
+  storedBytes: number;
+  /** What its issued URLs and multipart uploads in progress may still store. */
+  reservedBytes: number;
+  /** Bytes of the uploads begun on day. */
+  bytesToday: number;
+  /** Uploads begun on day. */
+  filesToday: number;
+  /** Multipart uploads in progress. */
+  sessions: number;
+}
+
+/** GET /quota: the caller's limits and usage. Without sign-in every caller of the API shares one. */
+export interface QuotaResponse {
+  /** The caller's tier, when its token names one. */
+  tier?: string;
+  limits: QuotaLimits;
+  usage: QuotaUsage;
+  /** The UTC day (YYYY-MM-DD) the per-day usage counts. */
+  day: string;
+  /** When the per-day usage starts afresh (RFC 3339). */
+  resetsAt: string;
+}
+
 /** Every failure the client reports, but a cancellation (an AbortError DOMException). */
 export declare class UploadError extends Error {
-  constructor(message: string, details?: { status?: number; code?: string; transient?: boolean; kept?: boolean; cause?: unknown });
+  constructor(message: string, details?: { status?: number; code?: string; transient?: boolean; kept?: boolean; quota?: QuotaRefusal | null; cause?: unknown });
   name: "UploadError";
   /** The HTTP status of the refusal; 0 when no answer came. */
   status: number;
@@ -63,6 +124,8 @@ export declare class UploadError extends Error {
   transient: boolean;
   /** Every part is in S3 and the upload is kept: the same file with the same resume store only completes it. */
   kept: boolean;
+  /** With code "QuotaExceeded" (status 403, or 429 for a per-day limit), the limit the upload would pass and what is left of it; else null. */
+  quota: QuotaRefusal | null;
 }
 
 /** What resumes a multipart upload; keep it as JSON to finish the upload later. */
@@ -102,7 +165,7 @@ export interface ClientOptions {
   multipartThreshold?: number;
   /** Parts in flight. Default: 4. */
   parallel?: number;
-  /** Tries per S3 request on a failed connection or a 5xx. Default: 4. */
+  /** Tries per S3 request on a failed connection or a 5xx, and per API call answered 503 Busy (the quota ledger was busy, nothing was counted). Default: 4. */
   attempts?: number;
 }
 
@@ -187,7 +250,7 @@ export declare class Client {
   parallel: number;
   attempts: number;
 
-  /** Calls one route; resolves with the answer's JSON. */
+  /** Calls one route; resolves with the answer's JSON. Tries again after 503 Busy, never after QuotaExceeded. */
   request(route: Route, options?: { params?: Record<string, string>; input?: object; secret?: string; signal?: AbortSignal }): Promise<any>;
   /** Sends one file: a single PUT below multipartThreshold, else parallel parts. */
   upload(file: File, options?: UploadOptions): Promise<UploadResult>;
@@ -204,8 +267,10 @@ export declare class Client {
    * answers 412 PreconditionFailed and keeps it); given as a fileKey, with options.etag or unconditionally.
    */
   deleteFile(file: string | { fileKey: string; etag?: string }, options?: { etag?: string; signal?: AbortSignal }): Promise<void>;
-  /** The caller's quota usage as the API reports it, or null when the API has no quota route. */
-  quota(options?: { signal?: AbortSignal }): Promise<Record<string, unknown> | null>;
+  /** The caller's quota limits and usage, or null when the API has no quota route (no quota is set). */
+  quota(options?: { signal?: AbortSignal }): Promise<QuotaResponse | null>;
+  /** Recounts the signed-in caller's stored bytes from its files and returns its quota; null without the route (no quota, or no sign-in). */
+  reconcileQuota(options?: { signal?: AbortSignal }): Promise<QuotaResponse | null>;
 
   // The steps of an upload, for adapters such as ./uppy.js.
   uploadUrl(file: Blob, options?: FileOptions): Promise<{ uploadUrl: string; fileKey: string; expiresIn: number; method: string; headers: Record<string, string>; checksumCRC64NVME?: string }>;

@@ -1,8 +1,8 @@
 // A browser client for the upload API: it asks the API for pre-signed URLs
 // and sends files straight to S3, with one PUT for small files and
 // parallel, resumable parts for large ones. It also reads the verifier's
-// outcome and, with sign-in, the caller's files. No dependencies and no
-// build step: import it as it is, or through a bundler.
+// outcome, the caller's quota and, with sign-in, the caller's files. No
+// dependencies and no build step: import it as it is, or through a bundler.
 
 /**
  * The routes this client calls, as the API declares them (package api's
@@ -19,13 +19,10 @@ export const ROUTES = {
   "listFiles": { "method": "GET", "resource": "/files" },
   "downloadUrl": { "method": "POST", "resource": "/download-url" },
   "deleteFile": { "method": "DELETE", "resource": "/files" },
-  "uploadStatus": { "method": "GET", "resource": "/uploads/status" }
+  "uploadStatus": { "method": "GET", "resource": "/uploads/status" },
+  "quota": { "method": "GET", "resource": "/quota" },
+  "reconcileQuota": { "method": "POST", "resource": "/quota/reconcile" }
 };
-
-// Not in the API's route table yet: an API without it answers 404 (403
-// MISSING_AUTHENTICATION_TOKEN from API Gateway), which quota() reads as
-// "no quota".
-const QUOTA = { method: "GET", resource: "/quota" };
 
 const MIB = 1024 * 1024;
 // S3's limits, as package api plans with them.
@@ -70,6 +67,18 @@ export function partLength(plan, n) {
 }
 
 /**
+ * @typedef {object} QuotaRefusal Which of the caller's quota limits an
+ *   upload would pass, as the API's QuotaExceeded refusal says.
+ * @property {"bytes" | "bytesPerDay" | "filesPerDay" | "sessions"} dimension
+ * @property {number} limit
+ * @property {number} used
+ * @property {number} remaining what is left of the limit
+ * @property {number} needed what the upload asked for
+ * @property {number} [retryAfter] for a per-day limit, seconds until the
+ *   UTC day starts afresh
+ */
+
+/**
  * UploadError is every failure the client reports, but a cancellation
  * (an AbortError DOMException). Its message is a sentence a person can
  * read.
@@ -77,9 +86,9 @@ export function partLength(plan, n) {
 export class UploadError extends Error {
   /**
    * @param {string} message
-   * @param {{status?: number, code?: string, transient?: boolean, kept?: boolean, cause?: unknown}} [details]
+   * @param {{status?: number, code?: string, transient?: boolean, kept?: boolean, quota?: QuotaRefusal | null, cause?: unknown}} [details]
    */
-  constructor(message, { status = 0, code = "", transient = false, kept = false, cause } = {}) {
+  constructor(message, { status = 0, code = "", transient = false, kept = false, quota = null, cause } = {}) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = "UploadError";
     /** The HTTP status of the refusal; 0 when no answer came. */
@@ -90,7 +99,43 @@ export class UploadError extends Error {
     this.transient = transient;
     /** Set when every part is in S3 and the upload is kept: uploading the same file again with the same resume store only completes it. */
     this.kept = kept;
+    /** With code QuotaExceeded, the limit the upload would pass and what is left of it; else null. */
+    this.quota = quota;
   }
+}
+
+/**
+ * formatBytes spells a number of bytes in binary units, as the client's
+ * messages do: "512 B", "1.5 KiB", "3.0 MiB".
+ * @param {number} n
+ * @returns {string}
+ */
+export function formatBytes(n) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+// What each quota dimension is called in a refusal, as the upload command
+// says it.
+const quotaNames = {
+  bytes: "your stored-bytes quota",
+  bytesPerDay: "today's upload volume",
+  filesPerDay: "today's number of uploads",
+  sessions: "your quota of multipart uploads in progress",
+};
+
+// quotaMessage says a QuotaExceeded refusal plainly: which limit, what is
+// left, what the file needs and, for a per-day limit, when it starts afresh.
+function quotaMessage(r) {
+  const f = r.dimension === "filesPerDay" || r.dimension === "sessions" ? String : formatBytes;
+  let msg = `Over quota: ${quotaNames[r.dimension] || `the ${r.dimension} quota`} has ${f(r.remaining)} of ${f(r.limit)} left; this file needs ${f(r.needed)}.`;
+  if (r.retryAfter > 0) {
+    const min = Math.ceil(r.retryAfter / 60), h = Math.floor(min / 60);
+    msg += ` It starts afresh in ${[h && `${h} h`, min % 60 && `${min % 60} min`].filter(Boolean).join(" ")} (midnight UTC).`;
+  }
+  return msg;
 }
 
 // S3's codes that need saying in other words.
@@ -169,6 +214,14 @@ function put(url, headers, body, onProgress, signal) {
   });
 }
 
+// backoff is how long to wait before trying again after attempt tries: what
+// the answer's Retry-After asks for, or from 250 ms doubling, with jitter so
+// that the tries of many uploads spread out.
+function backoff(attempt, retryAfter) {
+  const s = Number(retryAfter);
+  return s > 0 ? s * 1000 * (1 + Math.random() / 2) : 250 * 2 ** attempt * (0.5 + Math.random() / 2);
+}
+
 // withRetry calls fn until it succeeds, fails for good or has failed
 // attempts times, backing off between tries. renew, when given, may mend
 // a failure once (it resolves true if it did): the call is then tried
@@ -184,7 +237,7 @@ async function withRetry(fn, attempts, signal, renew) {
         continue;
       }
       if (!err.transient || attempt >= attempts) throw err;
-      await sleep(250 * 2 ** attempt * (0.5 + Math.random() / 2), signal);
+      await sleep(backoff(attempt), signal);
     }
   }
 }
@@ -411,7 +464,8 @@ export function localStore(storage = globalThis.localStorage, prefix = "upload:"
  *   called before every API call, and with refresh true once after a 401
  * @property {number} [multipartThreshold] files this large or larger go up in parts. Default: 64 MiB.
  * @property {number} [parallel] parts in flight. Default: 4.
- * @property {number} [attempts] tries per S3 request on a failed connection or a 5xx. Default: 4.
+ * @property {number} [attempts] tries per S3 request on a failed connection or a 5xx, and per API
+ *   call the API answers 503 Busy (its quota ledger was busy and nothing was counted). Default: 4.
  */
 
 /**
@@ -448,7 +502,10 @@ export class Client {
   /**
    * request calls one route: params fill its path, and input is its JSON
    * body or, for a GET or DELETE, its query string. It resolves with the
-   * answer's JSON ({} for an empty one).
+   * answer's JSON ({} for an empty one). An answer 503 Busy (the caller's
+   * quota ledger was busy, nothing was counted) is tried again, up to
+   * attempts times in all; a refusal over quota (QuotaExceeded) never is:
+   * it rejects with the refusal in the error's quota.
    * @param {{method: string, resource: string}} route one of ROUTES
    * @param {{params?: Record<string, string>, input?: object, secret?: string, signal?: AbortSignal}} [options]
    *   secret: the multipart upload's uploadSecret, for the routes about one
@@ -477,24 +534,34 @@ export class Client {
       }
     };
     let token = await this.#token(false);
-    let res = await send(token);
-    // A token refused before its time (revoked, or a clock ahead of ours):
-    // ask for a fresh one once and try again.
-    if (res.status === 401 && token) {
-      const fresh = await this.#token(true).catch(() => "");
-      if (fresh && fresh !== token) res = await send(token = fresh);
+    for (let attempt = 1; ; attempt++) {
+      let res = await send(token);
+      // A token refused before its time (revoked, or a clock ahead of ours):
+      // ask for a fresh one once and try again.
+      if (res.status === 401 && token) {
+        const fresh = await this.#token(true).catch(() => "");
+        if (fresh && fresh !== token) res = await send(token = fresh);
+      }
+      const text = await res.text();
+      let data = {};
+      try { data = text ? JSON.parse(text) : {}; } catch { /* not JSON */ }
+      if (res.ok) return data;
+      const code = data.code || "";
+      if (res.status === 503 && code === "Busy" && attempt < this.attempts) {
+        // Retry-After is readable on the API's own origin only.
+        await sleep(backoff(attempt, res.headers.get("Retry-After")), signal);
+        continue;
+      }
+      if (res.status === 401 && !token) {
+        throw new UploadError("Sign in first: the API accepts signed-in callers only (401).", { status: 401, code });
+      }
+      if (code === "QuotaExceeded" && data.quota) {
+        throw new UploadError(quotaMessage(data.quota), { status: res.status, code, quota: data.quota });
+      }
+      const why = data.message || text.trim() || res.statusText;
+      throw new UploadError(`The API refused the request: ${why} (${res.status}${code ? " " + code : ""}).`,
+        { status: res.status, code, transient: res.status >= 500 });
     }
-    const text = await res.text();
-    let data = {};
-    try { data = text ? JSON.parse(text) : {}; } catch { /* not JSON */ }
-    if (res.ok) return data;
-    const code = data.code || "";
-    if (res.status === 401 && !token) {
-      throw new UploadError("Sign in first: the API accepts signed-in callers only (401).", { status: 401, code });
-    }
-    const why = data.message || text.trim() || res.statusText;
-    throw new UploadError(`The API refused the request: ${why} (${res.status}${code ? " " + code : ""}).`,
-      { status: res.status, code, transient: res.status >= 500 });
   }
 
   /**
@@ -897,17 +964,50 @@ export class Client {
   }
 
   /**
-   * quota returns the caller's quota usage as the API reports it, or null
-   * when the API has no quota route.
+   * @typedef {object} QuotaResponse The caller's quota limits and usage.
+   *   Without sign-in every caller of the API shares one.
+   * @property {string} [tier] the caller's tier, when its token names one
+   * @property {{bytes: number, bytesPerDay: number, filesPerDay: number, sessions: number}} limits
+   *   0 is unlimited
+   * @property {{bytes: number, storedBytes: number, reservedBytes: number, bytesToday: number, filesToday: number, sessions: number}} usage
+   *   bytes (which limits.bytes bounds) is storedBytes, of verified files,
+   *   plus reservedBytes, what issued URLs and multipart uploads in
+   *   progress may still store; bytesToday and filesToday count the
+   *   uploads begun on day; sessions the multipart uploads in progress
+   * @property {string} day the UTC day (YYYY-MM-DD) the per-day usage counts
+   * @property {string} resetsAt when it starts afresh (RFC 3339)
+   */
+
+  /**
+   * quota returns the caller's quota limits and usage, or null when the
+   * API has no quota route (no quota is set).
    * @param {{signal?: AbortSignal}} [options]
-   * @returns {Promise<Record<string, unknown> | null>}
+   * @returns {Promise<QuotaResponse | null>}
    */
   async quota({ signal } = {}) {
+    return this.#quotaCall(ROUTES.quota, signal);
+  }
+
+  /**
+   * reconcileQuota has the API recount the signed-in caller's stored bytes
+   * from its files, and returns its quota as quota() does; null when the
+   * API has no such route (no quota, or no sign-in).
+   * @param {{signal?: AbortSignal}} [options]
+   * @returns {Promise<QuotaResponse | null>}
+   */
+  async reconcileQuota({ signal } = {}) {
+    return this.#quotaCall(ROUTES.reconcileQuota, signal);
+  }
+
+  async #quotaCall(route, signal) {
+    let got;
     try {
-      return await this.request(QUOTA, { signal });
+      got = await this.request(route, { signal });
     } catch (err) {
       if (routeMissing(err)) return null;
       throw err;
     }
+    // The API leaves out the unlimited ones.
+    return { ...got, limits: { bytes: 0, bytesPerDay: 0, filesPerDay: 0, sessions: 0, ...got.limits } };
   }
 }
