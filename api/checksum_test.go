@@ -74,3 +74,26 @@ func BenchmarkCombineCRC64NVME(b *testing.B) {
 		api.CombineCRC64NVME(1, 2, 16<<20)
 	}
 }
+
+func TestQuotaRefusalMessage(t *testing.T) {
+	for _, tc := range []struct {
+		r    api.QuotaRefusal
+		want string
+	}{
+		{api.QuotaRefusal{Dimension: api.QuotaBytes, Limit: 3 << 20, Used: 1 << 20, Remaining: 2 << 20, Needed: 3 << 20},
+			"over quota: your quota of stored bytes has 2.0 MiB of 3.0 MiB left; this upload needs 3.0 MiB"},
+		{api.QuotaRefusal{Dimension: api.QuotaFilesPerDay, Limit: 4, Used: 4, Needed: 1, RetryAfter: 3*3600 + 185},
+			"over quota: your quota of uploads today has 0 of 4 left; this upload needs 1; it starts afresh in 3h3m0s (midnight UTC)"},
+		{api.QuotaRefusal{Dimension: api.QuotaSessions, Limit: 2, Used: 2, Needed: 1},
+			"over quota: your quota of multipart uploads in progress has 0 of 2 left; this upload needs 1"},
+	} {
+		if got := tc.r.Message(); got != tc.want {
+			t.Errorf("Message() = %q\nwant        %q", got, tc.want)
+		}
+	}
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 5 << 30: "5.0 GiB", api.MaxObjectSize: "48.8 TiB"} {
+		if got := api.FormatBytes(n); got != want {
+			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

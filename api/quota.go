@@ -2,6 +2,8 @@ package api
 
 import (
 	"fmt"
+	"strconv"
+	"time"
 )
 
 // Quotas bound what each caller may upload, on four dimensions, counted in
@@ -92,16 +94,35 @@ type QuotaRefusal struct {
 // Message says the refusal plainly.
 func (r QuotaRefusal) Message() string {
 	what := map[string]string{
-		QuotaBytes:       "stored bytes",
-		QuotaBytesPerDay: "bytes uploaded today (UTC)",
-		QuotaFilesPerDay: "uploads begun today (UTC)",
-		QuotaSessions:    "multipart uploads in progress",
+		QuotaBytes:       "your quota of stored bytes",
+		QuotaBytesPerDay: "your quota of bytes uploaded today",
+		QuotaFilesPerDay: "your quota of uploads today",
+		QuotaSessions:    "your quota of multipart uploads in progress",
 	}[r.Dimension]
-	msg := fmt.Sprintf("quota exceeded: %s limit %d, used %d, %d left, this upload needs %d", what, r.Limit, r.Used, r.Remaining, r.Needed)
+	amount := func(n int64) string { return strconv.FormatInt(n, 10) }
+	if r.Dimension == QuotaBytes || r.Dimension == QuotaBytesPerDay {
+		amount = FormatBytes
+	}
+	msg := fmt.Sprintf("over quota: %s has %s of %s left; this upload needs %s", what, amount(r.Remaining), amount(r.Limit), amount(r.Needed))
 	if r.RetryAfter > 0 {
-		msg += fmt.Sprintf("; the day starts afresh in %d s", r.RetryAfter)
+		msg += fmt.Sprintf("; it starts afresh in %s (midnight UTC)", (time.Duration(r.RetryAfter) * time.Second).Round(time.Minute))
 	}
 	return msg
+}
+
+// FormatBytes spells n bytes in binary units, as people read sizes:
+// "512 B", "3.0 MiB".
+func FormatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // DefaultQuotaPrefix holds the ledgers.

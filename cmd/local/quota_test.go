@@ -305,7 +305,7 @@ func TestCLIQuota(t *testing.T) {
 		t.Fatalf("upload within the quota: exit %d, %s", code, stderr)
 	}
 	code, _, stderr := cli(big)
-	if want := "over quota: your stored-bytes quota has 2.0 MiB of 3.0 MiB left, this file needs 3.0 MiB"; code != 1 || !strings.Contains(stderr, want) {
+	if want := "over quota: your quota of stored bytes has 2.0 MiB of 3.0 MiB left; this upload needs 3.0 MiB"; code != 1 || !strings.Contains(stderr, want) {
 		t.Errorf("upload over the quota: exit %d, stderr %q; want 1 and %q", code, stderr, want)
 	}
 	code, stdout, stderr := cli("-quota")

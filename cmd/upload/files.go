@@ -48,41 +48,9 @@ func printQuota(ctx context.Context, c *uploader.Client, stdout, stderr io.Write
 		resets = ", starts afresh in " + time.Until(t).Round(time.Minute).String()
 	}
 	u, l := q.Usage, q.Limits
-	fmt.Fprintf(stdout, "stored\t%s%s, %s of it reserved by uploads under way\n", of(u.Bytes, int64(l.Bytes), byteSize), tier, byteSize(u.ReservedBytes))
-	fmt.Fprintf(stdout, "today\t%s, %s uploads (UTC day %s%s)\n", of(u.BytesToday, int64(l.BytesPerDay), byteSize),
+	fmt.Fprintf(stdout, "stored\t%s%s, %s of it reserved by uploads under way\n", of(u.Bytes, int64(l.Bytes), api.FormatBytes), tier, api.FormatBytes(u.ReservedBytes))
+	fmt.Fprintf(stdout, "today\t%s, %s uploads (UTC day %s%s)\n", of(u.BytesToday, int64(l.BytesPerDay), api.FormatBytes),
 		of(u.FilesToday, int64(l.FilesPerDay), count), q.Day, resets)
 	fmt.Fprintf(stdout, "sessions\t%s multipart uploads in progress\n", of(u.Sessions, int64(l.Sessions), count))
 	return 0
-}
-
-// quotaRefusal says a quota refusal plainly.
-func quotaRefusal(r api.QuotaRefusal) string {
-	what, format := map[string]string{
-		api.QuotaBytes:       "your stored-bytes quota",
-		api.QuotaBytesPerDay: "today's upload volume",
-		api.QuotaFilesPerDay: "today's number of uploads",
-		api.QuotaSessions:    "your multipart uploads in progress",
-	}[r.Dimension], byteSize
-	if r.Dimension == api.QuotaFilesPerDay || r.Dimension == api.QuotaSessions {
-		format = func(n int64) string { return fmt.Sprint(n) }
-	}
-	msg := fmt.Sprintf("over quota: %s has %s of %s left, this file needs %s", what, format(r.Remaining), format(r.Limit), format(r.Needed))
-	if r.RetryAfter > 0 {
-		msg += fmt.Sprintf("; it starts afresh in %s (midnight UTC)", (time.Duration(r.RetryAfter) * time.Second).Round(time.Minute))
-	}
-	return msg
-}
-
-// byteSize spells n bytes in binary units.
-func byteSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -86,7 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 			failed++
 			var ae *uploader.APIError
 			if errors.As(err, &ae) && ae.Quota != nil {
-				fmt.Fprintf(stderr, "upload: %s: %s\n", path, quotaRefusal(*ae.Quota))
+				fmt.Fprintf(stderr, "upload: %s: %s\n", path, ae.Quota.Message())
 				continue
 			}
 			fmt.Fprintf(stderr, "upload: %s: %v\n", path, err)

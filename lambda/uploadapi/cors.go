@@ -15,6 +15,8 @@ func setCORSHeaders(h map[string]string, allowed []string, origin string) {
 	if allow != "*" {
 		h["Vary"] = "Origin"
 	}
+	// A page on another origin reads when to try again.
+	h["Access-Control-Expose-Headers"] = "Retry-After"
 }
 
 // header looks name up case-insensitively, as HTTP header names are.

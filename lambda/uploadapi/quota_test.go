@@ -2,6 +2,7 @@ package uploadapi_test
 
 import (
 	"encoding/json"
+	"strconv"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -109,5 +110,27 @@ func TestQuotaTiers(t *testing.T) {
 				t.Errorf("quota = %+v, want tier %q with %+v", got, tc.want.Tier, tc.want.Limits)
 			}
 		})
+	}
+}
+
+// A per-day refusal says when to try again, in a header a page on another
+// origin may read.
+func TestQuotaRefusalRetryAfter(t *testing.T) {
+	h, _ := newS3Handler(t, api.UploadSettings{Verified: true, QuotaFilesPerDay: 1}, &fakeS3{objects: map[string][]byte{}})
+	req := func() events.APIGatewayProxyRequest {
+		r := apiRequest("POST", "/get-upload-url", "", nil, `{"fileName":"a.txt","contentType":"text/plain"}`)
+		r.Headers = map[string]string{"Origin": "https://app.example"}
+		return r
+	}
+	if resp := call(t, h, req()); resp.StatusCode != 200 {
+		t.Fatalf("first = %d %s", resp.StatusCode, resp.Body)
+	}
+	resp := call(t, h, req())
+	wantError(t, resp, 429, api.CodeQuotaExceeded, "your quota of uploads today has 0 of 1 left")
+	if s, err := strconv.Atoi(resp.Headers["Retry-After"]); err != nil || s < 1 || s > 86400 {
+		t.Errorf("Retry-After = %q", resp.Headers["Retry-After"])
+	}
+	if resp.Headers["Access-Control-Expose-Headers"] != "Retry-After" {
+		t.Errorf("headers = %v, want Retry-After exposed", resp.Headers)
 	}
 }
