@@ -44,15 +44,16 @@ const (
 
 // QuotaUsage is what a caller's ledger counts.
 type QuotaUsage struct {
-	// StoredBytes are the bytes of the caller's stored, verified uploads;
-	// ReservedBytes what its issued URLs and multipart uploads in
-	// progress may still store. Bytes is their sum, which QuotaBytes
-	// bounds.
-	Bytes         int64 `json:"bytes"`
-	StoredBytes   int64 `json:"storedBytes"`
+	// Bytes is StoredBytes plus ReservedBytes, which QuotaBytes bounds.
+	Bytes int64 `json:"bytes"`
+	// StoredBytes are the bytes of the caller's stored, verified uploads.
+	StoredBytes int64 `json:"storedBytes"`
+	// ReservedBytes are what its issued URLs and multipart uploads in
+	// progress may still store.
 	ReservedBytes int64 `json:"reservedBytes"`
-	// BytesToday and FilesToday count the uploads begun on Day.
+	// BytesToday counts the bytes of the uploads begun on Day.
 	BytesToday int64 `json:"bytesToday"`
+	// FilesToday counts the uploads begun on Day.
 	FilesToday int64 `json:"filesToday"`
 	// Sessions counts multipart uploads in progress.
 	Sessions int64 `json:"sessions"`
@@ -63,12 +64,15 @@ type QuotaUsage struct {
 type QuotaResponse struct {
 	// Tier names the caller's tier, when its token names one the
 	// settings know.
-	Tier   string      `json:"tier,omitempty"`
+	Tier string `json:"tier,omitempty"`
+	// Limits are the caller's limits; an absent one is unlimited.
 	Limits QuotaLimits `json:"limits"`
-	Usage  QuotaUsage  `json:"usage"`
-	// Day is the UTC day the per-day usage counts (YYYY-MM-DD); it
-	// starts afresh at ResetsAt (RFC 3339).
-	Day      string `json:"day"`
+	// Usage is what the caller's ledger counts now.
+	Usage QuotaUsage `json:"usage"`
+	// Day is the UTC day the per-day usage counts (YYYY-MM-DD).
+	Day string `json:"day"`
+	// ResetsAt is when the per-day usage starts afresh: the next midnight
+	// UTC, in RFC 3339.
 	ResetsAt string `json:"resetsAt"`
 }
 

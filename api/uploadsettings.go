@@ -48,14 +48,20 @@ type UploadSettings struct {
 	// (<bucket>.s3-accelerate.amazonaws.com), signing the same headers.
 	// The bucket must have acceleration on and a name without dots.
 	TransferAcceleration bool `json:"transferAcceleration,omitempty"`
-	// QuotaBytes, QuotaBytesPerDay, QuotaFilesPerDay and QuotaSessions
-	// bound what each caller may upload (see QuotaLimits); unset is
-	// unlimited. Without sign-in, every caller of the API key counts
-	// against one shared ledger.
-	QuotaBytes       Bytes `json:"quotaBytes,omitempty"`
+	// QuotaBytes bounds the bytes each caller keeps stored, with what its
+	// issued URLs may still store. This and the three quotas below are
+	// a caller's default limits (see QuotaLimits); unset is unlimited.
+	// Without sign-in, every caller of the API key counts against one
+	// shared ledger.
+	QuotaBytes Bytes `json:"quotaBytes,omitempty"`
+	// QuotaBytesPerDay bounds the bytes each caller's URLs may upload in
+	// a UTC day.
 	QuotaBytesPerDay Bytes `json:"quotaBytesPerDay,omitempty"`
+	// QuotaFilesPerDay bounds the uploads (URLs, forms, multipart starts)
+	// each caller may begin in a UTC day.
 	QuotaFilesPerDay Count `json:"quotaFilesPerDay,omitempty"`
-	QuotaSessions    Count `json:"quotaSessions,omitempty"`
+	// QuotaSessions bounds each caller's multipart uploads in progress.
+	QuotaSessions Count `json:"quotaSessions,omitempty"`
 	// QuotaTierClaim names a claim of the caller's token whose value picks
 	// its limits from QuotaTiers; a caller without it, or with a tier not
 	// listed, gets the limits above. Sign-in only.
