@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/presigned-upload/presigned-upload/api"
 )
 
 func root(t *testing.T) string {
@@ -215,5 +217,29 @@ func TestOutputsAreTheApps(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
 		t.Errorf("docs/deploy.md lists the outputs %q, the app declares %q", got, want)
+	}
+}
+
+func TestNestedFieldNames(t *testing.T) {
+	for _, c := range []struct{ prefix, name, typ, want string }{
+		{"", "parts", "array of objects", "parts[]."},
+		{"", "limits", "object", "limits."},
+		{"usage.", "x", "object, optional", "usage.x."},
+	} {
+		if got := childPrefix(c.prefix, c.name, c.typ); got != c.want {
+			t.Errorf("childPrefix(%q, %q, %q) = %q, want %q", c.prefix, c.name, c.typ, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		r    api.Route
+		want string
+	}{
+		{api.Quota, " Only with quotas."},
+		{api.ReconcileQuota, " Only with sign-in and quotas."},
+		{api.UploadURL, ""},
+	} {
+		if got, r, want := onlyWith(c.r), c.r, c.want; got != want {
+			t.Errorf("onlyWith(%s) = %q, want %q", r, got, want)
+		}
 	}
 }

@@ -37,12 +37,7 @@ func renderRoutes(s *sources, _ []string) (string, error) {
 			return "", fmt.Errorf("no route variable declares %s in %s", r, apiDir)
 		}
 		fmt.Fprintf(&b, "### %s\n\n%s", code(r.String()), cell(v.doc))
-		switch {
-		case r.SignedIn:
-			b.WriteString(" Only with sign-in.")
-		case r.Verified:
-			b.WriteString(" Only with the verifier.")
-		}
+		b.WriteString(onlyWith(r))
 		b.WriteString("\n\n")
 		if ps := r.Params(); len(ps) > 0 {
 			names := make([]string, len(ps))
@@ -137,7 +132,7 @@ func requestRows(p *pkgSource, r api.Route, typeName string) ([][]string, error)
 			_, array := f.expr.(*ast.ArrayType)
 			rows = append(rows, []string{code(prefix + name), typ, required, bounds(opts, array), fieldMeaning(p, typeName, f, name)})
 			if elem != "" {
-				if err := walk(elem, prefix+name+"[]."); err != nil {
+				if err := walk(elem, childPrefix(prefix, name, typ)); err != nil {
 					return err
 				}
 			}
@@ -221,6 +216,33 @@ func jsonType(p *pkgSource, expr ast.Expr) (string, string) {
 	return "?", ""
 }
 
+// childPrefix names the fields inside a field: name[].x for an array's
+// objects, name.x for an object's.
+func childPrefix(prefix, name, typ string) string {
+	if strings.HasPrefix(typ, "array of") {
+		return prefix + name + "[]."
+	}
+	return prefix + name + "."
+}
+
+// onlyWith says which capabilities a route needs, if any.
+func onlyWith(r api.Route) string {
+	var needs []string
+	if r.SignedIn {
+		needs = append(needs, "sign-in")
+	}
+	if r.Verified {
+		needs = append(needs, "the verifier")
+	}
+	if r.Quota {
+		needs = append(needs, "quotas")
+	}
+	if len(needs) == 0 {
+		return ""
+	}
+	return " Only with " + strings.Join(needs, " and ") + "."
+}
+
 // bounds renders a field's jsonschema bounds.
 func bounds(opts []string, array bool) string {
 	v := map[string]string{}
@@ -300,7 +322,7 @@ func responseRows(p *pkgSource, typeName, prefix string) ([][]string, error) {
 		}
 		rows = append(rows, []string{code(prefix + name), typ, fieldMeaning(p, typeName, f, name)})
 		if elem != "" {
-			sub, err := responseRows(p, elem, prefix+name+"[].")
+			sub, err := responseRows(p, elem, childPrefix(prefix, name, typ))
 			if err != nil {
 				return nil, err
 			}
