@@ -129,6 +129,9 @@ func Parse(v any) (map[string]Environment, error) {
 			return nil, fmt.Errorf("%s.%s: %w", ContextKey, name, err)
 		}
 		if e.Oidc != nil {
+			if err := refuseDerived(e.Oidc.AuthorizerSettings); err != nil {
+				return nil, fmt.Errorf("%s.%s: oidc: %w", ContextKey, name, err)
+			}
 			if err := e.Oidc.AuthorizerSettings.Validate(); err != nil {
 				return nil, fmt.Errorf("%s.%s: oidc: %w", ContextKey, name, err)
 			}
@@ -193,13 +196,14 @@ func (e Environment) VerifierSettingsFor(bucket string) api.VerifierSettings {
 	return s.WithDefaults()
 }
 
-// refuseDerived refuses a derived setting set by hand: the stack derives
-// each from what it builds.
-func refuseDerived(s api.VerifierSettings) error {
-	v := reflect.ValueOf(s)
+// refuseDerived refuses a derived setting of settings (a settings struct)
+// set by hand: the stack derives each from what it builds and the other
+// settings.
+func refuseDerived(settings any) error {
+	v := reflect.ValueOf(settings)
 	for _, f := range api.SettingFields(v.Type()) {
 		if f.Derived && !v.FieldByIndex(f.Index).IsZero() {
-			return fmt.Errorf("%s is not a setting: the stack derives it (the bucket it creates, the sign-in configured, the verifier and its bus)", f.Setting)
+			return fmt.Errorf("%s is not a setting: the stack derives it (the bucket it creates, the sign-in configured, the verifier and its bus, the quota tier claim)", f.Setting)
 		}
 	}
 	return nil

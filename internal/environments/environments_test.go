@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/presigned-upload/presigned-upload/internal/environments"
@@ -11,19 +12,26 @@ import (
 
 func TestEnvironmentSettingsAreChecked(t *testing.T) {
 	for name, v := range map[string]any{
-		"typo in a setting":  map[string]any{"dev": map[string]any{"requireSzie": true}},
-		"bad removal policy": map[string]any{"dev": map[string]any{"removalPolicy": "delete"}},
-		"bad origin":         map[string]any{"dev": map[string]any{"allowedOrigins": []string{"example.com"}}},
-		"bad name":           map[string]any{"dev/1": map[string]any{}},
-		"bad alarm topic":    map[string]any{"dev": map[string]any{"alarmTopicArn": "arn:aws:sqs:eu-west-1:123456789012:ops"}},
-		"budget, no topic":   map[string]any{"dev": map[string]any{"monthlyBudget": 100}},
-		"not an object":      []string{"dev"},
-		"two sign-ins":       map[string]any{"dev": map[string]any{"cognito": map[string]any{}, "oidc": map[string]any{"issuerUrl": "https://i.example", "audience": "a"}}},
-		"bad mfa":            map[string]any{"dev": map[string]any{"cognito": map[string]any{"mfa": "sometimes"}}},
-		"signIn set by hand": map[string]any{"dev": map[string]any{"signIn": true}},
+		"typo in a setting":        map[string]any{"dev": map[string]any{"requireSzie": true}},
+		"bad removal policy":       map[string]any{"dev": map[string]any{"removalPolicy": "delete"}},
+		"bad origin":               map[string]any{"dev": map[string]any{"allowedOrigins": []string{"example.com"}}},
+		"bad name":                 map[string]any{"dev/1": map[string]any{}},
+		"bad alarm topic":          map[string]any{"dev": map[string]any{"alarmTopicArn": "arn:aws:sqs:eu-west-1:123456789012:ops"}},
+		"budget, no topic":         map[string]any{"dev": map[string]any{"monthlyBudget": 100}},
+		"not an object":            []string{"dev"},
+		"two sign-ins":             map[string]any{"dev": map[string]any{"cognito": map[string]any{}, "oidc": map[string]any{"issuerUrl": "https://i.example", "audience": "a"}}},
+		"bad mfa":                  map[string]any{"dev": map[string]any{"cognito": map[string]any{"mfa": "sometimes"}}},
+		"signIn set by hand":       map[string]any{"dev": map[string]any{"signIn": true}},
+		"eventBusName set by hand": map[string]any{"dev": map[string]any{"eventBusName": "bus"}},
+		"oidc.quotaTierClaim set by hand": map[string]any{"dev": map[string]any{"oidc": map[string]any{
+			"issuerUrl": "https://i.example", "audience": "a", "quotaTierClaim": "tier"}}},
 	} {
-		if _, err := environments.Parse(v); err == nil {
+		_, err := environments.Parse(v)
+		switch {
+		case err == nil:
 			t.Errorf("%s: Parse accepted %v", name, v)
+		case strings.HasSuffix(name, "by hand") && !strings.Contains(err.Error(), "is not a setting: the stack derives it"):
+			t.Errorf("%s: err = %v, want it to say the stack derives it", name, err)
 		}
 	}
 }
