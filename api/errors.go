@@ -51,6 +51,11 @@ const (
 	// CodeBusy: the caller's quota ledger changed under every attempt to
 	// update it (the caller is uploading very fast); 503 with Retry-After.
 	CodeBusy = "Busy"
+	// CodeTooManyPending: the caller has as many uploads issued and not yet
+	// stored (or expired) as its quota ledger holds, 10,000, whatever its
+	// limits; 429 with Retry-After. Finish uploads, or wait for issued URLs
+	// to expire.
+	CodeTooManyPending = "TooManyPending"
 )
 
 // ErrorResponse is the JSON body of every failed response.

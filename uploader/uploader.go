@@ -363,8 +363,8 @@ func (u *upload) api(ctx context.Context, r api.Route, params []string, in, out 
 			e.Message = strings.TrimSpace(string(b))
 		}
 		lastErr = &APIError{Status: resp.StatusCode, Code: e.Code, Message: fmt.Sprintf("%s %s: %s", r.Method, path, e.Message), Quota: e.Quota}
-		if e.Code == api.CodeQuotaExceeded {
-			return lastErr // a 429 here is a day's limit: retrying now cannot help
+		if e.Code == api.CodeQuotaExceeded || e.Code == api.CodeTooManyPending {
+			return lastErr // a 429 here is a day's limit or a full ledger: retrying now cannot help
 		}
 		if resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
 			return lastErr

@@ -23,6 +23,8 @@ package quota
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,6 +57,8 @@ type Ledger struct {
 	attempts int
 	// pause returns how long to wait before round n (1-based).
 	pause func(n int) time.Duration
+	// maxPending and maxSettled bound a ledger's entries.
+	maxPending, maxSettled int
 }
 
 // Option changes a Ledger.
@@ -66,7 +70,8 @@ func WithClock(now func() time.Time) Option { return func(l *Ledger) { l.now = n
 
 // New returns the ledgers kept under prefix in bucket name.
 func New(b Bucket, name, prefix string, opts ...Option) *Ledger {
-	l := &Ledger{bucket: b, name: name, prefix: prefix, now: time.Now, attempts: maxAttempts, pause: jitter}
+	l := &Ledger{bucket: b, name: name, prefix: prefix, now: time.Now, attempts: maxAttempts, pause: jitter,
+		maxPending: maxReservations, maxSettled: maxSettled}
 	for _, o := range opts {
 		o(l)
 	}
@@ -88,9 +93,29 @@ func jitter(n int) time.Duration {
 // ErrBusy means a ledger changed under every attempt to change it.
 var ErrBusy = errors.New("quota ledger busy: too many concurrent changes")
 
-// settledMemory bounds a ledger's memory: settled objects are remembered
-// this long, so a late duplicate of a settlement is not counted twice.
-const settledMemory = 7 * 24 * time.Hour
+// ErrTooManyPending means a caller has as many uploads issued and not yet
+// settled as one ledger holds (maxReservations): the next is refused until
+// some are stored or their URLs expire.
+var ErrTooManyPending = fmt.Errorf("quota ledger full: over %d uploads pending", maxReservations)
+
+// A ledger's size is bounded, whatever the limits, so that reading and
+// writing it stays cheap: at most maxReservations uploads pending, and
+// settled objects remembered settledMemory, at most maxSettled of them
+// (the oldest forgotten first), so a late duplicate of a settlement is not
+// counted twice. Entries are named by a 128-bit digest of the object key
+// or verdict (entryID), about 100 bytes each: a full ledger is near 2 MB.
+const (
+	maxReservations = 10_000
+	maxSettled      = 10_000
+	settledMemory   = 7 * 24 * time.Hour
+)
+
+// entryID names a reservation or a settlement in the ledger: keys and
+// verdicts may be a kilobyte long, their digests are 22 characters.
+func entryID(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}
 
 // state is one caller's ledger as stored.
 type state struct {
@@ -101,10 +126,11 @@ type state struct {
 	Day      string `json:"day"`
 	DayBytes int64  `json:"dayBytes"`
 	DayFiles int64  `json:"dayFiles"`
-	// Reservations are the uploads issued and not yet settled, by key.
+	// Reservations are the uploads issued and not yet settled, by the
+	// entryID of their key.
 	Reservations map[string]reservation `json:"reservations,omitempty"`
-	// Settled remembers when each stored object version (by the
-	// verifier's idempotency key) was settled.
+	// Settled remembers when each stored object version (by the entryID
+	// of the verifier's idempotency key) was settled.
 	Settled map[string]time.Time `json:"settled,omitempty"`
 }
 
@@ -128,8 +154,8 @@ func (s *state) usage() api.QuotaUsage {
 }
 
 // tidy starts a new day's counters, sweeps the reservations that expired
-// unused, and forgets old settlements.
-func (s *state) tidy(now time.Time) {
+// unused, and forgets old settlements, and the oldest beyond maxSettled.
+func (s *state) tidy(now time.Time, maxSettled int) {
 	if day := dayOf(now); s.Day != day {
 		s.Day, s.DayBytes, s.DayFiles = day, 0, 0
 	}
@@ -143,6 +169,20 @@ func (s *state) tidy(now time.Time) {
 			delete(s.Settled, id)
 		}
 	}
+	for len(s.Settled) > maxSettled {
+		s.forgetOldestSettlement()
+	}
+}
+
+func (s *state) forgetOldestSettlement() {
+	var oldest string
+	var at time.Time
+	for id, t := range s.Settled {
+		if oldest == "" || t.Before(at) || t.Equal(at) && id < oldest {
+			oldest, at = id, t
+		}
+	}
+	delete(s.Settled, oldest)
 }
 
 func dayOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
@@ -193,10 +233,14 @@ func (l *Ledger) Reserve(ctx context.Context, caller string, limits api.QuotaLim
 				return false, &Exceeded{c}
 			}
 		}
+		id := entryID(r.Key)
+		if _, again := s.Reservations[id]; !again && len(s.Reservations) >= l.maxPending {
+			return false, ErrTooManyPending
+		}
 		if s.Reservations == nil {
 			s.Reservations = map[string]reservation{}
 		}
-		s.Reservations[r.Key] = reservation{Bytes: r.Bytes, Multipart: r.Multipart, Expires: r.Expires}
+		s.Reservations[id] = reservation{Bytes: r.Bytes, Multipart: r.Multipart, Expires: r.Expires}
 		s.DayBytes += r.Bytes
 		s.DayFiles++
 		return true, nil
@@ -209,17 +253,21 @@ func (l *Ledger) Reserve(ctx context.Context, caller string, limits api.QuotaLim
 // changes nothing.
 func (l *Ledger) Settle(ctx context.Context, caller, key, verdict string, size int64, kept bool) error {
 	return l.update(ctx, caller, func(s *state, now time.Time) (bool, error) {
-		if _, done := s.Settled[verdict]; done {
+		v := entryID(verdict)
+		if _, done := s.Settled[v]; done {
 			return false, nil
 		}
-		delete(s.Reservations, key)
+		delete(s.Reservations, entryID(key))
 		if kept {
 			s.StoredBytes += size
 		}
 		if s.Settled == nil {
 			s.Settled = map[string]time.Time{}
 		}
-		s.Settled[verdict] = now
+		if len(s.Settled) >= l.maxSettled {
+			s.forgetOldestSettlement()
+		}
+		s.Settled[v] = now
 		return true, nil
 	})
 }
@@ -228,10 +276,11 @@ func (l *Ledger) Settle(ctx context.Context, caller, key, verdict string, size i
 // nothing (an aborted multipart upload).
 func (l *Ledger) Release(ctx context.Context, caller, key string) error {
 	return l.update(ctx, caller, func(s *state, _ time.Time) (bool, error) {
-		if _, ok := s.Reservations[key]; !ok {
+		id := entryID(key)
+		if _, ok := s.Reservations[id]; !ok {
 			return false, nil
 		}
-		delete(s.Reservations, key)
+		delete(s.Reservations, id)
 		return true, nil
 	})
 }
@@ -245,9 +294,17 @@ func (l *Ledger) Remove(ctx context.Context, caller string, size int64) error {
 }
 
 // Reconcile sets the caller's stored bytes to what a listing of its files
-// found, fixing any drift; reservations and the day's counts are kept.
-func (l *Ledger) Reconcile(ctx context.Context, caller string, stored int64) error {
+// (object key to size) found, fixing any drift; reservations and the
+// day's counts are kept. A listed file whose reservation is still open is
+// not yet settled, and counts as reserved only, not twice.
+func (l *Ledger) Reconcile(ctx context.Context, caller string, files map[string]int64) error {
 	return l.update(ctx, caller, func(s *state, _ time.Time) (bool, error) {
+		var stored int64
+		for key, size := range files {
+			if _, pending := s.Reservations[entryID(key)]; !pending {
+				stored += size
+			}
+		}
 		changed := s.StoredBytes != stored
 		s.StoredBytes = stored
 		return changed, nil
@@ -262,7 +319,7 @@ func (l *Ledger) Usage(ctx context.Context, caller string) (api.QuotaUsage, stri
 		return api.QuotaUsage{}, "", time.Time{}, err
 	}
 	now := l.now()
-	s.tidy(now)
+	s.tidy(now, l.maxSettled)
 	return s.usage(), s.Day, nextDay(now), nil
 }
 
@@ -282,7 +339,7 @@ func (l *Ledger) update(ctx context.Context, caller string, change func(*state, 
 			return err
 		}
 		now := l.now()
-		s.tidy(now)
+		s.tidy(now, l.maxSettled)
 		changed, err := change(&s, now)
 		if err != nil || !changed {
 			return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -217,7 +218,7 @@ func TestReservationsLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	want("settled after expiry", mib, 0, 0)
-	if err := l.Reconcile(ctx, "alice", 7); err != nil {
+	if err := l.Reconcile(ctx, "alice", map[string]int64{"verified": 3, "other": 4}); err != nil {
 		t.Fatal(err)
 	}
 	want("reconciled", 7, 0, 0)
@@ -357,4 +358,93 @@ func TestCallersDoNotShare(t *testing.T) {
 	if _, ok := b.objects["upload-quotas/alice"]; !ok || len(b.objects) != 1 {
 		t.Errorf("objects = %v, want alice's ledger alone", b.objects)
 	}
+}
+
+// A reconcile counts a listed file whose reservation is open as reserved
+// only: its settlement, later, counts it as stored once.
+func TestReconcileCountsPendingFilesOnce(t *testing.T) {
+	b, c := newFakeBucket(), &clock{t: morning}
+	l := newLedger(b, c)
+	ctx := context.Background()
+	if err := reserve(l, "alice", api.QuotaLimits{Bytes: 10 * mib}, "pending", 2*mib, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Reconcile(ctx, "alice", map[string]int64{"pending": 2 * mib, "old": 5}); err != nil {
+		t.Fatal(err)
+	}
+	if u := usage(t, l, "alice"); u.StoredBytes != 5 || u.ReservedBytes != 2*mib || u.Bytes != 2*mib+5 {
+		t.Errorf("after reconcile: usage = %+v, want 5 stored and 2 MiB reserved", u)
+	}
+	if err := l.Settle(ctx, "alice", "pending", "v1", 2*mib, true); err != nil {
+		t.Fatal(err)
+	}
+	if u := usage(t, l, "alice"); u.StoredBytes != 2*mib+5 || u.ReservedBytes != 0 {
+		t.Errorf("after settlement: usage = %+v, want 2 MiB + 5 stored, none reserved", u)
+	}
+}
+
+// A ledger holds at most so many pending uploads and remembered
+// settlements, whatever the limits: the next upload is refused with
+// nothing recorded, the oldest settlement forgotten.
+func TestLedgerSizeIsBounded(t *testing.T) {
+	b, c := newFakeBucket(), &clock{t: morning}
+	l := newLedger(b, c)
+	l.maxPending, l.maxSettled = 3, 3
+	ctx := context.Background()
+	for i := range 3 {
+		if err := reserve(l, "alice", api.QuotaLimits{}, fmt.Sprint("k", i), 1, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writes := b.writes
+	if err := reserve(l, "alice", api.QuotaLimits{}, "k3", 1, false); !errors.Is(err, ErrTooManyPending) {
+		t.Fatalf("fourth pending upload: err = %v, want ErrTooManyPending", err)
+	}
+	if b.writes != writes {
+		t.Error("a refused reservation wrote the ledger")
+	}
+	if u := usage(t, l, "alice"); u.ReservedBytes != 3 || u.FilesToday != 3 {
+		t.Errorf("usage = %+v, want the three first uploads only", u)
+	}
+	for i := range 5 {
+		c.set(morning.Add(time.Duration(i) * time.Minute))
+		if err := l.Settle(ctx, "alice", fmt.Sprint("k", i), fmt.Sprint("v", i), 10, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, _, err := l.read(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Settled) != 3 {
+		t.Errorf("%d settlements remembered, want 3", len(s.Settled))
+	}
+	if _, ok := s.Settled[entryID("v0")]; ok {
+		t.Error("the oldest settlement is still remembered")
+	}
+	if _, ok := s.Settled[entryID("v4")]; !ok {
+		t.Error("the newest settlement is forgotten")
+	}
+}
+
+// A full ledger, with the longest keys S3 allows, stays well inside what
+// a read accepts.
+func TestFullLedgerFitsARead(t *testing.T) {
+	s := state{StoredBytes: 1 << 50, Day: "2026-12-06", DayBytes: 1 << 50, DayFiles: 1 << 20,
+		Reservations: map[string]reservation{}, Settled: map[string]time.Time{}}
+	long := string(bytes.Repeat([]byte("k"), 1000))
+	for i := range maxReservations {
+		s.Reservations[entryID(fmt.Sprint(long, i))] = reservation{Bytes: 5 << 40, Multipart: true, Expires: morning}
+	}
+	for i := range maxSettled {
+		s.Settled[entryID(fmt.Sprint(long, "v", i))] = morning
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > maxLedger/2 {
+		t.Errorf("a full ledger is %d bytes, over half of the %d a read accepts", len(b), maxLedger)
+	}
+	t.Logf("a full ledger is %d bytes", len(b))
 }

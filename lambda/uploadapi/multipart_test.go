@@ -127,8 +127,12 @@ func (f *fakeS3) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ .
 	}
 	slices.Sort(keys)
 	out := &s3.ListObjectsV2Output{IsTruncated: aws.Bool(false)}
+	limit := int(aws.ToInt32(in.MaxKeys))
+	if limit == 0 {
+		limit = 1000 // S3's default
+	}
 	for _, k := range keys {
-		if len(out.Contents) == int(aws.ToInt32(in.MaxKeys)) {
+		if len(out.Contents) == limit {
 			out.IsTruncated, out.NextContinuationToken = aws.Bool(true), out.Contents[len(out.Contents)-1].Key
 			break
 		}

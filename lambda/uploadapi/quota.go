@@ -57,6 +57,8 @@ func (h *Handler) quotaError(ctx context.Context, op string, err error) *apiErro
 	case errors.As(err, &ex):
 		r := ex.QuotaRefusal
 		return &apiError{status: http.StatusForbidden, code: api.CodeQuotaExceeded, message: r.Message(), quota: &r}
+	case errors.Is(err, quota.ErrTooManyPending):
+		return &apiError{status: http.StatusTooManyRequests, code: api.CodeTooManyPending, message: "too many uploads pending for this caller; finish them, or wait for their URLs to expire", retryAfter: 60}
 	case errors.Is(err, quota.ErrBusy):
 		return &apiError{status: http.StatusServiceUnavailable, code: api.CodeBusy, message: "too many uploads at once for this caller; try again", retryAfter: 1}
 	}
@@ -85,7 +87,7 @@ const maxReconcilePages = 100
 func (h *Handler) reconcileQuota(ctx context.Context, c *call[none]) response {
 	prefix := h.prefixFor(c.caller)
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(h.set.Bucket), Prefix: aws.String(prefix)}
-	var stored int64
+	files := map[string]int64{}
 	for page := 0; ; page++ {
 		if page == maxReconcilePages {
 			return errorResponse(&apiError{status: http.StatusConflict, code: api.CodeBadRequest, message: "too many files to recount in one call (over " + strconv.Itoa(maxReconcilePages*1000) + ")"})
@@ -97,7 +99,7 @@ func (h *Handler) reconcileQuota(ctx context.Context, c *call[none]) response {
 		}
 		for _, o := range out.Contents {
 			if k, ok := api.ParseKey(h.set.KeyPrefix, aws.ToString(o.Key), h.set.SignIn); ok && k.Owner == c.caller {
-				stored += aws.ToInt64(o.Size)
+				files[aws.ToString(o.Key)] = aws.ToInt64(o.Size)
 			}
 		}
 		if !aws.ToBool(out.IsTruncated) {
@@ -105,9 +107,9 @@ func (h *Handler) reconcileQuota(ctx context.Context, c *call[none]) response {
 		}
 		in.ContinuationToken = out.NextContinuationToken
 	}
-	if e := h.quotaError(ctx, "reconcile", h.quota.Reconcile(ctx, api.LedgerOf(c.caller), stored)); e != nil {
+	if e := h.quotaError(ctx, "reconcile", h.quota.Reconcile(ctx, api.LedgerOf(c.caller), files)); e != nil {
 		return errorResponse(e)
 	}
-	h.log.InfoContext(ctx, "reconciled quota", requestAttrs(c.req, "caller", c.caller, "storedBytes", stored)...)
+	h.log.InfoContext(ctx, "reconciled quota", requestAttrs(c.req, "caller", c.caller, "files", len(files))...)
 	return h.quotaUsage(ctx, &call[none]{req: c.req, caller: c.caller, tier: c.tier})
 }

@@ -134,3 +134,22 @@ func TestQuotaRefusalRetryAfter(t *testing.T) {
 		t.Errorf("headers = %v, want Retry-After exposed", resp.Headers)
 	}
 }
+
+// A reconcile that lists a file whose URL's reservation is still open
+// (stored, not yet settled) counts it as reserved only, not twice.
+func TestReconcileCountsAPendingFileOnce(t *testing.T) {
+	fake := &fakeS3{objects: map[string][]byte{}}
+	h, logs := newS3Handler(t, api.UploadSettings{SignIn: true, Verified: true, QuotaBytes: 1 << 30}, fake)
+	defer func() {
+		if t.Failed() {
+			t.Log(logs)
+		}
+	}()
+	issued := decodeJSON[api.UploadURLResponse](t, call(t, h, as(apiRequest("POST", "/get-upload-url", "", nil,
+		`{"fileName":"a.txt","contentType":"text/plain","size":1234}`), "alice", true)))
+	fake.objects[issued.FileKey] = make([]byte, 1234)
+	got := decodeJSON[api.QuotaResponse](t, call(t, h, as(apiRequest("POST", "/quota/reconcile", "", nil, ""), "alice", true)))
+	if got.Usage.StoredBytes != 0 || got.Usage.ReservedBytes != 1234 || got.Usage.Bytes != 1234 {
+		t.Errorf("usage = %+v, want 1234 bytes reserved and none stored", got.Usage)
+	}
+}
