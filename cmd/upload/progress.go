@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/presigned-upload/presigned-upload/api"
 	"github.com/presigned-upload/presigned-upload/uploader"
 )
 
@@ -73,18 +74,5 @@ func render(p uploader.Progress, elapsed time.Duration) string {
 	} else if p.Sent >= p.Total {
 		eta = "done"
 	}
-	return fmt.Sprintf("%s [%s] %3.0f%% %s / %s  %s/s  ETA %s", p.Name, bar, frac*100, bytesize(p.Sent), bytesize(p.Total), bytesize(int64(rate)), eta)
-}
-
-func bytesize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+	return fmt.Sprintf("%s [%s] %3.0f%% %s / %s  %s/s  ETA %s", p.Name, bar, frac*100, api.FormatBytes(p.Sent), api.FormatBytes(p.Total), api.FormatBytes(int64(rate)), eta)
 }
