@@ -203,6 +203,21 @@ func (f *eventFlow) events(key string, n int) []published {
 	return got
 }
 
+// lastModified is when S3 stored the key's current object.
+func (f *flow) lastModified(key string) time.Time {
+	f.t.Helper()
+	head, err := f.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(key)})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return aws.ToTime(head.LastModified)
+}
+
+// afterSecond waits until the clock is past the second of t.
+func afterSecond(t time.Time) {
+	time.Sleep(time.Until(t.Truncate(time.Second).Add(time.Second)))
+}
+
 // etag is the key's current ETag, without quotes.
 func (f *flow) etag(key string) string {
 	f.t.Helper()

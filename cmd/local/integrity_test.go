@@ -305,3 +305,48 @@ func TestClientGivesUpAnUploadThatCannotComplete(t *testing.T) {
 		t.Errorf("resume state left behind: %v", entries)
 	}
 }
+
+// A URL replayed after its file was deleted stores a new object, which the
+// verifier judges on its own, headers included: the same bytes with a
+// Content-Encoding a download would serve are rejected, not verified by
+// the first object's verdict.
+func TestReplayAfterDeleteIsJudgedAgain(t *testing.T) {
+	f := newQuotaFlow(t, api.UploadSettings{SignIn: true, PreventOverwrite: true})
+	alice := f.as("alice")
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	_, _ = w.Write([]byte("<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"))
+	_ = w.Close()
+	size := int64(gz.Len())
+	b, _ := json.Marshal(api.UploadURLRequest{FileName: "archive.gz", ContentType: "application/gzip", Size: &size})
+	status, _, body := f.call("POST", api.UploadURL.Resource, string(b), alice)
+	var got api.UploadURLResponse
+	if status != 200 || json.Unmarshal(body, &got) != nil {
+		t.Fatalf("upload url = %d %s", status, body)
+	}
+	if status, msg := put(t, got.UploadURL, got.Headers, gz.Bytes()); status != 200 {
+		t.Fatalf("PUT = %d %s", status, msg)
+	}
+	if p := f.events(got.FileKey, 1)[0]; p.event.DetailType != api.EventUploadVerified {
+		t.Fatalf("first upload: %s %+v, want verified", p.event.DetailType, p.detail)
+	}
+	q := url.Values{"fileKey": {got.FileKey}}
+	if status, _, body := f.call("DELETE", api.DeleteFile.Resource+"?"+q.Encode(), "", alice); status != 204 {
+		t.Fatalf("delete = %d %s", status, body)
+	}
+	replay := map[string]string{"Content-Encoding": "gzip"}
+	for k, v := range got.Headers {
+		replay[k] = v
+	}
+	if status, msg := put(t, got.UploadURL, replay, gz.Bytes()); status != 200 {
+		t.Fatalf("replayed PUT = %d %s", status, msg)
+	}
+	p := f.events(got.FileKey, 2)[1]
+	if p.event.DetailType != api.EventUploadRejected || p.detail.Reason != api.ReasonUnexpectedMetadata {
+		t.Fatalf("replay: %s %+v, want rejected for %s", p.event.DetailType, p.detail, api.ReasonUnexpectedMetadata)
+	}
+	b, _ = json.Marshal(api.DownloadURLRequest{FileKey: got.FileKey})
+	if status, _, body := f.call("POST", api.DownloadURL.Resource, string(b), alice); status != http.StatusConflict {
+		t.Errorf("download url of the replay = %d %s, want 409", status, body)
+	}
+}

@@ -24,16 +24,9 @@ import (
 
 // idempotencyKey names one stored object version, the same for every
 // delivery about it: SHA-256 of the bucket, the key, and the version ID or,
-// without versioning, the whole-file checksum S3 holds with the ETag (an
-// MD5, which alone a replacement could be made to share). Storing the same
-// bytes again under the same key in an unversioned bucket is the same
-// version to it.
+// without versioning, the object's generation.
 func idempotencyKey(bucket string, obj object) string {
-	id := obj.versionID
-	if id == "" {
-		id = obj.etag + "\n" + obj.checksumCRC64NVME + "\n" + obj.checksumSHA256
-	}
-	sum := sha256.Sum256([]byte(bucket + "\n" + obj.key + "\n" + id))
+	sum := sha256.Sum256([]byte(bucket + "\n" + obj.key + "\n" + obj.generation()))
 	return hex.EncodeToString(sum[:])
 }
 

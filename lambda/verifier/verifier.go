@@ -85,7 +85,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -257,14 +259,31 @@ type object struct {
 	served map[string]string
 }
 
-// same reports whether o and other are the same stored version: by
-// version ID, or without versioning by ETag and whole-file checksum, since
-// an ETag (an MD5) alone can be made to collide.
+// generation names what o is as stored: its version ID or, without
+// versioning, everything a verdict depends on and every write changes:
+// the ETag with the whole-file checksums (an ETag, an MD5, alone can be
+// made to collide), the type and the headers a download serves, and the
+// time S3 stored it (a tag write leaves it be). The same bytes stored
+// again, after a delete or over themselves, are another generation, which
+// the verifier judges and a quota counts afresh; within one second with
+// every header the same they would be the same one.
+func (o object) generation() string {
+	if o.versionID != "" {
+		return "version " + o.versionID
+	}
+	parts := []string{o.etag, o.checksumCRC64NVME, o.checksumSHA256, o.contentType, o.lastModified.UTC().Format(time.RFC3339Nano)}
+	for _, name := range slices.Sorted(maps.Keys(o.served)) {
+		parts = append(parts, name+": "+o.served[name])
+	}
+	return strings.Join(parts, "\n")
+}
+
+// same reports whether o and other are the same stored version.
 func (o object) same(other object) bool {
 	if o.versionID != "" || other.versionID != "" {
 		return o.versionID == other.versionID
 	}
-	return o.etag == other.etag && o.checksumCRC64NVME == other.checksumCRC64NVME && o.checksumSHA256 == other.checksumSHA256
+	return o.generation() == other.generation()
 }
 
 // errStale means the event is about an object version that is no longer
