@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -184,6 +185,8 @@ type upload struct {
 	secret string
 	sent   atomic.Int64
 	calls  atomic.Int64
+	// saving serialises the writes of the resume state file.
+	saving sync.Mutex
 }
 
 func (u *upload) report(delta int64) {
