@@ -62,23 +62,46 @@ func (u *upload) loadState() *state {
 	return &s
 }
 
+// saveState writes s to the state file. Every sender saves after its part,
+// so saves take turns and each snapshots s only when its turn comes: the
+// last one written then holds every part recorded. Each is written whole
+// and synced to a temporary file of its own (another run of the same
+// upload may be saving too), then renamed over the state: a crash leaves
+// the old state or the new one, never half of one.
 func (u *upload) saveState(s *state) error {
 	p := u.statePath()
 	if p == "" {
 		return nil
 	}
+	u.saving.Lock()
+	defer u.saving.Unlock()
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return err
 	}
 	s.mu.Lock()
-	b, _ := json.Marshal(s)
+	b, err := json.Marshal(s)
 	s.mu.Unlock()
-	// Written whole, then renamed: a crash never leaves half a state.
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, p)
+	f, err := os.CreateTemp(filepath.Dir(p), filepath.Base(p)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), p)
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+	}
+	return err
 }
 
 // partDone records that S3 took part n with checksum sum.
@@ -107,6 +130,8 @@ func (s *state) wholeChecksum(plan api.Plan) (uint64, error) {
 }
 
 func (u *upload) dropState() {
+	u.saving.Lock() // a save under way must not bring the state back
+	defer u.saving.Unlock()
 	if p := u.statePath(); p != "" {
 		_ = os.Remove(p)
 	}

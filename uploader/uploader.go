@@ -17,10 +17,12 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -184,6 +186,8 @@ type upload struct {
 	secret string
 	sent   atomic.Int64
 	calls  atomic.Int64
+	// saving serialises the writes of the resume state file.
+	saving sync.Mutex
 }
 
 func (u *upload) report(delta int64) {
@@ -249,7 +253,7 @@ func (u *upload) put(ctx context.Context, target signed, offset, length int64, r
 		body := &countingReader{r: io.NewSectionReader(u.r, offset, length), add: func(n int64) { counted += n; u.report(n) }}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPut, target.url, body)
 		if err != nil {
-			return "", err
+			return "", redactURLError(err)
 		}
 		req.ContentLength = length
 		for k, v := range target.headers {
@@ -258,6 +262,7 @@ func (u *upload) put(ctx context.Context, target signed, offset, length int64, r
 			}
 		}
 		resp, err := u.c.HTTP.Do(req)
+		err = redactURLError(err)
 		if err == nil {
 			b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
@@ -287,6 +292,36 @@ func (u *upload) put(ctx context.Context, target signed, offset, length int64, r
 		}
 	}
 	return "", fmt.Errorf("after %d attempts: %w", u.c.Attempts, lastErr)
+}
+
+// redactURLError takes the pre-signed URL out of an error net/http made
+// about a request to it: the URL's query is a credential (X-Amz-Credential,
+// X-Amz-Signature, and when deployed X-Amz-Security-Token) with which
+// whoever reads the message, in a terminal, a CI log or a bug report, can
+// write to the bucket until it expires. The scheme, host and path stay, to
+// say where the request went, and the error still unwraps to what failed
+// (a cancelled context, a timeout, a refused redirect).
+func redactURLError(err error) error {
+	ue, ok := err.(*url.Error) // net/http's errors with a URL are all one
+	if !ok {
+		return err
+	}
+	return &url.Error{Op: ue.Op, URL: redactURL(ue.URL), Err: redactURLError(ue.Err)}
+}
+
+// redactURL cuts the query, the fragment and any user info from a URL,
+// parsable or not.
+func redactURL(s string) string {
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i]
+	}
+	if _, rest, ok := strings.Cut(s, "://"); ok {
+		authority, _, _ := strings.Cut(rest, "/")
+		if at := strings.LastIndex(authority, "@"); at >= 0 {
+			s = s[:len(s)-len(rest)] + rest[at+1:]
+		}
+	}
+	return s
 }
 
 // api calls the upload API and decodes its JSON answer into out.

@@ -3,9 +3,11 @@ package uploader_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,5 +146,88 @@ func TestPartURLsAboutToExpireAreSignedAnew(t *testing.T) {
 	}
 	if signs != 2 || stale != 0 || fresh != 1 {
 		t.Errorf("signed %d times, sent %d stale and %d fresh; want 2, 0 and 1", signs, stale, fresh)
+	}
+}
+
+// signedQuery is the query of a pre-signed URL as S3 signs it for a
+// deployed API: each of its credentials must stay out of error messages.
+const signedQuery = "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAEXAMPLE%2F20260101%2Feu-west-1%2Fs3%2Faws4_request" +
+	"&X-Amz-Date=20260101T000000Z&X-Amz-Expires=900&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEXAMPLE" +
+	"&X-Amz-SignedHeaders=host&X-Amz-Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+// A failed request to S3 is reported with where it went, but without the
+// pre-signed URL's query: the CLI prints the error, and with the
+// signature and credential in it anyone reading could send to the bucket
+// until the URL expires.
+func TestErrorsDoNotCarryPresignedURLs(t *testing.T) {
+	// S3 cuts the connection, as it does when it will not take a body;
+	// /moved redirects to a URL signed anew.
+	s3 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/moved" {
+			http.Redirect(w, r, "/bucket/key"+signedQuery, http.StatusFound)
+			return
+		}
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	t.Cleanup(s3.Close)
+	host := s3.Listener.Addr().String()
+	errRefused := errors.New("redirect refused")
+	for _, tc := range []struct {
+		name      string
+		threshold int64
+		url       string
+		http      *http.Client
+		where     string // what the error names
+		wantIs    error  // still found in the error
+	}{
+		{name: "single PUT", url: s3.URL + "/bucket/key" + signedQuery, where: host + "/bucket/key"},
+		{name: "part PUT", threshold: 1, url: s3.URL + "/bucket/key" + signedQuery + "&partNumber=1", where: host + "/bucket/key"},
+		{name: "user info", url: strings.Replace(s3.URL, "//", "//AKIAEXAMPLE:secret@", 1) + "/bucket/key" + signedQuery,
+			where: host + "/bucket/key"},
+		// A redirect the client's CheckRedirect refuses: net/http quotes
+		// the Location, signed too.
+		{name: "refused redirect", url: s3.URL + "/moved" + signedQuery, where: `"/bucket/key"`, wantIs: errRefused,
+			http: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return errRefused }}},
+		// A URL that does not parse fails before any request, quoting it.
+		{name: "unparsable URL", url: "http://bucket.s3.example/bucket/key" + signedQuery + "%zz\x7f", where: "bucket.s3.example/bucket/key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch r.Method + " " + r.URL.Path {
+				case "POST " + api.UploadURL.Resource:
+					_ = json.NewEncoder(w).Encode(api.UploadURLResponse{UploadURL: tc.url, FileKey: "uploads/key", Method: "PUT"})
+				case "POST " + api.StartMultipart.Resource:
+					_ = json.NewEncoder(w).Encode(api.MultipartStartResponse{UploadID: "u1", FileKey: "uploads/key", UploadSecret: "s", PartSize: 5 << 20, PartCount: 1})
+				case "POST " + api.SignParts.Path("u1"):
+					_ = json.NewEncoder(w).Encode(api.SignPartsResponse{ExpiresIn: 3600, Parts: []api.SignedPart{{PartNumber: 1, URL: tc.url}}})
+				default:
+					http.NotFound(w, r)
+				}
+			}))
+			t.Cleanup(srv.Close)
+			c := &uploader.Client{API: srv.URL, HTTP: tc.http, Threshold: tc.threshold, Attempts: 1, StateDir: t.TempDir()}
+			_, err := c.UploadFile(context.Background(), file(t), "")
+			if err == nil {
+				t.Fatal("the upload succeeded")
+			}
+			msg := err.Error()
+			for _, secret := range []string{"X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token", "ASIAEXAMPLE", "AKIAEXAMPLE", "secret@"} {
+				if strings.Contains(msg, secret) {
+					t.Errorf("error %q carries %s", msg, secret)
+				}
+			}
+			if !strings.Contains(msg, tc.where) {
+				t.Errorf("error %q does not name %s", msg, tc.where)
+			}
+			if ue := (*url.Error)(nil); !errors.As(err, &ue) {
+				t.Errorf("error %q does not unwrap to the *url.Error net/http made", msg)
+			}
+			if tc.wantIs != nil && !errors.Is(err, tc.wantIs) {
+				t.Errorf("error %q does not unwrap to %q", msg, tc.wantIs)
+			}
+		})
 	}
 }
