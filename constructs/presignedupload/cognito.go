@@ -3,6 +3,7 @@ package presignedupload
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -24,8 +25,11 @@ type CognitoSignInProps struct {
 	// UserPool signs callers in. The construct adds its resource server and
 	// app client to it, and a domain only when DomainPrefix is set (a pool
 	// has one Cognito domain, which an existing pool usually has already).
-	// The pool's own settings stay yours, so SelfSignUpEnabled and Mfa must
-	// be left unset.
+	// Through that client users may change only standard attributes of
+	// their own (email on a new pool; on an existing one, any but
+	// email_verified and phone_number_verified), never a custom one. The
+	// pool's own settings stay yours, so SelfSignUpEnabled and Mfa must be
+	// left unset.
 	//
 	// Default: - a new user pool: sign-in by email, self sign-up off,
 	// passwords of at least 12 characters with lower and upper case letters,
@@ -149,11 +153,13 @@ func validDomainPrefix(s string) bool {
 // newCognitoSignIn creates the pool (unless one is given), the resource
 // server with the upload scope, the page's app client, the domain and the
 // authorizer that every method but OPTIONS uses.
-func newCognitoSignIn(c *PresignedUploadApi, p *PresignedUploadApiProps) *signIn {
+func newCognitoSignIn(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.UploadSettings) *signIn {
 	s := p.CognitoSignIn
 	c.UserPool = s.UserPool
 	if c.UserPool == nil {
 		c.UserPool = newUserPool(c, p)
+	} else if cfg.QuotaTierClaim != "" {
+		warnTierClaimSource(c, cfg)
 	}
 	identifier := resourceServerIdentifier(c)
 	scope := awscognito.NewResourceServerScope(&awscognito.ResourceServerScopeProps{
@@ -174,6 +180,9 @@ func newCognitoSignIn(c *PresignedUploadApi, p *PresignedUploadApiProps) *signIn
 		AuthFlows:                  &awscognito.AuthFlow{UserSrp: jsii.Bool(true)},
 		PreventUserExistenceErrors: jsii.Bool(true),
 		EnableTokenRevocation:      jsii.Bool(true),
+		// Reads stay Cognito's default: seeing one's own attributes grants
+		// nothing; writing them could.
+		WriteAttributes: clientWriteAttributes(s.UserPool != nil),
 		// Signing out revokes the refresh token, not the access and ID
 		// tokens already issued: their lifetime is how long they outlive it.
 		AccessTokenValidity: s.AccessTokenValidity,
@@ -207,6 +216,35 @@ func newCognitoSignIn(c *PresignedUploadApi, p *PresignedUploadApiProps) *signIn
 		scopes:     &[]*string{c.Scope},
 		caller:     "$context.authorizer.claims.sub",
 	}
+}
+
+// clientWriteAttributes are the attributes a user may change on itself
+// through the page's client: UpdateUserAttributes takes the access token
+// that SRP sign-in returns. No custom attribute, since an app may trust
+// one, such as a quota tier, that only administrators should set. The
+// created pool requires only email, which sign-up writes; an existing
+// pool may require any standard attribute at sign-up or at a first
+// sign-in, so its client writes all of them but the verification flags.
+func clientWriteAttributes(existingPool bool) awscognito.ClientAttributes {
+	if !existingPool {
+		return awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{Email: jsii.Bool(true)})
+	}
+	yes := jsii.Bool(true)
+	return awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{
+		Address: yes, Birthdate: yes, Email: yes, FamilyName: yes, Fullname: yes, Gender: yes, GivenName: yes,
+		LastUpdateTime: yes, Locale: yes, MiddleName: yes, Nickname: yes, PhoneNumber: yes, PreferredUsername: yes,
+		ProfilePage: yes, ProfilePicture: yes, Timezone: yes, Website: yes,
+	})
+}
+
+// warnTierClaimSource says at synth that on an existing pool, whose other
+// app clients the construct cannot see, the quota tier is only as safe as
+// the attribute or group it comes from.
+func warnTierClaimSource(c *PresignedUploadApi, cfg api.UploadSettings) {
+	awscdk.Annotations_Of(c.Construct).AddWarningV2(jsii.String("presignedupload:tierClaimSource"), jsii.String(fmt.Sprintf(
+		"quotaTierClaim %q on an existing user pool: users can set themselves any attribute an app client of the pool lets them write, "+
+			"so fill the claim from what they cannot: a custom attribute that no client can write, set with AdminUpdateUserAttributes, or the user's groups "+
+			"(the construct's own client writes no custom attribute; see docs/quotas.md#tiers)", cfg.QuotaTierClaim)), nil)
 }
 
 func newUserPool(c *PresignedUploadApi, p *PresignedUploadApiProps) awscognito.UserPool {

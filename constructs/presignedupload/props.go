@@ -170,9 +170,11 @@ type PresignedUploadApiProps struct {
 	QuotaSessions *float64
 	// QuotaTierClaim names a claim of the caller's token (a Cognito
 	// custom claim, or any claim an OIDC issuer puts in its tokens) whose
-	// value picks the caller's limits from QuotaTiers. A caller without
-	// it, or with a tier not listed, gets the limits above. Only with
-	// sign-in.
+	// value picks the caller's limits from QuotaTiers. It must be one
+	// users cannot set themselves: not a user attribute or profile field
+	// they can edit. A caller without it, or with a tier not listed, gets
+	// the limits above. Only with sign-in; synth warns when it comes with
+	// an existing Cognito user pool, whose app clients it cannot see.
 	//
 	// Default: - every caller gets the limits above.
 	QuotaTierClaim *string

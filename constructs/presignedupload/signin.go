@@ -45,7 +45,7 @@ func signInDefaults(p *PresignedUploadApiProps, cfg api.UploadSettings) {
 func newSignIn(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.UploadSettings) *signIn {
 	switch {
 	case p.CognitoSignIn != nil:
-		return newCognitoSignIn(c, p)
+		return newCognitoSignIn(c, p, cfg)
 	case p.OidcSignIn != nil:
 		return newOidcSignIn(c, p, cfg)
 	}

@@ -317,6 +317,15 @@ func TestCognitoSignIn(t *testing.T) {
 			t.Errorf("AllowedOAuthScopes = %s, want openid, email and the upload scope", scopes)
 		}
 	})
+	t.Run("page client: users may write their email alone, no custom attribute such as a quota tier", func(t *testing.T) {
+		_, client := tm.one(t, "AWS::Cognito::UserPoolClient")
+		if got := writeAttributes(t, client); !slices.Equal(got, []string{"email"}) {
+			t.Errorf("WriteAttributes = %q, want [email]: the created pool's one required attribute, which sign-up writes", got)
+		}
+		if got := client.Properties["ReadAttributes"]; got != nil {
+			t.Errorf("ReadAttributes = %s, want Cognito's default", jsonOf(got))
+		}
+	})
 	t.Run("classic hosted UI on a derived, valid domain prefix", func(t *testing.T) {
 		_, d := tm.one(t, "AWS::Cognito::UserPoolDomain")
 		if d.Properties["ManagedLoginVersion"] != 1.0 {
@@ -411,6 +420,74 @@ func TestCognitoSignIn(t *testing.T) {
 			t.Errorf("Issuer = %s", got)
 		}
 	})
+	t.Run("existing pool: its client writes every standard attribute a sign-up may require, no custom attribute and no verification flag", func(t *testing.T) {
+		_, client := sh.one(t, "AWS::Cognito::UserPoolClient")
+		got := writeAttributes(t, client)
+		want := []string{"address", "birthdate", "email", "family_name", "gender", "given_name", "locale", "middle_name", "name",
+			"nickname", "phone_number", "picture", "preferred_username", "profile", "updated_at", "website", "zoneinfo"}
+		if !slices.Equal(got, want) {
+			t.Errorf("WriteAttributes = %q, want %q", got, want)
+		}
+	})
+}
+
+// writeAttributes returns an app client's WriteAttributes, sorted, after
+// checking that none is a custom attribute or a verification flag, which
+// a user could then set on itself.
+func writeAttributes(t *testing.T, client resource) []string {
+	t.Helper()
+	list, ok := client.Properties["WriteAttributes"].([]any)
+	if !ok || len(list) == 0 {
+		t.Fatalf("WriteAttributes = %s, want an explicit list: Cognito's default may include custom attributes", jsonOf(client.Properties["WriteAttributes"]))
+	}
+	got := strs(list)
+	for _, a := range got {
+		if strings.HasPrefix(a, "custom:") || strings.HasSuffix(a, "_verified") {
+			t.Errorf("WriteAttributes has %q, which users could then set on themselves", a)
+		}
+	}
+	sort.Strings(got)
+	return got
+}
+
+func TestTierClaimSource(t *testing.T) {
+	stack := newStack()
+	tiered := func(pool awscognito.IUserPool) *presignedupload.PresignedUploadApiProps {
+		return &presignedupload.PresignedUploadApiProps{
+			AllowedOrigins: jsii.Strings(siteOrigin),
+			CognitoSignIn:  &presignedupload.CognitoSignInProps{UserPool: pool},
+			QuotaBytes:     awscdk.Size_Gibibytes(jsii.Number(10)),
+			QuotaTierClaim: jsii.String("tier"),
+			QuotaTiers:     &map[string]*presignedupload.QuotaTierProps{"pro": {Bytes: awscdk.Size_Gibibytes(jsii.Number(100))}},
+		}
+	}
+	pool := awscognito.UserPool_FromUserPoolArn(stack, jsii.String("Pool"), jsii.String(sharedPoolArn))
+	presignedupload.NewPresignedUploadApi(stack, jsii.String("Created"), tiered(nil))
+	presignedupload.NewPresignedUploadApi(stack, jsii.String("Shared"), tiered(pool))
+	presignedupload.NewPresignedUploadApi(stack, jsii.String("Untiered"), &presignedupload.PresignedUploadApiProps{
+		AllowedOrigins: jsii.Strings(siteOrigin),
+		CognitoSignIn:  &presignedupload.CognitoSignInProps{UserPool: pool},
+	})
+	notes := assertions.Annotations_FromStack(stack)
+	warned := func(path string) bool {
+		return len(*notes.FindWarning(jsii.String(path), assertions.Match_StringLikeRegexp(jsii.String(`quotaTierClaim "tier" on an existing user pool: users can set themselves`)))) > 0
+	}
+	for _, c := range []struct {
+		name, path string
+		want       bool
+	}{
+		// Its only app client is the construct's, which writes no custom attribute.
+		{"a created pool: no warning", "/Test/Created", false},
+		// Its other app clients may let users write the tier.
+		{"an existing pool with a tier claim: synth says the claim must come from what users cannot write", "/Test/Shared", true},
+		{"an existing pool without a tier claim: no warning", "/Test/Untiered", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := warned(c.path); got != c.want {
+				t.Errorf("warning on %s: %v, want %v", c.path, got, c.want)
+			}
+		})
+	}
 }
 
 func TestOidcSignIn(t *testing.T) {
