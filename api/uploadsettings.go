@@ -64,7 +64,9 @@ type UploadSettings struct {
 	QuotaSessions Count `json:"quotaSessions,omitempty"`
 	// QuotaTierClaim names a claim of the caller's token whose value picks
 	// its limits from QuotaTiers; a caller without it, or with a tier not
-	// listed, gets the limits above. Sign-in only.
+	// listed, gets the limits above. Sign-in only. Name a claim users
+	// cannot set themselves: one from groups or roles an administrator
+	// assigns, never an attribute or profile field a user may edit.
 	QuotaTierClaim string `json:"quotaTierClaim,omitempty"`
 	// QuotaTiers are limits by tier name, as QuotaTierClaim carries it.
 	QuotaTiers map[string]QuotaLimits `json:"quotaTiers,omitempty"`
