@@ -56,6 +56,9 @@ const (
 	// limits; 429 with Retry-After. Finish uploads, or wait for issued URLs
 	// to expire.
 	CodeTooManyPending = "TooManyPending"
+	// CodeTooManyFiles: a quota reconcile found more of the caller's files
+	// than one call recounts (100,000); 409.
+	CodeTooManyFiles = "TooManyFiles"
 )
 
 // ErrorResponse is the JSON body of every failed response.

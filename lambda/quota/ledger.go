@@ -294,11 +294,19 @@ func (l *Ledger) Remove(ctx context.Context, caller string, size int64) error {
 }
 
 // Reconcile sets the caller's stored bytes to what a listing of its files
-// (object key to size) found, fixing any drift; reservations and the
-// day's counts are kept. A listed file whose reservation is still open is
-// not yet settled, and counts as reserved only, not twice.
-func (l *Ledger) Reconcile(ctx context.Context, caller string, files map[string]int64) error {
-	return l.update(ctx, caller, func(s *state, _ time.Time) (bool, error) {
+// (object key to size, from list) found, fixing any drift; reservations
+// and the day's counts are kept. A listed file whose reservation is still
+// open is not yet settled, and counts as reserved only, not twice. The
+// listing is taken after the ledger is read and the result written only if
+// the ledger is still the one read, so a settlement or delete during the
+// listing is not lost: the reconcile lists again, reconcileAttempts times
+// at most, then gives up with ErrBusy.
+func (l *Ledger) Reconcile(ctx context.Context, caller string, list func(context.Context) (map[string]int64, error)) error {
+	return l.updateWithin(ctx, caller, reconcileAttempts, func(s *state, _ time.Time) (bool, error) {
+		files, err := list(ctx)
+		if err != nil {
+			return false, err
+		}
 		var stored int64
 		for key, size := range files {
 			if _, pending := s.Reservations[entryID(key)]; !pending {
@@ -310,6 +318,10 @@ func (l *Ledger) Reconcile(ctx context.Context, caller string, files map[string]
 		return changed, nil
 	})
 }
+
+// reconcileAttempts bounds a reconcile's listings: a caller whose ledger
+// changes under each is uploading, and the drift will wait.
+const reconcileAttempts = 3
 
 // Usage returns the caller's usage now, the day it counts and when that
 // day ends.
@@ -328,7 +340,12 @@ func (l *Ledger) Usage(ctx context.Context, caller string) (api.QuotaUsage, stri
 // on a lost race, again. change returns whether it changed anything (no
 // write otherwise) or an error that ends the update unwritten.
 func (l *Ledger) update(ctx context.Context, caller string, change func(*state, time.Time) (bool, error)) error {
-	for n := 1; n <= l.attempts; n++ {
+	return l.updateWithin(ctx, caller, l.attempts, change)
+}
+
+// updateWithin is update in at most attempts rounds.
+func (l *Ledger) updateWithin(ctx context.Context, caller string, attempts int, change func(*state, time.Time) (bool, error)) error {
+	for n := 1; n <= attempts; n++ {
 		if n > 1 {
 			if err := sleep(ctx, l.pause(n)); err != nil {
 				return err

@@ -218,7 +218,7 @@ func TestReservationsLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	want("settled after expiry", mib, 0, 0)
-	if err := l.Reconcile(ctx, "alice", map[string]int64{"verified": 3, "other": 4}); err != nil {
+	if err := l.Reconcile(ctx, "alice", listing(map[string]int64{"verified": 3, "other": 4})); err != nil {
 		t.Fatal(err)
 	}
 	want("reconciled", 7, 0, 0)
@@ -369,7 +369,7 @@ func TestReconcileCountsPendingFilesOnce(t *testing.T) {
 	if err := reserve(l, "alice", api.QuotaLimits{Bytes: 10 * mib}, "pending", 2*mib, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Reconcile(ctx, "alice", map[string]int64{"pending": 2 * mib, "old": 5}); err != nil {
+	if err := l.Reconcile(ctx, "alice", listing(map[string]int64{"pending": 2 * mib, "old": 5})); err != nil {
 		t.Fatal(err)
 	}
 	if u := usage(t, l, "alice"); u.StoredBytes != 5 || u.ReservedBytes != 2*mib || u.Bytes != 2*mib+5 {
@@ -447,4 +447,57 @@ func TestFullLedgerFitsARead(t *testing.T) {
 		t.Errorf("a full ledger is %d bytes, over half of the %d a read accepts", len(b), maxLedger)
 	}
 	t.Logf("a full ledger is %d bytes", len(b))
+}
+
+// listing lists files.
+func listing(files map[string]int64) func(context.Context) (map[string]int64, error) {
+	return func(context.Context) (map[string]int64, error) { return files, nil }
+}
+
+// A settlement that lands while a reconcile lists is not lost: the
+// reconcile's write fails its condition, and it lists again. A ledger that
+// changes under every listing ends the reconcile with ErrBusy, unwritten.
+func TestReconcileListsAgainWhenTheLedgerChanges(t *testing.T) {
+	b, c := newFakeBucket(), &clock{t: morning}
+	l := newLedger(b, c)
+	ctx := context.Background()
+	if err := reserve(l, "alice", api.QuotaLimits{}, "new", 5, false); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]int64{"old": 7}
+	listings := 0
+	err := l.Reconcile(ctx, "alice", func(context.Context) (map[string]int64, error) {
+		listings++
+		if listings == 1 {
+			// "new" is stored and settled after the listing began.
+			if err := l.Settle(ctx, "alice", "new", "v-new", 5, true); err != nil {
+				t.Fatal(err)
+			}
+			return map[string]int64{"old": 7}, nil
+		}
+		files["new"] = 5
+		return files, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := usage(t, l, "alice"); u.StoredBytes != 12 || listings != 2 {
+		t.Errorf("stored %d after %d listings, want 12 after 2", u.StoredBytes, listings)
+	}
+
+	before := usage(t, l, "alice")
+	listings = 0
+	err = l.Reconcile(ctx, "alice", func(context.Context) (map[string]int64, error) {
+		listings++
+		if err := reserve(l, "alice", api.QuotaLimits{}, fmt.Sprint("busy", listings), 1, false); err != nil {
+			t.Fatal(err)
+		}
+		return map[string]int64{}, nil
+	})
+	if !errors.Is(err, ErrBusy) || listings != reconcileAttempts {
+		t.Errorf("err = %v after %d listings, want ErrBusy after %d", err, listings, reconcileAttempts)
+	}
+	if u := usage(t, l, "alice"); u.StoredBytes != before.StoredBytes {
+		t.Errorf("a reconcile that gave up wrote %d stored bytes", u.StoredBytes)
+	}
 }

@@ -3,6 +3,7 @@ package uploadapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -85,31 +86,52 @@ const maxReconcilePages = 100
 // own prefix: every object there, rejected ones too until the lifecycle
 // rule deletes them.
 func (h *Handler) reconcileQuota(ctx context.Context, c *call[none]) response {
-	prefix := h.prefixFor(c.caller)
-	in := &s3.ListObjectsV2Input{Bucket: aws.String(h.set.Bucket), Prefix: aws.String(prefix)}
+	var listed int
+	err := h.quota.Reconcile(ctx, api.LedgerOf(c.caller), func(ctx context.Context) (map[string]int64, error) {
+		files, err := h.callerFiles(ctx, c.caller)
+		listed = len(files)
+		return files, err
+	})
+	switch {
+	case errors.Is(err, errTooManyFiles):
+		return errorResponse(&apiError{status: http.StatusConflict, code: api.CodeTooManyFiles,
+			message: "too many files to recount in one call (over " + strconv.Itoa(maxReconcilePages*1000) + ")"})
+	case errors.Is(err, errListFailed):
+		h.log.ErrorContext(ctx, "list files failed", "caller", c.caller, "error", err)
+		return errorResponse(errInternal())
+	}
+	if e := h.quotaError(ctx, "reconcile", err); e != nil {
+		return errorResponse(e)
+	}
+	h.log.InfoContext(ctx, "reconciled quota", requestAttrs(c.req, "caller", c.caller, "files", listed)...)
+	return h.quotaUsage(ctx, &call[none]{req: c.req, caller: c.caller, tier: c.tier})
+}
+
+var (
+	errTooManyFiles = errors.New("too many files to recount")
+	errListFailed   = errors.New("list files")
+)
+
+// callerFiles lists the caller's files: key to size.
+func (h *Handler) callerFiles(ctx context.Context, caller string) (map[string]int64, error) {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(h.set.Bucket), Prefix: aws.String(h.prefixFor(caller))}
 	files := map[string]int64{}
 	for page := 0; ; page++ {
 		if page == maxReconcilePages {
-			return errorResponse(&apiError{status: http.StatusConflict, code: api.CodeBadRequest, message: "too many files to recount in one call (over " + strconv.Itoa(maxReconcilePages*1000) + ")"})
+			return nil, errTooManyFiles
 		}
 		out, err := h.bucket.ListObjectsV2(ctx, in)
 		if err != nil {
-			h.log.ErrorContext(ctx, "list files failed", "caller", c.caller, "error", err)
-			return errorResponse(errInternal())
+			return nil, fmt.Errorf("%w: %w", errListFailed, err)
 		}
 		for _, o := range out.Contents {
-			if k, ok := api.ParseKey(h.set.KeyPrefix, aws.ToString(o.Key), h.set.SignIn); ok && k.Owner == c.caller {
+			if k, ok := api.ParseKey(h.set.KeyPrefix, aws.ToString(o.Key), h.set.SignIn); ok && k.Owner == caller {
 				files[aws.ToString(o.Key)] = aws.ToInt64(o.Size)
 			}
 		}
 		if !aws.ToBool(out.IsTruncated) {
-			break
+			return files, nil
 		}
 		in.ContinuationToken = out.NextContinuationToken
 	}
-	if e := h.quotaError(ctx, "reconcile", h.quota.Reconcile(ctx, api.LedgerOf(c.caller), files)); e != nil {
-		return errorResponse(e)
-	}
-	h.log.InfoContext(ctx, "reconciled quota", requestAttrs(c.req, "caller", c.caller, "files", len(files))...)
-	return h.quotaUsage(ctx, &call[none]{req: c.req, caller: c.caller, tier: c.tier})
 }
