@@ -57,6 +57,9 @@ type fakeBucket struct {
 	// beforeTagging, when set, runs before each PutObjectTagging, outside
 	// the lock: it may change the bucket.
 	beforeTagging func(key string)
+	// conflicts answers the next conditional writes with 409
+	// ConditionalRequestConflict, as S3 answers one that races another.
+	conflicts int
 
 	mu       sync.Mutex
 	objects  map[string][]*fakeObject // a key's versions, the last one current
@@ -264,6 +267,10 @@ func (b *fakeBucket) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...fu
 	b.count("PutObject")
 	key := aws.ToString(in.Key)
 	cur, _ := b.version(key, nil)
+	if conditional := in.IfNoneMatch != nil || in.IfMatch != nil; conditional && b.conflicts > 0 {
+		b.conflicts--
+		return nil, s3Error(http.StatusConflict, "ConditionalRequestConflict")
+	}
 	switch {
 	case aws.ToString(in.IfNoneMatch) == "*" && cur != nil,
 		in.IfMatch != nil && (cur == nil || unquoted(*in.IfMatch) != cur.etag):

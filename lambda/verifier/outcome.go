@@ -136,8 +136,13 @@ func (h *Handler) writeMarker(ctx context.Context, key string, m marker, cond fu
 	cond(in)
 	out, err := h.bucket.PutObject(ctx, in)
 	if err != nil {
-		if httpStatus(err) == http.StatusPreconditionFailed {
+		switch httpStatus(err) {
+		case http.StatusPreconditionFailed:
 			return "", err // the caller's answer, not a failure
+		case http.StatusConflict:
+			// Another conditional write to the marker is in flight: its
+			// run decides; this delivery comes back later.
+			return "", fmt.Errorf("%w: a concurrent write of marker %s", ErrPending, key)
 		}
 		return "", fmt.Errorf("write marker %s: %w", key, err)
 	}

@@ -254,6 +254,24 @@ func TestConcurrentDuplicates(t *testing.T) {
 	r.expectStatus(key, api.StatusRejected, api.ReasonActiveContent)
 }
 
+// A marker write that S3 answers 409 (another conditional write to it in
+// flight) postpones the delivery, as losing the race does; the next
+// delivery settles the outcome once.
+func TestMarkerWriteConflict(t *testing.T) {
+	r := newRig(t, api.UploadSettings{}, api.VerifierSettings{})
+	key := r.issuedKey("page.png")
+	r.b.store(key, []byte(htmlFile), "image/png")
+	ev := r.created(key, "PutObject")
+	r.b.mu.Lock()
+	r.b.conflicts = 1
+	r.b.mu.Unlock()
+	if err := r.deliver(ev); !errors.Is(err, verifier.ErrPending) {
+		t.Fatalf("delivery with a conflicting marker write: err = %v, want ErrPending", err)
+	}
+	r.mustDeliver(ev)
+	r.expectOne(key, api.StatusRejected, api.ReasonActiveContent)
+}
+
 // An event about an object that was replaced since changes nothing: the
 // newer object's status stays its own.
 func TestOlderEventAfterNewer(t *testing.T) {
