@@ -7,11 +7,13 @@ package environments
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/presigned-upload/presigned-upload/api"
 )
@@ -125,14 +127,14 @@ func Parse(v any) (map[string]Environment, error) {
 		if e.MonthlyBudget != 0 && e.AlarmTopicArn == "" {
 			return nil, fmt.Errorf("%s.%s: monthlyBudget needs alarmTopicArn: the budget notifies it", ContextKey, name)
 		}
-		if err := e.VerifierSettingsFor("bucket").Validate(); err != nil {
+		if err := asCdkJSON[api.VerifierSettings](e.VerifierSettingsFor("bucket").Validate()); err != nil {
 			return nil, fmt.Errorf("%s.%s: %w", ContextKey, name, err)
 		}
 		if e.Oidc != nil {
 			if err := refuseDerived(e.Oidc.AuthorizerSettings); err != nil {
 				return nil, fmt.Errorf("%s.%s: oidc: %w", ContextKey, name, err)
 			}
-			if err := e.Oidc.AuthorizerSettings.Validate(); err != nil {
+			if err := asCdkJSON[api.AuthorizerSettings](e.Oidc.AuthorizerSettings.Validate()); err != nil {
 				return nil, fmt.Errorf("%s.%s: oidc: %w", ContextKey, name, err)
 			}
 		}
@@ -194,6 +196,29 @@ func (e Environment) VerifierSettingsFor(bucket string) api.VerifierSettings {
 		s.PreventOverwrite = true
 	}
 	return s.WithDefaults()
+}
+
+// asCdkJSON spells the settings a Validate error of settings type T names
+// as cdk.json does (urlExpirySeconds, not the prop's urlExpiry).
+func asCdkJSON[T any](err error) error {
+	errs := api.SettingErrors(err)
+	if len(errs) == 0 {
+		return err
+	}
+	names := map[string]string{}
+	for _, f := range api.SettingFields(reflect.TypeFor[T]()) {
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" {
+			names[f.Setting] = name
+		}
+	}
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		if name, ok := names[e.Setting]; ok {
+			e = &api.SettingError{Setting: name, Problem: e.Problem}
+		}
+		out[i] = e
+	}
+	return errors.Join(out...)
 }
 
 // refuseDerived refuses a derived setting of settings (a settings struct)

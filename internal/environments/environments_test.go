@@ -12,17 +12,18 @@ import (
 
 func TestEnvironmentSettingsAreChecked(t *testing.T) {
 	for name, v := range map[string]any{
-		"typo in a setting":        map[string]any{"dev": map[string]any{"requireSzie": true}},
-		"bad removal policy":       map[string]any{"dev": map[string]any{"removalPolicy": "delete"}},
-		"bad origin":               map[string]any{"dev": map[string]any{"allowedOrigins": []string{"example.com"}}},
-		"bad name":                 map[string]any{"dev/1": map[string]any{}},
-		"bad alarm topic":          map[string]any{"dev": map[string]any{"alarmTopicArn": "arn:aws:sqs:eu-west-1:123456789012:ops"}},
-		"budget, no topic":         map[string]any{"dev": map[string]any{"monthlyBudget": 100}},
-		"not an object":            []string{"dev"},
-		"two sign-ins":             map[string]any{"dev": map[string]any{"cognito": map[string]any{}, "oidc": map[string]any{"issuerUrl": "https://i.example", "audience": "a"}}},
-		"bad mfa":                  map[string]any{"dev": map[string]any{"cognito": map[string]any{"mfa": "sometimes"}}},
-		"signIn set by hand":       map[string]any{"dev": map[string]any{"signIn": true}},
-		"eventBusName set by hand": map[string]any{"dev": map[string]any{"eventBusName": "bus"}},
+		"typo in a setting":         map[string]any{"dev": map[string]any{"requireSzie": true}},
+		"bad removal policy":        map[string]any{"dev": map[string]any{"removalPolicy": "delete"}},
+		"bad origin":                map[string]any{"dev": map[string]any{"allowedOrigins": []string{"example.com"}}},
+		"bad name":                  map[string]any{"dev/1": map[string]any{}},
+		"bad alarm topic":           map[string]any{"dev": map[string]any{"alarmTopicArn": "arn:aws:sqs:eu-west-1:123456789012:ops"}},
+		"budget, no topic":          map[string]any{"dev": map[string]any{"monthlyBudget": 100}},
+		"not an object":             []string{"dev"},
+		"two sign-ins":              map[string]any{"dev": map[string]any{"cognito": map[string]any{}, "oidc": map[string]any{"issuerUrl": "https://i.example", "audience": "a"}}},
+		"bad mfa":                   map[string]any{"dev": map[string]any{"cognito": map[string]any{"mfa": "sometimes"}}},
+		"signIn set by hand":        map[string]any{"dev": map[string]any{"signIn": true}},
+		"eventBusName set by hand":  map[string]any{"dev": map[string]any{"eventBusName": "bus"}},
+		"urlExpirySeconds too long": map[string]any{"dev": map[string]any{"urlExpirySeconds": 50000}},
 		"oidc.quotaTierClaim set by hand": map[string]any{"dev": map[string]any{"oidc": map[string]any{
 			"issuerUrl": "https://i.example", "audience": "a", "quotaTierClaim": "tier"}}},
 	} {
@@ -32,6 +33,8 @@ func TestEnvironmentSettingsAreChecked(t *testing.T) {
 			t.Errorf("%s: Parse accepted %v", name, v)
 		case strings.HasSuffix(name, "by hand") && !strings.Contains(err.Error(), "is not a setting: the stack derives it"):
 			t.Errorf("%s: err = %v, want it to say the stack derives it", name, err)
+		case strings.HasPrefix(name, "urlExpirySeconds") && !strings.Contains(err.Error(), "dev: urlExpirySeconds 13h53m20s is outside"):
+			t.Errorf("%s: err = %v, want it to name the setting as cdk.json does", name, err)
 		}
 	}
 }
