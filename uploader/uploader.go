@@ -324,7 +324,6 @@ func redactURL(s string) string {
 	return s
 }
 
-// api calls the upload API and decodes its JSON answer into out.
 // api calls route r of the upload API: path parameters fill its path, and
 // in is its JSON body or, for a GET or DELETE, its query string.
 func (u *upload) api(ctx context.Context, r api.Route, params []string, in, out any) error {
