@@ -356,6 +356,17 @@ func (h *Handler) uploadID(req events.APIGatewayProxyRequest) (string, *apiError
 	return id, nil
 }
 
+// s3Refusals are S3's answers about a multipart upload that the client
+// caused, passed through with S3's code and message.
+var s3Refusals = []apiError{
+	{status: http.StatusBadRequest, code: api.CodeBadDigest},
+	{status: http.StatusBadRequest, code: api.CodeInvalidPart},
+	{status: http.StatusBadRequest, code: api.CodeInvalidPartOrder},
+	{status: http.StatusBadRequest, code: api.CodeEntityTooSmall},
+	{status: http.StatusBadRequest, code: api.CodeInvalidRequest},
+	{status: http.StatusBadRequest, code: api.CodeInvalidArgument},
+}
+
 // s3Error maps S3's answer about an upload onto the API's errors: a
 // client's mistake keeps S3's code, anything else is logged and hidden.
 func (h *Handler) s3Error(ctx context.Context, op, key string, err error) events.APIGatewayProxyResponse {
@@ -363,13 +374,18 @@ func (h *Handler) s3Error(ctx context.Context, op, key string, err error) events
 	if errors.As(err, &apiErr) {
 		switch code := apiErr.ErrorCode(); code {
 		case "NoSuchUpload":
-			return errorResponse(&apiError{status: http.StatusNotFound, code: code, message: "no such multipart upload for this fileKey"})
+			return errorResponse(&apiError{status: http.StatusNotFound, code: api.CodeNoSuchUpload, message: "no such multipart upload for this fileKey"})
 		case "PreconditionFailed", "ConditionalRequestConflict":
 			// preventOverwrite: an object has this key already. The upload
 			// is kept; retrying cannot succeed.
 			return errorResponse(&apiError{status: http.StatusPreconditionFailed, code: api.CodePreconditionFailed, message: "an object with this key exists and preventOverwrite is on; the upload is kept and was not completed"})
-		case "InvalidPart", "InvalidPartOrder", "EntityTooSmall", "InvalidRequest", "BadDigest", "InvalidArgument":
-			return errorResponse(&apiError{status: http.StatusBadRequest, code: code, message: apiErr.ErrorMessage()})
+		default:
+			for _, r := range s3Refusals {
+				if r.code == code {
+					r.message = apiErr.ErrorMessage()
+					return errorResponse(&r)
+				}
+			}
 		}
 	}
 	h.log.ErrorContext(ctx, op+" failed", "fileKey", key, "error", err)
