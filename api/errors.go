@@ -52,8 +52,12 @@ const (
 	// stored bytes and the sessions, 429 with Retry-After for the per-day
 	// limits.
 	CodeQuotaExceeded = "QuotaExceeded"
-	// CodeBusy: the caller's quota ledger changed under every attempt to
-	// update it (the caller is uploading very fast); 503 with Retry-After.
+	// CodeBusy: a write the request needed met another one under way, and
+	// nothing was done: the caller's quota ledger changed under every
+	// attempt to update it (the caller is uploading very fast), or S3
+	// answered a completion with its 409 ConditionalRequestConflict
+	// (another write to the key, such as the same completion sent again
+	// while the first still runs). 503 with Retry-After: try again.
 	CodeBusy = "Busy"
 	// CodeTooManyPending: the caller has as many uploads issued and not yet
 	// stored (or expired) as its quota ledger holds, 10,000, whatever its

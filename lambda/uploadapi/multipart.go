@@ -356,6 +356,11 @@ func (h *Handler) uploadID(req events.APIGatewayProxyRequest) (string, *apiError
 	return id, nil
 }
 
+// conflictRetryAfter is the Retry-After, in seconds, of a completion that
+// met another write to its key: assembling thousands of parts takes S3
+// seconds.
+const conflictRetryAfter = 5
+
 // s3Refusals are S3's answers about a multipart upload that the client
 // caused, passed through with S3's code and message.
 var s3Refusals = []apiError{
@@ -375,10 +380,18 @@ func (h *Handler) s3Error(ctx context.Context, op, key string, err error) events
 		switch code := apiErr.ErrorCode(); code {
 		case "NoSuchUpload":
 			return errorResponse(&apiError{status: http.StatusNotFound, code: api.CodeNoSuchUpload, message: "no such multipart upload for this fileKey"})
-		case "PreconditionFailed", "ConditionalRequestConflict":
+		case "PreconditionFailed":
 			// preventOverwrite: an object has this key already. The upload
 			// is kept; retrying cannot succeed.
 			return errorResponse(&apiError{status: http.StatusPreconditionFailed, code: api.CodePreconditionFailed, message: "an object with this key exists and preventOverwrite is on; the upload is kept and was not completed"})
+		case "ConditionalRequestConflict":
+			// S3's 409 to a conditional write: another write to the key was
+			// under way, most likely this upload's own completion sent again
+			// while the first still assembles the parts. Nothing was done,
+			// and S3 says to try again, which completes the upload or finds
+			// it completed.
+			return errorResponse(&apiError{status: http.StatusServiceUnavailable, code: api.CodeBusy, retryAfter: conflictRetryAfter,
+				message: "another write to this key was under way; the upload is kept: try again"})
 		default:
 			for _, r := range s3Refusals {
 				if r.code == code {

@@ -85,7 +85,7 @@ func TestMultipartSessionBindsTheDeclaredSize(t *testing.T) {
 }
 
 // With preventOverwrite, completion is conditional too; an existing object
-// gives a 412 that keeps the upload.
+// gives a 412 that keeps the upload, and S3's conflict a 503 to try again.
 func TestMultipartCompletionPreventsOverwrite(t *testing.T) {
 	body := completeBody(t, []int{1, 2, 3}, []string{etag(1), etag(2), etag(3)})
 	t.Run("sends If-None-Match", func(t *testing.T) {
@@ -104,15 +104,27 @@ func TestMultipartCompletionPreventsOverwrite(t *testing.T) {
 			t.Errorf("IfNoneMatch = %q, want none", *fake.completes[0].IfNoneMatch)
 		}
 	})
-	for _, code := range []string{"PreconditionFailed", "ConditionalRequestConflict"} {
-		t.Run(code+" is a 412 and the upload is kept", func(t *testing.T) {
-			fake := &fakeS3{parts: heldParts(false), errs: map[string]error{"CompleteMultipartUpload": &smithy.GenericAPIError{Code: code}}}
+	for _, tc := range []struct {
+		name, code, want string
+		status          int
+		retryAfter      string
+	}{
+		{"an object with the key is a 412", "PreconditionFailed", "PreconditionFailed", 412, ""},
+		// S3 documents its 409 as one to retry: another write to the key
+		// was under way, such as this completion sent again.
+		{"S3's conflict is a 503 Busy to try again", "ConditionalRequestConflict", "Busy", 503, "5"},
+	} {
+		t.Run(tc.name+", and the upload is kept", func(t *testing.T) {
+			fake := &fakeS3{parts: heldParts(false), errs: map[string]error{"CompleteMultipartUpload": &smithy.GenericAPIError{Code: tc.code}}}
 			h, _ := newS3Handler(t, api.UploadSettings{PreventOverwrite: true}, fake)
 			resp := call(t, h, apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, body))
-			wantError(t, resp, 412, "PreconditionFailed", "preventOverwrite")
+			wantError(t, resp, tc.status, tc.want, "kept")
+			if got := resp.Headers["Retry-After"]; got != tc.retryAfter {
+				t.Errorf("Retry-After = %q, want %q", got, tc.retryAfter)
+			}
 			wantCalls(t, fake, 0, 1, 1, 0)
-			if _, ok := fake.objects[sessionKey()]; !ok || !strings.Contains(resp.Body, "kept") {
-				t.Errorf("session dropped or message %s does not say the upload is kept", resp.Body)
+			if _, ok := fake.objects[sessionKey()]; !ok {
+				t.Error("session dropped")
 			}
 		})
 	}

@@ -165,7 +165,7 @@ export interface ClientOptions {
   multipartThreshold?: number;
   /** Parts in flight. Default: 4. */
   parallel?: number;
-  /** Tries per S3 request on a failed connection or a 5xx, and per API call answered 503 Busy (the quota ledger was busy, nothing was counted). Default: 4. */
+  /** Tries per S3 request on a failed connection or a 5xx, and per API call answered 503 Busy (a write the API needed met another under way, nothing was done). Default: 4. */
   attempts?: number;
 }
 

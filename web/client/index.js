@@ -465,7 +465,8 @@ export function localStore(storage = globalThis.localStorage, prefix = "upload:"
  * @property {number} [multipartThreshold] files this large or larger go up in parts. Default: 64 MiB.
  * @property {number} [parallel] parts in flight. Default: 4.
  * @property {number} [attempts] tries per S3 request on a failed connection or a 5xx, and per API
- *   call the API answers 503 Busy (its quota ledger was busy and nothing was counted). Default: 4.
+ *   call the API answers 503 Busy (a write it needed met another under way, and nothing was done).
+ *   Default: 4.
  */
 
 /**
@@ -502,8 +503,8 @@ export class Client {
   /**
    * request calls one route: params fill its path, and input is its JSON
    * body or, for a GET or DELETE, its query string. It resolves with the
-   * answer's JSON ({} for an empty one). An answer 503 Busy (the caller's
-   * quota ledger was busy, nothing was counted) is tried again, up to
+   * answer's JSON ({} for an empty one). An answer 503 Busy (a write the API
+   * needed met another under way, nothing was done) is tried again, up to
    * attempts times in all; a refusal over quota (QuotaExceeded) never is:
    * it rejects with the refusal in the error's quota.
    * @param {{method: string, resource: string}} route one of ROUTES
