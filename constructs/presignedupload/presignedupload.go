@@ -146,8 +146,9 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Upload
 		Id:                                  jsii.String("AbortIncompleteMultipartUploads"),
 		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
 	}, {
-		// A session outlives its upload only when neither completion nor
-		// abort ran; the upload itself is gone after a day.
+		// A session outlives its upload when it was completed (to answer
+		// the same completion sent again) or neither completed nor
+		// aborted; an incomplete upload itself is gone after a day.
 		Id:         jsii.String("ExpireUploadSessions"),
 		Prefix:     jsii.String(cfg.SessionPrefix),
 		Expiration: awscdk.Duration_Days(jsii.Number(2)),
@@ -220,9 +221,20 @@ func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Uplo
 		Actions:   jsii.Strings("s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"),
 		Resources: jsii.Strings(*c.Bucket.ArnForObjects(jsii.String(cfg.KeyPrefix + "*"))),
 	}))
+	// Listing only under the key prefix: a completion sent again finds by
+	// its key the object the first one stored (reading the object would
+	// need s3:GetObject, which the quarantine denies until it is
+	// verified), and with sign-in the caller's files are listed.
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("ListUploads"),
+		Actions:    jsii.Strings("s3:ListBucket"),
+		Resources:  jsii.Strings(*c.Bucket.BucketArn()),
+		Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": cfg.KeyPrefix + "*"}},
+	}))
 	// Each multipart upload's session: written at the start, read by the
-	// later calls, deleted at the end. Outside the key prefix, so no
-	// upload URL can reach it.
+	// later calls, deleted by an abort (a completed upload's stays for a
+	// completion sent again, until the lifecycle rule). Outside the key
+	// prefix, so no upload URL can reach it.
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("UploadSessions"),
 		Actions:   jsii.Strings("s3:PutObject", "s3:GetObject", "s3:DeleteObject"),

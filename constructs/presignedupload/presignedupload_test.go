@@ -291,12 +291,13 @@ func TestDefaults(t *testing.T) {
 			}
 		}
 	})
-	t.Run("role may only put objects under the prefix, read their status tags, keep sessions and write its logs", func(t *testing.T) {
+	t.Run("role may only put objects under the prefix, list it, read their status tags, keep sessions and write its logs", func(t *testing.T) {
 		want := map[string]struct {
 			actions  []string
 			resource string
 		}{
 			"Uploads":        {[]string{"s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject"}, `/uploads/*"]]}`},
+			"ListUploads":    {[]string{"s3:ListBucket"}, `"Arn"]}`},
 			"UploadSessions": {[]string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"}, `/upload-sessions/*"]]}`},
 			"UploadStatus":   {[]string{"s3:GetObjectTagging"}, `/uploads/*"]]}`},
 		}
@@ -318,6 +319,11 @@ func TestDefaults(t *testing.T) {
 			seen++
 			if !slices.Equal(acts, w.actions) || !strings.HasSuffix(jsonOf(s["Resource"]), w.resource) {
 				t.Errorf("%v: %v on %s, want %v on …%s", s["Sid"], acts, jsonOf(s["Resource"]), w.actions, w.resource)
+			}
+			// Listing stays under the key prefix: the sessions and ledgers
+			// are not the function's to list.
+			if s["Sid"] == "ListUploads" && jsonOf(s["Condition"]) != `{"StringLike":{"s3:prefix":"uploads/*"}}` {
+				t.Errorf("ListUploads condition = %s, want only under uploads/", jsonOf(s["Condition"]))
 			}
 		}
 		if seen != len(want) || !slices.Equal(logs, []string{"logs:CreateLogStream", "logs:PutLogEvents"}) {

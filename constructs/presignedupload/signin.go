@@ -88,20 +88,15 @@ func (s *signIn) accessLogFormat() string {
 }
 
 // grantFiles lets the function serve the caller's own files: read them for
-// download URLs, delete them, and list them, all only under the key
-// prefix. The handler refuses a key outside the caller's own prefix before
-// any S3 call; IAM cannot know the caller, so it bounds the prefix.
+// download URLs and delete them, only under the key prefix (listing them
+// takes the ListUploads statement every function has). The handler refuses
+// a key outside the caller's own prefix before any S3 call; IAM cannot
+// know the caller, so it bounds the prefix.
 func grantFiles(role awsiam.Role, bucket awss3.IBucket, cfg api.UploadSettings) {
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("Files"),
 		Actions:   jsii.Strings("s3:GetObject", "s3:DeleteObject"),
 		Resources: jsii.Strings(*bucket.ArnForObjects(jsii.String(cfg.KeyPrefix + "*"))),
-	}))
-	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("ListFiles"),
-		Actions:    jsii.Strings("s3:ListBucket"),
-		Resources:  jsii.Strings(*bucket.BucketArn()),
-		Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": cfg.KeyPrefix + "*"}},
 	}))
 }
 

@@ -230,6 +230,9 @@ func (h *Handler) completeMultipart(ctx context.Context, c *call[api.CompleteReq
 	}
 	listed, err := h.allParts(ctx, in.FileKey, uploadID)
 	if err != nil {
+		if done, ok := h.completedBefore(ctx, sess, in, err); ok {
+			return done
+		}
 		return h.s3Error(ctx, "list parts", in.FileKey, err)
 	}
 	// What S3 holds must be the plan of the declared size: a part of
@@ -303,12 +306,57 @@ func (h *Handler) completeMultipart(ctx context.Context, c *call[api.CompleteReq
 	}
 	out, err := h.bucket.CompleteMultipartUpload(ctx, complete)
 	if err != nil {
+		if done, ok := h.completedBefore(ctx, sess, in, err); ok {
+			return done
+		}
 		return h.s3Error(ctx, "complete multipart upload", in.FileKey, err)
 	}
-	h.dropSession(ctx, uploadID, in.FileKey)
+	// The session stays, for the lifecycle rule to delete: the client may
+	// never get this answer (API Gateway gives up after its timeout, a
+	// connection breaks) and send the completion again, which the session
+	// lets completedBefore answer.
 	h.log.InfoContext(ctx, "completed multipart upload", "fileKey", in.FileKey, "size", plan.Size, "parts", len(done))
 	return jsonResponse(http.StatusOK, api.CompleteResponse{FileKey: in.FileKey, ETag: aws.ToString(out.ETag), Size: plan.Size,
 		ChecksumCRC64NVME: aws.ToString(out.ChecksumCRC64NVME)})
+}
+
+// completedBefore answers a completion S3 cannot do because the upload is
+// gone (NoSuchUpload), an object has its key (preventOverwrite's 412) or
+// another write to the key is under way (409): when the object at the key
+// is the one this upload makes, an earlier completion of it stored the
+// object, whose answer the client did not get, and gets now.
+//
+// The object is found by listing its key: reading it (HeadObject) takes
+// s3:GetObject, which the verifier's quarantine denies until the object
+// is verified, and right after completion it is not. A listing has the
+// object's size, ETag and checksum type but not the checksum itself, so
+// the answer repeats the whole-file checksum the request sent: a client
+// that retries sends the same request, whose checksum S3 compared with the
+// parts when it completed them. Without one (an upload started without
+// CRC64NVME) the answer has none.
+func (h *Handler) completedBefore(ctx context.Context, sess session, in api.CompleteRequest, err error) (response, bool) {
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		return response{}, false
+	}
+	switch apiErr.ErrorCode() {
+	case "NoSuchUpload", "PreconditionFailed", "ConditionalRequestConflict":
+	default:
+		return response{}, false
+	}
+	out, err := h.bucket.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		Bucket: aws.String(h.set.Bucket), Prefix: aws.String(sess.FileKey), MaxKeys: aws.Int32(1),
+	})
+	if err != nil {
+		h.log.WarnContext(ctx, "look for an earlier completion failed", "fileKey", sess.FileKey, "error", err)
+		return response{}, false
+	}
+	if len(out.Contents) == 0 || !sess.made(out.Contents[0]) {
+		return response{}, false
+	}
+	h.log.InfoContext(ctx, "completion sent again: the upload was completed before", "fileKey", sess.FileKey, "size", sess.Size)
+	return jsonResponse(http.StatusOK, api.CompleteResponse{FileKey: sess.FileKey, ETag: aws.ToString(out.Contents[0].ETag), Size: sess.Size,
+		ChecksumCRC64NVME: in.ChecksumCRC64NVME}), true
 }
 
 // abort frees an upload's parts, its session and its quota reservation.

@@ -51,9 +51,9 @@ func (h *Handler) status(ctx context.Context, key string) (api.UploadStatusRespo
 }
 
 // missing reports whether S3's error code means the object is not there.
-// The function's role may not list the bucket (it would see every key),
-// and without s3:ListBucket S3 answers a missing key with 403 AccessDenied
-// rather than 404.
+// The function's role may list the bucket only under the key prefix, and
+// S3 answers a missing key with 404 only to a caller it finds may list the
+// bucket, with 403 AccessDenied to any other.
 func missing(code string) bool {
 	return code == "NoSuchKey" || code == "NotFound" || code == "AccessDenied"
 }
