@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
@@ -211,6 +212,13 @@ func bucketCors(cfg api.UploadSettings) *awss3.CorsRule {
 	}
 }
 
+// integrationTimeout is how long API Gateway waits for the function: the
+// most a REST API's integration may wait without a quota increase. The
+// function may use all of it, since S3 can take longer to assemble
+// thousands of parts than a URL takes to sign; a client that gets API
+// Gateway's 504 sends the completion again.
+const integrationTimeout = 29 * time.Second
+
 func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.UploadSettings) awslambda.Function {
 	// It may write only to its log group and only under the prefixes.
 	logGroup, role := functionRole(c, p, "Handler", "Signs pre-signed S3 upload URLs")
@@ -257,7 +265,7 @@ func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Uplo
 	return goFunction(c, "Handler", "lambda/cmd/upload", cfg, awslambda.FunctionOptions{
 		Description: jsii.String("Issues pre-signed S3 upload URLs"),
 		MemorySize:  p.MemorySize,
-		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(integrationTimeout.Seconds())),
 		Role:        role,
 		LogGroup:    logGroup,
 	})
@@ -319,6 +327,7 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.UploadSet
 	integration := awsapigateway.NewLambdaIntegration(c.Function, &awsapigateway.LambdaIntegrationOptions{
 		Proxy:           jsii.Bool(true),
 		AllowTestInvoke: jsii.Bool(false),
+		Timeout:         awscdk.Duration_Seconds(jsii.Number(integrationTimeout.Seconds())),
 	})
 	for _, r := range api.RoutesFor(cfg) {
 		opts := &awsapigateway.MethodOptions{ApiKeyRequired: p.ApiKeyRequired, RequestValidator: validator}

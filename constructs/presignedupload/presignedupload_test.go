@@ -284,6 +284,26 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("handler config = %+v, want defaults %+v", cfg, want)
 		}
 	})
+	// A completion of thousands of parts can take S3 longer than signing
+	// a URL takes: the function has as long as API Gateway waits for it.
+	t.Run("function may run as long as API Gateway waits for it, 29 s", func(t *testing.T) {
+		if got := tm.function(t).Properties["Timeout"]; got != 29.0 {
+			t.Errorf("function Timeout = %v, want 29", got)
+		}
+		n := 0
+		for _, m := range tm.ofType("AWS::ApiGateway::Method") {
+			if get(m.Properties, "Integration", "Type") != "AWS_PROXY" {
+				continue
+			}
+			n++
+			if got := get(m.Properties, "Integration", "TimeoutInMillis"); got != 29000.0 {
+				t.Errorf("%v %s integration TimeoutInMillis = %v, want 29000", m.Properties["HttpMethod"], jsonOf(m.Properties["ResourceId"]), got)
+			}
+		}
+		if n == 0 {
+			t.Error("no method integrates the function")
+		}
+	})
 	t.Run("log groups have a retention", func(t *testing.T) {
 		for id, lg := range tm.each(t, "AWS::Logs::LogGroup", 3) {
 			if lg.Properties["RetentionInDays"] != 30.0 {
