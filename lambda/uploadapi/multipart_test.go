@@ -64,6 +64,7 @@ type fakeS3 struct {
 	objects     map[string][]byte
 	algorithm   string
 	tags        map[string]map[string]string // by key
+	versions    map[string]string            // the current version's ID, by key; none without
 	deletes     []string
 	listObjects []s3.ListObjectsV2Input
 
@@ -163,14 +164,22 @@ func (f *fakeS3) HeadObject(_ context.Context, in *s3.HeadObjectInput, _ ...func
 	if _, ok := f.store()[aws.ToString(in.Key)]; !ok {
 		return nil, &smithy.GenericAPIError{Code: "NotFound", Message: "Not Found"}
 	}
-	return &s3.HeadObjectOutput{}, nil
+	return &s3.HeadObjectOutput{VersionId: f.version(aws.ToString(in.Key))}, nil
+}
+
+// version is key's current version ID, nil without one.
+func (f *fakeS3) version(key string) *string {
+	if v, ok := f.versions[key]; ok {
+		return aws.String(v)
+	}
+	return nil
 }
 
 func (f *fakeS3) GetObjectTagging(_ context.Context, in *s3.GetObjectTaggingInput, _ ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error) {
 	if _, ok := f.store()[aws.ToString(in.Key)]; !ok {
 		return nil, &smithy.GenericAPIError{Code: "NoSuchKey", Message: "The specified key does not exist."}
 	}
-	out := &s3.GetObjectTaggingOutput{}
+	out := &s3.GetObjectTaggingOutput{VersionId: f.version(aws.ToString(in.Key))}
 	for k, v := range f.tags[aws.ToString(in.Key)] {
 		out.TagSet = append(out.TagSet, types.Tag{Key: aws.String(k), Value: aws.String(v)})
 	}
