@@ -435,11 +435,12 @@ func (h *Handler) s3Error(ctx context.Context, op, key string, err error) events
 		case "ConditionalRequestConflict":
 			// S3's 409 to a conditional write: another write to the key was
 			// under way, most likely this upload's own completion sent again
-			// while the first still assembles the parts. Nothing was done,
-			// and S3 says to try again, which completes the upload or finds
-			// it completed.
+			// while the first still assembles the parts. S3 says to send the
+			// completion again, which completes the upload, finds it
+			// completed, or, should S3 have dropped it, answers NoSuchUpload,
+			// and the client starts over.
 			return errorResponse(&apiError{status: http.StatusServiceUnavailable, code: api.CodeBusy, retryAfter: conflictRetryAfter,
-				message: "another write to this key was under way; the upload is kept: try again"})
+				message: "another write to this key was under way; try again"})
 		default:
 			for _, r := range s3Refusals {
 				if r.code == code {

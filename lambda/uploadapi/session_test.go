@@ -110,20 +110,20 @@ func TestMultipartCompletionPreventsOverwrite(t *testing.T) {
 		}
 	})
 	for _, tc := range []struct {
-		name, code, want string
-		status           int
-		retryAfter       string
+		name, code, want, says string
+		status                 int
+		retryAfter             string
 	}{
-		{"an object with the key is a 412", "PreconditionFailed", "PreconditionFailed", 412, ""},
+		{"an object with the key is a 412", "PreconditionFailed", "PreconditionFailed", "the upload is kept", 412, ""},
 		// S3 documents its 409 as one to retry: another write to the key
 		// was under way, such as this completion sent again.
-		{"S3's conflict is a 503 Busy to try again", "ConditionalRequestConflict", "Busy", 503, "5"},
+		{"S3's conflict is a 503 Busy to try again", "ConditionalRequestConflict", "Busy", "try again", 503, "5"},
 	} {
-		t.Run(tc.name+", and the upload is kept", func(t *testing.T) {
+		t.Run(tc.name+", and the session is kept", func(t *testing.T) {
 			fake := &fakeS3{parts: heldParts(false), errs: map[string]error{"CompleteMultipartUpload": &smithy.GenericAPIError{Code: tc.code}}}
 			h, _ := newS3Handler(t, api.UploadSettings{PreventOverwrite: true}, fake)
 			resp := call(t, h, apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, body))
-			wantError(t, resp, tc.status, tc.want, "kept")
+			wantError(t, resp, tc.status, tc.want, tc.says)
 			if got := resp.Headers["Retry-After"]; got != tc.retryAfter {
 				t.Errorf("Retry-After = %q, want %q", got, tc.retryAfter)
 			}
