@@ -38,18 +38,26 @@ const (
 	// CodeFormUnavailable: form uploads are off while preventOverwrite is
 	// on, because S3 cannot make a POST upload conditional.
 	CodeFormUnavailable = "FormUploadUnavailable"
-	// CodePreconditionFailed: preventOverwrite found an object with the key.
+	// CodePreconditionFailed: preventOverwrite found an object with the
+	// key, or a delete's etag is no longer the file's (DELETE /files sends
+	// it as If-Match): the file changed since it was listed, and nothing was
+	// deleted.
 	CodePreconditionFailed = "PreconditionFailed"
 	// CodeNoSuchUpload: the multipart upload is not in progress (never
-	// started here, completed, aborted or expired).
+	// started here, completed, aborted or expired), from the upload's
+	// session or from S3's own NoSuchUpload.
 	CodeNoSuchUpload = "NoSuchUpload"
 	// CodeQuotaExceeded: the upload would pass one of the caller's quota
 	// limits; the body's quota names which and what is left. 403 for the
 	// stored bytes and the sessions, 429 with Retry-After for the per-day
 	// limits.
 	CodeQuotaExceeded = "QuotaExceeded"
-	// CodeBusy: the caller's quota ledger changed under every attempt to
-	// update it (the caller is uploading very fast); 503 with Retry-After.
+	// CodeBusy: a write the request needed met another one under way, and
+	// nothing was done: the caller's quota ledger changed under every
+	// attempt to update it (the caller is uploading very fast), or S3
+	// answered a completion with its 409 ConditionalRequestConflict
+	// (another write to the key, such as the same completion sent again
+	// while the first still runs). 503 with Retry-After: try again.
 	CodeBusy = "Busy"
 	// CodeTooManyPending: the caller has as many uploads issued and not yet
 	// stored (or expired) as its quota ledger holds, 10,000, whatever its
@@ -59,6 +67,30 @@ const (
 	// CodeTooManyFiles: a quota reconcile found more of the caller's files
 	// than one call recounts (100,000); 409.
 	CodeTooManyFiles = "TooManyFiles"
+
+	// S3's own codes, which the function passes through with S3's message
+	// when S3 refuses a multipart call for something the client sent: S3
+	// names the mistake best.
+
+	// CodeBadDigest: S3's code for a whole-file checksum sent at
+	// completion that the parts it holds do not make: the file changed
+	// while it was uploading. Start the upload again.
+	CodeBadDigest = "BadDigest"
+	// CodeInvalidPart: S3's code for a part completion named that S3 does
+	// not hold, or holds with another ETag.
+	CodeInvalidPart = "InvalidPart"
+	// CodeInvalidPartOrder: S3's code for parts not listed in ascending
+	// part-number order.
+	CodeInvalidPartOrder = "InvalidPartOrder"
+	// CodeEntityTooSmall: S3's code for a part other than the last one
+	// under its 5 MiB minimum.
+	CodeEntityTooSmall = "EntityTooSmall"
+	// CodeInvalidRequest: S3's code for a multipart call it refuses as
+	// malformed; the message is S3's.
+	CodeInvalidRequest = "InvalidRequest"
+	// CodeInvalidArgument: S3's code for an argument of a multipart call it
+	// refuses, such as a checksum of the wrong shape; the message is S3's.
+	CodeInvalidArgument = "InvalidArgument"
 )
 
 // ErrorResponse is the JSON body of every failed response.

@@ -73,9 +73,10 @@ type UploadSettings struct {
 	// QuotaPrefix holds one ledger object per caller, outside KeyPrefix.
 	// Default: "upload-quotas/".
 	QuotaPrefix string `json:"quotaPrefix,omitempty"`
-	// SessionPrefix holds one small object per multipart upload in
-	// progress, written when it starts: the size it declared, which binds
-	// every later call. Outside KeyPrefix, so no upload can overwrite one.
+	// SessionPrefix holds one small object per multipart upload, written
+	// when it starts: the size it declared, which binds every later call,
+	// a completion sent again included. Outside KeyPrefix, so no upload can
+	// overwrite one.
 	// Default: "upload-sessions/".
 	SessionPrefix string `json:"sessionPrefix,omitempty"`
 	// SignIn means every request comes through an authorizer that

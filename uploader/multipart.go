@@ -213,7 +213,7 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 				u.dropState()
 			case errors.As(err, &ae) && (ae.Status == http.StatusRequestEntityTooLarge || ae.Code == api.CodeUploadAborted):
 				u.dropState() // the API aborted the upload
-			case errors.As(err, &ae) && ae.Code == "BadDigest":
+			case errors.As(err, &ae) && ae.Code == api.CodeBadDigest:
 				// The parts S3 holds do not make up the file as read now:
 				// it changed while it was uploading. Start afresh.
 				u.abort(st)

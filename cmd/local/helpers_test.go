@@ -74,6 +74,14 @@ type flow struct {
 // change how the handler signs.
 func newFlow(t testing.TB, cfg api.UploadSettings, apiKey string, presign ...func(*s3.PresignOptions)) *flow {
 	t.Helper()
+	return newFlowOver(t, cfg, apiKey, nil, presign...)
+}
+
+// newFlowOver is newFlow with the handler's calls to S3 going through
+// wrap, when set: a test can have S3 answer what the gateway cannot be
+// made to.
+func newFlowOver(t testing.TB, cfg api.UploadSettings, apiKey string, wrap func(uploadapi.BucketAPI) uploadapi.BucketAPI, presign ...func(*s3.PresignOptions)) *flow {
+	t.Helper()
 	f := &flow{t: t, bucket: fmt.Sprintf("test-%d", buckets.Add(1)), s3: gw.Client(), apiKey: apiKey}
 	cfg.Bucket = f.bucket
 	cfg = cfg.WithDefaults()
@@ -81,7 +89,11 @@ func newFlow(t testing.TB, cfg api.UploadSettings, apiKey string, presign ...fun
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	h, err := uploadapi.New(cfg, s3.NewPresignClient(f.s3, presign...), f.s3, uploadapi.WithLogger(quiet))
+	var bucket uploadapi.BucketAPI = f.s3
+	if wrap != nil {
+		bucket = wrap(bucket)
+	}
+	h, err := uploadapi.New(cfg, s3.NewPresignClient(f.s3, presign...), bucket, uploadapi.WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -175,20 +175,28 @@ func jsonOf(v any) string {
 // recordAPIJS records the page's calls to the API in apiCalls: method,
 // path, the upload secret sent, the JSON body, the status and, for a
 // multipart start, the answer. beforeComplete, when set, may hold or change
-// a completion's body.
+// a completion's body; while loseCompletions is above 0, a completion's
+// answer, whatever it was, reaches the page as API Gateway's 504 after its
+// timeout.
 const recordAPIJS = `
 window.apiCalls = [];
 window.beforeComplete = null;
+window.loseCompletions = 0;
 const realFetch = window.fetch;
 window.fetch = async (url, init = {}) => {
   if (typeof url !== "string" || !url.startsWith(config.apiUrl)) return realFetch(url, init);
   const call = { method: init.method || "GET", path: url.slice(config.apiUrl.length), secret: init.headers?.["X-Upload-Secret"] || "",
     body: init.body ? JSON.parse(init.body) : null };
   apiCalls.push(call);
-  if (beforeComplete && call.method === "POST" && call.path.endsWith("/complete")) init = { ...init, body: JSON.stringify(await beforeComplete(call.body)) };
+  const completion = call.method === "POST" && call.path.endsWith("/complete");
+  if (beforeComplete && completion) init = { ...init, body: JSON.stringify(await beforeComplete(call.body)) };
   const res = await realFetch(url, init);
   call.status = res.status;
   if (call.method === "POST" && call.path === "/multipart" && res.ok) call.answer = await res.clone().json();
+  if (completion && loseCompletions > 0) {
+    loseCompletions--;
+    return new Response(JSON.stringify({ message: "Endpoint request timed out" }), { status: 504, headers: { "Content-Type": "application/json" } });
+  }
   return res;
 };
 `
@@ -396,6 +404,32 @@ func TestWebClientIntegrity(t *testing.T) {
 				t.Errorf("stored bytes of %s differ from the file's (%v)", r.Got.FileKey, err)
 			}
 		}
+	})
+	t.Run("a completion whose answer was lost (API Gateway's 504) is sent again, and answers as the API did", func(t *testing.T) {
+		_, data := randomFile(t, "x", 9<<20)
+		choose(t, "lost.bin", data)
+		evalJS(t, ctx, `window.loseCompletions = 1`, nil)
+		takeCalls(t, ctx)
+		r := upload(t, `{upload: {resume: window.store = memoryStore()}}`)
+		if r.Error != nil {
+			t.Fatalf("upload failed: %+v", *r.Error)
+		}
+		storedAs(t, r.Got.FileKey, data)
+		if r.Got.ChecksumCRC64NVME != crcOf(data) || r.Got.Size != int64(len(data)) {
+			t.Errorf("result %+v, want the file's size and checksum %s", r.Got, crcOf(data))
+		}
+		var completions []int
+		for _, c := range takeCalls(t, ctx) {
+			if c.Method == "POST" && strings.HasSuffix(c.Path, "/complete") {
+				completions = append(completions, c.Status)
+			}
+		}
+		// The API completed the upload the first time, and answered the
+		// second as it had the first.
+		if !slices.Equal(completions, []int{200, 200}) {
+			t.Errorf("completions answered %v, want [200 200]", completions)
+		}
+		storeEmpty(t)
 	})
 	// startHeld starts an upload of a new file whose completion waits for
 	// the test, and returns the upload's state once it does.

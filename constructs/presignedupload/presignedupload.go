@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
@@ -146,8 +147,9 @@ func newBucket(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Upload
 		Id:                                  jsii.String("AbortIncompleteMultipartUploads"),
 		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
 	}, {
-		// A session outlives its upload only when neither completion nor
-		// abort ran; the upload itself is gone after a day.
+		// A session outlives its upload when it was completed (to answer
+		// the same completion sent again) or neither completed nor
+		// aborted; an incomplete upload itself is gone after a day.
 		Id:         jsii.String("ExpireUploadSessions"),
 		Prefix:     jsii.String(cfg.SessionPrefix),
 		Expiration: awscdk.Duration_Days(jsii.Number(2)),
@@ -210,6 +212,13 @@ func bucketCors(cfg api.UploadSettings) *awss3.CorsRule {
 	}
 }
 
+// integrationTimeout is how long API Gateway waits for the function: the
+// most a REST API's integration may wait without a quota increase. The
+// function may use all of it, since S3 can take longer to assemble
+// thousands of parts than a URL takes to sign; a client that gets API
+// Gateway's 504 sends the completion again.
+const integrationTimeout = 29 * time.Second
+
 func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.UploadSettings) awslambda.Function {
 	// It may write only to its log group and only under the prefixes.
 	logGroup, role := functionRole(c, p, "Handler", "Signs pre-signed S3 upload URLs")
@@ -220,9 +229,20 @@ func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Uplo
 		Actions:   jsii.Strings("s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"),
 		Resources: jsii.Strings(*c.Bucket.ArnForObjects(jsii.String(cfg.KeyPrefix + "*"))),
 	}))
+	// Listing only under the key prefix: a completion sent again finds by
+	// its key the object the first one stored (reading the object would
+	// need s3:GetObject, which the quarantine denies until it is
+	// verified), and with sign-in the caller's files are listed.
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("ListUploads"),
+		Actions:    jsii.Strings("s3:ListBucket"),
+		Resources:  jsii.Strings(*c.Bucket.BucketArn()),
+		Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": cfg.KeyPrefix + "*"}},
+	}))
 	// Each multipart upload's session: written at the start, read by the
-	// later calls, deleted at the end. Outside the key prefix, so no
-	// upload URL can reach it.
+	// later calls, deleted by an abort (a completed upload's stays for a
+	// completion sent again, until the lifecycle rule). Outside the key
+	// prefix, so no upload URL can reach it.
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("UploadSessions"),
 		Actions:   jsii.Strings("s3:PutObject", "s3:GetObject", "s3:DeleteObject"),
@@ -245,7 +265,7 @@ func newFunction(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.Uplo
 	return goFunction(c, "Handler", "lambda/cmd/upload", cfg, awslambda.FunctionOptions{
 		Description: jsii.String("Issues pre-signed S3 upload URLs"),
 		MemorySize:  p.MemorySize,
-		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(integrationTimeout.Seconds())),
 		Role:        role,
 		LogGroup:    logGroup,
 	})
@@ -307,6 +327,7 @@ func newApi(c *PresignedUploadApi, p *PresignedUploadApiProps, cfg api.UploadSet
 	integration := awsapigateway.NewLambdaIntegration(c.Function, &awsapigateway.LambdaIntegrationOptions{
 		Proxy:           jsii.Bool(true),
 		AllowTestInvoke: jsii.Bool(false),
+		Timeout:         awscdk.Duration_Seconds(jsii.Number(integrationTimeout.Seconds())),
 	})
 	for _, r := range api.RoutesFor(cfg) {
 		opts := &awsapigateway.MethodOptions{ApiKeyRequired: p.ApiKeyRequired, RequestValidator: validator}

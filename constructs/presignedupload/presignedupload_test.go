@@ -284,6 +284,26 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("handler config = %+v, want defaults %+v", cfg, want)
 		}
 	})
+	// A completion of thousands of parts can take S3 longer than signing
+	// a URL takes: the function has as long as API Gateway waits for it.
+	t.Run("function may run as long as API Gateway waits for it, 29 s", func(t *testing.T) {
+		if got := tm.function(t).Properties["Timeout"]; got != 29.0 {
+			t.Errorf("function Timeout = %v, want 29", got)
+		}
+		n := 0
+		for _, m := range tm.ofType("AWS::ApiGateway::Method") {
+			if get(m.Properties, "Integration", "Type") != "AWS_PROXY" {
+				continue
+			}
+			n++
+			if got := get(m.Properties, "Integration", "TimeoutInMillis"); got != 29000.0 {
+				t.Errorf("%v %s integration TimeoutInMillis = %v, want 29000", m.Properties["HttpMethod"], jsonOf(m.Properties["ResourceId"]), got)
+			}
+		}
+		if n == 0 {
+			t.Error("no method integrates the function")
+		}
+	})
 	t.Run("log groups have a retention", func(t *testing.T) {
 		for id, lg := range tm.each(t, "AWS::Logs::LogGroup", 3) {
 			if lg.Properties["RetentionInDays"] != 30.0 {
@@ -291,12 +311,13 @@ func TestDefaults(t *testing.T) {
 			}
 		}
 	})
-	t.Run("role may only put objects under the prefix, read their status tags, keep sessions and write its logs", func(t *testing.T) {
+	t.Run("role may only put objects under the prefix, list it, read their status tags, keep sessions and write its logs", func(t *testing.T) {
 		want := map[string]struct {
 			actions  []string
 			resource string
 		}{
 			"Uploads":        {[]string{"s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject"}, `/uploads/*"]]}`},
+			"ListUploads":    {[]string{"s3:ListBucket"}, `"Arn"]}`},
 			"UploadSessions": {[]string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"}, `/upload-sessions/*"]]}`},
 			"UploadStatus":   {[]string{"s3:GetObjectTagging"}, `/uploads/*"]]}`},
 		}
@@ -318,6 +339,11 @@ func TestDefaults(t *testing.T) {
 			seen++
 			if !slices.Equal(acts, w.actions) || !strings.HasSuffix(jsonOf(s["Resource"]), w.resource) {
 				t.Errorf("%v: %v on %s, want %v on …%s", s["Sid"], acts, jsonOf(s["Resource"]), w.actions, w.resource)
+			}
+			// Listing stays under the key prefix: the sessions and ledgers
+			// are not the function's to list.
+			if s["Sid"] == "ListUploads" && jsonOf(s["Condition"]) != `{"StringLike":{"s3:prefix":"uploads/*"}}` {
+				t.Errorf("ListUploads condition = %s, want only under uploads/", jsonOf(s["Condition"]))
 			}
 		}
 		if seen != len(want) || !slices.Equal(logs, []string{"logs:CreateLogStream", "logs:PutLogEvents"}) {

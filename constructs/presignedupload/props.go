@@ -188,11 +188,12 @@ type PresignedUploadApiProps struct {
 	//
 	// Default: "upload-quotas/".
 	QuotaPrefix *string
-	// SessionPrefix holds one small object per multipart upload in
-	// progress: the size declared when it started, which binds the parts
-	// signed and the object assembled. It must not overlap KeyPrefix. The
-	// function may read, write and delete there; on a new bucket a
-	// lifecycle rule deletes sessions left behind after 2 days.
+	// SessionPrefix holds one small object per multipart upload: the size
+	// declared when it started, which binds the parts signed and the object
+	// assembled, kept after completion to answer the same completion sent
+	// again. It must not overlap KeyPrefix. The function may read, write
+	// and delete there; on a new bucket a lifecycle rule deletes sessions
+	// after 2 days.
 	//
 	// Default: "upload-sessions/".
 	SessionPrefix *string

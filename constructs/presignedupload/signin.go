@@ -88,20 +88,16 @@ func (s *signIn) accessLogFormat() string {
 }
 
 // grantFiles lets the function serve the caller's own files: read them for
-// download URLs, delete them, and list them, all only under the key
-// prefix. The handler refuses a key outside the caller's own prefix before
+// download URLs (GetObjectVersion for a URL that names the version it
+// checked, on a versioned bucket) and delete them, only under the key
+// prefix (listing them takes the ListUploads statement every function
+// has). The handler refuses a key outside the caller's own prefix before
 // any S3 call; IAM cannot know the caller, so it bounds the prefix.
 func grantFiles(role awsiam.Role, bucket awss3.IBucket, cfg api.UploadSettings) {
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("Files"),
-		Actions:   jsii.Strings("s3:GetObject", "s3:DeleteObject"),
+		Actions:   jsii.Strings("s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject"),
 		Resources: jsii.Strings(*bucket.ArnForObjects(jsii.String(cfg.KeyPrefix + "*"))),
-	}))
-	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("ListFiles"),
-		Actions:    jsii.Strings("s3:ListBucket"),
-		Resources:  jsii.Strings(*bucket.BucketArn()),
-		Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": cfg.KeyPrefix + "*"}},
 	}))
 }
 
@@ -111,7 +107,7 @@ func filesReason(cfg api.UploadSettings) string {
 	if !cfg.SignIn {
 		return ", and no read or delete of uploads."
 	}
-	return "; with sign-in, GetObject and DeleteObject under the key prefix serve the caller's own files, and the handler refuses another caller's key before any S3 call."
+	return "; with sign-in, GetObject, GetObjectVersion and DeleteObject under the key prefix serve the caller's own files, and the handler refuses another caller's key before any S3 call."
 }
 
 // httpsURL reports whether s is an absolute https URL with a host.

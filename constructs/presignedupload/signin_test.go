@@ -133,8 +133,8 @@ func checkFileStatements(t *testing.T, tm template) {
 	want := map[string]string{
 		"Uploads":        `["s3:AbortMultipartUpload","s3:ListMultipartUploadParts","s3:PutObject"] on /uploads/*`,
 		"UploadSessions": `["s3:DeleteObject","s3:GetObject","s3:PutObject"] on /upload-sessions/*`,
-		"Files":          `["s3:DeleteObject","s3:GetObject"] on /uploads/*`,
-		"ListFiles":      fmt.Sprintf(`["s3:ListBucket"] on {"Fn::GetAtt":["%s","Arn"]} if {"StringLike":{"s3:prefix":"uploads/*"}}`, bucketID),
+		"Files":          `["s3:DeleteObject","s3:GetObject","s3:GetObjectVersion"] on /uploads/*`,
+		"ListUploads":    fmt.Sprintf(`["s3:ListBucket"] on {"Fn::GetAtt":["%s","Arn"]} if {"StringLike":{"s3:prefix":"uploads/*"}}`, bucketID),
 		"UploadStatus":   `["s3:GetObjectTagging"] on /uploads/*`,
 	}
 	got := map[string]string{}

@@ -64,9 +64,10 @@ func (h *Handler) listFiles(ctx context.Context, c *call[api.ListFilesRequest]) 
 
 func (h *Handler) downloadURL(ctx context.Context, c *call[api.DownloadURLRequest]) response {
 	in := c.in
+	var version string // of the object checked; "" without versioning
 	if h.set.Verified {
 		// Nothing unchecked is served back: only what the verifier passed.
-		st, e := h.status(ctx, in.FileKey)
+		st, v, e := h.status(ctx, in.FileKey)
 		if e != nil {
 			return errorResponse(e)
 		}
@@ -76,24 +77,36 @@ func (h *Handler) downloadURL(ctx context.Context, c *call[api.DownloadURLReques
 		case api.StatusRejected:
 			return errorResponse(&apiError{status: http.StatusConflict, code: api.CodeNotVerified, message: "the file was rejected: " + st.Reason})
 		}
-	} else if _, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(in.FileKey)}); err != nil {
-		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) && missing(apiErr.ErrorCode()) {
-			return errorResponse(&apiError{status: http.StatusNotFound, code: api.CodeNotFound, message: "no such file"})
+		version = v
+	} else {
+		head, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(in.FileKey)})
+		if err != nil {
+			var apiErr smithy.APIError
+			if errors.As(err, &apiErr) && missing(apiErr.ErrorCode()) {
+				return errorResponse(&apiError{status: http.StatusNotFound, code: api.CodeNotFound, message: "no such file"})
+			}
+			h.log.ErrorContext(ctx, "head object failed", "fileKey", in.FileKey, "error", err)
+			return errorResponse(errInternal())
 		}
-		h.log.ErrorContext(ctx, "head object failed", "fileKey", in.FileKey, "error", err)
-		return errorResponse(errInternal())
+		version = aws.ToString(head.VersionId)
 	}
 	k, _ := api.ParseKey(h.set.KeyPrefix, in.FileKey, h.set.SignIn) // checked by the route
 	name := k.FileName
-	signed, err := h.presign.PresignGetObject(ctx, &s3.GetObjectInput{
+	get := &s3.GetObjectInput{
 		Bucket: aws.String(h.set.Bucket),
 		Key:    aws.String(in.FileKey),
 		// Always a download, never a page: whatever the stored type, the
 		// browser saves the file under its name (RFC 6266, with RFC 5987
 		// encoding where the name needs it).
 		ResponseContentDisposition: aws.String(mime.FormatMediaType("attachment", map[string]string{"filename": name})),
-	}, s3.WithPresignExpires(api.DownloadExpiry))
+	}
+	if version != "" {
+		// The version just checked, not whatever the key holds while the
+		// URL lives: on a versioned bucket a replacement is a new version,
+		// which the check did not see.
+		get.VersionId = aws.String(version)
+	}
+	signed, err := h.presign.PresignGetObject(ctx, get, s3.WithPresignExpires(api.DownloadExpiry))
 	if err != nil {
 		h.log.ErrorContext(ctx, "presign get failed", "fileKey", in.FileKey, "error", err)
 		return errorResponse(errInternal())
@@ -122,7 +135,7 @@ func (h *Handler) deleteFile(ctx context.Context, c *call[api.DeleteFileRequest]
 		if err != nil {
 			return h.deleteError(ctx, in, err)
 		}
-		st, e := h.status(ctx, in.FileKey)
+		st, _, e := h.status(ctx, in.FileKey)
 		if e != nil {
 			return errorResponse(e)
 		}

@@ -230,6 +230,9 @@ func (h *Handler) completeMultipart(ctx context.Context, c *call[api.CompleteReq
 	}
 	listed, err := h.allParts(ctx, in.FileKey, uploadID)
 	if err != nil {
+		if done, ok := h.completedBefore(ctx, sess, in, err); ok {
+			return done
+		}
 		return h.s3Error(ctx, "list parts", in.FileKey, err)
 	}
 	// What S3 holds must be the plan of the declared size: a part of
@@ -303,12 +306,57 @@ func (h *Handler) completeMultipart(ctx context.Context, c *call[api.CompleteReq
 	}
 	out, err := h.bucket.CompleteMultipartUpload(ctx, complete)
 	if err != nil {
+		if done, ok := h.completedBefore(ctx, sess, in, err); ok {
+			return done
+		}
 		return h.s3Error(ctx, "complete multipart upload", in.FileKey, err)
 	}
-	h.dropSession(ctx, uploadID, in.FileKey)
+	// The session stays, for the lifecycle rule to delete: the client may
+	// never get this answer (API Gateway gives up after its timeout, a
+	// connection breaks) and send the completion again, which the session
+	// lets completedBefore answer.
 	h.log.InfoContext(ctx, "completed multipart upload", "fileKey", in.FileKey, "size", plan.Size, "parts", len(done))
 	return jsonResponse(http.StatusOK, api.CompleteResponse{FileKey: in.FileKey, ETag: aws.ToString(out.ETag), Size: plan.Size,
 		ChecksumCRC64NVME: aws.ToString(out.ChecksumCRC64NVME)})
+}
+
+// completedBefore answers a completion S3 cannot do because the upload is
+// gone (NoSuchUpload), an object has its key (preventOverwrite's 412) or
+// another write to the key is under way (409): when the object at the key
+// is the one this upload makes, an earlier completion of it stored the
+// object, whose answer the client did not get, and gets now.
+//
+// The object is found by listing its key: reading it (HeadObject) takes
+// s3:GetObject, which the verifier's quarantine denies until the object
+// is verified, and right after completion it is not. A listing has the
+// object's size, ETag and checksum type but not the checksum itself, so
+// the answer repeats the whole-file checksum the request sent: a client
+// that retries sends the same request, whose checksum S3 compared with the
+// parts when it completed them. Without one (an upload started without
+// CRC64NVME) the answer has none.
+func (h *Handler) completedBefore(ctx context.Context, sess session, in api.CompleteRequest, err error) (response, bool) {
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		return response{}, false
+	}
+	switch apiErr.ErrorCode() {
+	case "NoSuchUpload", "PreconditionFailed", "ConditionalRequestConflict":
+	default:
+		return response{}, false
+	}
+	out, err := h.bucket.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		Bucket: aws.String(h.set.Bucket), Prefix: aws.String(sess.FileKey), MaxKeys: aws.Int32(1),
+	})
+	if err != nil {
+		h.log.WarnContext(ctx, "look for an earlier completion failed", "fileKey", sess.FileKey, "error", err)
+		return response{}, false
+	}
+	if len(out.Contents) == 0 || !sess.made(out.Contents[0]) {
+		return response{}, false
+	}
+	h.log.InfoContext(ctx, "completion sent again: the upload was completed before", "fileKey", sess.FileKey, "size", sess.Size)
+	return jsonResponse(http.StatusOK, api.CompleteResponse{FileKey: sess.FileKey, ETag: aws.ToString(out.Contents[0].ETag), Size: sess.Size,
+		ChecksumCRC64NVME: in.ChecksumCRC64NVME}), true
 }
 
 // abort frees an upload's parts, its session and its quota reservation.
@@ -356,6 +404,22 @@ func (h *Handler) uploadID(req events.APIGatewayProxyRequest) (string, *apiError
 	return id, nil
 }
 
+// conflictRetryAfter is the Retry-After, in seconds, of a completion that
+// met another write to its key: assembling thousands of parts takes S3
+// seconds.
+const conflictRetryAfter = 5
+
+// s3Refusals are S3's answers about a multipart upload that the client
+// caused, passed through with S3's code and message.
+var s3Refusals = []apiError{
+	{status: http.StatusBadRequest, code: api.CodeBadDigest},
+	{status: http.StatusBadRequest, code: api.CodeInvalidPart},
+	{status: http.StatusBadRequest, code: api.CodeInvalidPartOrder},
+	{status: http.StatusBadRequest, code: api.CodeEntityTooSmall},
+	{status: http.StatusBadRequest, code: api.CodeInvalidRequest},
+	{status: http.StatusBadRequest, code: api.CodeInvalidArgument},
+}
+
 // s3Error maps S3's answer about an upload onto the API's errors: a
 // client's mistake keeps S3's code, anything else is logged and hidden.
 func (h *Handler) s3Error(ctx context.Context, op, key string, err error) events.APIGatewayProxyResponse {
@@ -363,13 +427,27 @@ func (h *Handler) s3Error(ctx context.Context, op, key string, err error) events
 	if errors.As(err, &apiErr) {
 		switch code := apiErr.ErrorCode(); code {
 		case "NoSuchUpload":
-			return errorResponse(&apiError{status: http.StatusNotFound, code: code, message: "no such multipart upload for this fileKey"})
-		case "PreconditionFailed", "ConditionalRequestConflict":
+			return errorResponse(&apiError{status: http.StatusNotFound, code: api.CodeNoSuchUpload, message: "no such multipart upload for this fileKey"})
+		case "PreconditionFailed":
 			// preventOverwrite: an object has this key already. The upload
 			// is kept; retrying cannot succeed.
 			return errorResponse(&apiError{status: http.StatusPreconditionFailed, code: api.CodePreconditionFailed, message: "an object with this key exists and preventOverwrite is on; the upload is kept and was not completed"})
-		case "InvalidPart", "InvalidPartOrder", "EntityTooSmall", "InvalidRequest", "BadDigest", "InvalidArgument":
-			return errorResponse(&apiError{status: http.StatusBadRequest, code: code, message: apiErr.ErrorMessage()})
+		case "ConditionalRequestConflict":
+			// S3's 409 to a conditional write: another write to the key was
+			// under way, most likely this upload's own completion sent again
+			// while the first still assembles the parts. S3 says to send the
+			// completion again, which completes the upload, finds it
+			// completed, or, should S3 have dropped it, answers NoSuchUpload,
+			// and the client starts over.
+			return errorResponse(&apiError{status: http.StatusServiceUnavailable, code: api.CodeBusy, retryAfter: conflictRetryAfter,
+				message: "another write to this key was under way; try again"})
+		default:
+			for _, r := range s3Refusals {
+				if r.code == code {
+					r.message = apiErr.ErrorMessage()
+					return errorResponse(&r)
+				}
+			}
 		}
 	}
 	h.log.ErrorContext(ctx, op+" failed", "fileKey", key, "error", err)

@@ -64,9 +64,18 @@ type fakeS3 struct {
 	objects     map[string][]byte
 	algorithm   string
 	tags        map[string]map[string]string // by key
+	versions    map[string]string            // the current version's ID, by key; none without
 	deletes     []string
 	listObjects []s3.ListObjectsV2Input
+
+	// assembled are the objects at the upload keys, as a listing shows
+	// them: those completions stored, or a test put there.
+	assembled map[string]types.Object
+	// completed: S3 assembled the upload and no longer knows it.
+	completed bool
 }
+
+var errNoSuchUpload = &smithy.GenericAPIError{Code: "NoSuchUpload", Message: "The specified upload does not exist."}
 
 // sessionKey is where the handler keeps testUploadID's session.
 func sessionKey() string {
@@ -125,6 +134,11 @@ func (f *fakeS3) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ .
 			keys = append(keys, k)
 		}
 	}
+	for k := range f.assembled {
+		if strings.HasPrefix(k, aws.ToString(in.Prefix)) && k > aws.ToString(in.ContinuationToken) {
+			keys = append(keys, k)
+		}
+	}
 	slices.Sort(keys)
 	out := &s3.ListObjectsV2Output{IsTruncated: aws.Bool(false)}
 	limit := int(aws.ToInt32(in.MaxKeys))
@@ -136,8 +150,12 @@ func (f *fakeS3) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ .
 			out.IsTruncated, out.NextContinuationToken = aws.Bool(true), out.Contents[len(out.Contents)-1].Key
 			break
 		}
-		out.Contents = append(out.Contents, types.Object{Key: aws.String(k), Size: aws.Int64(int64(len(f.objects[k]))),
-			LastModified: aws.Time(time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)), ETag: aws.String(objectETag(f.objects[k]))})
+		o, ok := f.assembled[k]
+		if !ok {
+			o = types.Object{Key: aws.String(k), Size: aws.Int64(int64(len(f.objects[k]))), ETag: aws.String(objectETag(f.objects[k]))}
+		}
+		o.LastModified = aws.Time(time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))
+		out.Contents = append(out.Contents, o)
 	}
 	return out, nil
 }
@@ -146,14 +164,22 @@ func (f *fakeS3) HeadObject(_ context.Context, in *s3.HeadObjectInput, _ ...func
 	if _, ok := f.store()[aws.ToString(in.Key)]; !ok {
 		return nil, &smithy.GenericAPIError{Code: "NotFound", Message: "Not Found"}
 	}
-	return &s3.HeadObjectOutput{}, nil
+	return &s3.HeadObjectOutput{VersionId: f.version(aws.ToString(in.Key))}, nil
+}
+
+// version is key's current version ID, nil without one.
+func (f *fakeS3) version(key string) *string {
+	if v, ok := f.versions[key]; ok {
+		return aws.String(v)
+	}
+	return nil
 }
 
 func (f *fakeS3) GetObjectTagging(_ context.Context, in *s3.GetObjectTaggingInput, _ ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error) {
 	if _, ok := f.store()[aws.ToString(in.Key)]; !ok {
 		return nil, &smithy.GenericAPIError{Code: "NoSuchKey", Message: "The specified key does not exist."}
 	}
-	out := &s3.GetObjectTaggingOutput{}
+	out := &s3.GetObjectTaggingOutput{VersionId: f.version(aws.ToString(in.Key))}
 	for k, v := range f.tags[aws.ToString(in.Key)] {
 		out.TagSet = append(out.TagSet, types.Tag{Key: aws.String(k), Value: aws.String(v)})
 	}
@@ -192,6 +218,9 @@ func (f *fakeS3) ListParts(_ context.Context, in *s3.ListPartsInput, _ ...func(*
 	if err := f.errs["ListParts"]; err != nil {
 		return nil, err
 	}
+	if f.completed {
+		return nil, errNoSuchUpload
+	}
 	marker := 0
 	if in.PartNumberMarker != nil {
 		var err error
@@ -226,8 +255,29 @@ func (f *fakeS3) CompleteMultipartUpload(_ context.Context, in *s3.CompleteMulti
 	if err := f.errs["CompleteMultipartUpload"]; err != nil {
 		return nil, err
 	}
+	if f.completed {
+		return nil, errNoSuchUpload
+	}
+	if f.assembled == nil {
+		f.assembled = map[string]types.Object{}
+	}
+	f.assembled[aws.ToString(in.Key)], f.completed = assembledObject(aws.ToInt64(in.MpuObjectSize), in), true
 	return &s3.CompleteMultipartUploadOutput{Bucket: in.Bucket, Key: in.Key, ETag: aws.String(completedETag),
 		ChecksumCRC64NVME: in.ChecksumCRC64NVME, ChecksumType: in.ChecksumType}, nil
+}
+
+// assembledObject is the object a completion stores, size bytes long, as
+// a listing shows it: with a full-object CRC64NVME when the completion
+// sent one, the SHA-256 of the parts when they have theirs.
+func assembledObject(size int64, in *s3.CompleteMultipartUploadInput) types.Object {
+	o := types.Object{Key: in.Key, Size: aws.Int64(size), ETag: aws.String(completedETag)}
+	switch {
+	case in.ChecksumCRC64NVME != nil:
+		o.ChecksumAlgorithm, o.ChecksumType = []types.ChecksumAlgorithm{types.ChecksumAlgorithmCrc64nvme}, types.ChecksumTypeFullObject
+	case in.MultipartUpload != nil && len(in.MultipartUpload.Parts) > 0 && in.MultipartUpload.Parts[0].ChecksumSHA256 != nil:
+		o.ChecksumAlgorithm, o.ChecksumType = []types.ChecksumAlgorithm{types.ChecksumAlgorithmSha256}, types.ChecksumTypeComposite
+	}
+	return o
 }
 
 func (f *fakeS3) AbortMultipartUpload(_ context.Context, in *s3.AbortMultipartUploadInput, _ ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error) {
@@ -783,7 +833,7 @@ func TestMultipartAbort(t *testing.T) {
 // S3 forgets an upload once it is completed or aborted; every route that
 // names one answers 404 then.
 func TestMultipartNoSuchUpload(t *testing.T) {
-	noSuchUpload := &smithy.GenericAPIError{Code: "NoSuchUpload", Message: "The specified upload does not exist."}
+	noSuchUpload := errNoSuchUpload
 	query := map[string]string{"fileKey": testKey}
 	tests := []struct {
 		name string
@@ -808,6 +858,100 @@ func TestMultipartNoSuchUpload(t *testing.T) {
 			fake := &fakeS3{parts: heldParts(false), errs: map[string]error{tc.op: noSuchUpload}}
 			h, _ := newS3Handler(t, api.UploadSettings{}, fake)
 			wantError(t, call(t, h, tc.req(t)), 404, "NoSuchUpload", "no such multipart upload")
+		})
+	}
+}
+
+// A completion sent again (API Gateway gave up on the first after its
+// timeout, or the answer was lost on the way) finds that S3 no longer
+// knows the upload, or, racing the first, that the key has an object or a
+// write under way. When the object at the key is the one the upload makes,
+// it answers as the first completion did.
+func TestMultipartCompletionSentAgain(t *testing.T) {
+	const whole = "rosUhgp5mIg="
+	body := func(sum string) string {
+		return jsonBody(t, api.CompleteRequest{FileKey: testKey, ChecksumCRC64NVME: sum,
+			Parts: []api.CompletedPart{{PartNumber: 1, ETag: etag(1)}, {PartNumber: 2, ETag: etag(2)}, {PartNumber: 3, ETag: etag(3)}}})
+	}
+	complete := func(t *testing.T, h *uploadapi.Handler, sum string) events.APIGatewayProxyResponse {
+		t.Helper()
+		return call(t, h, apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, body(sum)))
+	}
+	for _, tc := range []struct {
+		name, algorithm, sum string
+		parts                []types.Part
+		cfg                  api.UploadSettings
+	}{
+		{"without checksums", "", "", heldParts(false), api.UploadSettings{}},
+		{"with each part's SHA-256", "SHA256", "", heldParts(true), api.UploadSettings{}},
+		{"with the whole file's CRC64NVME", "CRC64NVME", whole, crcParts(), api.UploadSettings{}},
+		{"with preventOverwrite", "CRC64NVME", whole, crcParts(), api.UploadSettings{PreventOverwrite: true}},
+	} {
+		t.Run("after one that succeeded, "+tc.name, func(t *testing.T) {
+			fake := &fakeS3{parts: tc.parts, algorithm: tc.algorithm}
+			h, _ := newS3Handler(t, tc.cfg, fake)
+			first := decodeJSON[api.CompleteResponse](t, complete(t, h, tc.sum))
+			again := decodeJSON[api.CompleteResponse](t, complete(t, h, tc.sum))
+			if again != first || again.FileKey != testKey || again.ChecksumCRC64NVME != tc.sum {
+				t.Errorf("sent again: %+v, want %+v, as the first answered", again, first)
+			}
+			wantCalls(t, fake, 0, 2, 1, 0) // the second finds no parts to list
+			if in := fake.listObjects; len(in) != 1 || aws.ToString(in[0].Bucket) != "upload-bucket" || aws.ToString(in[0].Prefix) != testKey {
+				t.Errorf("listings %+v, want one of %s", in, testKey)
+			}
+		})
+	}
+
+	// The object a CRC64NVME upload of threePartSize bytes makes, or one
+	// like it changed by change.
+	object := func(change func(*types.Object)) map[string]types.Object {
+		o := types.Object{Key: aws.String(testKey), Size: aws.Int64(threePartSize), ETag: aws.String(completedETag),
+			ChecksumAlgorithm: []types.ChecksumAlgorithm{types.ChecksumAlgorithmCrc64nvme}, ChecksumType: types.ChecksumTypeFullObject}
+		if change != nil {
+			change(&o)
+		}
+		return map[string]types.Object{testKey: o}
+	}
+	conflict := &smithy.GenericAPIError{Code: "ConditionalRequestConflict", Message: "A conflicting conditional operation is currently in progress"}
+	exists := &smithy.GenericAPIError{Code: "PreconditionFailed", Message: "At least one of the pre-conditions you specified did not hold"}
+	for _, tc := range []struct {
+		name    string
+		objects map[string]types.Object
+		errs    map[string]error
+		status  int
+		code    string
+	}{
+		// The first completion stored the object after this one listed the parts.
+		{"S3's 412: the object is the upload's", object(nil), map[string]error{"CompleteMultipartUpload": exists}, 200, ""},
+		{"S3's 409: the object is the upload's", object(nil), map[string]error{"CompleteMultipartUpload": conflict}, 200, ""},
+		{"S3's NoSuchUpload when assembling: the object is the upload's", object(nil), map[string]error{"CompleteMultipartUpload": errNoSuchUpload}, 200, ""},
+
+		{"S3's 412: another object has the key", object(func(o *types.Object) { o.Size = aws.Int64(12) }),
+			map[string]error{"CompleteMultipartUpload": exists}, 412, "PreconditionFailed"},
+		{"S3's 409: no object yet", nil, map[string]error{"CompleteMultipartUpload": conflict}, 503, "Busy"},
+		{"an object of another size", object(func(o *types.Object) { o.Size = aws.Int64(threePartSize - 1) }),
+			map[string]error{"ListParts": errNoSuchUpload}, 404, "NoSuchUpload"},
+		{"an object without a CRC64NVME", object(func(o *types.Object) { o.ChecksumAlgorithm, o.ChecksumType = nil, "" }),
+			map[string]error{"ListParts": errNoSuchUpload}, 404, "NoSuchUpload"},
+		{"an object whose CRC64NVME is not of the whole object", object(func(o *types.Object) { o.ChecksumType = types.ChecksumTypeComposite }),
+			map[string]error{"ListParts": errNoSuchUpload}, 404, "NoSuchUpload"},
+		{"an object at a longer key", object(func(o *types.Object) { o.Key = aws.String(testKey + ".old") }),
+			map[string]error{"ListParts": errNoSuchUpload}, 404, "NoSuchUpload"},
+		{"the listing fails", object(nil),
+			map[string]error{"ListParts": errNoSuchUpload, "ListObjectsV2": errors.New("secret")}, 404, "NoSuchUpload"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := &fakeS3{parts: crcParts(), algorithm: "CRC64NVME", errs: tc.errs, assembled: tc.objects}
+			h, _ := newS3Handler(t, api.UploadSettings{PreventOverwrite: true}, fake)
+			resp := complete(t, h, whole)
+			if tc.status != 200 {
+				wantError(t, resp, tc.status, tc.code, "")
+				return
+			}
+			want := api.CompleteResponse{FileKey: testKey, ETag: completedETag, Size: threePartSize, ChecksumCRC64NVME: whole}
+			if got := decodeJSON[api.CompleteResponse](t, resp); got != want {
+				t.Errorf("response = %+v, want %+v", got, want)
+			}
 		})
 	}
 }

@@ -12,9 +12,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/presigned-upload/presigned-upload/api"
@@ -25,7 +27,9 @@ import (
 // instance binds the later calls to it with no state of its own: parts are
 // signed only for this size and checksum algorithm, completion assembles
 // only this plan, and only a caller holding the upload's secret gets that
-// far.
+// far. It outlives a completion, so that the same completion sent again
+// is answered as the first was; abort deletes it, and the bucket's
+// lifecycle rule any left.
 type session struct {
 	FileKey string `json:"fileKey"`
 	// Owner is the caller that started the upload ("" without sign-in).
@@ -55,6 +59,22 @@ func secretHash(secret string) string {
 
 func (s session) plan() api.Plan { return api.PlanParts(s.Size, s.PartSize) }
 
+// made reports whether a listed object is the one completing this upload
+// stores: at its key, of its declared size, and with a checksum of the
+// algorithm it started with (CRC64NVME of the whole object).
+func (s session) made(o types.Object) bool {
+	if aws.ToString(o.Key) != s.FileKey || aws.ToInt64(o.Size) != s.Size {
+		return false
+	}
+	switch s.ChecksumAlgorithm {
+	case checksumCRC64NVME:
+		return slices.Contains(o.ChecksumAlgorithm, types.ChecksumAlgorithmCrc64nvme) && o.ChecksumType == types.ChecksumTypeFullObject
+	case checksumSHA256:
+		return slices.Contains(o.ChecksumAlgorithm, types.ChecksumAlgorithmSha256)
+	}
+	return true
+}
+
 // sessionKey names an upload's session object. The upload ID is hashed:
 // it is S3's string, not one this API shaped.
 func (h *Handler) sessionKey(uploadID string) string {
@@ -74,7 +94,7 @@ func (h *Handler) saveSession(ctx context.Context, uploadID string, s session) e
 }
 
 // errNoSession answers a call about an upload this API has no session for:
-// never started here, already completed or aborted, or expired.
+// never started here, aborted, or expired.
 var errNoSession = &apiError{status: http.StatusNotFound, code: api.CodeNoSuchUpload, message: "no such multipart upload for this fileKey"}
 
 // loadSession reads the session of uploadID and checks that it is the
@@ -90,9 +110,9 @@ func (h *Handler) loadSession(ctx context.Context, uploadID, key, caller, secret
 		if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NoSuchKey" || apiErr.ErrorCode() == "NotFound") {
 			return s, errNoSession
 		}
-		// The role may not list the bucket (that would let it see every
-		// key), and without s3:ListBucket S3 answers a missing key with
-		// 403 AccessDenied rather than 404.
+		// The role may list only under the key prefix, not the sessions,
+		// and without s3:ListBucket S3 answers a missing key with 403
+		// AccessDenied rather than 404.
 		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDenied" {
 			h.log.WarnContext(ctx, "upload session unreadable: taken as missing", "fileKey", key, "error", err)
 			return s, errNoSession
@@ -122,8 +142,9 @@ func (h *Handler) loadSession(ctx context.Context, uploadID, key, caller, secret
 	return s, nil
 }
 
-// dropSession deletes the session once the upload is completed or
-// aborted; a leftover one expires with the bucket's lifecycle rule.
+// dropSession deletes the session once the upload is aborted. A completed
+// upload's session stays (see completeMultipart); it and any left behind
+// expire with the bucket's lifecycle rule.
 func (h *Handler) dropSession(ctx context.Context, uploadID, key string) {
 	if _, err := h.bucket.DeleteObject(ctx, &s3.DeleteObjectInput{
 		Bucket: aws.String(h.set.Bucket),

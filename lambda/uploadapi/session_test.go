@@ -63,10 +63,15 @@ func TestMultipartSessionBindsTheDeclaredSize(t *testing.T) {
 			wantError(t, call(t, h, apiRequest("POST", "/multipart/{uploadId}/parts", testUploadID, nil, tc.body)), tc.status, tc.code, tc.msg)
 		})
 	}
-	t.Run("completion and abort drop the session", func(t *testing.T) {
-		for _, req := range []struct{ method, resource, body string }{
-			{"POST", "/multipart/{uploadId}/complete", completeBody(t, []int{1, 2, 3}, []string{etag(1), etag(2), etag(3)})},
-			{"DELETE", "/multipart/{uploadId}", ""},
+	// A completion sent again needs the session to be answered; an aborted
+	// upload has nothing left to answer.
+	t.Run("abort drops the session, completion keeps it", func(t *testing.T) {
+		for _, req := range []struct {
+			method, resource, body string
+			kept                   bool
+		}{
+			{"POST", "/multipart/{uploadId}/complete", completeBody(t, []int{1, 2, 3}, []string{etag(1), etag(2), etag(3)}), true},
+			{"DELETE", "/multipart/{uploadId}", "", false},
 		} {
 			fake := &fakeS3{parts: heldParts(false)}
 			h, _ := newS3Handler(t, api.UploadSettings{}, fake)
@@ -77,15 +82,15 @@ func TestMultipartSessionBindsTheDeclaredSize(t *testing.T) {
 			if resp := call(t, h, apiRequest(req.method, req.resource, testUploadID, q, req.body)); resp.StatusCode >= 300 {
 				t.Fatalf("%s: %d %s", req.method, resp.StatusCode, resp.Body)
 			}
-			if _, ok := fake.objects[sessionKey()]; ok || len(fake.deletes) != 1 {
-				t.Errorf("%s left the session (deletes %v)", req.method, fake.deletes)
+			if _, ok := fake.objects[sessionKey()]; ok != req.kept || len(fake.deletes) != map[bool]int{true: 0, false: 1}[req.kept] {
+				t.Errorf("%s: session kept = %v (deletes %v), want %v", req.method, ok, fake.deletes, req.kept)
 			}
 		}
 	})
 }
 
 // With preventOverwrite, completion is conditional too; an existing object
-// gives a 412 that keeps the upload.
+// gives a 412 that keeps the upload, and S3's conflict a 503 to try again.
 func TestMultipartCompletionPreventsOverwrite(t *testing.T) {
 	body := completeBody(t, []int{1, 2, 3}, []string{etag(1), etag(2), etag(3)})
 	t.Run("sends If-None-Match", func(t *testing.T) {
@@ -104,15 +109,27 @@ func TestMultipartCompletionPreventsOverwrite(t *testing.T) {
 			t.Errorf("IfNoneMatch = %q, want none", *fake.completes[0].IfNoneMatch)
 		}
 	})
-	for _, code := range []string{"PreconditionFailed", "ConditionalRequestConflict"} {
-		t.Run(code+" is a 412 and the upload is kept", func(t *testing.T) {
-			fake := &fakeS3{parts: heldParts(false), errs: map[string]error{"CompleteMultipartUpload": &smithy.GenericAPIError{Code: code}}}
+	for _, tc := range []struct {
+		name, code, want, says string
+		status                 int
+		retryAfter             string
+	}{
+		{"an object with the key is a 412", "PreconditionFailed", "PreconditionFailed", "the upload is kept", 412, ""},
+		// S3 documents its 409 as one to retry: another write to the key
+		// was under way, such as this completion sent again.
+		{"S3's conflict is a 503 Busy to try again", "ConditionalRequestConflict", "Busy", "try again", 503, "5"},
+	} {
+		t.Run(tc.name+", and the session is kept", func(t *testing.T) {
+			fake := &fakeS3{parts: heldParts(false), errs: map[string]error{"CompleteMultipartUpload": &smithy.GenericAPIError{Code: tc.code}}}
 			h, _ := newS3Handler(t, api.UploadSettings{PreventOverwrite: true}, fake)
 			resp := call(t, h, apiRequest("POST", "/multipart/{uploadId}/complete", testUploadID, nil, body))
-			wantError(t, resp, 412, "PreconditionFailed", "preventOverwrite")
+			wantError(t, resp, tc.status, tc.want, tc.says)
+			if got := resp.Headers["Retry-After"]; got != tc.retryAfter {
+				t.Errorf("Retry-After = %q, want %q", got, tc.retryAfter)
+			}
 			wantCalls(t, fake, 0, 1, 1, 0)
-			if _, ok := fake.objects[sessionKey()]; !ok || !strings.Contains(resp.Body, "kept") {
-				t.Errorf("session dropped or message %s does not say the upload is kept", resp.Body)
+			if _, ok := fake.objects[sessionKey()]; !ok {
+				t.Error("session dropped")
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package uploadapi_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -58,4 +59,41 @@ func TestVerifiedUploads(t *testing.T) {
 		resp := call(t, h, apiRequest("GET", "/uploads/status", "", map[string]string{"fileKey": testKey}, ""))
 		wantError(t, resp, 404, "NotFound", "no route")
 	})
+}
+
+// A download URL names the version the handler checked (verified by its
+// tags, or, without the verifier, there), so that what the key holds by
+// the time the URL is used, a replacement stored since, is not what it
+// serves. A bucket without versioning has no version to name.
+func TestDownloadURLNamesTheVersionChecked(t *testing.T) {
+	key := "uploads/" + api.CallerID(issuer, "alice") + "/" + strings.Repeat("0", 26) + "-ok.png"
+	const version = "3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY"
+	for _, tc := range []struct {
+		name     string
+		verified bool
+		versions map[string]string
+		want     string
+	}{
+		{"verified by its tags", true, map[string]string{key: version}, version},
+		{"without the verifier", false, map[string]string{key: version}, version},
+		{"verified, on a bucket without versioning", true, nil, ""},
+		{"without the verifier, on a bucket without versioning", false, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := &fakeS3{objects: map[string][]byte{key: {1}}, versions: tc.versions,
+				tags: map[string]map[string]string{key: {api.StatusTag: api.StatusVerified}}}
+			h, _ := newS3Handler(t, api.UploadSettings{SignIn: true, Verified: tc.verified}, fake)
+			out := decodeJSON[api.DownloadURLResponse](t, call(t, h, as(apiRequest("POST", "/download-url", "", nil, `{"fileKey":"`+key+`"}`), "alice", true)))
+			u, err := url.Parse(out.DownloadURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := u.Query()["versionId"]; tc.want == "" && ok || tc.want != "" && (len(got) != 1 || got[0] != tc.want) {
+				t.Errorf("download URL %s names version %q, want %q", out.DownloadURL, got, tc.want)
+			}
+			if u.Query().Get("response-content-disposition") != "attachment; filename=ok.png" {
+				t.Errorf("download URL %s lost its disposition", out.DownloadURL)
+			}
+		})
+	}
 }

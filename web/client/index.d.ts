@@ -165,7 +165,7 @@ export interface ClientOptions {
   multipartThreshold?: number;
   /** Parts in flight. Default: 4. */
   parallel?: number;
-  /** Tries per S3 request on a failed connection or a 5xx, and per API call answered 503 Busy (the quota ledger was busy, nothing was counted). Default: 4. */
+  /** Tries per S3 request on a failed connection or a 5xx, and per API call answered 503 Busy (a write the API needed met another under way, nothing was done). Default: 4. */
   attempts?: number;
 }
 
@@ -250,8 +250,8 @@ export declare class Client {
   parallel: number;
   attempts: number;
 
-  /** Calls one route; resolves with the answer's JSON. Tries again after 503 Busy, never after QuotaExceeded. */
-  request(route: Route, options?: { params?: Record<string, string>; input?: object; secret?: string; signal?: AbortSignal }): Promise<any>;
+  /** Calls one route; resolves with the answer's JSON. Tries again after 503 Busy (an idempotent call after any 5xx or lost connection), never after QuotaExceeded. */
+  request(route: Route, options?: { params?: Record<string, string>; input?: object; secret?: string; signal?: AbortSignal; idempotent?: boolean }): Promise<any>;
   /** Sends one file: a single PUT below multipartThreshold, else parallel parts. */
   upload(file: File, options?: UploadOptions): Promise<UploadResult>;
   /** The verifier's decision on a stored file, or null when the API has no verifier. */
@@ -282,7 +282,7 @@ export declare class Client {
   listParts(state: MultipartState, signal?: AbortSignal): Promise<UploadedPart[]>;
   /** The parts S3 holds that are file's: of the planned length and, with checksums, that part's checksum. */
   sentParts(file: Blob, state: MultipartState, signal?: AbortSignal): Promise<UploadedPart[]>;
-  /** Assembles the parts; with checksums, sends the whole file's CRC64NVME combined from state.partChecksums (BadDigest: the file changed). */
+  /** Assembles the parts; with checksums, sends the whole file's CRC64NVME combined from state.partChecksums (BadDigest: the file changed). Sent again after a 5xx or lost connection: a completion done already answers as it did. */
   completeMultipart(state: MultipartState, parts: { partNumber: number; etag: string }[], signal?: AbortSignal): Promise<{ fileKey: string; etag: string; size: number; checksumCRC64NVME?: string }>;
   abortMultipart(state: MultipartState, signal?: AbortSignal): Promise<void>;
 }

@@ -465,7 +465,8 @@ export function localStore(storage = globalThis.localStorage, prefix = "upload:"
  * @property {number} [multipartThreshold] files this large or larger go up in parts. Default: 64 MiB.
  * @property {number} [parallel] parts in flight. Default: 4.
  * @property {number} [attempts] tries per S3 request on a failed connection or a 5xx, and per API
- *   call the API answers 503 Busy (its quota ledger was busy and nothing was counted). Default: 4.
+ *   call the API answers 503 Busy (a write it needed met another under way, and nothing was done).
+ *   Default: 4.
  */
 
 /**
@@ -502,16 +503,18 @@ export class Client {
   /**
    * request calls one route: params fill its path, and input is its JSON
    * body or, for a GET or DELETE, its query string. It resolves with the
-   * answer's JSON ({} for an empty one). An answer 503 Busy (the caller's
-   * quota ledger was busy, nothing was counted) is tried again, up to
-   * attempts times in all; a refusal over quota (QuotaExceeded) never is:
-   * it rejects with the refusal in the error's quota.
+   * answer's JSON ({} for an empty one). An answer 503 Busy (a write the API
+   * needed met another under way, nothing was done) is tried again, up to
+   * attempts times in all, and so is any 5xx or lost connection for an
+   * idempotent call; a refusal over quota (QuotaExceeded) never is: it
+   * rejects with the refusal in the error's quota.
    * @param {{method: string, resource: string}} route one of ROUTES
-   * @param {{params?: Record<string, string>, input?: object, secret?: string, signal?: AbortSignal}} [options]
-   *   secret: the multipart upload's uploadSecret, for the routes about one
+   * @param {{params?: Record<string, string>, input?: object, secret?: string, signal?: AbortSignal, idempotent?: boolean}} [options]
+   *   secret: the multipart upload's uploadSecret, for the routes about one;
+   *   idempotent: the call may be sent again whatever became of the last one
    * @returns {Promise<any>}
    */
-  async request(route, { params = {}, input, secret, signal } = {}) {
+  async request(route, { params = {}, input, secret, signal, idempotent = false } = {}) {
     let path = route.resource.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(params[name]));
     const post = route.method === "POST";
     if (!post && input) {
@@ -535,19 +538,29 @@ export class Client {
     };
     let token = await this.#token(false);
     for (let attempt = 1; ; attempt++) {
-      let res = await send(token);
-      // A token refused before its time (revoked, or a clock ahead of ours):
-      // ask for a fresh one once and try again.
-      if (res.status === 401 && token) {
-        const fresh = await this.#token(true).catch(() => "");
-        if (fresh && fresh !== token) res = await send(token = fresh);
+      let res;
+      try {
+        res = await send(token);
+        // A token refused before its time (revoked, or a clock ahead of
+        // ours): ask for a fresh one once and try again.
+        if (res.status === 401 && token) {
+          const fresh = await this.#token(true).catch(() => "");
+          if (fresh && fresh !== token) res = await send(token = fresh);
+        }
+      } catch (err) {
+        if (!idempotent || !err.transient || attempt >= this.attempts) throw err;
+        await sleep(backoff(attempt), signal);
+        continue;
       }
       const text = await res.text();
       let data = {};
       try { data = text ? JSON.parse(text) : {}; } catch { /* not JSON */ }
       if (res.ok) return data;
       const code = data.code || "";
-      if (res.status === 503 && code === "Busy" && attempt < this.attempts) {
+      // After 503 Busy nothing was done; an idempotent call may also have
+      // been done already (API Gateway's 504 after its timeout, say), and
+      // sent again answers as it did.
+      if ((res.status === 503 && code === "Busy" || idempotent && res.status >= 500) && attempt < this.attempts) {
         // Retry-After is readable on the API's own origin only.
         await sleep(backoff(attempt, res.headers.get("Retry-After")), signal);
         continue;
@@ -669,7 +682,9 @@ export class Client {
    * them against the declared size and plan. With checksums it sends the
    * whole file's CRC64NVME, combined from state.partChecksums (which
    * checksumParts fills), and S3 refuses parts that do not make up that
-   * file (BadDigest: the file changed while it was uploading).
+   * file (BadDigest: the file changed while it was uploading). A completion
+   * is idempotent: after a lost connection or a 5xx it is sent again, and
+   * one the API had done already answers as it did.
    * @param {MultipartState} state
    * @param {{partNumber: number, etag: string}[]} parts
    * @param {AbortSignal} [signal]
@@ -679,7 +694,7 @@ export class Client {
     const input = { fileKey: state.fileKey, parts };
     if (state.checksums) input.checksumCRC64NVME = encodeCrc64nvme(wholeChecksum(state));
     try {
-      return await this.request(ROUTES.completeMultipart, { params: { uploadId: state.uploadId }, input, secret: state.uploadSecret, signal });
+      return await this.request(ROUTES.completeMultipart, { params: { uploadId: state.uploadId }, input, secret: state.uploadSecret, signal, idempotent: true });
     } catch (err) {
       if (err.code !== "BadDigest") throw err;
       throw new UploadError("The file changed while it was uploading: the parts sent do not make up the file as it is now (BadDigest). Upload it again.",
@@ -876,8 +891,8 @@ export class Client {
         await forget();
         throw err;
       }
-      // A 403 from a firewall, a 5xx: the same file uploaded again with the
-      // same store only completes it.
+      // A 403 from a firewall, 5xx answers every time: the same file
+      // uploaded again with the same store only completes it.
       err.kept = !!resume;
       throw err;
     }
