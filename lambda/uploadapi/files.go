@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/presigned-upload/presigned-upload/api"
@@ -128,21 +129,27 @@ func (h *Handler) deleteFile(ctx context.Context, c *call[api.DeleteFileRequest]
 	}
 	var size int64 // what the quota gives back
 	if h.quota != nil {
-		// A verified object's size counts as stored: read it first, and
-		// pin the delete to the object read. A pending one's reservation
+		// A verified object's size counts as stored: find it first, and
+		// pin the delete to the object found. A pending one's reservation
 		// is swept when it expires, a rejected one never counted.
-		head, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: del.Bucket, Key: del.Key, IfMatch: del.IfMatch})
+		obj, found, err := h.storedObject(ctx, in.FileKey)
 		if err != nil {
 			return h.deleteError(ctx, in, err)
+		}
+		if !found {
+			return errorResponse(&apiError{status: http.StatusNotFound, code: api.CodeNotFound, message: "no such file"})
+		}
+		if in.ETag != "" && unquote(aws.ToString(obj.ETag)) != unquote(in.ETag) {
+			return errorResponse(errChangedSinceListed)
 		}
 		st, _, e := h.status(ctx, in.FileKey)
 		if e != nil {
 			return errorResponse(e)
 		}
 		if st.Status == api.StatusVerified {
-			size = aws.ToInt64(head.ContentLength)
+			size = aws.ToInt64(obj.Size)
 		}
-		del.IfMatch = head.ETag
+		del.IfMatch = obj.ETag
 	}
 	if _, err := h.bucket.DeleteObject(ctx, del); err != nil {
 		return h.deleteError(ctx, in, err)
@@ -156,7 +163,25 @@ func (h *Handler) deleteFile(ctx context.Context, c *call[api.DeleteFileRequest]
 	return events.APIGatewayProxyResponse{StatusCode: http.StatusNoContent, Headers: map[string]string{}}
 }
 
-// deleteError maps S3's answer to a delete, or to the HEAD before it, onto
+var errChangedSinceListed = &apiError{status: http.StatusPreconditionFailed, code: api.CodePreconditionFailed,
+	message: "the file changed since it was listed (its ETag differs): nothing was deleted; list the files again"}
+
+// storedObject finds key's current object by listing it: reading it
+// (HeadObject) takes s3:GetObject, which the bucket's quarantine denies
+// the function until the object is verified; a listing is not
+// quarantined.
+func (h *Handler) storedObject(ctx context.Context, key string) (types.Object, bool, error) {
+	out, err := h.bucket.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(h.set.Bucket), Prefix: aws.String(key), MaxKeys: aws.Int32(1)})
+	if err != nil {
+		return types.Object{}, false, err
+	}
+	if len(out.Contents) == 0 || aws.ToString(out.Contents[0].Key) != key {
+		return types.Object{}, false, nil
+	}
+	return out.Contents[0], true, nil
+}
+
+// deleteError maps S3's answer to a delete, or to the listing before it, onto
 // the API's errors.
 func (h *Handler) deleteError(ctx context.Context, in api.DeleteFileRequest, err error) response {
 	var apiErr smithy.APIError
@@ -166,8 +191,7 @@ func (h *Handler) deleteError(ctx context.Context, in api.DeleteFileRequest, err
 	}
 	switch status := httpStatus(err); {
 	case status == http.StatusPreconditionFailed || code == "PreconditionFailed":
-		return errorResponse(&apiError{status: http.StatusPreconditionFailed, code: api.CodePreconditionFailed,
-			message: "the file changed since it was listed (its ETag differs): nothing was deleted; list the files again"})
+		return errorResponse(errChangedSinceListed)
 	case (status == http.StatusNotFound || missing(code)) && (in.ETag != "" || h.quota != nil):
 		return errorResponse(&apiError{status: http.StatusNotFound, code: api.CodeNotFound, message: "no such file"})
 	}

@@ -344,18 +344,16 @@ func (h *Handler) completedBefore(ctx context.Context, sess session, in api.Comp
 	default:
 		return response{}, false
 	}
-	out, err := h.bucket.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
-		Bucket: aws.String(h.set.Bucket), Prefix: aws.String(sess.FileKey), MaxKeys: aws.Int32(1),
-	})
+	obj, found, err := h.storedObject(ctx, sess.FileKey)
 	if err != nil {
 		h.log.WarnContext(ctx, "look for an earlier completion failed", "fileKey", sess.FileKey, "error", err)
 		return response{}, false
 	}
-	if len(out.Contents) == 0 || !sess.made(out.Contents[0]) {
+	if !found || !sess.made(obj) {
 		return response{}, false
 	}
 	h.log.InfoContext(ctx, "completion sent again: the upload was completed before", "fileKey", sess.FileKey, "size", sess.Size)
-	return jsonResponse(http.StatusOK, api.CompleteResponse{FileKey: sess.FileKey, ETag: aws.ToString(out.Contents[0].ETag), Size: sess.Size,
+	return jsonResponse(http.StatusOK, api.CompleteResponse{FileKey: sess.FileKey, ETag: aws.ToString(obj.ETag), Size: sess.Size,
 		ChecksumCRC64NVME: in.ChecksumCRC64NVME}), true
 }
 

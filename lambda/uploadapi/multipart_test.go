@@ -65,6 +65,10 @@ type fakeS3 struct {
 	algorithm   string
 	tags        map[string]map[string]string // by key
 	versions    map[string]string            // the current version's ID, by key; none without
+	// quarantine refuses reads (GetObject, HeadObject) of an object under
+	// the default key prefix whose status tag is not verified, as the
+	// bucket policy of a verified deployment does for the function.
+	quarantine bool
 	deletes     []string
 	listObjects []s3.ListObjectsV2Input
 
@@ -113,6 +117,9 @@ func (f *fakeS3) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*
 }
 
 func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	if f.quarantined(aws.ToString(in.Key)) {
+		return nil, errAccessDenied
+	}
 	if err := f.errs["GetObject"]; err != nil {
 		return nil, err
 	}
@@ -160,7 +167,17 @@ func (f *fakeS3) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ .
 	return out, nil
 }
 
+// quarantined reports whether the quarantine refuses to read key.
+func (f *fakeS3) quarantined(key string) bool {
+	return f.quarantine && strings.HasPrefix(key, api.DefaultKeyPrefix) && f.tags[key][api.StatusTag] != api.StatusVerified
+}
+
+var errAccessDenied = &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"}
+
 func (f *fakeS3) HeadObject(_ context.Context, in *s3.HeadObjectInput, _ ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
+	if f.quarantined(aws.ToString(in.Key)) {
+		return nil, errAccessDenied
+	}
 	if _, ok := f.store()[aws.ToString(in.Key)]; !ok {
 		return nil, &smithy.GenericAPIError{Code: "NotFound", Message: "Not Found"}
 	}

@@ -153,3 +153,36 @@ func TestReconcileCountsAPendingFileOnce(t *testing.T) {
 		t.Errorf("usage = %+v, want 1234 bytes reserved and none stored", got.Usage)
 	}
 }
+
+// Under the quarantine of a verified deployment the function may not read
+// an unverified object, yet its owner may delete it: a delete with quotas
+// finds the object by listing it, gives back a verified file's size and
+// nothing for a pending or rejected one.
+func TestQuotaDeleteUnderQuarantine(t *testing.T) {
+	fake := &fakeS3{objects: map[string][]byte{}, tags: map[string]map[string]string{}, quarantine: true}
+	h, _ := newS3Handler(t, api.UploadSettings{SignIn: true, Verified: true, QuotaBytes: 1 << 30}, fake)
+	ledger := api.DefaultQuotaPrefix + api.CallerID(issuer, "alice")
+	fake.objects[ledger] = []byte(`{"storedBytes":100}`)
+	for _, tc := range []struct {
+		status string
+		stored float64
+	}{
+		{"", 100}, // pending
+		{api.StatusRejected, 100},
+		{api.StatusVerified, 90},
+	} {
+		issued := decodeJSON[api.UploadURLResponse](t, call(t, h, as(apiRequest("POST", "/get-upload-url", "", nil,
+			`{"fileName":"a.txt","contentType":"text/plain","size":10}`), "alice", true)))
+		fake.objects[issued.FileKey] = make([]byte, 10)
+		if tc.status != "" {
+			fake.tags[issued.FileKey] = map[string]string{api.StatusTag: tc.status}
+		}
+		resp := call(t, h, as(apiRequest("DELETE", "/files", "", map[string]string{"fileKey": issued.FileKey}, ""), "alice", true))
+		if resp.StatusCode != 204 || fake.objects[issued.FileKey] != nil {
+			t.Errorf("delete of a %q file = %d %s", tc.status, resp.StatusCode, resp.Body)
+		}
+		if got := ledgerOf(t, fake, api.CallerID(issuer, "alice"))["storedBytes"]; got != tc.stored {
+			t.Errorf("after deleting a %q file the ledger stores %v, want %v", tc.status, got, tc.stored)
+		}
+	}
+}
