@@ -269,7 +269,7 @@ type object struct {
 // every header the same they would be the same one.
 func (o object) generation() string {
 	if o.versionID != "" {
-		return "version " + o.versionID
+		return o.versionID
 	}
 	parts := []string{o.etag, o.checksumCRC64NVME, o.checksumSHA256, o.contentType, o.lastModified.UTC().Format(time.RFC3339Nano)}
 	for _, name := range slices.Sorted(maps.Keys(o.served)) {
