@@ -10,7 +10,7 @@
 // outcome settles the reservation with the size stored, once per stored
 // object version ([Ledger.Settle]); a rejection settles it with nothing.
 // An aborted multipart upload gives its reservation back
-// ([Ledger.Release]), a deleted file its bytes ([Ledger.Remove]), and a
+// ([Ledger.Release]), a deleted file its bytes ([Ledger.BeginRemove]), and a
 // reservation whose URL expired unused is swept whenever the ledger is
 // read. Settlement is eventual: between a URL's expiry and its object's
 // settlement the ledger may count the upload once as reserved or not at
@@ -132,7 +132,24 @@ type state struct {
 	// Settled remembers when each stored object version (by the entryID
 	// of the verifier's idempotency key) was settled.
 	Settled map[string]time.Time `json:"settled,omitempty"`
+	// Deleting are the files being deleted, by the entryID of their key,
+	// whose bytes StoredBytes no longer counts.
+	Deleting map[string]deletion `json:"deleting,omitempty"`
 }
+
+type deletion struct {
+	Bytes   int64     `json:"bytes"`
+	Expires time.Time `json:"expires"`
+}
+
+// deletionMemory is how long a deletion is remembered if its end is never
+// recorded (the function stopped between the two writes): a reconcile
+// after that counts the file again if it is still there.
+const deletionMemory = time.Hour
+
+// maxDeleting bounds the deletions a ledger remembers: each lasts two S3
+// calls, so more at once are a caller in a loop, told ErrBusy.
+const maxDeleting = 1_000
 
 type reservation struct {
 	Bytes     int64     `json:"bytes"`
@@ -162,6 +179,11 @@ func (s *state) tidy(now time.Time, maxSettled int) {
 	for key, r := range s.Reservations {
 		if now.After(r.Expires) {
 			delete(s.Reservations, key)
+		}
+	}
+	for id, d := range s.Deleting {
+		if now.After(d.Expires) {
+			delete(s.Deleting, id)
 		}
 	}
 	for id, at := range s.Settled {
@@ -285,10 +307,44 @@ func (l *Ledger) Release(ctx context.Context, caller, key string) error {
 	})
 }
 
-// Remove gives back the bytes of a deleted file.
-func (l *Ledger) Remove(ctx context.Context, caller string, size int64) error {
-	return l.update(ctx, caller, func(s *state, _ time.Time) (bool, error) {
+// BeginRemove gives back the size bytes of the file at key before it is
+// deleted, and remembers the deletion until EndRemove, so that a reconcile
+// listing the file meanwhile does not count it again. It reports false,
+// with nothing given back, when the file's deletion is already under way.
+func (l *Ledger) BeginRemove(ctx context.Context, caller, key string, size int64) (bool, error) {
+	id, began := entryID(key), false
+	err := l.update(ctx, caller, func(s *state, now time.Time) (bool, error) {
+		began = false
+		if _, busy := s.Deleting[id]; busy {
+			return false, nil
+		}
+		if len(s.Deleting) >= maxDeleting {
+			return false, ErrBusy
+		}
+		if s.Deleting == nil {
+			s.Deleting = map[string]deletion{}
+		}
+		s.Deleting[id] = deletion{Bytes: size, Expires: now.Add(deletionMemory)}
 		s.StoredBytes = max(0, s.StoredBytes-size)
+		began = true
+		return true, nil
+	})
+	return began && err == nil, err
+}
+
+// EndRemove ends the deletion BeginRemove began: deleted says whether the
+// file is gone; if not, its bytes count again.
+func (l *Ledger) EndRemove(ctx context.Context, caller, key string, deleted bool) error {
+	id := entryID(key)
+	return l.update(ctx, caller, func(s *state, _ time.Time) (bool, error) {
+		d, ok := s.Deleting[id]
+		if !ok {
+			return false, nil
+		}
+		delete(s.Deleting, id)
+		if !deleted {
+			s.StoredBytes += d.Bytes
+		}
 		return true, nil
 	})
 }
@@ -309,7 +365,10 @@ func (l *Ledger) Reconcile(ctx context.Context, caller string, list func(context
 		}
 		var stored int64
 		for key, size := range files {
-			if _, pending := s.Reservations[entryID(key)]; !pending {
+			id := entryID(key)
+			_, pending := s.Reservations[id]
+			_, deleting := s.Deleting[id]
+			if !pending && !deleting {
 				stored += size
 			}
 		}

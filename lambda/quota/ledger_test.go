@@ -209,7 +209,10 @@ func TestReservationsLifecycle(t *testing.T) {
 	want("one aborted", 2*mib-5, 2*mib, 0)
 	c.set(morning.Add(4*time.Hour + time.Second))
 	want("one expired", 2*mib-5, 0, 0)
-	if err := l.Remove(ctx, "alice", 2*mib-5); err != nil {
+	if began, err := l.BeginRemove(ctx, "alice", "verified", 2*mib-5); err != nil || !began {
+		t.Fatal(began, err)
+	}
+	if err := l.EndRemove(ctx, "alice", "verified", true); err != nil {
 		t.Fatal(err)
 	}
 	want("deleted", 0, 0, 0)
@@ -439,6 +442,10 @@ func TestFullLedgerFitsARead(t *testing.T) {
 	for i := range maxSettled {
 		s.Settled[entryID(fmt.Sprint(long, "v", i))] = morning
 	}
+	s.Deleting = map[string]deletion{}
+	for i := range maxDeleting {
+		s.Deleting[entryID(fmt.Sprint(long, "d", i))] = deletion{Bytes: 5 << 40, Expires: morning}
+	}
 	b, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)
@@ -500,4 +507,62 @@ func TestReconcileListsAgainWhenTheLedgerChanges(t *testing.T) {
 	if u := usage(t, l, "alice"); u.StoredBytes != before.StoredBytes {
 		t.Errorf("a reconcile that gave up wrote %d stored bytes", u.StoredBytes)
 	}
+}
+
+// A file's bytes are given back before it is deleted: a reconcile that
+// lists it meanwhile does not count it, a second deletion of it gives
+// nothing back, and a deletion that fails takes the bytes again.
+func TestRemoveAgainstReconcile(t *testing.T) {
+	b, c := newFakeBucket(), &clock{t: morning}
+	l := newLedger(b, c)
+	ctx := context.Background()
+	files := map[string]int64{"a": 10, "b": 20}
+	if err := l.Reconcile(ctx, "alice", listing(files)); err != nil {
+		t.Fatal(err)
+	}
+	stored := func(want int64, what string) {
+		t.Helper()
+		if u := usage(t, l, "alice"); u.StoredBytes != want {
+			t.Errorf("%s: %d bytes stored, want %d", what, u.StoredBytes, want)
+		}
+	}
+	if began, err := l.BeginRemove(ctx, "alice", "a", 10); err != nil || !began {
+		t.Fatal(began, err)
+	}
+	if began, err := l.BeginRemove(ctx, "alice", "a", 10); err != nil || began {
+		t.Fatalf("a second deletion of a: began %v, err %v; want nothing given back", began, err)
+	}
+	stored(20, "deleting a")
+	if err := l.Reconcile(ctx, "alice", listing(files)); err != nil { // a is still listed
+		t.Fatal(err)
+	}
+	stored(20, "reconciled while a is being deleted")
+	delete(files, "a")
+	if err := l.EndRemove(ctx, "alice", "a", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Reconcile(ctx, "alice", listing(files)); err != nil {
+		t.Fatal(err)
+	}
+	stored(20, "a deleted and reconciled")
+
+	if began, err := l.BeginRemove(ctx, "alice", "b", 20); err != nil || !began {
+		t.Fatal(began, err)
+	}
+	stored(0, "deleting b")
+	if err := l.EndRemove(ctx, "alice", "b", false); err != nil {
+		t.Fatal(err)
+	}
+	stored(20, "b's deletion failed")
+
+	// A deletion whose end was never recorded lapses: a reconcile then
+	// counts the file, still there, again.
+	if _, err := l.BeginRemove(ctx, "alice", "b", 20); err != nil {
+		t.Fatal(err)
+	}
+	c.set(morning.Add(deletionMemory + time.Second))
+	if err := l.Reconcile(ctx, "alice", listing(files)); err != nil {
+		t.Fatal(err)
+	}
+	stored(20, "a lapsed deletion, reconciled")
 }

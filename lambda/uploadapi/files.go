@@ -151,13 +151,24 @@ func (h *Handler) deleteFile(ctx context.Context, c *call[api.DeleteFileRequest]
 		}
 		del.IfMatch = obj.ETag
 	}
-	if _, err := h.bucket.DeleteObject(ctx, del); err != nil {
-		return h.deleteError(ctx, in, err)
-	}
+	// The bytes are given back before the delete, and taken again if it
+	// fails, so that a reconcile in between counts the file once.
+	removing := false
 	if size > 0 {
-		if err := h.quota.Remove(ctx, api.LedgerOf(c.caller), size); err != nil {
-			h.log.WarnContext(ctx, "give back a deleted file's quota failed: a reconcile fixes it", "fileKey", in.FileKey, "error", err)
+		var err error
+		if removing, err = h.quota.BeginRemove(ctx, api.LedgerOf(c.caller), in.FileKey, size); err != nil {
+			return errorResponse(h.quotaError(ctx, "give back", err))
 		}
+	}
+	_, err := h.bucket.DeleteObject(ctx, del)
+	if removing {
+		if err := h.quota.EndRemove(ctx, api.LedgerOf(c.caller), in.FileKey, err == nil); err != nil {
+			// Its memory of the deletion lapses; a reconcile fixes the rest.
+			h.log.WarnContext(ctx, "end a deleted file's quota give-back failed", "fileKey", in.FileKey, "error", err)
+		}
+	}
+	if err != nil {
+		return h.deleteError(ctx, in, err)
 	}
 	h.log.InfoContext(ctx, "deleted file", requestAttrs(c.req, "fileKey", in.FileKey, "caller", c.caller)...)
 	return events.APIGatewayProxyResponse{StatusCode: http.StatusNoContent, Headers: map[string]string{}}
