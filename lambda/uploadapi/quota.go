@@ -107,6 +107,10 @@ func (h *Handler) reconcileQuota(ctx context.Context, c *call[none]) response {
 	return h.quotaUsage(ctx, &call[none]{req: c.req, caller: c.caller, tier: c.tier})
 }
 
+// listingReserve is the time a reconcile keeps for the rest of its run:
+// a page it lists with less left is not begun.
+const listingReserve = 3 * time.Second
+
 var (
 	errTooManyFiles = errors.New("too many files to recount")
 	errListFailed   = errors.New("list files")
@@ -119,6 +123,10 @@ func (h *Handler) callerFiles(ctx context.Context, caller string) (map[string]in
 	for page := 0; ; page++ {
 		if page == maxReconcilePages {
 			return nil, errTooManyFiles
+		}
+		if d, ok := ctx.Deadline(); ok && time.Until(d) < listingReserve {
+			// Answer Busy while there is time to, not the gateway's 504.
+			return nil, quota.ErrBusy
 		}
 		out, err := h.bucket.ListObjectsV2(ctx, in)
 		if err != nil {

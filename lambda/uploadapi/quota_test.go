@@ -1,9 +1,11 @@
 package uploadapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/presigned-upload/presigned-upload/api"
@@ -184,5 +186,22 @@ func TestQuotaDeleteUnderQuarantine(t *testing.T) {
 		if got := ledgerOf(t, fake, api.CallerID(issuer, "alice"))["storedBytes"]; got != tc.stored {
 			t.Errorf("after deleting a %q file the ledger stores %v, want %v", tc.status, got, tc.stored)
 		}
+	}
+}
+
+// A reconcile whose function is about to run out of time answers Busy
+// rather than leave the gateway to time out.
+func TestReconcileNearTheDeadline(t *testing.T) {
+	fake := &fakeS3{objects: map[string][]byte{}}
+	h, _ := newS3Handler(t, api.UploadSettings{SignIn: true, Verified: true, QuotaBytes: 1 << 30}, fake)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	resp, err := h.Handle(ctx, as(apiRequest("POST", "/quota/reconcile", "", nil, ""), "alice", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, resp, 503, api.CodeBusy, "try again")
+	if len(fake.listObjects) != 0 {
+		t.Errorf("listed %d pages with less than a second left", len(fake.listObjects))
 	}
 }
