@@ -61,14 +61,14 @@ type fakeS3 struct {
 	// objects are the session objects by key; nil starts with the session
 	// of testUploadID: testKey, threePartSize bytes, 16 MiB parts, the
 	// checksum algorithm in algorithm and testSecret.
-	objects     map[string][]byte
-	algorithm   string
-	tags        map[string]map[string]string // by key
-	versions    map[string]string            // the current version's ID, by key; none without
+	objects   map[string][]byte
+	algorithm string
+	tags      map[string]map[string]string // by key
+	versions  map[string]string            // the current version's ID, by key; none without
 	// quarantine refuses reads (GetObject, HeadObject) of an object under
 	// the default key prefix whose status tag is not verified, as the
 	// bucket policy of a verified deployment does for the function.
-	quarantine bool
+	quarantine  bool
 	deletes     []string
 	listObjects []s3.ListObjectsV2Input
 
