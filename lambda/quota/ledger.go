@@ -35,9 +35,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 
 	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/lambda/internal/s3err"
 )
 
 // Bucket is the part of the S3 API a ledger calls. *s3.Client satisfies
@@ -443,7 +443,7 @@ const maxLedger = 4 << 20
 func (l *Ledger) read(ctx context.Context, caller string) (state, string, error) {
 	var s state
 	out, err := l.bucket.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(l.name), Key: aws.String(l.key(caller))})
-	if httpStatus(err) == http.StatusNotFound || errorCode(err) == "NoSuchKey" {
+	if s3err.Status(err) == http.StatusNotFound || s3err.Code(err) == "NoSuchKey" {
 		return s, "", nil
 	}
 	if err != nil {
@@ -486,31 +486,12 @@ func (l *Ledger) write(ctx context.Context, caller string, s state, etag string)
 // lostRace reports whether a conditional write failed because another
 // writer's landed first (412), or was landing (409).
 func lostRace(err error) bool {
-	switch httpStatus(err) {
+	switch s3err.Status(err) {
 	case http.StatusPreconditionFailed, http.StatusConflict:
 		return true
 	}
-	code := errorCode(err)
+	code := s3err.Code(err)
 	return code == "PreconditionFailed" || code == "ConditionalRequestConflict"
-}
-
-// errorCode is S3's error code that err carries, "" when none.
-func errorCode(err error) string {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.ErrorCode()
-	}
-	return ""
-}
-
-// httpStatus is the HTTP status of S3's answer that err carries, 0 when
-// there was none.
-func httpStatus(err error) int {
-	var re interface{ HTTPStatusCode() int }
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

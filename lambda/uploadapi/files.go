@@ -2,7 +2,6 @@ package uploadapi
 
 import (
 	"context"
-	"errors"
 	"mime"
 	"net/http"
 	"time"
@@ -11,9 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/lambda/internal/s3err"
 )
 
 // The caller's own files; these routes exist only with sign-in, so a
@@ -35,8 +34,7 @@ func (h *Handler) listFiles(ctx context.Context, c *call[api.ListFilesRequest]) 
 	}
 	out, err := h.bucket.ListObjectsV2(ctx, list)
 	if err != nil {
-		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidArgument" {
+		if s3err.Code(err) == "InvalidArgument" {
 			return errorResponse(badRequest("continuationToken is not one this API returned"))
 		}
 		h.log.ErrorContext(ctx, "list files failed", "caller", caller, "error", err)
@@ -82,9 +80,8 @@ func (h *Handler) downloadURL(ctx context.Context, c *call[api.DownloadURLReques
 	} else {
 		head, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(in.FileKey)})
 		if err != nil {
-			var apiErr smithy.APIError
-			if errors.As(err, &apiErr) && missing(apiErr.ErrorCode()) {
-				return errorResponse(&apiError{status: http.StatusNotFound, code: api.CodeNotFound, message: "no such file"})
+			if missing(s3err.Code(err)) {
+				return errorResponse(errNoSuchFile)
 			}
 			h.log.ErrorContext(ctx, "head object failed", "fileKey", in.FileKey, "error", err)
 			return errorResponse(errInternal())
@@ -137,7 +134,7 @@ func (h *Handler) deleteFile(ctx context.Context, c *call[api.DeleteFileRequest]
 			return h.deleteError(ctx, in, err)
 		}
 		if !found {
-			return errorResponse(&apiError{status: http.StatusNotFound, code: api.CodeNotFound, message: "no such file"})
+			return errorResponse(errNoSuchFile)
 		}
 		if in.ETag != "" && unquote(aws.ToString(obj.ETag)) != unquote(in.ETag) {
 			return errorResponse(errChangedSinceListed)
@@ -195,27 +192,13 @@ func (h *Handler) storedObject(ctx context.Context, key string) (types.Object, b
 // deleteError maps S3's answer to a delete, or to the listing before it, onto
 // the API's errors.
 func (h *Handler) deleteError(ctx context.Context, in api.DeleteFileRequest, err error) response {
-	var apiErr smithy.APIError
-	code := ""
-	if errors.As(err, &apiErr) {
-		code = apiErr.ErrorCode()
-	}
-	switch status := httpStatus(err); {
+	code := s3err.Code(err)
+	switch status := s3err.Status(err); {
 	case status == http.StatusPreconditionFailed || code == "PreconditionFailed":
 		return errorResponse(errChangedSinceListed)
 	case (status == http.StatusNotFound || missing(code)) && (in.ETag != "" || h.quota != nil):
-		return errorResponse(&apiError{status: http.StatusNotFound, code: api.CodeNotFound, message: "no such file"})
+		return errorResponse(errNoSuchFile)
 	}
 	h.log.ErrorContext(ctx, "delete object failed", "fileKey", in.FileKey, "error", err)
 	return errorResponse(errInternal())
-}
-
-// httpStatus is the HTTP status of S3's answer that err carries, 0 when
-// there was none.
-func httpStatus(err error) int {
-	var re interface{ HTTPStatusCode() int }
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
 }

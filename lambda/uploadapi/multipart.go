@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/lambda/internal/s3err"
 	"github.com/presigned-upload/presigned-upload/lambda/quota"
 )
 
@@ -335,11 +336,7 @@ func (h *Handler) completeMultipart(ctx context.Context, c *call[api.CompleteReq
 // parts when it completed them. Without one (an upload started without
 // CRC64NVME) the answer has none.
 func (h *Handler) completedBefore(ctx context.Context, sess session, in api.CompleteRequest, err error) (response, bool) {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return response{}, false
-	}
-	switch apiErr.ErrorCode() {
+	switch s3err.Code(err) {
 	case "NoSuchUpload", "PreconditionFailed", "ConditionalRequestConflict":
 	default:
 		return response{}, false

@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -17,9 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/lambda/internal/s3err"
 )
 
 // session is what a multipart upload declared when it started. It is kept
@@ -106,14 +105,14 @@ func (h *Handler) loadSession(ctx context.Context, uploadID, key, caller, secret
 	})
 	var s session
 	if err != nil {
-		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NoSuchKey" || apiErr.ErrorCode() == "NotFound") {
+		code := s3err.Code(err)
+		if code == "NoSuchKey" || code == "NotFound" {
 			return s, errNoSession
 		}
 		// The role may list only under the key prefix, not the sessions,
 		// and without s3:ListBucket S3 answers a missing key with 403
 		// AccessDenied rather than 404.
-		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDenied" {
+		if code == "AccessDenied" {
 			h.log.WarnContext(ctx, "upload session unreadable: taken as missing", "fileKey", key, "error", err)
 			return s, errNoSession
 		}

@@ -2,14 +2,13 @@ package uploadapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 
 	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/lambda/internal/s3err"
 )
 
 // uploadStatus answers what the verifier decided about a stored object,
@@ -27,9 +26,8 @@ func (h *Handler) uploadStatus(ctx context.Context, c *call[api.UploadRef]) resp
 func (h *Handler) status(ctx context.Context, key string) (api.UploadStatusResponse, string, *apiError) {
 	out, err := h.bucket.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(key)})
 	if err != nil {
-		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) && missing(apiErr.ErrorCode()) {
-			return api.UploadStatusResponse{}, "", &apiError{status: http.StatusNotFound, code: api.CodeNotFound, message: "no such file"}
+		if missing(s3err.Code(err)) {
+			return api.UploadStatusResponse{}, "", errNoSuchFile
 		}
 		h.log.ErrorContext(ctx, "read tags failed", "fileKey", key, "error", err)
 		return api.UploadStatusResponse{}, "", errInternal()
@@ -50,6 +48,9 @@ func (h *Handler) status(ctx context.Context, key string) (api.UploadStatusRespo
 	}
 	return st, aws.ToString(out.VersionId), nil
 }
+
+// errNoSuchFile answers a fileKey whose object is not there.
+var errNoSuchFile = &apiError{status: http.StatusNotFound, code: api.CodeNotFound, message: "no such file"}
 
 // missing reports whether S3's error code means the object is not there.
 // The function's role may list the bucket only under the key prefix, and

@@ -2,7 +2,6 @@ package verifier
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,24 +9,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/presigned-upload/presigned-upload/lambda/internal/s3err"
 )
-
-// httpStatus is the HTTP status of S3's answer that err carries, 0 when
-// there was none.
-func httpStatus(err error) int {
-	var re interface{ HTTPStatusCode() int }
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
-}
 
 // head reads the key's current object, with its whole-file checksum and
 // the headers it is served with; errStale when there is none.
 func (h *Handler) head(ctx context.Context, key string) (object, error) {
 	out, err := h.bucket.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(key),
 		ChecksumMode: types.ChecksumModeEnabled})
-	if httpStatus(err) == http.StatusNotFound {
+	if s3err.Status(err) == http.StatusNotFound {
 		return object{}, errStale
 	}
 	if err != nil {
@@ -64,7 +54,7 @@ func (h *Handler) firstBytes(ctx context.Context, obj object) ([]byte, error) {
 		in.IfMatch = aws.String(`"` + obj.etag + `"`)
 	}
 	out, err := h.bucket.GetObject(ctx, in)
-	switch httpStatus(err) {
+	switch s3err.Status(err) {
 	case http.StatusNotFound, http.StatusPreconditionFailed:
 		return nil, errStale
 	}
@@ -86,7 +76,7 @@ func (h *Handler) tags(ctx context.Context, obj object) ([]types.Tag, error) {
 		in.VersionId = aws.String(obj.versionID)
 	}
 	out, err := h.bucket.GetObjectTagging(ctx, in)
-	if httpStatus(err) == http.StatusNotFound {
+	if s3err.Status(err) == http.StatusNotFound {
 		return nil, errStale
 	}
 	if err != nil {

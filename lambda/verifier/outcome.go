@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/presigned-upload/presigned-upload/api"
+	"github.com/presigned-upload/presigned-upload/lambda/internal/s3err"
 )
 
 // idempotencyKey names one stored object version, the same for every
@@ -71,7 +72,7 @@ func (h *Handler) settle(ctx context.Context, obj object, o outcome, scan string
 	key := h.markerKey(obj)
 	m := marker{outcome: o, LeaseUntil: h.leaseEnd(ctx)}
 	etag, err := h.writeMarker(ctx, key, m, func(in *s3.PutObjectInput) { in.IfNoneMatch = aws.String("*") })
-	if httpStatus(err) == http.StatusPreconditionFailed {
+	if s3err.Status(err) == http.StatusPreconditionFailed {
 		cur, curETag, rerr := h.readMarker(ctx, key)
 		if rerr != nil {
 			return rerr
@@ -86,7 +87,7 @@ func (h *Handler) settle(ctx context.Context, obj object, o outcome, scan string
 		// it recorded, whatever this run found.
 		m = marker{outcome: cur.outcome, LeaseUntil: h.leaseEnd(ctx)}
 		etag, err = h.writeMarker(ctx, key, m, func(in *s3.PutObjectInput) { in.IfMatch = aws.String(curETag) })
-		if httpStatus(err) == http.StatusPreconditionFailed {
+		if s3err.Status(err) == http.StatusPreconditionFailed {
 			return fmt.Errorf("%w: another run took over the outcome of %s", ErrPending, obj.key)
 		}
 		if err == nil {
@@ -112,7 +113,7 @@ func (h *Handler) settle(ctx context.Context, obj object, o outcome, scan string
 		}
 	})
 	switch {
-	case httpStatus(err) == http.StatusPreconditionFailed:
+	case s3err.Status(err) == http.StatusPreconditionFailed:
 		log.WarnContext(ctx, "outcome taken over while it was being published: consumers may see it twice")
 	case err != nil:
 		// A delivery after the lease publishes it again: consumers drop
@@ -136,7 +137,7 @@ func (h *Handler) writeMarker(ctx context.Context, key string, m marker, cond fu
 	cond(in)
 	out, err := h.bucket.PutObject(ctx, in)
 	if err != nil {
-		switch httpStatus(err) {
+		switch s3err.Status(err) {
 		case http.StatusPreconditionFailed:
 			return "", err // the caller's answer, not a failure
 		case http.StatusConflict:
@@ -206,7 +207,7 @@ func (h *Handler) tagCurrent(ctx context.Context, obj object, status, reason str
 		switch {
 		case err == nil:
 			status, reason = m.Status, m.Event.Reason
-		case httpStatus(err) != http.StatusNotFound:
+		case s3err.Status(err) != http.StatusNotFound:
 			return err
 		}
 		obj = cur
@@ -222,7 +223,7 @@ func (h *Handler) restoreOwn(ctx context.Context, obj object) error {
 	switch {
 	case err == nil:
 		status, reason = m.Status, m.Event.Reason
-	case httpStatus(err) != http.StatusNotFound:
+	case s3err.Status(err) != http.StatusNotFound:
 		return err
 	}
 	if err := h.putTags(ctx, obj, status, reason, nil); err != nil && !errors.Is(err, errStale) {
@@ -271,7 +272,7 @@ func (h *Handler) putTags(ctx context.Context, obj object, status, reason string
 		in.VersionId = aws.String(obj.versionID)
 	}
 	if _, err := h.bucket.PutObjectTagging(ctx, in); err != nil {
-		if httpStatus(err) == http.StatusNotFound {
+		if s3err.Status(err) == http.StatusNotFound {
 			return errStale
 		}
 		return fmt.Errorf("tag %s: %w", obj.key, err)
