@@ -14,6 +14,13 @@ import (
 // mismatch (BadDigest). On the wire a checksum is the base64 of its 8
 // bytes, big-endian, as S3's x-amz-checksum-crc64nvme header carries it.
 
+// The checksum algorithms a multipart upload may start with
+// (MultipartStartRequest.ChecksumAlgorithm).
+const (
+	ChecksumAlgorithmCRC64NVME = "CRC64NVME"
+	ChecksumAlgorithmSHA256    = "SHA256"
+)
+
 // crc64NVMEPolynomial is CRC-64/NVME's polynomial, bit-reversed as
 // hash/crc64 takes it (0xad93d23594c93659 in normal form).
 const crc64NVMEPolynomial = 0x9a6c9329ac4bc9b5

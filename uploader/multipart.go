@@ -182,7 +182,7 @@ func (u *upload) multipart(ctx context.Context) (res *Result, err error) {
 	if st == nil {
 		var started api.MultipartStartResponse
 		if err := u.api(ctx, api.StartMultipart, nil, api.MultipartStartRequest{
-			FileName: u.name, ContentType: u.contentType, Size: u.size, ChecksumAlgorithm: "CRC64NVME",
+			FileName: u.name, ContentType: u.contentType, Size: u.size, ChecksumAlgorithm: api.ChecksumAlgorithmCRC64NVME,
 		}, &started); err != nil {
 			return nil, err
 		}

@@ -31,12 +31,12 @@ func (h *Handler) startMultipart(ctx context.Context, c *call[api.MultipartStart
 	}
 	switch in.ChecksumAlgorithm {
 	case "":
-	case checksumCRC64NVME:
+	case api.ChecksumAlgorithmCRC64NVME:
 		// One checksum of the whole file, which S3 compares at completion
 		// with the one its parts combine into.
 		create.ChecksumAlgorithm = types.ChecksumAlgorithmCrc64nvme
 		create.ChecksumType = types.ChecksumTypeFullObject
-	case checksumSHA256:
+	case api.ChecksumAlgorithmSHA256:
 		create.ChecksumAlgorithm = types.ChecksumAlgorithmSha256
 	default:
 		return errorResponse(badRequest("checksumAlgorithm %q is not supported; use \"CRC64NVME\", \"SHA256\" or leave it out", in.ChecksumAlgorithm))
@@ -70,12 +70,6 @@ func (h *Handler) startMultipart(ctx context.Context, c *call[api.MultipartStart
 		ExpiresIn:    int64(h.set.UrlExpiry),
 	})
 }
-
-// The checksum algorithms a multipart upload may start with.
-const (
-	checksumCRC64NVME = "CRC64NVME"
-	checksumSHA256    = "SHA256"
-)
 
 func (h *Handler) signParts(ctx context.Context, c *call[api.SignPartsRequest]) response {
 	in, uploadID := c.in, c.uploadID
@@ -121,9 +115,9 @@ func (h *Handler) signParts(ctx context.Context, c *call[api.SignPartsRequest]) 
 			ContentLength: aws.Int64(plan.PartLength(n)),
 		}
 		switch sess.ChecksumAlgorithm {
-		case checksumCRC64NVME:
+		case api.ChecksumAlgorithmCRC64NVME:
 			part.ChecksumCRC64NVME = aws.String(in.ChecksumsCRC64NVME[i])
-		case checksumSHA256:
+		case api.ChecksumAlgorithmSHA256:
 			part.ChecksumSHA256 = aws.String(in.ChecksumsSHA256[i])
 		}
 		signed, err := h.presign.PresignUploadPart(ctx, part, s3.WithPresignExpires(h.set.UrlExpiry.Duration()))
@@ -143,7 +137,7 @@ func checkPartChecksums(algorithm string, in api.SignPartsRequest) *apiError {
 	n := len(in.PartNumbers)
 	crc, sha := in.ChecksumsCRC64NVME, in.ChecksumsSHA256
 	switch algorithm {
-	case checksumCRC64NVME:
+	case api.ChecksumAlgorithmCRC64NVME:
 		if len(crc) != n || sha != nil {
 			return badRequest("checksumsCRC64NVME must have one checksum per part number, and no other checksums: the upload started with checksumAlgorithm CRC64NVME")
 		}
@@ -152,7 +146,7 @@ func checkPartChecksums(algorithm string, in api.SignPartsRequest) *apiError {
 				return badRequest("checksumsCRC64NVME[%d] is not a base64 CRC64NVME checksum", i)
 			}
 		}
-	case checksumSHA256:
+	case api.ChecksumAlgorithmSHA256:
 		if len(sha) != n || crc != nil {
 			return badRequest("checksumsSHA256 must have one digest per part number, and no other checksums: the upload started with checksumAlgorithm SHA256")
 		}
@@ -222,7 +216,7 @@ func (h *Handler) completeMultipart(ctx context.Context, c *call[api.CompleteReq
 	if e != nil {
 		return errorResponse(e)
 	}
-	if sess.ChecksumAlgorithm == checksumCRC64NVME {
+	if sess.ChecksumAlgorithm == api.ChecksumAlgorithmCRC64NVME {
 		if _, ok := api.DecodeCRC64NVME(in.ChecksumCRC64NVME); !ok {
 			return errorResponse(badRequest("checksumCRC64NVME must be the whole file's CRC64NVME checksum: the upload started with checksumAlgorithm CRC64NVME"))
 		}
@@ -301,7 +295,7 @@ func (h *Handler) completeMultipart(ctx context.Context, c *call[api.CompleteReq
 	// S3 itself refuses to assemble another total than the declared one,
 	// and, with CRC64NVME, parts that do not make up the declared file.
 	complete.MpuObjectSize = aws.Int64(plan.Size)
-	if sess.ChecksumAlgorithm == checksumCRC64NVME {
+	if sess.ChecksumAlgorithm == api.ChecksumAlgorithmCRC64NVME {
 		complete.ChecksumCRC64NVME = aws.String(in.ChecksumCRC64NVME)
 		complete.ChecksumType = types.ChecksumTypeFullObject
 	}

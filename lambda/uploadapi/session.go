@@ -66,9 +66,9 @@ func (s session) made(o types.Object) bool {
 		return false
 	}
 	switch s.ChecksumAlgorithm {
-	case checksumCRC64NVME:
+	case api.ChecksumAlgorithmCRC64NVME:
 		return slices.Contains(o.ChecksumAlgorithm, types.ChecksumAlgorithmCrc64nvme) && o.ChecksumType == types.ChecksumTypeFullObject
-	case checksumSHA256:
+	case api.ChecksumAlgorithmSHA256:
 		return slices.Contains(o.ChecksumAlgorithm, types.ChecksumAlgorithmSha256)
 	}
 	return true
