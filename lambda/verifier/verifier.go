@@ -30,11 +30,12 @@
 //
 // Deliveries come at least once, out of order, and duplicates may run at
 // the same time. The arbiter is a marker object under MarkerPrefix, named
-// by the object version's idempotency key (bucket, key, and version ID or
-// ETag) and created with If-None-Match: *, that holds the outcome. The run
-// that creates it tags the object and publishes; every other run gets
-// 412 and only makes sure the object carries the marker's status. A run
-// that dies after creating the marker leaves it unpublished with a lease
+// by the object version's idempotency key (bucket, key, and version ID or,
+// without versioning, the object's generation) and created with
+// If-None-Match: *, that holds the outcome. The run that creates it tags
+// the object and publishes; every other run gets 412 and only makes sure
+// the object carries the marker's status. A run that dies after creating
+// the marker leaves it unpublished with a lease
 // (the run's deadline); a later delivery after the lease takes it over with
 // If-Match and publishes the recorded outcome, so an event is neither lost
 // nor, within a lease, sent twice.
@@ -85,9 +86,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 
@@ -272,19 +271,14 @@ func (o object) generation() string {
 		return o.versionID
 	}
 	parts := []string{o.etag, o.checksumCRC64NVME, o.checksumSHA256, o.contentType, o.lastModified.UTC().Format(time.RFC3339Nano)}
-	for _, name := range slices.Sorted(maps.Keys(o.served)) {
+	for _, name := range servedHeaders {
 		parts = append(parts, name+": "+o.served[name])
 	}
 	return strings.Join(parts, "\n")
 }
 
 // same reports whether o and other are the same stored version.
-func (o object) same(other object) bool {
-	if o.versionID != "" || other.versionID != "" {
-		return o.versionID == other.versionID
-	}
-	return o.generation() == other.generation()
-}
+func (o object) same(other object) bool { return o.generation() == other.generation() }
 
 // errStale means the event is about an object version that is no longer
 // the key's current one.
@@ -327,6 +321,7 @@ func (h *Handler) judge(ctx context.Context, e objectEvent, obj object) (outcome
 	if declared == "" && obj.contentType == "" {
 		declared = "application/octet-stream" // S3's own default
 	}
+	unexpected := unexpectedMetadata(obj)
 	switch {
 	case !issued:
 		return reject(api.ReasonUnknownKey)
@@ -334,9 +329,8 @@ func (h *Handler) judge(ctx context.Context, e objectEvent, obj object) (outcome
 		return reject(api.ReasonTooLarge)
 	case declared == "" || !api.ContentTypeAllowed(h.set.AllowedContentTypes, declared):
 		return reject(api.ReasonTypeNotAllowed)
-	case unexpectedMetadata(obj) != "":
-		name := unexpectedMetadata(obj)
-		h.log.InfoContext(ctx, "stored with a header the API never asks for", "fileKey", obj.key, "header", name, "value", obj.served[name])
+	case unexpected != "":
+		h.log.InfoContext(ctx, "stored with a header the API never asks for", "fileKey", obj.key, "header", unexpected, "value", obj.served[unexpected])
 		return reject(api.ReasonUnexpectedMetadata)
 	}
 	head, err := h.firstBytes(ctx, obj)
