@@ -171,8 +171,9 @@ func (s *state) usage() api.QuotaUsage {
 }
 
 // tidy starts a new day's counters, sweeps the reservations that expired
-// unused, and forgets old settlements, and the oldest beyond maxSettled.
-func (s *state) tidy(now time.Time, maxSettled int) {
+// unused and the deletions whose end was never recorded, and forgets old
+// settlements. (Settle keeps the settlements within their bound.)
+func (s *state) tidy(now time.Time) {
 	if day := dayOf(now); s.Day != day {
 		s.Day, s.DayBytes, s.DayFiles = day, 0, 0
 	}
@@ -190,9 +191,6 @@ func (s *state) tidy(now time.Time, maxSettled int) {
 		if now.Sub(at) > settledMemory {
 			delete(s.Settled, id)
 		}
-	}
-	for len(s.Settled) > maxSettled {
-		s.forgetOldestSettlement()
 	}
 }
 
@@ -390,7 +388,7 @@ func (l *Ledger) Usage(ctx context.Context, caller string) (api.QuotaUsage, stri
 		return api.QuotaUsage{}, "", time.Time{}, err
 	}
 	now := l.now()
-	s.tidy(now, l.maxSettled)
+	s.tidy(now)
 	return s.usage(), s.Day, nextDay(now), nil
 }
 
@@ -415,7 +413,7 @@ func (l *Ledger) updateWithin(ctx context.Context, caller string, attempts int, 
 			return err
 		}
 		now := l.now()
-		s.tidy(now, l.maxSettled)
+		s.tidy(now)
 		changed, err := change(&s, now)
 		if err != nil || !changed {
 			return err
