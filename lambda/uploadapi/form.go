@@ -24,7 +24,7 @@ func (h *Handler) uploadForm(ctx context.Context, c *call[api.UploadFormRequest]
 	key := api.BuildKey(h.prefixFor(c.caller), h.newID(), in.FileName)
 	// A form may store up to its range's maximum.
 	if e := h.reserve(ctx, c.caller, c.tier, quota.Reservation{Key: key, Bytes: int64(h.set.MaxFileSize),
-		Expires: h.now().Add(h.set.UrlExpiry.Duration() + putGrace)}); e != nil {
+		Expires: h.urlReservationEnds()}); e != nil {
 		return errorResponse(e)
 	}
 	signed, err := h.presign.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(h.set.Bucket), Key: aws.String(key)},

@@ -77,7 +77,7 @@ func (h *Handler) signParts(ctx context.Context, c *call[api.SignPartsRequest]) 
 		return errorResponse(badRequest("size %d must be the upload's total size in bytes", in.Size))
 	}
 	if in.Size > int64(h.set.MaxMultipartSize) {
-		return errorResponse(&apiError{status: http.StatusRequestEntityTooLarge, code: api.CodePayloadTooLarge, message: "size " + strconv.FormatInt(in.Size, 10) + " is over the limit of " + strconv.FormatInt(int64(h.set.MaxMultipartSize), 10) + " bytes"})
+		return errorResponse(errTooLarge(in.Size, int64(h.set.MaxMultipartSize)))
 	}
 	if len(in.PartNumbers) == 0 || len(in.PartNumbers) > api.MaxPartsPerRequest {
 		return errorResponse(badRequest("partNumbers must list 1 to %d part numbers", api.MaxPartsPerRequest))

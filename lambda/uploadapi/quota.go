@@ -24,6 +24,12 @@ const (
 	multipartLives = 25 * time.Hour
 )
 
+// urlReservationEnds is when an upload URL or form issued now can no
+// longer store anything.
+func (h *Handler) urlReservationEnds() time.Time {
+	return h.now().Add(h.set.UrlExpiry.Duration() + putGrace)
+}
+
 // reserve records an upload against the caller's quota before its URL is
 // issued; with no quota it does nothing.
 func (h *Handler) reserve(ctx context.Context, caller, tier string, r quota.Reservation) *apiError {

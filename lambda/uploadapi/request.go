@@ -28,7 +28,6 @@ func (r *boundRoute) decode(req events.APIGatewayProxyRequest, dst any) *apiErro
 		if ct := header(req.Headers, "Content-Type"); ct != "" && !strings.EqualFold(ct, "application/json") {
 			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 				return &apiError{status: http.StatusUnsupportedMediaType, code: api.CodeNotJSON, message: "request body must be JSON sent as Content-Type: application/json, not " + strconv.Quote(ct)}
-
 			}
 		}
 		var e *apiError

@@ -133,7 +133,6 @@ func (h *Handler) loadSession(ctx context.Context, uploadID, key, caller, secret
 	}
 	if secret == "" {
 		return s, &apiError{status: http.StatusForbidden, code: api.CodeForbidden, message: "send the uploadSecret the start of this upload returned, in the " + api.UploadSecretHeader + " header"}
-
 	}
 	if subtle.ConstantTimeCompare([]byte(secretHash(secret)), []byte(s.SecretSHA256)) != 1 {
 		return s, &apiError{status: http.StatusForbidden, code: api.CodeForbidden, message: "the " + api.UploadSecretHeader + " header is not this upload's secret"}

@@ -46,7 +46,7 @@ func (h *Handler) uploadURL(ctx context.Context, c *call[api.UploadURLRequest]) 
 	// The size signed (required when a quota counts bytes) is what the
 	// URL may store.
 	if e := h.reserve(ctx, c.caller, c.tier, quota.Reservation{Key: *put.Key, Bytes: aws.ToInt64(put.ContentLength),
-		Expires: h.now().Add(h.set.UrlExpiry.Duration() + putGrace)}); e != nil {
+		Expires: h.urlReservationEnds()}); e != nil {
 		return errorResponse(e)
 	}
 	signed, err := h.presign.PresignPutObject(ctx, put, s3.WithPresignExpires(h.set.UrlExpiry.Duration()))
@@ -112,8 +112,7 @@ func (h *Handler) checkFile(fileName, contentType string, size *int64, maxSize i
 		return badRequest("size %d must be at least 1 byte", *size)
 	}
 	if *size > maxSize {
-		return &apiError{status: http.StatusRequestEntityTooLarge, code: api.CodePayloadTooLarge, message: "size " + strconv.FormatInt(*size, 10) + " is over the limit of " + strconv.FormatInt(maxSize, 10) + " bytes"}
-
+		return errTooLarge(*size, maxSize)
 	}
 	return nil
 }
@@ -139,6 +138,12 @@ func parseContentType(v string) (string, error) {
 var errBadMediaType = badRequest("bad media type")
 
 // errNotAllowed refuses a media type the allow-list does not admit.
+// errTooLarge answers a size over the limit that applies to it.
+func errTooLarge(size, limit int64) *apiError {
+	return &apiError{status: http.StatusRequestEntityTooLarge, code: api.CodePayloadTooLarge,
+		message: "size " + strconv.FormatInt(size, 10) + " is over the limit of " + strconv.FormatInt(limit, 10) + " bytes"}
+}
+
 func errNotAllowed(mt string, allowed []string) *apiError {
 	msg := "content type " + strconv.Quote(mt) + " is not allowed"
 	if api.IsActiveContent(mt) {
