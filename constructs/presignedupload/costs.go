@@ -2,6 +2,7 @@ package presignedupload
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -159,40 +160,31 @@ func (c *PresignedUploadApi) costAlarms(p *PresignedUploadApiProps, period awscd
 		alarms = append(alarms, alarmSpec{
 			id:          "BucketPutRequestsAlarm",
 			description: "S3 counted more PUT requests under the upload prefix than the threshold in 5 minutes: uploads arrive faster than expected, and each costs S3 requests, an event and a verification. The API's access log names the callers.",
-			metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-				Namespace:  jsii.String("AWS/S3"),
-				MetricName: jsii.String("PutRequests"),
-				DimensionsMap: &map[string]*string{
-					"BucketName": c.Bucket.BucketName(),
-					"FilterId":   jsii.String(uploadsMetricsFilter),
-				},
-				Statistic: jsii.String("Sum"),
-				Period:    period,
-			}),
-			threshold:  *p.PutRequestAlarmThreshold,
-			comparison: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			metric:      c.bucketMetric("PutRequests", "Sum", period, map[string]*string{"FilterId": jsii.String(uploadsMetricsFilter)}),
+			threshold:   *p.PutRequestAlarmThreshold,
+			comparison:  awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 		})
 	}
 	if sizeAlarmOn(p.BucketSizeAlarmThreshold) {
 		alarms = append(alarms, alarmSpec{
 			id:          "BucketSizeAlarm",
 			description: "The upload bucket's S3 Standard storage is larger than the threshold: storage is billed every month it stays. Check who stored what, and the lifecycle rules.",
-			metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-				Namespace:  jsii.String("AWS/S3"),
-				MetricName: jsii.String("BucketSizeBytes"),
-				DimensionsMap: &map[string]*string{
-					"BucketName":  c.Bucket.BucketName(),
-					"StorageType": jsii.String("StandardStorage"),
-				},
-				Statistic: jsii.String("Maximum"),
-				// S3 reports storage once a day.
-				Period: awscdk.Duration_Days(jsii.Number(1)),
-			}),
+			// S3 reports storage once a day.
+			metric: c.bucketMetric("BucketSizeBytes", "Maximum", awscdk.Duration_Days(jsii.Number(1)),
+				map[string]*string{"StorageType": jsii.String("StandardStorage")}),
 			threshold:  bytesOf(p.BucketSizeAlarmThreshold),
 			comparison: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 		})
 	}
 	return alarms
+}
+
+// bucketMetric is S3's metric name of the bucket, in the dimensions dims
+// besides the bucket's name.
+func (c *PresignedUploadApi) bucketMetric(name, statistic string, period awscdk.Duration, dims map[string]*string) awscloudwatch.Metric {
+	dims["BucketName"] = c.Bucket.BucketName()
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/S3"), MetricName: jsii.String(name),
+		DimensionsMap: &dims, Statistic: jsii.String(statistic), Period: period})
 }
 
 // newBudget creates the monthly cost budget that notifies the alarm
@@ -260,13 +252,8 @@ func tagFilter(tags *map[string]*string) any {
 	if tags == nil {
 		return nil
 	}
-	keys := make([]string, 0, len(*tags))
-	for k := range *tags {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	var each []any
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(*tags)) {
 		each = append(each, &awsbudgets.CfnBudget_ExpressionProperty{Tags: &awsbudgets.CfnBudget_TagValuesProperty{
 			Key:          jsii.String(k),
 			Values:       &[]*string{(*tags)[k]},
