@@ -12,14 +12,7 @@ const constructDir = "constructs/presignedupload"
 // prop's name, type, default (its doc comment's "Default:" paragraph) and
 // what it does.
 func renderProps(s *sources, args []string) (string, error) {
-	if len(args) != 1 {
-		return "", fmt.Errorf("want one props type, got %q", args)
-	}
-	p, err := s.pkg(constructDir)
-	if err != nil {
-		return "", err
-	}
-	fields, err := p.structFields(args[0])
+	fields, err := constructFields(s, args)
 	if err != nil {
 		return "", err
 	}
@@ -37,14 +30,7 @@ func renderProps(s *sources, args []string) (string, error) {
 // renderFields lists what the construct exposes: the exported fields of
 // PresignedUploadApi, with their doc comments.
 func renderFields(s *sources, args []string) (string, error) {
-	if len(args) != 1 {
-		return "", fmt.Errorf("want one type, got %q", args)
-	}
-	p, err := s.pkg(constructDir)
-	if err != nil {
-		return "", err
-	}
-	fields, err := p.structFields(args[0])
+	fields, err := constructFields(s, args)
 	if err != nil {
 		return "", err
 	}
@@ -59,4 +45,17 @@ func renderFields(s *sources, args []string) (string, error) {
 		rows = append(rows, []string{code(f.name), code(f.typ), cell(f.doc)})
 	}
 	return table([]string{"field", "type", "what"}, rows), nil
+}
+
+// constructFields are the fields of the construct's struct type that args
+// names, its one argument.
+func constructFields(s *sources, args []string) ([]field, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("want one type, got %q", args)
+	}
+	p, err := s.pkg(constructDir)
+	if err != nil {
+		return nil, err
+	}
+	return p.structFields(args[0])
 }
