@@ -1,6 +1,7 @@
 package presignedupload
 
 import (
+	"cmp"
 	"fmt"
 	"reflect"
 
@@ -58,7 +59,15 @@ func propOf(pt, st reflect.Type, f api.SettingField) reflect.StructField {
 func settingsFrom[T any](props any) (T, map[string]bool) {
 	var s T
 	tokens := map[string]bool{}
-	sv, pv := reflect.ValueOf(&s).Elem(), reflect.ValueOf(props).Elem()
+	fillSettings(reflect.ValueOf(&s).Elem(), reflect.ValueOf(props).Elem(), "", "", tokens)
+	return s, tokens
+}
+
+// fillSettings sets the settings struct sv from the props struct pv, field
+// by field by name. path prefixes the settings' names in messages; a token
+// is recorded in tokens under its setting's name, or under tokenAs when
+// set (the map a tier belongs to).
+func fillSettings(sv, pv reflect.Value, path, tokenAs string, tokens map[string]bool) {
 	for _, f := range api.SettingFields(sv.Type()) {
 		if f.Derived {
 			continue
@@ -67,17 +76,17 @@ func settingsFrom[T any](props any) (T, map[string]bool) {
 		if prop.IsNil() {
 			continue
 		}
+		name, field := path+f.Setting, sv.FieldByIndex(f.Index)
 		if f.Type.Kind() == reflect.Map {
-			sv.FieldByIndex(f.Index).Set(fromPropMap(prop.Elem(), f.Type, f.Setting, tokens))
+			field.Set(fromPropMap(prop.Elem(), f.Type, name, tokens))
 			continue
 		}
-		v, token := fromProp(prop.Interface(), f.Setting)
+		v, token := fromProp(prop.Interface(), name)
 		if token {
-			tokens[f.Setting] = true
+			tokens[cmp.Or(tokenAs, f.Setting)] = true
 		}
-		sv.FieldByIndex(f.Index).Set(reflect.ValueOf(v).Convert(f.Type))
+		field.Set(reflect.ValueOf(v).Convert(f.Type))
 	}
-	return s, tokens
 }
 
 // fromPropMap converts a map of props structs (pointers) to the settings
@@ -88,17 +97,7 @@ func fromPropMap(props reflect.Value, t reflect.Type, name string, tokens map[st
 		entry := props.MapIndex(k)
 		must(!entry.IsNil(), "%s.%s is nil", name, k)
 		v := reflect.New(t.Elem()).Elem()
-		for _, f := range api.SettingFields(t.Elem()) {
-			prop := entry.Elem().FieldByIndex(propOf(entry.Elem().Type(), t.Elem(), f).Index)
-			if prop.IsNil() {
-				continue
-			}
-			x, token := fromProp(prop.Interface(), name+"."+k.String()+"."+f.Setting)
-			if token {
-				tokens[name] = true
-			}
-			v.FieldByIndex(f.Index).Set(reflect.ValueOf(x).Convert(f.Type))
-		}
+		fillSettings(v, entry.Elem(), name+"."+k.String()+".", name, tokens)
 		out.SetMapIndex(k, v)
 	}
 	return out
