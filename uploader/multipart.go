@@ -283,12 +283,19 @@ func (u *upload) partChecksum(st *state, plan api.Plan, n int) (uint64, error) {
 	if ok {
 		return sum, nil
 	}
-	h := api.NewCRC64NVME()
-	if _, err := io.Copy(h, io.NewSectionReader(u.r, int64(n-1)*plan.PartSize, plan.PartLength(n))); err != nil {
+	sum, err := u.readChecksum(plan, n)
+	if err != nil {
 		return 0, err
 	}
-	u.partDone(st, n, h.Sum64())
-	return h.Sum64(), nil
+	u.partDone(st, n, sum)
+	return sum, nil
+}
+
+// readChecksum reads part n of the file and returns its checksum.
+func (u *upload) readChecksum(plan api.Plan, n int) (uint64, error) {
+	h := api.NewCRC64NVME()
+	_, err := io.Copy(h, io.NewSectionReader(u.r, int64(n-1)*plan.PartSize, plan.PartLength(n)))
+	return h.Sum64(), err
 }
 
 // batchBytes is how much data one signing call covers: with the default
@@ -369,9 +376,7 @@ func (u *upload) signBatch(ctx context.Context, st *state, plan api.Plan, number
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			h := api.NewCRC64NVME()
-			_, errs[i] = io.Copy(h, io.NewSectionReader(u.r, int64(n-1)*plan.PartSize, plan.PartLength(n)))
-			sums[i] = h.Sum64()
+			sums[i], errs[i] = u.readChecksum(plan, n)
 		})
 	}
 	wg.Wait()
