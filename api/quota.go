@@ -183,14 +183,6 @@ func (c UploadSettings) validateQuotas() error {
 	if c.Quotas() && !c.Verified {
 		errs.add("quotaBytes", "and the other quotas need the verifier: its outcome settles what each upload stored")
 	}
-	if !prefixPattern().MatchString(c.QuotaPrefix) || len(c.QuotaPrefix) > 256 {
-		errs.add("quotaPrefix", "%q must be segments of letters, digits, '.', '-' or '_', each ending in '/'", c.QuotaPrefix)
-	} else {
-		for _, other := range []struct{ name, prefix string }{{"keyPrefix", c.KeyPrefix}, {"sessionPrefix", c.SessionPrefix}} {
-			if overlaps(c.QuotaPrefix, other.prefix) {
-				errs.add("quotaPrefix", "%q overlaps %s %q", c.QuotaPrefix, other.name, other.prefix)
-			}
-		}
-	}
+	errs.addPrefix("quotaPrefix", c.QuotaPrefix, namedPrefix{"keyPrefix", c.KeyPrefix}, namedPrefix{"sessionPrefix", c.SessionPrefix})
 	return errs.join()
 }

@@ -198,11 +198,7 @@ func (c UploadSettings) Validate() error {
 	if err := ValidateKeyPrefix(c.KeyPrefix); err != nil {
 		errs = append(errs, err)
 	}
-	if !prefixPattern().MatchString(c.SessionPrefix) || len(c.SessionPrefix) > 256 {
-		bad("sessionPrefix", "%q must be segments of letters, digits, '.', '-' or '_', each ending in '/'", c.SessionPrefix)
-	} else if overlaps(c.SessionPrefix, c.KeyPrefix) {
-		bad("sessionPrefix", "%q overlaps keyPrefix %q: uploads could overwrite sessions", c.SessionPrefix, c.KeyPrefix)
-	}
+	errs.addPrefix("sessionPrefix", c.SessionPrefix, namedPrefix{"keyPrefix", c.KeyPrefix})
 	if d := c.UrlExpiry.Duration(); d < time.Second || d > MaxExpiry {
 		bad("urlExpiry", "%s is outside 1s to %s", d, MaxExpiry)
 	}
@@ -234,8 +230,23 @@ func (c UploadSettings) Validate() error {
 	return errs.join()
 }
 
-// overlaps reports whether one prefix holds the other's keys.
-func overlaps(a, b string) bool { return strings.HasPrefix(a, b) || strings.HasPrefix(b, a) }
+// namedPrefix is a prefix setting's name and value.
+type namedPrefix struct{ name, prefix string }
+
+// addPrefix checks the prefix setting named setting: its shape, then that
+// it overlaps none of others, whose keys it could overwrite or be
+// overwritten by.
+func (errs *settingErrors) addPrefix(setting, prefix string, others ...namedPrefix) {
+	if ValidateKeyPrefix(prefix) != nil {
+		errs.add(setting, "%q must be segments of letters, digits, '.', '-' or '_', each ending in '/'", prefix)
+		return
+	}
+	for _, o := range others {
+		if strings.HasPrefix(prefix, o.prefix) || strings.HasPrefix(o.prefix, prefix) {
+			errs.add(setting, "%q overlaps %s %q: the keys of one could overwrite the other's", prefix, o.name, o.prefix)
+		}
+	}
+}
 
 // Compiled on first use: the functions' cold start need not pay for them.
 var prefixPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([A-Za-z0-9_-][A-Za-z0-9._-]*/)+$`) })

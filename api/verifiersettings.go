@@ -72,15 +72,8 @@ func (s VerifierSettings) Validate() error {
 	if s.EventBusName == "" {
 		errs.add("eventBusName", "is empty")
 	}
-	if ValidateKeyPrefix(s.MarkerPrefix) != nil {
-		errs.add("markerPrefix", "%q must be segments of letters, digits, '.', '-' or '_', each ending in '/'", s.MarkerPrefix)
-	} else {
-		for _, other := range []struct{ name, prefix string }{{"keyPrefix", s.KeyPrefix}, {"sessionPrefix", s.SessionPrefix}, {"quotaPrefix", s.QuotaPrefix}} {
-			if overlaps(s.MarkerPrefix, other.prefix) {
-				errs.add("markerPrefix", "%q overlaps %s %q", s.MarkerPrefix, other.name, other.prefix)
-			}
-		}
-	}
+	errs.addPrefix("markerPrefix", s.MarkerPrefix, namedPrefix{"keyPrefix", s.KeyPrefix}, namedPrefix{"sessionPrefix", s.SessionPrefix},
+		namedPrefix{"quotaPrefix", s.QuotaPrefix})
 	if t := s.MalwareScanTimeout; t < MinMalwareScanTimeout || t > MaxMalwareScanTimeout {
 		errs.add("malwareScanTimeout", "%s is outside %s to %s", t.Duration(), MinMalwareScanTimeout.Duration(), MaxMalwareScanTimeout.Duration())
 	}
