@@ -2,6 +2,8 @@ package api
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -147,25 +149,23 @@ func LedgerOf(caller string) string {
 // validateQuotas reports the quota settings that cannot work.
 func (c UploadSettings) validateQuotas() error {
 	var errs settingErrors
-	limits := map[string]QuotaLimits{"": c.Limits()}
-	for name, l := range c.QuotaTiers {
-		limits[name] = l
-	}
-	for tier, l := range limits {
-		setting := func(s string) string {
-			if tier == "" {
-				return "quota" + string(s[0]-'a'+'A') + s[1:]
-			}
-			return "quotaTiers." + tier + "." + s
+	// In order, so that the first error is the same every time.
+	tiers := append([]string{""}, slices.Sorted(maps.Keys(c.QuotaTiers))...)
+	for _, tier := range tiers {
+		l, setting := c.Limits(), func(s string) string { return "quota" + string(s[0]-'a'+'A') + s[1:] }
+		if tier != "" {
+			l, setting = c.QuotaTiers[tier], func(s string) string { return "quotaTiers." + tier + "." + s }
 		}
-		for name, v := range map[string]int64{QuotaBytes: int64(l.Bytes), QuotaBytesPerDay: int64(l.BytesPerDay),
-			QuotaFilesPerDay: int64(l.FilesPerDay), QuotaSessions: int64(l.Sessions)} {
-			if v < 0 {
-				errs.add(setting(name), "%d is negative; leave it unset for no limit", v)
+		for _, d := range []struct {
+			name string
+			v    int64
+		}{{QuotaBytes, int64(l.Bytes)}, {QuotaBytesPerDay, int64(l.BytesPerDay)}, {QuotaFilesPerDay, int64(l.FilesPerDay)}, {QuotaSessions, int64(l.Sessions)}} {
+			if d.v < 0 {
+				errs.add(setting(d.name), "%d is negative; leave it unset for no limit", d.v)
 			}
 		}
 	}
-	for tier := range c.QuotaTiers {
+	for _, tier := range tiers[1:] {
 		if tier == "" || len(tier) > 64 {
 			errs.add("quotaTiers", "has a tier named %q; name each with 1 to 64 characters", tier)
 		}
