@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -126,6 +127,14 @@ func startLocal(t *testing.T, env, cdkJSON string, extra ...string) *localProc {
 // stored returns the path of an object in the data directory.
 func (p *localProc) stored(key string) string {
 	return filepath.Join(p.Data, "s3", "presigned-upload-"+p.Env, filepath.FromSlash(key))
+}
+
+// wantStored checks that the S3 server holds exactly want under key.
+func (p *localProc) wantStored(t *testing.T, key string, want []byte) {
+	t.Helper()
+	if got, err := os.ReadFile(p.stored(key)); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("stored bytes of %s differ from the file's (%v)", key, err)
+	}
 }
 
 // stop sends Ctrl-C and returns what the process printed after its banner.

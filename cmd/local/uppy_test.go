@@ -120,12 +120,6 @@ func TestUppyAdapter(t *testing.T) {
 		t.Fatal(err)
 	}
 	uppyApp(t, ctx, p)
-	stored := func(t *testing.T, key string, want []byte) {
-		t.Helper()
-		if got, err := os.ReadFile(p.stored(key)); err != nil || !bytes.Equal(got, want) {
-			t.Errorf("stored bytes of %s differ from the file's (%v)", key, err)
-		}
-	}
 	// checked: S3 holds the file's CRC64NVME, which it compared with the
 	// adapter's.
 	checked := func(t *testing.T, key string, data []byte) {
@@ -148,7 +142,7 @@ func TestUppyAdapter(t *testing.T) {
 		if r.Error != "" || !regexp.MustCompile(`^uploads/[0-9a-v]{26}-notes\.txt$`).MatchString(r.Key) || r.Outcome != "verified" {
 			t.Fatalf("result %+v, want a verified upload under a key the API made", r)
 		}
-		stored(t, r.Key, data)
+		p.wantStored(t, r.Key, data)
 		checked(t, r.Key, data)
 		if n := len(puts.take()); n != 0 {
 			t.Errorf("%d part PUTs for a small file, want a single PUT", n)
@@ -176,7 +170,7 @@ func TestUppyAdapter(t *testing.T) {
 		if r.Error != "" || !strings.HasSuffix(r.Key, "-large.bin") || r.Outcome != "verified" {
 			t.Fatalf("result %+v, want a verified success", r)
 		}
-		stored(t, r.Key, data)
+		p.wantStored(t, r.Key, data)
 		checked(t, r.Key, data)
 		// Parts stored before the pause are not sent again: at most the one
 		// cut by the pause is.
@@ -231,7 +225,7 @@ func TestUppyAdapter(t *testing.T) {
 		if !strings.Contains(shown, "preventOverwrite") || !strings.Contains(shown, "(412 PreconditionFailed)") {
 			t.Errorf("the Dashboard shows %q, want the API's 412 message", shown)
 		}
-		stored(t, state.Key, first)
+		p.wantStored(t, state.Key, first)
 		// The API keeps an upload it would not complete, and Uppy forgets a
 		// failed one: the adapter aborts it.
 		uploadGone(t, p, url.PathEscape(state.UploadID), url.QueryEscape(state.Key))

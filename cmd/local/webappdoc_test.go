@@ -145,20 +145,10 @@ func TestWebAppDocExamples(t *testing.T) {
 				t.Fatalf("the page says %q, want it to match %s", got, want)
 			}
 		}
-		choose := func(t *testing.T, name string, data []byte) {
-			t.Helper()
-			path := filepath.Join(t.TempDir(), name)
-			if err := os.WriteFile(path, data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if err := chromedp.Run(ctx, chromedp.SetUploadFiles("#file", []string{path}, chromedp.ByQuery)); err != nil {
-				t.Fatal(err)
-			}
-		}
 		status(t, regexp.MustCompile(`^Used: 0 B of 3\.0 MiB stored, 0 of 4 uploads today \(UTC\)\.$`))
-		choose(t, "notes.txt", notes(1<<20))
+		chooseFile(t, ctx, "notes.txt", notes(1<<20))
 		status(t, regexp.MustCompile(`^Stored as uploads/\S+-notes\.txt\. Used: 1\.0 MiB of 3\.0 MiB stored, 1 of 4 uploads today \(UTC\)\.$`))
-		choose(t, "big.txt", notes(3<<20))
+		chooseFile(t, ctx, "big.txt", notes(3<<20))
 		status(t, regexp.MustCompile(`^Over quota: your stored-bytes quota has 2\.0 MiB of 3\.0 MiB left; this file needs 3\.0 MiB\.$`))
 	})
 }

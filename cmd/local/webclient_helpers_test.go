@@ -210,3 +210,25 @@ func apiCall(t *testing.T, p *localProc, method, path string, in, out any) int {
 	}
 	return resp.StatusCode
 }
+
+// chooseFile writes data to a file called name and picks it in the page's
+// file input (#file).
+func chooseFile(t *testing.T, ctx context.Context, name string, data []byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Run(ctx, chromedp.SetUploadFiles("#file", []string{path}, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tryUpload runs the page's tryUpload with opts (a JS object literal) and
+// returns what it recorded.
+func tryUpload(t *testing.T, ctx context.Context, opts string) jsUpload {
+	t.Helper()
+	var r jsUpload
+	evalJS(t, ctx, `tryUpload(`+opts+`)`, &r)
+	return r
+}

@@ -268,27 +268,9 @@ func TestWebClientIntegrity(t *testing.T) {
 	openReady(t, ctx, p.API+"/client.html")
 	evalJS(t, ctx, tryUploadJS+recordAPIJS, nil)
 
-	choose := func(t *testing.T, name string, data []byte) {
-		t.Helper()
-		path := filepath.Join(t.TempDir(), name)
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := chromedp.Run(ctx, chromedp.SetUploadFiles("#file", []string{path}, chromedp.ByQuery)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	upload := func(t *testing.T, opts string) jsUpload {
-		t.Helper()
-		var r jsUpload
-		evalJS(t, ctx, `tryUpload(`+opts+`)`, &r)
-		return r
-	}
 	storedAs := func(t *testing.T, key string, data []byte) {
 		t.Helper()
-		if got, err := os.ReadFile(p.stored(key)); err != nil || !bytes.Equal(got, data) {
-			t.Errorf("stored bytes of %s differ from the file's (%v)", key, err)
-		}
+		p.wantStored(t, key, data)
 		if got, want := storedCRC64NVME(t, p, key), crcOf(data); got != want {
 			t.Errorf("S3 holds checksum %q for %s, want the file's %q", got, key, want)
 		}
@@ -306,9 +288,9 @@ func TestWebClientIntegrity(t *testing.T) {
 	t.Run("multipart: each part signed with its checksum, completion with the whole file's, every call with the secret", func(t *testing.T) {
 		_, data := randomFile(t, "x", 17<<20+3) // 4 parts, the last one 2 MiB and 3 bytes
 		plan := api.PlanParts(int64(len(data)), partSize)
-		choose(t, "whole.bin", data)
+		chooseFile(t, ctx, "whole.bin", data)
 		takeCalls(t, ctx)
-		r := upload(t, `{upload: {resume: window.store = memoryStore()}}`)
+		r := tryUpload(t, ctx, `{upload: {resume: window.store = memoryStore()}}`)
 		if r.Error != nil {
 			t.Fatalf("upload failed: %+v", *r.Error)
 		}
@@ -344,7 +326,7 @@ func TestWebClientIntegrity(t *testing.T) {
 	t.Run("a resume sends the missing parts and a part S3 holds with other bytes, and completes with the whole file's checksum", func(t *testing.T) {
 		_, data := randomFile(t, "x", 12<<20+5) // 3 parts
 		plan := api.PlanParts(int64(len(data)), partSize)
-		choose(t, "resume.bin", data)
+		chooseFile(t, ctx, "resume.bin", data)
 		var started api.MultipartStartResponse
 		if code := apiCall(t, p, "POST", "/multipart", api.MultipartStartRequest{FileName: "resume.bin", ContentType: "application/octet-stream",
 			Size: int64(len(data)), ChecksumAlgorithm: "CRC64NVME"}, &started); code != 200 {
@@ -369,7 +351,7 @@ func TestWebClientIntegrity(t *testing.T) {
 			"size": len(data), "partSize": started.PartSize, "checksums": true, "partChecksums": map[string]string{"1": crcOf(held[0])}})
 		evalJS(t, ctx, `window.store = memoryStore(); store.set(document.querySelector("#file").files[0], `+state+`)`, nil)
 		takeCalls(t, ctx)
-		r := upload(t, `{upload: {resume: store}}`)
+		r := tryUpload(t, ctx, `{upload: {resume: store}}`)
 		if r.Error != nil {
 			t.Fatalf("upload failed: %+v", *r.Error)
 		}
@@ -389,9 +371,9 @@ func TestWebClientIntegrity(t *testing.T) {
 	t.Run("checksums off: no checksum is asked for or signed", func(t *testing.T) {
 		for _, size := range []int{100 << 10, 9 << 20} {
 			_, data := randomFile(t, "x", size)
-			choose(t, "unchecked.bin", data)
+			chooseFile(t, ctx, "unchecked.bin", data)
 			takeCalls(t, ctx)
-			r := upload(t, `{upload: {checksums: false}}`)
+			r := tryUpload(t, ctx, `{upload: {checksums: false}}`)
 			if r.Error != nil {
 				t.Fatalf("upload of %d bytes failed: %+v", size, *r.Error)
 			}
@@ -407,10 +389,10 @@ func TestWebClientIntegrity(t *testing.T) {
 	})
 	t.Run("a completion whose answer was lost (API Gateway's 504) is sent again, and answers as the API did", func(t *testing.T) {
 		_, data := randomFile(t, "x", 9<<20)
-		choose(t, "lost.bin", data)
+		chooseFile(t, ctx, "lost.bin", data)
 		evalJS(t, ctx, `window.loseCompletions = 1`, nil)
 		takeCalls(t, ctx)
-		r := upload(t, `{upload: {resume: window.store = memoryStore()}}`)
+		r := tryUpload(t, ctx, `{upload: {resume: window.store = memoryStore()}}`)
 		if r.Error != nil {
 			t.Fatalf("upload failed: %+v", *r.Error)
 		}
@@ -436,7 +418,7 @@ func TestWebClientIntegrity(t *testing.T) {
 	startHeld := func(t *testing.T, name string, change string) (state struct{ UploadID, FileKey string }) {
 		t.Helper()
 		_, data := randomFile(t, "x", 9<<20)
-		choose(t, name, data)
+		chooseFile(t, ctx, name, data)
 		evalJS(t, ctx, `window.store = memoryStore(); window.held = null;
 			window.beforeComplete = (body) => new Promise((resolve) => { window.held = () => resolve(`+change+`); });
 			window.pending = tryUpload({upload: {resume: store}}); 0`, nil)

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/presigned-upload/presigned-upload/api"
 )
 
@@ -98,16 +96,6 @@ func TestWebClientQuota(t *testing.T) {
 	openReady(t, ctx, p.API+"/client.html")
 	evalJS(t, ctx, quotaUploadJS, nil)
 
-	choose := func(t *testing.T, name string, data []byte) {
-		t.Helper()
-		path := filepath.Join(t.TempDir(), name)
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := chromedp.Run(ctx, chromedp.SetUploadFiles("#file", []string{path}, chromedp.ByQuery)); err != nil {
-			t.Fatal(err)
-		}
-	}
 	type result struct {
 		Got   struct{ FileKey string }
 		Steps []string
@@ -175,7 +163,7 @@ func TestWebClientQuota(t *testing.T) {
 		}
 	})
 	t.Run("503 Busy is tried again with backoff", func(t *testing.T) {
-		choose(t, "busy.txt", notes(1000))
+		chooseFile(t, ctx, "busy.txt", notes(1000))
 		evalJS(t, ctx, `fakeBusy(2)`, nil)
 		r := upload(t, `{}`)
 		if r.Error != nil || r.Calls["/get-upload-url"] != 3 {
@@ -183,7 +171,7 @@ func TestWebClientQuota(t *testing.T) {
 		}
 	})
 	t.Run("503 Busy every time fails after the client's attempts", func(t *testing.T) {
-		choose(t, "busy.txt", notes(1000))
+		chooseFile(t, ctx, "busy.txt", notes(1000))
 		evalJS(t, ctx, `fakeBusy(100)`, nil)
 		defer evalJS(t, ctx, `fakeBusy(0)`, nil)
 		r := upload(t, `{attempts: 3}`)
@@ -192,11 +180,11 @@ func TestWebClientQuota(t *testing.T) {
 		}
 	})
 	t.Run("over the stored bytes: 403 with what is left, asked once", func(t *testing.T) {
-		choose(t, "notes.txt", notes(1<<20-1000))
+		chooseFile(t, ctx, "notes.txt", notes(1<<20-1000))
 		if r := upload(t, `{}`); r.Error != nil {
 			t.Fatalf("upload within the quota: %+v", *r.Error)
 		}
-		choose(t, "big.txt", notes(3<<20))
+		chooseFile(t, ctx, "big.txt", notes(3<<20))
 		r := upload(t, `{}`)
 		refused(t, r, 403, api.QuotaRefusal{Dimension: api.QuotaBytes, Limit: 3 << 20, Used: 1 << 20, Remaining: 2 << 20, Needed: 3 << 20})
 		if want := "Over quota: your stored-bytes quota has 2.0 MiB of 3.0 MiB left; this file needs 3.0 MiB."; r.Error.Message != want {
@@ -207,7 +195,7 @@ func TestWebClientQuota(t *testing.T) {
 		}
 	})
 	t.Run("a multipart upload over the stored bytes is refused at its start", func(t *testing.T) {
-		choose(t, "large.txt", notes(9<<20))
+		chooseFile(t, ctx, "large.txt", notes(9<<20))
 		r := upload(t, `{}`)
 		refused(t, r, 403, api.QuotaRefusal{Dimension: api.QuotaBytes, Limit: 3 << 20, Used: 1 << 20, Remaining: 2 << 20, Needed: 9 << 20})
 		if !slices.Equal(r.Steps, []string{"start"}) || r.Calls["/multipart"] != 1 {
@@ -215,7 +203,7 @@ func TestWebClientQuota(t *testing.T) {
 		}
 	})
 	t.Run("over the uploads a day: 429 saying when the day starts afresh, asked once", func(t *testing.T) {
-		choose(t, "small.txt", notes(100))
+		chooseFile(t, ctx, "small.txt", notes(100))
 		for range 2 { // with busy.txt and notes.txt, the day's 4
 			if r := upload(t, `{}`); r.Error != nil {
 				t.Fatalf("upload within the quota: %+v", *r.Error)

@@ -72,28 +72,6 @@ func TestWebClient(t *testing.T) {
 	openReady(t, ctx, p.API+"/client.html")
 	evalJS(t, ctx, tryUploadJS, nil)
 
-	choose := func(t *testing.T, name string, data []byte) {
-		t.Helper()
-		path := filepath.Join(t.TempDir(), name)
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := chromedp.Run(ctx, chromedp.SetUploadFiles("#file", []string{path}, chromedp.ByQuery)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	upload := func(t *testing.T, opts string) jsUpload {
-		t.Helper()
-		var r jsUpload
-		evalJS(t, ctx, `tryUpload(`+opts+`)`, &r)
-		return r
-	}
-	stored := func(t *testing.T, key string, want []byte) {
-		t.Helper()
-		if got, err := os.ReadFile(p.stored(key)); err != nil || !bytes.Equal(got, want) {
-			t.Errorf("stored bytes of %s differ from the file's (%v)", key, err)
-		}
-	}
 	succeeded := func(t *testing.T, r jsUpload, steps ...string) {
 		t.Helper()
 		if r.Error != nil {
@@ -118,33 +96,33 @@ func TestWebClient(t *testing.T) {
 	})
 	t.Run("a small file in one PUT signed with its size and CRC64NVME, which S3 holds", func(t *testing.T) {
 		data := bytes.Repeat([]byte("some notes\n"), 10000)
-		choose(t, "notes.txt", data)
-		r := upload(t, `{}`)
+		chooseFile(t, ctx, "notes.txt", data)
+		r := tryUpload(t, ctx, `{}`)
 		succeeded(t, r, "sign", "put")
 		if r.Got.Multipart || !regexp.MustCompile(`^uploads/[0-9a-v]{26}-notes\.txt$`).MatchString(r.Got.FileKey) {
 			t.Errorf("result %+v, want a single PUT under a key the API made", r.Got)
 		}
-		stored(t, r.Got.FileKey, data)
+		p.wantStored(t, r.Got.FileKey, data)
 		if got, want := storedCRC64NVME(t, p, r.Got.FileKey), crcOf(data); got != want || r.Got.ChecksumCRC64NVME != want {
 			t.Errorf("S3 holds checksum %q and the module reports %q, want the file's %q", got, r.Got.ChecksumCRC64NVME, want)
 		}
 	})
 	t.Run("a large file in parallel parts, checked whole", func(t *testing.T) {
 		_, data := randomFile(t, "x", 20<<20)
-		choose(t, "large.bin", data)
-		r := upload(t, `{}`)
+		chooseFile(t, ctx, "large.bin", data)
+		r := tryUpload(t, ctx, `{}`)
 		succeeded(t, r, "start", "parts", "complete")
 		if !r.Got.Multipart || r.Got.PartsSent != 4 || r.Got.PartsSkipped != 0 {
 			t.Errorf("result %+v, want 4 parts sent", r.Got)
 		}
-		stored(t, r.Got.FileKey, data)
+		p.wantStored(t, r.Got.FileKey, data)
 		if got, want := storedCRC64NVME(t, p, r.Got.FileKey), crcOf(data); got != want || r.Got.ChecksumCRC64NVME != want {
 			t.Errorf("S3 holds checksum %q and the module reports %q, want the file's %q", got, r.Got.ChecksumCRC64NVME, want)
 		}
 	})
 	t.Run("a state that cannot go on starts over", func(t *testing.T) {
 		_, data := randomFile(t, "x", 9<<20)
-		choose(t, "stale.bin", data)
+		chooseFile(t, ctx, "stale.bin", data)
 		// An upload this page does not hold the secret of.
 		var started api.MultipartStartResponse
 		if code := apiCall(t, p, "POST", "/multipart", api.MultipartStartRequest{FileName: "stale.bin", ContentType: "application/octet-stream",
@@ -159,18 +137,18 @@ func TestWebClient(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				evalJS(t, ctx, `window.store = memoryStore(); store.set(document.querySelector("#file").files[0],
 					{...`+tc.state+`, size: `+fmt.Sprint(len(data))+`, partSize: 5242880})`, nil)
-				r := upload(t, `{upload: {resume: store}}`)
+				r := tryUpload(t, ctx, `{upload: {resume: store}}`)
 				succeeded(t, r, "start", "parts", "complete")
 				if r.Got.PartsSent != 2 || r.Got.PartsSkipped != 0 || r.Got.FileKey == started.FileKey {
 					t.Errorf("result %+v, want a new upload with both parts sent", r.Got)
 				}
-				stored(t, r.Got.FileKey, data)
+				p.wantStored(t, r.Got.FileKey, data)
 			})
 		}
 	})
 	t.Run("aborting the signal aborts the upload in S3 and forgets its state", func(t *testing.T) {
 		_, data := randomFile(t, "x", 30<<20)
-		choose(t, "cancel.bin", data)
+		chooseFile(t, ctx, "cancel.bin", data)
 		if err := chromedp.Run(ctx, network.Enable(), network.EmulateNetworkConditions(false, 0, -1, 4<<20)); err != nil {
 			t.Fatal(err)
 		}
@@ -206,8 +184,8 @@ func TestWebClient(t *testing.T) {
 			{"an empty file", "empty.txt", `{}`, nil, 0, "EmptyFile", "The file is empty."},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				choose(t, tc.file, tc.data)
-				r := upload(t, tc.opts)
+				chooseFile(t, ctx, tc.file, tc.data)
+				r := tryUpload(t, ctx, tc.opts)
 				if r.Error == nil || r.Error.Name != "UploadError" || r.Error.Status != tc.status || r.Error.Code != tc.code || !strings.Contains(r.Error.Message, tc.message) {
 					t.Errorf("upload = %+v, want UploadError %d %s saying %q", r.Error, tc.status, tc.code, tc.message)
 				}
@@ -224,8 +202,8 @@ func TestWebClient(t *testing.T) {
 			// HTML named .png: the client sends image/png, the verifier sniffs HTML.
 			{"page.png", []byte("<!DOCTYPE html><html><script>alert(1)</script></html>"), `{"status":"rejected","reason":"active-content"}`},
 		} {
-			choose(t, tc.file, tc.data)
-			r := upload(t, `{}`)
+			chooseFile(t, ctx, tc.file, tc.data)
+			r := tryUpload(t, ctx, `{}`)
 			if r.Error != nil {
 				t.Fatalf("upload of %s failed: %+v", tc.file, *r.Error)
 			}
